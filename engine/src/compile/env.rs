@@ -1,0 +1,92 @@
+//! What the translator needs to know about the module being compiled, and
+//! how Wasm types become Cranelift types and signatures.
+
+use cranelift_codegen::ir::{self, AbiParam, Signature, types};
+use cranelift_codegen::isa::CallConv;
+
+use crate::error::TrapCode;
+use crate::module::ModuleInfo;
+use crate::types::{CompositeType, FuncType, TypeRegistry, ValType};
+use crate::vm::layout::VMOffsets;
+
+/// The module-level context of a function translation.
+pub(crate) struct ModuleEnv<'a> {
+    pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
+    pub info: &'a ModuleInfo,
+    pub offsets: &'a VMOffsets,
+    pub registry: &'a TypeRegistry,
+}
+
+impl ModuleEnv<'_> {
+    /// The signature of module type `index` (a function type).
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        self.func_type_by_id(self.info.types[index as usize])
+    }
+
+    /// The function type of canonical id `id` (for a continuation type,
+    /// the function type it wraps).
+    pub fn func_type_by_id(&self, id: u32) -> &FuncType {
+        match self.registry.get(id) {
+            CompositeType::Func(f) => f,
+            CompositeType::Cont(f) => self.func_type_by_id(*f),
+        }
+    }
+
+    /// The signature of function `index`.
+    pub fn func_sig(&self, index: u32) -> &FuncType {
+        self.func_type(self.info.funcs[index as usize].type_index)
+    }
+}
+
+/// The Cranelift type that holds a Wasm value.
+pub(crate) fn clif_type(v: &ValType) -> ir::Type {
+    match v {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::Ref(_) => types::I64,
+    }
+}
+
+/// The native signature of a Wasm function: the callee's VMContext, the
+/// caller's VMContext (0 from the host; host functions use it to find the
+/// caller's memory), then the Wasm parameters. The `tail` convention makes
+/// tail calls possible.
+pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::special(
+        types::I64,
+        ir::ArgumentPurpose::VMContext,
+    ));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params
+        .extend(ty.params().iter().map(|p| AbiParam::new(clif_type(p))));
+    sig.returns
+        .extend(ty.results().iter().map(|r| AbiParam::new(clif_type(r))));
+    sig
+}
+
+/// Our trap code as a Cranelift trap code.
+pub(crate) fn clif_trap(code: TrapCode) -> ir::TrapCode {
+    match code {
+        TrapCode::StackOverflow => ir::TrapCode::STACK_OVERFLOW,
+        TrapCode::IntegerOverflow => ir::TrapCode::INTEGER_OVERFLOW,
+        TrapCode::MemoryOutOfBounds => ir::TrapCode::HEAP_OUT_OF_BOUNDS,
+        TrapCode::IntegerDivideByZero => ir::TrapCode::INTEGER_DIVISION_BY_ZERO,
+        TrapCode::BadConversionToInteger => ir::TrapCode::BAD_CONVERSION_TO_INTEGER,
+        other => ir::TrapCode::unwrap_user(other.to_byte()),
+    }
+}
+
+/// A Cranelift trap code back as ours.
+pub(crate) fn from_clif_trap(code: ir::TrapCode) -> Option<TrapCode> {
+    Some(match code {
+        ir::TrapCode::STACK_OVERFLOW => TrapCode::StackOverflow,
+        ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
+        ir::TrapCode::HEAP_OUT_OF_BOUNDS => TrapCode::MemoryOutOfBounds,
+        ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivideByZero,
+        ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
+        other => TrapCode::from_byte(other.as_raw().get())?,
+    })
+}

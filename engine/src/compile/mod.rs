@@ -1,0 +1,236 @@
+//! Compiling a validated module to native code: translate each function to
+//! Cranelift IR, compile, lay the functions out in one code mapping, patch
+//! calls between them, and publish trap tables and unwind information.
+
+pub(crate) mod env;
+pub(crate) mod trampolines;
+mod translate;
+pub(crate) mod unwind_info;
+
+use std::sync::Arc;
+
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::error::Error;
+use crate::module::ModuleInfo;
+use crate::types::TypeRegistry;
+use crate::vm::code_memory::CodeMemory;
+use crate::vm::code_registry::{self, CodeInfo};
+use crate::vm::layout::VMOffsets;
+use env::{ModuleEnv, from_clif_trap, wasm_signature};
+
+/// One function's compiled code before placement.
+struct CompiledFunction {
+    code: Vec<u8>,
+    /// `(offset in function, kind, target function index, addend)`.
+    relocs: Vec<(u32, Reloc, u32, i64)>,
+    traps: Vec<(u32, u8)>,
+    unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
+}
+
+/// A module's code, mapped executable and registered.
+pub(crate) struct CompiledModule {
+    code: CodeMemory,
+    /// Code offset of each defined function.
+    func_offsets: Vec<u32>,
+    /// Registered `.eh_frame` for the module's functions.
+    _unwind: Option<unwind_info::UnwindRegistration>,
+    info: Arc<CodeInfo>,
+}
+
+impl CompiledModule {
+    /// Address of defined function `func_index` (a function index).
+    pub fn func_address(&self, info: &ModuleInfo, func_index: u32) -> usize {
+        let defined = func_index - info.num_imported_funcs;
+        self.code.base() + self.func_offsets[defined as usize] as usize
+    }
+
+    /// What the code registry knows about this module.
+    pub fn code_info(&self) -> &Arc<CodeInfo> {
+        &self.info
+    }
+}
+
+impl Drop for CompiledModule {
+    fn drop(&mut self) {
+        code_registry::unregister(self.info.end);
+    }
+}
+
+/// Compiles every function of a module.
+pub(crate) fn compile_module(
+    isa: &dyn TargetIsa,
+    registry: &TypeRegistry,
+    info: &ModuleInfo,
+    bytes: &[u8],
+    display_name: &str,
+) -> Result<CompiledModule, Error> {
+    let offsets = VMOffsets::new(info);
+    let env = ModuleEnv {
+        frontend: isa.frontend_config(),
+        info,
+        offsets: &offsets,
+        registry,
+    };
+    let n = info.bodies.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n.max(1));
+    let mut results: Vec<Option<Result<CompiledFunction, Error>>> = (0..n).map(|_| None).collect();
+    if threads <= 1 || n < 16 {
+        for (i, slot) in results.iter_mut().enumerate() {
+            *slot = Some(compile_function(isa, &env, bytes, i as u32));
+        }
+    } else {
+        let chunk = n.div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (c, slots) in results.chunks_mut(chunk).enumerate() {
+                let env = &env;
+                scope.spawn(move || {
+                    for (j, slot) in slots.iter_mut().enumerate() {
+                        let i = (c * chunk + j) as u32;
+                        *slot = Some(compile_function(isa, env, bytes, i));
+                    }
+                });
+            }
+        });
+    }
+    let functions: Vec<CompiledFunction> = results
+        .into_iter()
+        .map(|r| r.expect("compiled"))
+        .collect::<Result<_, _>>()?;
+
+    // Lay out the functions, 16-byte aligned.
+    let mut image = Vec::new();
+    let mut func_offsets = Vec::with_capacity(functions.len());
+    for f in &functions {
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        func_offsets.push(image.len() as u32);
+        image.extend_from_slice(&f.code);
+    }
+    let code = CodeMemory::new(&image, |bytes, base| {
+        for (f, &start) in functions.iter().zip(&func_offsets) {
+            for &(offset, kind, target, addend) in &f.relocs {
+                let at = (start + offset) as usize;
+                let target = func_offsets[(target - info.num_imported_funcs) as usize] as i64;
+                let value = match kind {
+                    Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
+                        (target + addend - at as i64) as i32 as u32 as u64
+                    }
+                    Reloc::Abs8 => (base as i64 + target + addend) as u64,
+                    _ => unreachable!("relocation kinds are checked at compile time"),
+                };
+                let width = if kind == Reloc::Abs8 { 8 } else { 4 };
+                bytes[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+            }
+        }
+    })
+    .map_err(|e| Error::Compile(format!("cannot map code: {e}")))?;
+
+    let mut traps = Vec::new();
+    let mut funcs = Vec::new();
+    for (i, (f, &start)) in functions.iter().zip(&func_offsets).enumerate() {
+        traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
+        funcs.push((
+            start,
+            start + f.code.len() as u32,
+            info.num_imported_funcs + i as u32,
+        ));
+    }
+    let code_info = Arc::new(CodeInfo {
+        start: code.base(),
+        end: code.base() + image.len().max(1),
+        module_name: display_name.to_string(),
+        traps,
+        functions: funcs,
+        names: info.func_names.clone(),
+    });
+    code_registry::register(code_info.clone());
+    let unwind = unwind_info::UnwindRegistration::new(
+        isa,
+        functions.iter().zip(&func_offsets).filter_map(|(f, &o)| {
+            Some((code.base() + o as usize, f.code.len(), f.unwind.as_ref()?))
+        }),
+    );
+    Ok(CompiledModule {
+        code,
+        func_offsets,
+        _unwind: unwind,
+        info: code_info,
+    })
+}
+
+fn compile_function(
+    isa: &dyn TargetIsa,
+    env: &ModuleEnv<'_>,
+    bytes: &[u8],
+    defined_index: u32,
+) -> Result<CompiledFunction, Error> {
+    let info = env.info;
+    let func_index = info.num_imported_funcs + defined_index;
+    let range = info.bodies[defined_index as usize].clone();
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+        &bytes[range.clone()],
+        range.start,
+    ));
+    let sig = wasm_signature(env.func_sig(func_index));
+    let mut ctx = Context::new();
+    ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), sig);
+    let mut builder_ctx = FunctionBuilderContext::new();
+    let builder = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
+    translate::FuncTranslator::new(env, builder).translate(func_index, &body)?;
+
+    let named = ctx.func.params.user_named_funcs().clone();
+    let compiled = ctx
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| {
+            Error::Compile(format!(
+                "compiling {}: {:?}",
+                info.func_name(func_index),
+                e.inner
+            ))
+        })?;
+    let mut relocs = Vec::new();
+    for r in compiled.buffer.relocs() {
+        let FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) = r.target else {
+            return Err(Error::Compile(format!(
+                "unexpected relocation target {:?}",
+                r.target
+            )));
+        };
+        let target = named[name].index;
+        if !matches!(
+            r.kind,
+            Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::Abs8
+        ) {
+            return Err(Error::Compile(format!(
+                "unexpected relocation kind {:?}",
+                r.kind
+            )));
+        }
+        relocs.push((r.offset, r.kind, target, r.addend));
+    }
+    let mut traps = Vec::new();
+    for t in compiled.buffer.traps() {
+        if let Some(code) = from_clif_trap(t.code) {
+            traps.push((t.offset, code.to_byte()));
+        }
+    }
+    traps.sort();
+    let unwind = compiled
+        .create_unwind_info(isa)
+        .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
+    Ok(CompiledFunction {
+        code: compiled.code_buffer().to_vec(),
+        relocs,
+        traps,
+        unwind,
+    })
+}

@@ -1,0 +1,160 @@
+//! Per-signature glue between the host and Wasm code.
+//!
+//! - The entry trampoline (System V) is what the host calls:
+//!   `entry(callee_vmctx, code, values)` loads the arguments from `values`,
+//!   calls `code` with the Wasm convention, and stores the results back.
+//! - The host adapter has the Wasm convention, so Wasm calls a host function
+//!   exactly like any other function; it spills the arguments to a buffer on
+//!   its stack and calls the dispatcher named in its `VMHostContext`:
+//!   `dispatch(host_ctx, caller_vmctx, values)`.
+
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{
+    self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    UserFuncName, types,
+};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::env::{clif_type, wasm_signature};
+use super::unwind_info::UnwindRegistration;
+use crate::error::Error;
+use crate::types::FuncType;
+use crate::vm::code_memory::CodeMemory;
+use crate::vm::layout::{
+    VMHOSTCTX_DISPATCH, VMHOSTCTX_STORE, VMSTORE_LAST_EXIT_FP, VMSTORE_LAST_EXIT_PC,
+};
+
+/// The glue code of one signature.
+pub(crate) struct Trampolines {
+    _code: CodeMemory,
+    _unwind: Option<UnwindRegistration>,
+    /// `extern "sysv64" fn(callee_vmctx, code, values: *mut u64)`.
+    pub entry: usize,
+    /// A Wasm-convention function that calls into the host.
+    pub host_adapter: usize,
+}
+
+fn finish(
+    isa: &dyn TargetIsa,
+    ctx: &mut Context,
+) -> Result<(Vec<u8>, Option<cranelift_codegen::isa::unwind::UnwindInfo>), Error> {
+    let compiled = ctx
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| Error::Compile(format!("trampoline: {:?}", e.inner)))?;
+    let unwind = compiled.create_unwind_info(isa).ok().flatten();
+    Ok((compiled.code_buffer().to_vec(), unwind))
+}
+
+impl Trampolines {
+    /// Compiles the glue for `ty`.
+    pub fn new(isa: &dyn TargetIsa, ty: &FuncType) -> Result<Trampolines, Error> {
+        let wasm_sig = wasm_signature(ty);
+        let trusted = MemFlagsData::trusted();
+
+        // Entry trampoline.
+        let mut ctx = Context::new();
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.extend([AbiParam::new(types::I64); 3]);
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), sig);
+        let mut fctx = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let block = b.create_block();
+            b.append_block_params_for_function_params(block);
+            b.switch_to_block(block);
+            let p = b.block_params(block).to_vec();
+            let (vmctx, code, values) = (p[0], p[1], p[2]);
+            let host = b.ins().iconst(types::I64, 0);
+            let mut args = vec![vmctx, host];
+            for (i, t) in ty.params().iter().enumerate() {
+                args.push(b.ins().load(clif_type(t), trusted, values, (i * 8) as i32));
+            }
+            let sig_ref = b.import_signature(wasm_sig.clone());
+            let call = b.ins().call_indirect(sig_ref, code, &args);
+            let results = b.inst_results(call).to_vec();
+            for (i, r) in results.iter().enumerate() {
+                b.ins().store(trusted, *r, values, (i * 8) as i32);
+            }
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            b.finalize(isa.frontend_config());
+        }
+        let (entry_code, entry_unwind) = finish(isa, &mut ctx)?;
+
+        // Host adapter.
+        let mut ctx = Context::new();
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 1), wasm_sig);
+        let mut fctx = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let block = b.create_block();
+            b.append_block_params_for_function_params(block);
+            b.switch_to_block(block);
+            let p = b.block_params(block).to_vec();
+            let (host_ctx, caller_vmctx) = (p[0], p[1]);
+            let slots = ty.params().len().max(ty.results().len()).max(1);
+            let slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                (slots * 8) as u32,
+                3,
+            ));
+            for (i, v) in p[2..].iter().enumerate() {
+                b.ins().stack_store(types::I64, *v, slot, (i * 8) as i32);
+            }
+            // Remember where Wasm left off, for backtraces taken in the host.
+            let store_ctx = b.ins().load(types::I64, trusted, host_ctx, VMHOSTCTX_STORE);
+            let fp = b.ins().get_frame_pointer(types::I64);
+            let pc = b.ins().get_return_address(types::I64);
+            let caller_fp = b.ins().load(types::I64, trusted, fp, 0);
+            b.ins()
+                .store(trusted, caller_fp, store_ctx, VMSTORE_LAST_EXIT_FP);
+            b.ins().store(trusted, pc, store_ctx, VMSTORE_LAST_EXIT_PC);
+            let values = b.ins().stack_addr(types::I64, slot, 0);
+            let dispatch = b
+                .ins()
+                .load(types::I64, trusted, host_ctx, VMHOSTCTX_DISPATCH);
+            let mut dsig = Signature::new(CallConv::SystemV);
+            dsig.params.extend([AbiParam::new(types::I64); 3]);
+            let dsig = b.import_signature(dsig);
+            b.ins()
+                .call_indirect(dsig, dispatch, &[host_ctx, caller_vmctx, values]);
+            let mut rets = Vec::new();
+            for (i, t) in ty.results().iter().enumerate() {
+                rets.push(
+                    b.ins()
+                        .stack_load(types::I64, clif_type(t), slot, (i * 8) as i32),
+                );
+            }
+            b.ins().return_(&rets);
+            b.seal_all_blocks();
+            b.finalize(isa.frontend_config());
+        }
+        let (adapter_code, adapter_unwind) = finish(isa, &mut ctx)?;
+
+        let mut image = entry_code.clone();
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        let adapter_offset = image.len();
+        image.extend_from_slice(&adapter_code);
+        let code = CodeMemory::new(&image, |_, _| {})
+            .map_err(|e| Error::Compile(format!("cannot map code: {e}")))?;
+        let base = code.base();
+        let mut unwinds = Vec::new();
+        if let Some(u) = &entry_unwind {
+            unwinds.push((base, entry_code.len(), u));
+        }
+        if let Some(u) = &adapter_unwind {
+            unwinds.push((base + adapter_offset, adapter_code.len(), u));
+        }
+        let unwind = UnwindRegistration::new(isa, unwinds.into_iter());
+        Ok(Trampolines {
+            _code: code,
+            _unwind: unwind,
+            entry: base,
+            host_adapter: base + adapter_offset,
+        })
+    }
+}

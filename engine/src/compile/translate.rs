@@ -1,0 +1,1147 @@
+//! Translation of one Wasm function body to Cranelift IR.
+//!
+//! The translator keeps Wasm's operand stack as a stack of SSA values and
+//! its control stack as frames that know their Cranelift blocks. Code after
+//! an unconditional branch is skipped until the enclosing `else` or `end`,
+//! counting the blocks nested inside it.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
+    UserExternalName, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Variable};
+use std::collections::HashMap;
+use wasmparser::{BlockType, FunctionBody, Operator};
+
+use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
+use crate::error::{Error, TrapCode};
+use crate::module::info::{unsupported, val_type};
+use crate::types::ValType;
+use crate::vm::layout::*;
+use crate::vm::libcalls;
+
+/// What kind of construct a control frame is.
+enum FrameKind {
+    Block,
+    Loop,
+    /// An `if` whose `else` has not been seen yet keeps its else block and
+    /// the parameter values the else arm starts with.
+    If {
+        else_block: Option<ir::Block>,
+        else_params: Vec<Value>,
+    },
+}
+
+struct Frame {
+    kind: FrameKind,
+    /// Where `br` to this frame goes: the loop header, else the end.
+    br_dest: ir::Block,
+    /// The block after the construct.
+    end: ir::Block,
+    params: usize,
+    results: usize,
+    /// Operand stack height below the frame's parameters.
+    height: usize,
+    /// Whether some branch targets `end`.
+    end_reachable: bool,
+}
+
+/// Translates function bodies; reused across the functions of a module.
+pub(crate) struct FuncTranslator<'a, 'b> {
+    env: &'a ModuleEnv<'a>,
+    builder: FunctionBuilder<'b>,
+    vmctx: Value,
+    locals: Vec<Variable>,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    reachable: bool,
+    /// Nesting depth of blocks inside unreachable code.
+    dead_depth: usize,
+    sig_refs: HashMap<u32, ir::SigRef>,
+    func_refs: HashMap<u32, ir::FuncRef>,
+    libcall_sigs: HashMap<(Vec<ir::Type>, Vec<ir::Type>), ir::SigRef>,
+}
+
+fn heap_flags() -> MemFlagsData {
+    MemFlagsData::new().with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))
+}
+
+/// Flags for loads of VM structures that never change once set.
+fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+impl<'a, 'b> FuncTranslator<'a, 'b> {
+    pub fn new(env: &'a ModuleEnv<'a>, builder: FunctionBuilder<'b>) -> Self {
+        FuncTranslator {
+            env,
+            builder,
+            vmctx: Value::from_u32(0),
+            locals: Vec::new(),
+            stack: Vec::new(),
+            control: Vec::new(),
+            reachable: true,
+            dead_depth: 0,
+            sig_refs: HashMap::new(),
+            func_refs: HashMap::new(),
+            libcall_sigs: HashMap::new(),
+        }
+    }
+
+    /// Translates `body` of function `func_index`; the builder's function
+    /// already has its signature.
+    pub fn translate(mut self, func_index: u32, body: &FunctionBody<'_>) -> Result<(), Error> {
+        let env = self.env;
+        let sig = env.func_sig(func_index).clone();
+        let entry = self.builder.create_block();
+        self.builder.append_block_params_for_function_params(entry);
+        self.builder.switch_to_block(entry);
+        self.builder.seal_block(entry);
+        let params = self.builder.block_params(entry).to_vec();
+        self.vmctx = params[0];
+
+        // The prologue's stack check reads the limit through the VMContext.
+        let vmctx_gv = self
+            .builder
+            .create_global_value(ir::GlobalValueData::VMContext);
+        let flags = self
+            .builder
+            .func
+            .dfg
+            .mem_flags
+            .insert(trusted())
+            .expect("memflags");
+        let store_gv = self.builder.create_global_value(ir::GlobalValueData::Load {
+            base: vmctx_gv,
+            offset: VMCTX_STORE.into(),
+            global_type: types::I64,
+            flags,
+        });
+        let limit_gv = self.builder.create_global_value(ir::GlobalValueData::Load {
+            base: store_gv,
+            offset: VMSTORE_STACK_LIMIT.into(),
+            global_type: types::I64,
+            flags,
+        });
+        self.builder.func.stack_limit = Some(limit_gv);
+
+        for (i, ty) in sig.params().iter().enumerate() {
+            let var = self.builder.declare_var(clif_type(ty));
+            self.builder.def_var(var, params[i + 2]);
+            self.locals.push(var);
+        }
+        let mut locals_reader = body.get_locals_reader()?;
+        for _ in 0..locals_reader.get_count() {
+            let (count, ty) = locals_reader.read()?;
+            let ty = val_type(ty, &env.info.types, env.registry)?;
+            for _ in 0..count {
+                let var = self.builder.declare_var(clif_type(&ty));
+                let zero = self.zero(&ty);
+                self.builder.def_var(var, zero);
+                self.locals.push(var);
+            }
+        }
+
+        let ret = self.builder.create_block();
+        for r in sig.results() {
+            self.builder.append_block_param(ret, clif_type(r));
+        }
+        self.control.push(Frame {
+            kind: FrameKind::Block,
+            br_dest: ret,
+            end: ret,
+            params: 0,
+            results: sig.results().len(),
+            height: 0,
+            end_reachable: false,
+        });
+
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let op = reader.read()?;
+            if self.reachable {
+                self.operator(op)?;
+            } else {
+                self.dead_operator(op)?;
+            }
+        }
+        // The final `end` left us in the return block.
+        let rets = self.builder.block_params(ret).to_vec();
+        if self.reachable {
+            self.builder.ins().return_(&rets);
+        }
+        self.builder.seal_all_blocks();
+        self.builder.finalize(self.env.frontend);
+        Ok(())
+    }
+
+    fn zero(&mut self, ty: &ValType) -> Value {
+        let ins = self.builder.ins();
+        match ty {
+            ValType::I32 => ins.iconst(types::I32, 0),
+            ValType::I64 | ValType::Ref(_) => ins.iconst(types::I64, 0),
+            ValType::F32 => ins.f32const(0.0),
+            ValType::F64 => ins.f64const(0.0),
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated operand stack")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn popn(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    fn block_arity(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
+        match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => {
+                let t = val_type(t, &self.env.info.types, self.env.registry)
+                    .map(|t| clif_type(&t))
+                    .unwrap_or(types::I64);
+                (vec![], vec![t])
+            }
+            BlockType::FuncType(i) => {
+                let f = self.env.func_type(i);
+                (
+                    f.params().iter().map(clif_type).collect(),
+                    f.results().iter().map(clif_type).collect(),
+                )
+            }
+        }
+    }
+
+    fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
+        let b = self.builder.create_block();
+        for t in tys {
+            self.builder.append_block_param(b, *t);
+        }
+        b
+    }
+
+    fn args(vals: &[Value]) -> Vec<BlockArg> {
+        vals.iter().map(|v| BlockArg::Value(*v)).collect()
+    }
+
+    fn jump(&mut self, block: ir::Block, vals: &[Value]) {
+        let args = Self::args(vals);
+        self.builder.ins().jump(block, &args);
+    }
+
+    fn trap(&mut self, code: TrapCode) {
+        self.builder.ins().trap(clif_trap(code));
+    }
+
+    /// The branch target and arity of relative depth `depth`, marking the
+    /// frame's end as reachable.
+    fn br_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let i = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[i];
+        match frame.kind {
+            FrameKind::Loop => (frame.br_dest, frame.params),
+            _ => {
+                frame.end_reachable = true;
+                (frame.br_dest, frame.results)
+            }
+        }
+    }
+
+    fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
+        match op {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => self.dead_depth += 1,
+            Operator::Else if self.dead_depth == 0 => self.op_else(),
+            Operator::End if self.dead_depth == 0 => self.op_end(),
+            Operator::End => self.dead_depth -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn op_else(&mut self) {
+        let frame = self.control.last_mut().expect("if frame");
+        let FrameKind::If {
+            else_block,
+            else_params,
+        } = &mut frame.kind
+        else {
+            unreachable!("validated else")
+        };
+        let else_block = else_block.take().expect("one else");
+        let else_params = std::mem::take(else_params);
+        let (end, results, height) = (frame.end, frame.results, frame.height);
+        if self.reachable {
+            frame.end_reachable = true;
+            let vals = self.popn(results);
+            self.jump(end, &vals);
+        }
+        self.stack.truncate(height);
+        self.stack.extend(else_params);
+        self.builder.switch_to_block(else_block);
+        self.reachable = true;
+    }
+
+    fn op_end(&mut self) {
+        let mut frame = self.control.pop().expect("frame");
+        if self.reachable {
+            frame.end_reachable = true;
+            let vals = self.popn(frame.results);
+            self.jump(frame.end, &vals);
+        }
+        if let FrameKind::If {
+            else_block: Some(else_block),
+            else_params,
+        } = &frame.kind
+        {
+            // An `if` without `else`: the false arm passes its parameters on.
+            frame.end_reachable = true;
+            let else_params = else_params.clone();
+            self.builder.switch_to_block(*else_block);
+            self.jump(frame.end, &else_params);
+        }
+        self.stack.truncate(frame.height);
+        self.builder.switch_to_block(frame.end);
+        self.reachable = frame.end_reachable;
+        let params = self.builder.block_params(frame.end).to_vec();
+        self.stack.extend(params);
+    }
+
+    // ----- VM structure access -----
+
+    fn vmctx_load(&mut self, offset: u32, flags: MemFlagsData) -> Value {
+        self.builder
+            .ins()
+            .load(types::I64, flags, self.vmctx, offset as i32)
+    }
+
+    fn memory_ptr(&mut self, mem: u32) -> Value {
+        let off = self.env.offsets.memory(mem);
+        self.vmctx_load(off, readonly())
+    }
+
+    fn memory_base(&mut self, mem: u32) -> Value {
+        let vm = self.memory_ptr(mem);
+        self.builder
+            .ins()
+            .load(types::I64, readonly(), vm, VMMEMORY_BASE)
+    }
+
+    fn global_ptr(&mut self, index: u32) -> Value {
+        let off = self.env.offsets.global(index);
+        self.vmctx_load(off, readonly())
+    }
+
+    fn table_ptr(&mut self, index: u32) -> Value {
+        let off = self.env.offsets.table(index);
+        self.vmctx_load(off, readonly())
+    }
+
+    /// The address of element `index` (i32) of `table`, trapping with
+    /// `code` when it is out of bounds.
+    fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
+        let t = self.table_ptr(table);
+        let len = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), t, VMTABLE_LENGTH);
+        let index = self.builder.ins().uextend(types::I64, index);
+        let oob = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.builder.ins().trapnz(oob, clif_trap(code));
+        let base = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), t, VMTABLE_BASE);
+        let off = self.builder.ins().ishl_imm_u(index, 3);
+        self.builder.ins().iadd(base, off)
+    }
+
+    /// Effective address of a memory access: base + zext(index), with the
+    /// static offset folded in where it fits.
+    fn mem_addr(&mut self, memarg: &wasmparser::MemArg) -> (Value, i32) {
+        let index = self.pop();
+        let base = self.memory_base(memarg.memory);
+        let index = self.builder.ins().uextend(types::I64, index);
+        let addr = self.builder.ins().iadd(base, index);
+        if memarg.offset <= i32::MAX as u64 {
+            (addr, memarg.offset as i32)
+        } else {
+            (self.builder.ins().iadd_imm_s(addr, memarg.offset as i64), 0)
+        }
+    }
+
+    fn load(&mut self, memarg: &wasmparser::MemArg, ty: ir::Type) {
+        let (addr, off) = self.mem_addr(memarg);
+        let v = self.builder.ins().load(ty, heap_flags(), addr, off);
+        self.push(v);
+    }
+
+    fn load_ext(&mut self, memarg: &wasmparser::MemArg, bits: u8, signed: bool, ty: ir::Type) {
+        let (addr, off) = self.mem_addr(memarg);
+        let ins = self.builder.ins();
+        let v = match (bits, signed) {
+            (8, false) => ins.uload8(ty, heap_flags(), addr, off),
+            (8, true) => ins.sload8(ty, heap_flags(), addr, off),
+            (16, false) => ins.uload16(ty, heap_flags(), addr, off),
+            (16, true) => ins.sload16(ty, heap_flags(), addr, off),
+            (32, false) => ins.uload32(heap_flags(), addr, off),
+            (32, true) => ins.sload32(heap_flags(), addr, off),
+            _ => unreachable!(),
+        };
+        self.push(v);
+    }
+
+    fn store(&mut self, memarg: &wasmparser::MemArg, bits: Option<u8>) {
+        let v = self.pop();
+        let (addr, off) = self.mem_addr(memarg);
+        let ins = self.builder.ins();
+        match bits {
+            None => ins.store(heap_flags(), v, addr, off),
+            Some(8) => ins.istore8(heap_flags(), v, addr, off),
+            Some(16) => ins.istore16(heap_flags(), v, addr, off),
+            Some(32) => ins.istore32(heap_flags(), v, addr, off),
+            _ => unreachable!(),
+        };
+    }
+
+    /// Calls a host libcall (System V convention) at a fixed address; the
+    /// VMContext is passed first.
+    fn libcall(&mut self, addr: usize, args: &[Value], returns: &[ir::Type]) -> Vec<Value> {
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let params: Vec<ir::Type> = all
+            .iter()
+            .map(|v| self.builder.func.dfg.value_type(*v))
+            .collect();
+        let key = (params.clone(), returns.to_vec());
+        let sig_ref = match self.libcall_sigs.get(&key) {
+            Some(s) => *s,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+                sig.returns
+                    .extend(returns.iter().map(|t| AbiParam::new(*t)));
+                let s = self.builder.import_signature(sig);
+                self.libcall_sigs.insert(key, s);
+                s
+            }
+        };
+        let callee = self.builder.ins().iconst(types::I64, addr as i64);
+        let call = self.builder.ins().call_indirect(sig_ref, callee, &all);
+        self.builder.inst_results(call).to_vec()
+    }
+
+    fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(s) = self.sig_refs.get(&type_index) {
+            return *s;
+        }
+        let sig = wasm_signature(self.env.func_type(type_index));
+        let s = self.builder.import_signature(sig);
+        self.sig_refs.insert(type_index, s);
+        s
+    }
+
+    fn func_ref(&mut self, func_index: u32) -> ir::FuncRef {
+        if let Some(f) = self.func_refs.get(&func_index) {
+            return *f;
+        }
+        let type_index = self.env.info.funcs[func_index as usize].type_index;
+        let signature = self.sig_ref(type_index);
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(UserExternalName {
+                namespace: 0,
+                index: func_index,
+            });
+        let f = self.builder.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(func_index, f);
+        f
+    }
+
+    fn push_results(&mut self, inst: ir::Inst) {
+        let results = self.builder.inst_results(inst).to_vec();
+        self.stack.extend(results);
+    }
+
+    fn call(&mut self, func_index: u32, tail: bool) {
+        let n = self.env.func_sig(func_index).params().len();
+        let mut args = vec![self.vmctx, self.vmctx];
+        let popped = self.popn(n);
+        if self.env.info.is_imported_func(func_index) {
+            let off = self.env.offsets.imported_func(func_index);
+            let funcref = self.vmctx_load(off, readonly());
+            args[0] = self
+                .builder
+                .ins()
+                .load(types::I64, readonly(), funcref, VMFUNCREF_VMCTX);
+            args.extend(popped);
+            let code = self
+                .builder
+                .ins()
+                .load(types::I64, readonly(), funcref, VMFUNCREF_CODE);
+            let type_index = self.env.info.funcs[func_index as usize].type_index;
+            let sig = self.sig_ref(type_index);
+            self.finish_indirect_call(sig, code, &args, tail);
+        } else {
+            args.extend(popped);
+            let f = self.func_ref(func_index);
+            if tail {
+                self.builder.ins().return_call(f, &args);
+                self.reachable = false;
+            } else {
+                let call = self.builder.ins().call(f, &args);
+                self.push_results(call);
+            }
+        }
+    }
+
+    fn finish_indirect_call(&mut self, sig: ir::SigRef, code: Value, args: &[Value], tail: bool) {
+        if tail {
+            self.builder.ins().return_call_indirect(sig, code, args);
+            self.reachable = false;
+        } else {
+            let call = self.builder.ins().call_indirect(sig, code, args);
+            self.push_results(call);
+        }
+    }
+
+    /// Calls through a non-null `*const VMFuncRef`.
+    fn call_funcref(&mut self, funcref: Value, type_index: u32, tail: bool) {
+        let n = self.env.func_type(type_index).params().len();
+        let popped = self.popn(n);
+        let vmctx = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), funcref, VMFUNCREF_VMCTX);
+        let code = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), funcref, VMFUNCREF_CODE);
+        let mut args = vec![vmctx, self.vmctx];
+        args.extend(popped);
+        let sig = self.sig_ref(type_index);
+        self.finish_indirect_call(sig, code, &args, tail);
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
+        let index = self.pop();
+        let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement);
+        let funcref = self.builder.ins().load(types::I64, trusted(), addr, 0);
+        self.builder
+            .ins()
+            .trapz(funcref, clif_trap(TrapCode::UninitializedElement));
+        let actual = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), funcref, VMFUNCREF_TYPE);
+        let expected = self.env.info.types[type_index as usize];
+        let ok = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::Equal, actual, expected as i64);
+        self.builder
+            .ins()
+            .trapz(ok, clif_trap(TrapCode::IndirectCallTypeMismatch));
+        self.call_funcref(funcref, type_index, tail);
+    }
+
+    fn ref_func(&mut self, func_index: u32) -> Value {
+        if self.env.info.is_imported_func(func_index) {
+            let off = self.env.offsets.imported_func(func_index);
+            self.vmctx_load(off, readonly())
+        } else {
+            let off = self.env.offsets.defined_funcref(func_index);
+            self.builder.ins().iadd_imm_s(self.vmctx, off as i64)
+        }
+    }
+
+    fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value) -> Value) {
+        let a = self.pop();
+        let v = f(&mut self.builder, a);
+        self.push(v);
+    }
+
+    fn binop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value, Value) -> Value) {
+        let (a, b) = self.pop2();
+        let v = f(&mut self.builder, a, b);
+        self.push(v);
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        self.binop(|b, x, y| {
+            let c = b.ins().icmp(cc, x, y);
+            b.ins().uextend(types::I32, c)
+        });
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        self.binop(|b, x, y| {
+            let c = b.ins().fcmp(cc, x, y);
+            b.ins().uextend(types::I32, c)
+        });
+    }
+
+    fn eqz(&mut self) {
+        self.unop(|b, x| {
+            let c = b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+            b.ins().uextend(types::I32, c)
+        });
+    }
+
+    /// Calls a libcall with immediate i32 arguments `imm` followed by `n`
+    /// operands, pushing its results.
+    fn libcall_i32(&mut self, addr: usize, n: usize, returns: &[ir::Type], imm: &[i64]) {
+        let mut args: Vec<Value> = imm
+            .iter()
+            .map(|i| self.builder.ins().iconst(types::I32, *i))
+            .collect();
+        args.extend(self.popn(n));
+        let results = self.libcall(addr, &args, returns);
+        self.stack.extend(results);
+    }
+
+    /// Like `libcall_i32` for a libcall that returns nonzero on failure:
+    /// the trap happens here, in generated code, so that its pc names the
+    /// Wasm function.
+    fn libcall_checked(&mut self, addr: usize, n: usize, imm: &[i64], code: TrapCode) {
+        self.libcall_i32(addr, n, &[types::I32], imm);
+        let status = self.pop();
+        self.builder.ins().trapnz(status, clif_trap(code));
+    }
+
+    fn operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
+        use Operator as O;
+        match op {
+            O::Unreachable => {
+                self.trap(TrapCode::Unreachable);
+                self.reachable = false;
+            }
+            O::Nop => {}
+            O::Block { blockty } => {
+                let (params, results) = self.block_arity(blockty);
+                let end = self.new_block(&results);
+                self.control.push(Frame {
+                    kind: FrameKind::Block,
+                    br_dest: end,
+                    end,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    end_reachable: false,
+                });
+            }
+            O::Loop { blockty } => {
+                let (params, results) = self.block_arity(blockty);
+                let header = self.new_block(&params);
+                let end = self.new_block(&results);
+                let vals = self.popn(params.len());
+                self.jump(header, &vals);
+                self.builder.switch_to_block(header);
+                let hp = self.builder.block_params(header).to_vec();
+                self.control.push(Frame {
+                    kind: FrameKind::Loop,
+                    br_dest: header,
+                    end,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len(),
+                    end_reachable: false,
+                });
+                self.stack.extend(hp);
+            }
+            O::If { blockty } => {
+                let (params, results) = self.block_arity(blockty);
+                let cond = self.pop();
+                let then_block = self.builder.create_block();
+                let else_block = self.builder.create_block();
+                let end = self.new_block(&results);
+                self.builder
+                    .ins()
+                    .brif(cond, then_block, &[], else_block, &[]);
+                self.builder.switch_to_block(then_block);
+                let else_params = self.peekn(params.len()).to_vec();
+                self.control.push(Frame {
+                    kind: FrameKind::If {
+                        else_block: Some(else_block),
+                        else_params,
+                    },
+                    br_dest: end,
+                    end,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    end_reachable: false,
+                });
+            }
+            O::Else => self.op_else(),
+            O::End => self.op_end(),
+            O::Br { relative_depth } => {
+                let (dest, n) = self.br_target(relative_depth);
+                let vals = self.peekn(n).to_vec();
+                self.jump(dest, &vals);
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (dest, n) = self.br_target(relative_depth);
+                let vals = Self::args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(cond, dest, &vals, next, &[]);
+                self.builder.switch_to_block(next);
+            }
+            O::BrTable { targets } => {
+                let index = self.pop();
+                let default = self.br_target(targets.default());
+                let mut dests = Vec::new();
+                for t in targets.targets() {
+                    dests.push(self.br_target(t?).0);
+                }
+                let vals = Self::args(self.peekn(default.1));
+                let dfg = &mut self.builder.func.dfg;
+                let def = dfg.block_call(default.0, &vals);
+                let calls: Vec<_> = dests.iter().map(|d| dfg.block_call(*d, &vals)).collect();
+                let jt = self
+                    .builder
+                    .create_jump_table(ir::JumpTableData::new(def, &calls));
+                self.builder.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            O::Return => {
+                let n = self.control[0].results;
+                let vals = self.peekn(n).to_vec();
+                self.builder.ins().return_(&vals);
+                self.reachable = false;
+            }
+            O::Call { function_index } => self.call(function_index, false),
+            O::ReturnCall { function_index } => self.call(function_index, true),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, false),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true),
+            O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
+                let tail = matches!(op, O::ReturnCallRef { .. });
+                let funcref = self.pop();
+                self.builder
+                    .ins()
+                    .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
+                self.call_funcref(funcref, type_index, tail);
+            }
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
+                let cond = self.pop();
+                let (a, b) = self.pop2();
+                let v = self.builder.ins().select(cond, a, b);
+                self.push(v);
+            }
+            O::LocalGet { local_index } => {
+                let v = self.builder.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.builder.def_var(self.locals[local_index as usize], v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("operand");
+                self.builder.def_var(self.locals[local_index as usize], v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = clif_type(&self.env.info.globals[global_index as usize].ty.content);
+                let p = self.global_ptr(global_index);
+                let flags = if self.env.info.globals[global_index as usize].ty.mutable {
+                    trusted()
+                } else {
+                    readonly()
+                };
+                let v = self.builder.ins().load(ty, flags, p, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let p = self.global_ptr(global_index);
+                self.builder.ins().store(trusted(), v, p, 0);
+            }
+
+            // ----- memory -----
+            O::I32Load { memarg } => self.load(&memarg, types::I32),
+            O::I64Load { memarg } => self.load(&memarg, types::I64),
+            O::F32Load { memarg } => self.load(&memarg, types::F32),
+            O::F64Load { memarg } => self.load(&memarg, types::F64),
+            O::I32Load8S { memarg } => self.load_ext(&memarg, 8, true, types::I32),
+            O::I32Load8U { memarg } => self.load_ext(&memarg, 8, false, types::I32),
+            O::I32Load16S { memarg } => self.load_ext(&memarg, 16, true, types::I32),
+            O::I32Load16U { memarg } => self.load_ext(&memarg, 16, false, types::I32),
+            O::I64Load8S { memarg } => self.load_ext(&memarg, 8, true, types::I64),
+            O::I64Load8U { memarg } => self.load_ext(&memarg, 8, false, types::I64),
+            O::I64Load16S { memarg } => self.load_ext(&memarg, 16, true, types::I64),
+            O::I64Load16U { memarg } => self.load_ext(&memarg, 16, false, types::I64),
+            O::I64Load32S { memarg } => self.load_ext(&memarg, 32, true, types::I64),
+            O::I64Load32U { memarg } => self.load_ext(&memarg, 32, false, types::I64),
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg } => self.store(&memarg, None),
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(&memarg, Some(8)),
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(&memarg, Some(16)),
+            O::I64Store32 { memarg } => self.store(&memarg, Some(32)),
+            O::MemorySize { mem } => {
+                let vm = self.memory_ptr(mem);
+                let len = self
+                    .builder
+                    .ins()
+                    .load(types::I64, trusted(), vm, VMMEMORY_LENGTH);
+                let pages = self.builder.ins().ushr_imm_u(len, 16);
+                let v = self.builder.ins().ireduce(types::I32, pages);
+                self.push(v);
+            }
+            O::MemoryGrow { mem } => self.libcall_i32(
+                libcalls::memory_grow as *const () as usize,
+                1,
+                &[types::I32],
+                &[mem as i64],
+            ),
+            O::MemoryFill { mem } => self.libcall_checked(
+                libcalls::memory_fill as *const () as usize,
+                3,
+                &[mem as i64],
+                TrapCode::MemoryOutOfBounds,
+            ),
+            O::MemoryCopy { dst_mem, src_mem } => self.libcall_checked(
+                libcalls::memory_copy as *const () as usize,
+                3,
+                &[dst_mem as i64, src_mem as i64],
+                TrapCode::MemoryOutOfBounds,
+            ),
+            O::MemoryInit { data_index, mem } => self.libcall_checked(
+                libcalls::memory_init as *const () as usize,
+                3,
+                &[mem as i64, data_index as i64],
+                TrapCode::MemoryOutOfBounds,
+            ),
+            O::DataDrop { data_index } => self.libcall_i32(
+                libcalls::data_drop as *const () as usize,
+                0,
+                &[],
+                &[data_index as i64],
+            ),
+
+            // ----- tables and references -----
+            O::TableGet { table } => {
+                let index = self.pop();
+                let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds);
+                let v = self.builder.ins().load(types::I64, trusted(), addr, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let v = self.pop();
+                let index = self.pop();
+                let addr = self.table_elem_addr(table, index, TrapCode::TableOutOfBounds);
+                self.builder.ins().store(trusted(), v, addr, 0);
+            }
+            O::TableSize { table } => {
+                let t = self.table_ptr(table);
+                let len = self
+                    .builder
+                    .ins()
+                    .load(types::I64, trusted(), t, VMTABLE_LENGTH);
+                let v = self.builder.ins().ireduce(types::I32, len);
+                self.push(v);
+            }
+            O::TableGrow { table } => {
+                let delta = self.pop();
+                let init = self.pop();
+                let t = self.builder.ins().iconst(types::I32, table as i64);
+                let r = self.libcall(
+                    libcalls::table_grow as *const () as usize,
+                    &[t, init, delta],
+                    &[types::I32],
+                );
+                self.push(r[0]);
+            }
+            O::TableFill { table } => {
+                let len = self.pop();
+                let val = self.pop();
+                let dst = self.pop();
+                let t = self.builder.ins().iconst(types::I32, table as i64);
+                let status = self.libcall(
+                    libcalls::table_fill as *const () as usize,
+                    &[t, dst, val, len],
+                    &[types::I32],
+                );
+                self.builder
+                    .ins()
+                    .trapnz(status[0], clif_trap(TrapCode::TableOutOfBounds));
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.libcall_checked(
+                libcalls::table_copy as *const () as usize,
+                3,
+                &[dst_table as i64, src_table as i64],
+                TrapCode::TableOutOfBounds,
+            ),
+            O::TableInit { elem_index, table } => self.libcall_checked(
+                libcalls::table_init as *const () as usize,
+                3,
+                &[table as i64, elem_index as i64],
+                TrapCode::TableOutOfBounds,
+            ),
+            O::ElemDrop { elem_index } => self.libcall_i32(
+                libcalls::elem_drop as *const () as usize,
+                0,
+                &[],
+                &[elem_index as i64],
+            ),
+            O::RefNull { .. } => {
+                let v = self.builder.ins().iconst(types::I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => self.eqz(),
+            O::RefFunc { function_index } => {
+                let v = self.ref_func(function_index);
+                self.push(v);
+            }
+            O::RefAsNonNull => {
+                let v = *self.stack.last().expect("operand");
+                self.builder
+                    .ins()
+                    .trapz(v, clif_trap(TrapCode::NullReference));
+            }
+            O::RefEq => self.icmp(IntCC::Equal),
+            O::BrOnNull { relative_depth } => {
+                let v = self.pop();
+                let (dest, n) = self.br_target(relative_depth);
+                let vals = Self::args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(v, next, &[], dest, &vals);
+                self.builder.switch_to_block(next);
+                self.push(v);
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let v = *self.stack.last().expect("operand");
+                let (dest, n) = self.br_target(relative_depth);
+                let vals = Self::args(self.peekn(n));
+                let next = self.builder.create_block();
+                self.builder.ins().brif(v, dest, &vals, next, &[]);
+                self.builder.switch_to_block(next);
+                self.pop();
+            }
+
+            // ----- constants -----
+            O::I32Const { value } => {
+                let v = self.builder.ins().iconst(types::I32, value as i64);
+                self.push(v);
+            }
+            O::I64Const { value } => {
+                let v = self.builder.ins().iconst(types::I64, value);
+                self.push(v);
+            }
+            O::F32Const { value } => {
+                let v = self
+                    .builder
+                    .ins()
+                    .f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let v = self
+                    .builder
+                    .ins()
+                    .f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+
+            // ----- integer comparison -----
+            O::I32Eqz | O::I64Eqz => self.eqz(),
+            O::I32Eq | O::I64Eq => self.icmp(IntCC::Equal),
+            O::I32Ne | O::I64Ne => self.icmp(IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+
+            // ----- float comparison -----
+            O::F32Eq | O::F64Eq => self.fcmp(FloatCC::Equal),
+            O::F32Ne | O::F64Ne => self.fcmp(FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => self.fcmp(FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => self.fcmp(FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+
+            // ----- integer arithmetic -----
+            O::I32Clz | O::I64Clz => self.unop(|b, x| b.ins().clz(x)),
+            O::I32Ctz | O::I64Ctz => self.unop(|b, x| b.ins().ctz(x)),
+            O::I32Popcnt | O::I64Popcnt => self.unop(|b, x| b.ins().popcnt(x)),
+            O::I32Add | O::I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
+            O::I32Sub | O::I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
+            O::I32Mul | O::I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
+            O::I32DivS | O::I64DivS => self.binop(|b, x, y| b.ins().sdiv(x, y)),
+            O::I32DivU | O::I64DivU => self.binop(|b, x, y| b.ins().udiv(x, y)),
+            O::I32RemS | O::I64RemS => self.binop(|b, x, y| b.ins().srem(x, y)),
+            O::I32RemU | O::I64RemU => self.binop(|b, x, y| b.ins().urem(x, y)),
+            O::I32And | O::I64And => self.binop(|b, x, y| b.ins().band(x, y)),
+            O::I32Or | O::I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
+            O::I32Xor | O::I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
+            O::I32Shl | O::I64Shl => self.binop(|b, x, y| b.ins().ishl(x, y)),
+            O::I32ShrS | O::I64ShrS => self.binop(|b, x, y| b.ins().sshr(x, y)),
+            O::I32ShrU | O::I64ShrU => self.binop(|b, x, y| b.ins().ushr(x, y)),
+            O::I32Rotl | O::I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
+            O::I32Rotr | O::I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
+            O::I32Extend8S => self.unop(|b, x| {
+                let n = b.ins().ireduce(types::I8, x);
+                b.ins().sextend(types::I32, n)
+            }),
+            O::I32Extend16S => self.unop(|b, x| {
+                let n = b.ins().ireduce(types::I16, x);
+                b.ins().sextend(types::I32, n)
+            }),
+            O::I64Extend8S => self.unop(|b, x| {
+                let n = b.ins().ireduce(types::I8, x);
+                b.ins().sextend(types::I64, n)
+            }),
+            O::I64Extend16S => self.unop(|b, x| {
+                let n = b.ins().ireduce(types::I16, x);
+                b.ins().sextend(types::I64, n)
+            }),
+            O::I64Extend32S => self.unop(|b, x| {
+                let n = b.ins().ireduce(types::I32, x);
+                b.ins().sextend(types::I64, n)
+            }),
+
+            // ----- float arithmetic -----
+            O::F32Abs | O::F64Abs => self.unop(|b, x| b.ins().fabs(x)),
+            O::F32Neg | O::F64Neg => self.unop(|b, x| b.ins().fneg(x)),
+            O::F32Ceil | O::F64Ceil => self.unop(|b, x| b.ins().ceil(x)),
+            O::F32Floor | O::F64Floor => self.unop(|b, x| b.ins().floor(x)),
+            O::F32Trunc | O::F64Trunc => self.unop(|b, x| b.ins().trunc(x)),
+            O::F32Nearest | O::F64Nearest => self.unop(|b, x| b.ins().nearest(x)),
+            O::F32Sqrt | O::F64Sqrt => self.unop(|b, x| b.ins().sqrt(x)),
+            O::F32Add | O::F64Add => self.binop(|b, x, y| b.ins().fadd(x, y)),
+            O::F32Sub | O::F64Sub => self.binop(|b, x, y| b.ins().fsub(x, y)),
+            O::F32Mul | O::F64Mul => self.binop(|b, x, y| b.ins().fmul(x, y)),
+            O::F32Div | O::F64Div => self.binop(|b, x, y| b.ins().fdiv(x, y)),
+            O::F32Min | O::F64Min => self.binop(|b, x, y| b.ins().fmin(x, y)),
+            O::F32Max | O::F64Max => self.binop(|b, x, y| b.ins().fmax(x, y)),
+            O::F32Copysign | O::F64Copysign => self.binop(|b, x, y| b.ins().fcopysign(x, y)),
+
+            // ----- conversions -----
+            O::I32WrapI64 => self.unop(|b, x| b.ins().ireduce(types::I32, x)),
+            O::I64ExtendI32S => self.unop(|b, x| b.ins().sextend(types::I64, x)),
+            O::I64ExtendI32U => self.unop(|b, x| b.ins().uextend(types::I64, x)),
+            O::I32TruncF32S | O::I32TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I32, x))
+            }
+            O::I32TruncF32U | O::I32TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I32, x))
+            }
+            O::I64TruncF32S | O::I64TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I64, x))
+            }
+            O::I64TruncF32U | O::I64TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I64, x))
+            }
+            O::I32TruncSatF32S | O::I32TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x))
+            }
+            O::I32TruncSatF32U | O::I32TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x))
+            }
+            O::I64TruncSatF32S | O::I64TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x))
+            }
+            O::I64TruncSatF32U | O::I64TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x))
+            }
+            O::F32ConvertI32S | O::F32ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F32, x))
+            }
+            O::F32ConvertI32U | O::F32ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F32, x))
+            }
+            O::F64ConvertI32S | O::F64ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F64, x))
+            }
+            O::F64ConvertI32U | O::F64ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F64, x))
+            }
+            O::F32DemoteF64 => self.unop(|b, x| b.ins().fdemote(types::F32, x)),
+            O::F64PromoteF32 => self.unop(|b, x| b.ins().fpromote(types::F64, x)),
+            O::I32ReinterpretF32 => {
+                self.unop(|b, x| b.ins().bitcast(types::I32, MemFlagsData::new(), x))
+            }
+            O::I64ReinterpretF64 => {
+                self.unop(|b, x| b.ins().bitcast(types::I64, MemFlagsData::new(), x))
+            }
+            O::F32ReinterpretI32 => {
+                self.unop(|b, x| b.ins().bitcast(types::F32, MemFlagsData::new(), x))
+            }
+            O::F64ReinterpretI64 => {
+                self.unop(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x))
+            }
+
+            other => {
+                return Err(unsupported(&format!("the {} instruction", op_name(&other))));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The text-format-like name of an operator, for error messages.
+fn op_name(op: &Operator<'_>) -> String {
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or("");
+    // `MemoryAtomicNotify` → `memory.atomic.notify` is close enough to the
+    // text format for an error message.
+    let mut out = String::new();
+    for (i, ch) in name.chars().enumerate() {
+        if ch.is_uppercase() && i > 0 {
+            out.push('.');
+        }
+        out.push(ch.to_ascii_lowercase());
+    }
+    out
+}

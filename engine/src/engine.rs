@@ -1,0 +1,144 @@
+//! The engine: compiler settings, the canonical type registry and the
+//! per-signature glue shared by every module and store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+
+use crate::compile::trampolines::Trampolines;
+use crate::error::Error;
+use crate::types::{CompositeType, FuncType, TypeId, TypeRegistry};
+
+/// How `resume`, `suspend` and `switch` change stacks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SwitchingMode {
+    /// One `stack_switch` in generated code per switch.
+    #[default]
+    Native,
+    /// A call into the host that switches stacks there.
+    Libcall,
+}
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How continuations switch stacks.
+    pub switching: SwitchingMode,
+    /// Size of each continuation stack in bytes.
+    pub cont_stack_size: usize,
+    /// Upper bound on the number of live continuations in one store.
+    pub max_live_continuations: usize,
+    /// Stack space Wasm may use on the host's stack, in bytes.
+    pub max_wasm_stack: usize,
+    /// Upper bound on any linear memory, in 64 KiB pages.
+    pub max_memory_pages: u64,
+    /// Cranelift optimization level: "none", "speed" or "speed_and_size".
+    pub opt_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            switching: SwitchingMode::Native,
+            cont_stack_size: 256 * 1024,
+            max_live_continuations: 100_000,
+            max_wasm_stack: 1024 * 1024,
+            max_memory_pages: 65536,
+            opt_level: "speed".to_string(),
+        }
+    }
+}
+
+pub(crate) struct EngineInner {
+    pub isa: OwnedTargetIsa,
+    pub config: Config,
+    pub registry: RwLock<TypeRegistry>,
+    trampolines: Mutex<HashMap<TypeId, Arc<Trampolines>>>,
+}
+
+/// Compiles modules; shared by the stores that run them.
+#[derive(Clone)]
+pub struct Engine(pub(crate) Arc<EngineInner>);
+
+impl Engine {
+    /// An engine with `config`.
+    pub fn new(config: &Config) -> Result<Engine, Error> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| Error::Compile(format!("setting {k}={v}: {e}")))
+        };
+        set(&mut flags, "opt_level", &config.opt_level)?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        set(&mut flags, "unwind_info", "true")?;
+        set(&mut flags, "stack_switch_model", "basic")?;
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa_builder = cranelift_native::builder()
+            .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
+        Ok(Engine(Arc::new(EngineInner {
+            isa,
+            config: config.clone(),
+            registry: RwLock::new(TypeRegistry::default()),
+            trampolines: Mutex::new(HashMap::new()),
+        })))
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// Gives a host-made function type its canonical id.
+    pub fn register_func_type(&self, ty: &FuncType) -> TypeId {
+        self.0
+            .registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .register_func(ty)
+    }
+
+    /// The function type of canonical id `id` (the wrapped function type for
+    /// a continuation type).
+    pub fn func_type(&self, id: TypeId) -> FuncType {
+        let registry = self.0.registry.read().unwrap_or_else(|e| e.into_inner());
+        let mut id = id;
+        loop {
+            match registry.get(id) {
+                CompositeType::Func(f) => return f.clone(),
+                CompositeType::Cont(f) => id = *f,
+            }
+        }
+    }
+
+    /// The glue code for signature `id`, compiled on first use.
+    pub(crate) fn trampolines(&self, id: TypeId) -> Result<Arc<Trampolines>, Error> {
+        let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = cache.get(&id) {
+            return Ok(t.clone());
+        }
+        let ty = self.func_type(id);
+        let t = Arc::new(Trampolines::new(&*self.0.isa, &ty)?);
+        cache.insert(id, t.clone());
+        Ok(t)
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(&Config::default()).expect("the host supports the default configuration")
+    }
+}

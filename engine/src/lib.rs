@@ -1,0 +1,34 @@
+//! Switchyard's engine: a WebAssembly JIT on Cranelift.
+//!
+//! What it does not do: SIMD, threads, memory64 and the GC proposal's
+//! struct and array types are rejected at validation; it runs on x86-64
+//! Linux only.
+//!
+//! ```
+//! use switchyard_engine::{Engine, Module, Store, Linker};
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"(module (func (export "add") (param i32 i32) (result i32)
+//!     local.get 0 local.get 1 i32.add))"#).unwrap();
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+//! let add = instance.get_func(&mut store, "add").unwrap().typed::<(i32, i32), i32>(&store).unwrap();
+//! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
+//! ```
+
+mod compile;
+mod engine;
+mod error;
+mod module;
+mod runtime;
+mod types;
+pub mod vm;
+pub mod wasi;
+
+pub use engine::{Config, Engine, SwitchingMode};
+pub use error::{Error, Result, Trap, TrapCode};
+pub use module::{Module, ModuleInfo, supported_features};
+pub use runtime::*;
+pub use types::{
+    CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+    TableType, TypeId, ValType,
+};

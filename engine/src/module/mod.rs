@@ -1,0 +1,159 @@
+//! Modules: bytes validated, parsed and compiled, ready to instantiate.
+
+pub(crate) mod info;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wasmparser::{Validator, WasmFeatures};
+
+use crate::compile::{self, CompiledModule};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::types::{ExternType, FuncType};
+use info::ExportIndex;
+pub use info::ModuleInfo;
+
+/// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
+pub fn supported_features() -> WasmFeatures {
+    (WasmFeatures::WASM2 - WasmFeatures::SIMD)
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::GC_TYPES
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::STACK_SWITCHING
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::EXTENDED_CONST
+}
+
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub bytes: Vec<u8>,
+    pub info: ModuleInfo,
+    pub compiled: CompiledModule,
+    pub name: String,
+}
+
+/// A compiled module.
+#[derive(Clone)]
+pub struct Module(pub(crate) Arc<ModuleInner>);
+
+impl Module {
+    /// Compiles a module from binary or text.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
+        Module::with_name(engine, bytes.as_ref(), None)
+    }
+
+    /// Reads and compiles a `.wasm` or `.wat` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        Module::with_name(engine, &bytes, name)
+    }
+
+    fn with_name(engine: &Engine, bytes: &[u8], name: Option<String>) -> Result<Module, Error> {
+        let bytes = if bytes.starts_with(b"\0asm") {
+            bytes.to_vec()
+        } else {
+            wat::parse_bytes(bytes)
+                .map_err(|e| Error::Text(e.to_string()))?
+                .into_owned()
+        };
+        let mut validator = Validator::new_with_features(supported_features());
+        if let Err(e) = validator.validate_all(&bytes) {
+            let mut message = e.message().to_string();
+            if message.contains("support is not enabled")
+                || message.contains("proposal not enabled")
+            {
+                message = format!("unsupported feature: {message}");
+            }
+            return Err(Error::Invalid {
+                message,
+                offset: e.offset(),
+            });
+        }
+        let info = {
+            let mut registry = engine.0.registry.write().unwrap_or_else(|e| e.into_inner());
+            ModuleInfo::parse(&bytes, &mut registry)?
+        };
+        let name = info
+            .name
+            .clone()
+            .or(name)
+            .unwrap_or_else(|| "<module>".to_string());
+        let compiled = {
+            let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
+            compile::compile_module(&*engine.0.isa, &registry, &info, &bytes, &name)?
+        };
+        Ok(Module(Arc::new(ModuleInner {
+            engine: engine.clone(),
+            bytes,
+            info,
+            compiled,
+            name,
+        })))
+    }
+
+    /// The module's display name (name section, else file name).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The module's imports: module name, field name, expected type.
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, &ExternType)> {
+        self.0
+            .info
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.name.as_str(), &i.ty))
+    }
+
+    /// The module's exports: name and type.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
+        self.0
+            .info
+            .exports
+            .iter()
+            .map(|(name, index)| (name.as_str(), self.export_type(*index)))
+    }
+
+    fn export_type(&self, index: ExportIndex) -> ExternType {
+        let info = &self.0.info;
+        match index {
+            ExportIndex::Func(f) => ExternType::Func(info.funcs[f as usize].type_id),
+            ExportIndex::Table(t) => ExternType::Table(info.tables[t as usize].ty),
+            ExportIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
+            ExportIndex::Global(g) => ExternType::Global(info.globals[g as usize].ty),
+            ExportIndex::Tag(t) => ExternType::Tag(info.types[info.tags[t as usize] as usize]),
+        }
+    }
+
+    /// The signature of an exported function.
+    pub fn export_func_type(&self, name: &str) -> Option<FuncType> {
+        match self.0.info.export_map.get(name)? {
+            ExportIndex::Func(f) => Some(
+                self.0
+                    .engine
+                    .func_type(self.0.info.funcs[*f as usize].type_id),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The engine that compiled this module.
+    pub fn engine(&self) -> &Engine {
+        &self.0.engine
+    }
+
+    /// Parsed module information.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.0.info
+    }
+
+    /// The module's binary.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0.bytes
+    }
+}

@@ -1,0 +1,409 @@
+//! Functions: calling Wasm from the host, and the host from Wasm.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::store::{AsStoreMut, Caller, FuncKind, HostFn, StoreCore, StoreInner};
+use super::values::Val;
+use crate::error::{Error, Trap, TrapCode};
+use crate::types::FuncType;
+use crate::vm::code_registry;
+use crate::vm::entry::{self, JmpBuf};
+use crate::vm::layout::{VMFuncRef, VMHostContext, VMStoreContext};
+use crate::vm::signals;
+
+/// A function in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Func {
+    /// A host function of type `ty`.
+    pub fn new<T: 'static>(
+        mut store: impl AsStoreMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Result<Func, Error> {
+        let inner = store.inner_mut();
+        let f: HostFn<T> = std::sync::Arc::new(f);
+        let index = inner.push_host_func(&ty, f)?;
+        Ok(Func {
+            store: inner.core.id,
+            index,
+        })
+    }
+
+    /// The function's signature.
+    pub fn ty(&self, store: &impl AsStoreMut) -> FuncType {
+        let core = &store.inner().core;
+        core.check(self.store);
+        core.engine
+            .func_type(core.funcs[self.index as usize].type_id)
+    }
+
+    /// Calls the function; `results` must have the signature's length.
+    pub fn call<S: AsStoreMut>(
+        &self,
+        mut store: S,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        let inner = store.inner_mut();
+        inner.core.check(self.store);
+        let ty = inner
+            .core
+            .engine
+            .func_type(inner.core.funcs[self.index as usize].type_id);
+        if params.len() != ty.params().len() {
+            return Err(Error::Usage(format!(
+                "expected {} arguments, got {}",
+                ty.params().len(),
+                params.len()
+            )));
+        }
+        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
+            if !p.matches(&inner.core, t) {
+                return Err(Error::Usage(format!(
+                    "argument {i} has the wrong type: expected {t}"
+                )));
+            }
+        }
+        if results.len() != ty.results().len() {
+            return Err(Error::Usage(format!(
+                "expected room for {} results, got {}",
+                ty.results().len(),
+                results.len()
+            )));
+        }
+        let entry = &inner.core.funcs[self.index as usize];
+        if let FuncKind::Host { index } = entry.kind {
+            let f = inner.host_funcs[index].f.clone();
+            return f(
+                Caller {
+                    store: inner,
+                    caller_vmctx: 0,
+                },
+                params,
+                results,
+            );
+        }
+        let mut raw: Vec<u64> = params.iter().map(|p| p.to_raw(&inner.core)).collect();
+        raw.resize(ty.params().len().max(ty.results().len()), 0);
+        let type_id = entry.type_id;
+        let funcref = entry.funcref;
+        let trampoline = inner.core.engine.trampolines(type_id)?.entry;
+        // SAFETY: `funcref` belongs to this store's live instance and
+        // `raw` has room for the signature; the trampoline matches it.
+        unsafe {
+            let f = &*funcref;
+            invoke(
+                &mut inner.core,
+                trampoline,
+                f.vmctx,
+                f.code,
+                raw.as_mut_ptr(),
+            )?;
+        }
+        for (i, t) in ty.results().iter().enumerate() {
+            results[i] = Val::from_raw(&inner.core, raw[i], t);
+        }
+        Ok(())
+    }
+
+    /// A typed view of the function.
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: &impl AsStoreMut,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        let ty = self.ty(store);
+        if !P::matches(ty.params()) || !R::matches(ty.results()) {
+            return Err(Error::Usage(format!(
+                "function has type {ty}, not the one asked for"
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: std::marker::PhantomData,
+        })
+    }
+
+    /// The raw `VMFuncRef` of this function.
+    pub(crate) fn funcref(&self, core: &StoreCore) -> *const VMFuncRef {
+        core.check(self.store);
+        core.funcs[self.index as usize].funcref
+    }
+}
+
+/// Runs generated code through an entry trampoline, turning a trap or a
+/// failing host function below it into an error.
+///
+/// # Safety
+/// `trampoline`, `vmctx` and `code` must form a valid call of a function
+/// of this store, and `values` must have room for its parameters and
+/// results.
+pub(crate) unsafe fn invoke(
+    core: &mut StoreCore,
+    trampoline: usize,
+    vmctx: usize,
+    code: usize,
+    values: *mut u64,
+) -> Result<(), Error> {
+    signals::init();
+    let vm: *mut VMStoreContext = &mut *core.vm;
+    let mut jmpbuf = JmpBuf::default();
+    // SAFETY: `vm` points to the store's boxed context, alive for the call.
+    let (previous_jmpbuf, previous_limit) = unsafe { ((*vm).entry_jmpbuf, (*vm).stack_limit) };
+    let previous_current = signals::set_current(vm);
+    // SAFETY: as above.
+    unsafe {
+        if previous_jmpbuf.is_null() {
+            // Outermost entry: Wasm may use `max_wasm_stack` below here.
+            let here = &jmpbuf as *const JmpBuf as usize;
+            (*vm).stack_limit = here.saturating_sub(core.engine.config().max_wasm_stack);
+        }
+        (*vm).entry_jmpbuf = &mut jmpbuf;
+    }
+    // SAFETY: the caller's contract; the JmpBuf is published above.
+    let ok = unsafe { entry::enter_wasm(&mut jmpbuf, trampoline, vmctx, code, values) };
+    // SAFETY: as above.
+    unsafe {
+        (*vm).entry_jmpbuf = previous_jmpbuf;
+        (*vm).stack_limit = previous_limit;
+    }
+    signals::set_current(previous_current);
+    if ok {
+        return Ok(());
+    }
+    if let Some(e) = core.pending_error.take() {
+        return Err(e);
+    }
+    let record = signals::take_last_trap();
+    let code = TrapCode::from_byte(record.code).unwrap_or(TrapCode::Unreachable);
+    let mut trap = Trap::new(code);
+    trap.pc = Some(record.pc);
+    trap.fp = Some(record.fp);
+    if let Some(info) = code_registry::lookup(record.pc)
+        && let Some(f) = info.function_at(record.pc)
+    {
+        trap.function = Some(format!("{}!{}", info.module_name, info.function_name(f)));
+    }
+    Err(Error::Trap(trap))
+}
+
+/// Called by host adapters: runs host function `ctx.index` of its store.
+///
+/// # Safety
+/// Only generated host adapters call this, with their own `VMHostContext`
+/// and a buffer of the signature's size.
+pub(crate) unsafe extern "sysv64" fn host_dispatch<T: 'static>(
+    ctx: *mut VMHostContext,
+    caller_vmctx: usize,
+    values: *mut u64,
+) {
+    // SAFETY: see the function's contract.
+    let failed = unsafe { run_host::<T>(ctx, caller_vmctx, values) };
+    if failed {
+        // SAFETY: everything `run_host` owned is dropped; the jmpbuf is the
+        // innermost entry's, which is below us on this stack.
+        unsafe {
+            let jmpbuf = (*(*ctx).store).entry_jmpbuf;
+            entry::unwind_to_entry(jmpbuf);
+        }
+    }
+}
+
+/// Runs the host function; returns true if it failed, with the error left
+/// in the store.
+unsafe fn run_host<T: 'static>(
+    ctx: *mut VMHostContext,
+    caller_vmctx: usize,
+    values: *mut u64,
+) -> bool {
+    // SAFETY: the host context points at its store's context, whose
+    // `store` field is the `StoreInner<T>` it belongs to.
+    let store = unsafe { &mut *((*(*ctx).store).store as *mut StoreInner<T>) };
+    // SAFETY: as above.
+    let index = unsafe { (*ctx).index };
+    let (f, ty) = {
+        let h = &store.host_funcs[index];
+        (h.f.clone(), h.ty.clone())
+    };
+    let n = ty.params().len().max(ty.results().len());
+    // SAFETY: the adapter's buffer has `n` slots.
+    let raw = unsafe { std::slice::from_raw_parts_mut(values, n) };
+    let params: Vec<Val> = ty
+        .params()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Val::from_raw(&store.core, raw[i], t))
+        .collect();
+    let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        f(
+            Caller {
+                store: &mut *store,
+                caller_vmctx,
+            },
+            &params,
+            &mut results,
+        )
+    }));
+    match outcome {
+        Ok(Ok(())) => {
+            for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+                if !r.matches(&store.core, t) {
+                    return fail(
+                        store,
+                        Error::Host(format!(
+                            "host function returned a wrong type for result {i}"
+                        )),
+                    );
+                }
+                raw[i] = r.to_raw(&store.core);
+            }
+            false
+        }
+        Ok(Err(e)) => fail(store, e),
+        Err(_) => fail(store, Error::Host("host function panicked".into())),
+    }
+}
+
+fn fail<T>(store: &mut StoreInner<T>, e: Error) -> bool {
+    store.core.pending_error = Some(e);
+    true
+}
+
+/// A function with a statically known signature.
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: std::marker::PhantomData<fn(P) -> R>,
+}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// Calls the function.
+    pub fn call(&self, store: impl AsStoreMut, params: P) -> Result<R, Error> {
+        let params = params.into_vals();
+        let mut results = vec![Val::I32(0); R::len()];
+        self.func.call(store, &params, &mut results)?;
+        Ok(R::from_vals(&results))
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+}
+
+/// A Rust type that is one Wasm value.
+pub trait WasmTy: Sized {
+    /// Its Wasm type.
+    fn val_type() -> crate::types::ValType;
+    /// To a `Val`.
+    fn to_val(self) -> Val;
+    /// From a `Val` of the right type.
+    fn from_val(v: &Val) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($t:ty, $vt:ident, $v:ident, $to:expr, $from:expr) => {
+        impl WasmTy for $t {
+            fn val_type() -> crate::types::ValType {
+                crate::types::ValType::$vt
+            }
+            fn to_val(self) -> Val {
+                let f: fn($t) -> Val = $to;
+                f(self)
+            }
+            fn from_val(v: &Val) -> Self {
+                match v {
+                    Val::$v(x) => {
+                        let f: fn(_) -> $t = $from;
+                        f(*x)
+                    }
+                    _ => unreachable!("checked by TypedFunc"),
+                }
+            }
+        }
+    };
+}
+wasm_ty!(i32, I32, I32, Val::I32, |x| x);
+wasm_ty!(u32, I32, I32, |x| Val::I32(x as i32), |x: i32| x as u32);
+wasm_ty!(i64, I64, I64, Val::I64, |x| x);
+wasm_ty!(u64, I64, I64, |x| Val::I64(x as i64), |x: i64| x as u64);
+wasm_ty!(f32, F32, F32, |x| Val::F32(x.to_bits()), f32::from_bits);
+wasm_ty!(f64, F64, F64, |x| Val::F64(x.to_bits()), f64::from_bits);
+
+/// Parameters of a typed function.
+pub trait WasmParams {
+    /// Whether the types match.
+    fn matches(tys: &[crate::types::ValType]) -> bool;
+    /// As values.
+    fn into_vals(self) -> Vec<Val>;
+}
+
+/// Results of a typed function.
+pub trait WasmResults: Sized {
+    /// Whether the types match.
+    fn matches(tys: &[crate::types::ValType]) -> bool;
+    /// Number of results.
+    fn len() -> usize;
+    /// From values.
+    fn from_vals(v: &[Val]) -> Self;
+}
+
+impl<A: WasmTy> WasmParams for A {
+    fn matches(tys: &[crate::types::ValType]) -> bool {
+        tys == [A::val_type()]
+    }
+    fn into_vals(self) -> Vec<Val> {
+        vec![self.to_val()]
+    }
+}
+
+impl<A: WasmTy> WasmResults for A {
+    fn matches(tys: &[crate::types::ValType]) -> bool {
+        tys == [A::val_type()]
+    }
+    fn len() -> usize {
+        1
+    }
+    fn from_vals(v: &[Val]) -> Self {
+        A::from_val(&v[0])
+    }
+}
+
+macro_rules! tuples {
+    ($($n:tt $t:ident),*) => {
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            fn matches(tys: &[crate::types::ValType]) -> bool {
+                tys == [$($t::val_type()),*]
+            }
+            #[allow(unused_mut)]
+            fn into_vals(self) -> Vec<Val> {
+                let mut v = Vec::new();
+                $(v.push(self.$n.to_val());)*
+                v
+            }
+        }
+        impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {
+            fn matches(tys: &[crate::types::ValType]) -> bool {
+                tys == [$($t::val_type()),*]
+            }
+            fn len() -> usize {
+                <[&str]>::len(&[$(stringify!($t)),*])
+            }
+            #[allow(unused_variables)]
+            fn from_vals(v: &[Val]) -> Self {
+                ($($t::from_val(&v[$n]),)*)
+            }
+        }
+    };
+}
+tuples!();
+tuples!(0 A);
+tuples!(0 A, 1 B);
+tuples!(0 A, 1 B, 2 C);
+tuples!(0 A, 1 B, 2 C, 3 D);
+tuples!(0 A, 1 B, 2 C, 3 D, 4 E);
+tuples!(0 A, 1 B, 2 C, 3 D, 4 E, 5 F);

@@ -1,0 +1,276 @@
+//! Stores: everything that instances create lives in one store, addressed
+//! by small handles.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::instance::InstanceData;
+use super::values::Val;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::types::{FuncType, GlobalType, TypeId};
+use crate::vm::layout::{VMFuncRef, VMGlobal, VMHostContext, VMStoreContext, VMTag};
+use crate::vm::memory::LinearMemory;
+use crate::vm::table::Table as VmTable;
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A host function's body.
+pub type HostFn<T> =
+    Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Error> + Send + Sync>;
+
+pub(crate) struct HostFunc<T> {
+    pub f: HostFn<T>,
+    pub ty: FuncType,
+}
+
+/// Where a store function comes from.
+pub(crate) enum FuncKind {
+    /// Function `index` of instance `instance`.
+    Wasm { instance: u32 },
+    /// Host function `index` of the store's list.
+    Host { index: usize },
+}
+
+pub(crate) struct FuncEntry {
+    pub funcref: *const VMFuncRef,
+    pub type_id: TypeId,
+    pub kind: FuncKind,
+}
+
+pub(crate) struct GlobalEntry {
+    pub vm: Box<VMGlobal>,
+    pub ty: GlobalType,
+}
+
+/// The part of a store that does not depend on its data type.
+#[doc(hidden)]
+pub struct StoreCore {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) vm: Box<VMStoreContext>,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) funcs: Vec<FuncEntry>,
+    pub(crate) funcref_index: HashMap<usize, u32>,
+    pub(crate) memories: Vec<Box<MemoryEntry>>,
+    pub(crate) tables: Vec<Box<TableEntry>>,
+    pub(crate) globals: Vec<GlobalEntry>,
+    pub(crate) tags: Vec<Box<VMTag>>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) host_ctxs: Vec<Box<VMHostContext>>,
+    pub(crate) host_funcrefs: Vec<Box<VMFuncRef>>,
+    /// The error a host function failed with, carried across the unwind.
+    pub(crate) pending_error: Option<Error>,
+}
+
+pub(crate) struct MemoryEntry {
+    pub memory: LinearMemory,
+    pub ty: crate::types::MemoryType,
+}
+
+pub(crate) struct TableEntry {
+    pub table: VmTable,
+    pub ty: crate::types::TableType,
+}
+
+// SAFETY: the raw pointers point into data owned by the store (or by
+// modules it keeps alive); a store is used by one thread at a time.
+unsafe impl Send for StoreCore {}
+
+/// A store's contents; only reachable through [`AsStoreMut`].
+#[doc(hidden)]
+pub struct StoreInner<T> {
+    pub(crate) core: StoreCore,
+    pub(crate) host_funcs: Vec<HostFunc<T>>,
+    pub(crate) data: T,
+}
+
+/// A store: instances, memories, tables, globals and host data `T`.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+impl<T: 'static> Store<T> {
+    /// An empty store.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let mut inner = Box::new(StoreInner {
+            core: StoreCore {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                engine: engine.clone(),
+                vm: Box::new(VMStoreContext {
+                    stack_limit: 0,
+                    last_exit_fp: 0,
+                    last_exit_pc: 0,
+                    store: std::ptr::null_mut(),
+                    entry_jmpbuf: std::ptr::null_mut(),
+                }),
+                instances: Vec::new(),
+                funcs: Vec::new(),
+                funcref_index: HashMap::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                tags: Vec::new(),
+                externrefs: Vec::new(),
+                host_ctxs: Vec::new(),
+                host_funcrefs: Vec::new(),
+                pending_error: None,
+            },
+            host_funcs: Vec::new(),
+            data,
+        });
+        let ptr = &mut *inner as *mut StoreInner<T> as *mut u8;
+        inner.core.vm.store = ptr;
+        Store { inner }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, writable.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.core.engine
+    }
+}
+
+/// Access to a store from the host API: a [`Store`] or a [`Caller`].
+pub trait AsStoreMut {
+    /// The store's data type.
+    type Data: 'static;
+    #[doc(hidden)]
+    fn inner_mut(&mut self) -> &mut StoreInner<Self::Data>;
+    #[doc(hidden)]
+    fn inner(&self) -> &StoreInner<Self::Data>;
+}
+
+impl<T: 'static> AsStoreMut for Store<T> {
+    type Data = T;
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
+    }
+    fn inner(&self) -> &StoreInner<T> {
+        &self.inner
+    }
+}
+
+impl<S: AsStoreMut> AsStoreMut for &mut S {
+    type Data = S::Data;
+    fn inner_mut(&mut self) -> &mut StoreInner<S::Data> {
+        (**self).inner_mut()
+    }
+    fn inner(&self) -> &StoreInner<S::Data> {
+        (**self).inner()
+    }
+}
+
+/// The context a host function runs in: the store, and the instance whose
+/// code called it.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    /// VMContext of the calling Wasm instance, or 0 when the host called.
+    pub(crate) caller_vmctx: usize,
+}
+
+impl<T: 'static> Caller<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    /// The host data, writable.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    /// An export of the calling instance (e.g. its `memory`).
+    pub fn get_export(&mut self, name: &str) -> Option<super::Extern> {
+        if self.caller_vmctx == 0 {
+            return None;
+        }
+        let index = self
+            .store
+            .core
+            .instances
+            .iter()
+            .position(|i| i.vmctx_addr() == self.caller_vmctx)?;
+        super::Instance {
+            store: self.store.core.id,
+            index: index as u32,
+        }
+        .get_export_core(&mut self.store.core, name)
+    }
+}
+
+impl<T: 'static> AsStoreMut for Caller<'_, T> {
+    type Data = T;
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        self.store
+    }
+    fn inner(&self) -> &StoreInner<T> {
+        self.store
+    }
+}
+
+impl StoreCore {
+    /// Registers a function entry; returns its store index.
+    pub(crate) fn push_func(&mut self, entry: FuncEntry) -> u32 {
+        let index = self.funcs.len() as u32;
+        self.funcref_index.insert(entry.funcref as usize, index);
+        self.funcs.push(entry);
+        index
+    }
+
+    /// Creates a global.
+    pub(crate) fn push_global(&mut self, ty: GlobalType, raw: u64) -> u32 {
+        self.globals.push(GlobalEntry {
+            vm: Box::new(VMGlobal { value: raw }),
+            ty,
+        });
+        self.globals.len() as u32 - 1
+    }
+
+    pub(crate) fn check(&self, store_id: u64) {
+        assert_eq!(
+            self.id, store_id,
+            "a handle was used with a store it does not belong to"
+        );
+    }
+}
+
+impl<T: 'static> StoreInner<T> {
+    /// Creates a host function in this store.
+    pub(crate) fn push_host_func(&mut self, ty: &FuncType, f: HostFn<T>) -> Result<u32, Error> {
+        let engine = self.core.engine.clone();
+        let type_id = engine.register_func_type(ty);
+        let trampolines = engine.trampolines(type_id)?;
+        let index = self.host_funcs.len();
+        self.host_funcs.push(HostFunc { f, ty: ty.clone() });
+        let ctx = Box::new(VMHostContext {
+            dispatch: super::func::host_dispatch::<T> as *const () as usize,
+            store: &mut *self.core.vm,
+            index,
+        });
+        let funcref = Box::new(VMFuncRef {
+            code: trampolines.host_adapter,
+            type_id: type_id as u64,
+            vmctx: &*ctx as *const VMHostContext as usize,
+        });
+        let ptr = &*funcref as *const VMFuncRef;
+        self.core.host_ctxs.push(ctx);
+        self.core.host_funcrefs.push(funcref);
+        Ok(self.core.push_func(FuncEntry {
+            funcref: ptr,
+            type_id,
+            kind: FuncKind::Host { index },
+        }))
+    }
+}

@@ -1,0 +1,190 @@
+//! The layout of everything generated code reads or writes in memory.
+//!
+//! Generated code addresses these structures by fixed offsets, so each is
+//! `#[repr(C)]` and its field offsets are named constants next to it; a unit
+//! test checks the constants against the compiler's layout.
+//!
+//! ```text
+//! VMContext (one per instance, 8-byte slots)
+//!   +0   *mut VMStoreContext        the store this instance lives in
+//!   +8   *mut InstanceData          for libcalls
+//!   then, per module index space, in this order:
+//!        *mut VMMemory   per memory
+//!        *mut VMTable    per table
+//!        *mut VMGlobal   per global
+//!        *const VMFuncRef per imported function
+//!        *mut VMTag      per tag
+//!        VMFuncRef       per defined function (inline, 3 slots)
+//! ```
+
+use crate::module::ModuleInfo;
+
+/// One linear memory, shared by every instance that imports it.
+#[repr(C)]
+pub struct VMMemory {
+    /// Start of the reservation; never moves.
+    pub base: *mut u8,
+    /// Accessible size in bytes.
+    pub length: u64,
+}
+/// Offset of [`VMMemory::base`].
+pub const VMMEMORY_BASE: i32 = 0;
+/// Offset of [`VMMemory::length`].
+pub const VMMEMORY_LENGTH: i32 = 8;
+
+/// One table: a vector of raw references (funcref pointers, externref
+/// handles, continuation references), 8 bytes each.
+#[repr(C)]
+pub struct VMTable {
+    /// Element storage; moves when the table grows.
+    pub base: *mut u64,
+    /// Number of elements.
+    pub length: u64,
+}
+/// Offset of [`VMTable::base`].
+pub const VMTABLE_BASE: i32 = 0;
+/// Offset of [`VMTable::length`].
+pub const VMTABLE_LENGTH: i32 = 8;
+
+/// One global's storage. Every value type fits in 8 bytes (no SIMD).
+#[repr(C)]
+pub struct VMGlobal {
+    /// The raw value.
+    pub value: u64,
+}
+
+/// What a `funcref` points at: enough to call the function and to check
+/// its type.
+#[repr(C)]
+pub struct VMFuncRef {
+    /// Code with the Wasm calling convention: `(callee_vmctx, params...)`.
+    pub code: usize,
+    /// Canonical type id of the function.
+    pub type_id: u64,
+    /// The callee's VMContext (or a `VMHostContext` for host functions).
+    pub vmctx: usize,
+}
+/// Offset of [`VMFuncRef::code`].
+pub const VMFUNCREF_CODE: i32 = 0;
+/// Offset of [`VMFuncRef::type_id`].
+pub const VMFUNCREF_TYPE: i32 = 8;
+/// Offset of [`VMFuncRef::vmctx`].
+pub const VMFUNCREF_VMCTX: i32 = 16;
+/// Size of a [`VMFuncRef`].
+pub const VMFUNCREF_SIZE: u32 = 24;
+
+/// A tag's identity: tags compare by address.
+#[repr(C)]
+pub struct VMTag {
+    /// Canonical type id of the tag's function type.
+    pub type_id: u64,
+}
+
+/// Per-store state that generated code reads and writes.
+#[repr(C)]
+pub struct VMStoreContext {
+    /// Lowest stack address Wasm code may use on the current stack.
+    pub stack_limit: usize,
+    /// Frame pointer of the last Wasm frame when Wasm called the host.
+    pub last_exit_fp: usize,
+    /// Return address into Wasm when Wasm called the host.
+    pub last_exit_pc: usize,
+    /// The store that owns this context (type-erased `StoreInner`).
+    pub store: *mut u8,
+    /// The innermost host entry's saved registers (see `vm::entry`).
+    pub entry_jmpbuf: *mut crate::vm::entry::JmpBuf,
+}
+/// Offset of [`VMStoreContext::stack_limit`].
+pub const VMSTORE_STACK_LIMIT: i32 = 0;
+/// Offset of [`VMStoreContext::last_exit_fp`].
+pub const VMSTORE_LAST_EXIT_FP: i32 = 8;
+/// Offset of [`VMStoreContext::last_exit_pc`].
+pub const VMSTORE_LAST_EXIT_PC: i32 = 16;
+
+/// Offset of the store context pointer in a VMContext.
+pub const VMCTX_STORE: i32 = 0;
+/// Offset of the instance pointer in a VMContext.
+pub const VMCTX_INSTANCE: i32 = 8;
+
+/// The VMContext layout of one module.
+#[derive(Clone, Debug)]
+pub struct VMOffsets {
+    memories: u32,
+    tables: u32,
+    globals: u32,
+    imported_funcs: u32,
+    tags: u32,
+    defined_funcs: u32,
+    num_imported_funcs: u32,
+    size: u32,
+}
+
+impl VMOffsets {
+    /// Computes the layout for `info`.
+    pub fn new(info: &ModuleInfo) -> VMOffsets {
+        let memories = 16;
+        let tables = memories + 8 * info.memories.len() as u32;
+        let globals = tables + 8 * info.tables.len() as u32;
+        let imported_funcs = globals + 8 * info.globals.len() as u32;
+        let tags = imported_funcs + 8 * info.num_imported_funcs;
+        let defined_funcs = tags + 8 * info.tags.len() as u32;
+        let num_defined = info.funcs.len() as u32 - info.num_imported_funcs;
+        let size = defined_funcs + VMFUNCREF_SIZE * num_defined;
+        VMOffsets {
+            memories,
+            tables,
+            globals,
+            imported_funcs,
+            tags,
+            defined_funcs,
+            num_imported_funcs: info.num_imported_funcs,
+            size,
+        }
+    }
+    /// Slot holding `*mut VMMemory` for memory `index`.
+    pub fn memory(&self, index: u32) -> u32 {
+        self.memories + 8 * index
+    }
+    /// Slot holding `*mut VMTable` for table `index`.
+    pub fn table(&self, index: u32) -> u32 {
+        self.tables + 8 * index
+    }
+    /// Slot holding `*mut VMGlobal` for global `index`.
+    pub fn global(&self, index: u32) -> u32 {
+        self.globals + 8 * index
+    }
+    /// Slot holding `*const VMFuncRef` for imported function `index`.
+    pub fn imported_func(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_imported_funcs);
+        self.imported_funcs + 8 * index
+    }
+    /// Slot holding `*mut VMTag` for tag `index`.
+    pub fn tag(&self, index: u32) -> u32 {
+        self.tags + 8 * index
+    }
+    /// The inline `VMFuncRef` of defined function `func_index` (a function
+    /// index, not a defined-function index).
+    pub fn defined_funcref(&self, func_index: u32) -> u32 {
+        self.defined_funcs + VMFUNCREF_SIZE * (func_index - self.num_imported_funcs)
+    }
+    /// Total size in bytes.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+}
+
+/// The "VMContext" of a host function: what its adapter needs to reach
+/// the host closure.
+#[repr(C)]
+pub struct VMHostContext {
+    /// `extern "sysv64" fn(*mut VMHostContext, caller_vmctx, values)`.
+    pub dispatch: usize,
+    /// The store the function belongs to.
+    pub store: *mut VMStoreContext,
+    /// Index of the function in the store's host function list.
+    pub index: usize,
+}
+/// Offset of [`VMHostContext::dispatch`].
+pub const VMHOSTCTX_DISPATCH: i32 = 0;
+/// Offset of [`VMHostContext::store`].
+pub const VMHOSTCTX_STORE: i32 = 8;

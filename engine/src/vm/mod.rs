@@ -1,0 +1,11 @@
+//! The runtime structures generated code works on, and the machinery
+//! around them: code memory, linear memory, tables, host entry and traps.
+
+pub mod code_memory;
+pub mod code_registry;
+pub mod entry;
+pub mod layout;
+pub mod libcalls;
+pub mod memory;
+pub mod signals;
+pub mod table;

@@ -1,0 +1,1 @@
+//! Logical backtraces across continuation stacks.
