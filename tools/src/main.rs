@@ -1,1 +1,36 @@
-fn main() {}
+//! The `switchyard` command.
+
+mod cli;
+mod run;
+mod wast;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            // Help and version go to stdout with success; usage errors get
+            // clap's message and status 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match args.command {
+        cli::Command::Run(run) => run::main(run),
+        cli::Command::Wast(wast) => wast::main(wast),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

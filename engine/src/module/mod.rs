@@ -157,3 +157,23 @@ impl Module {
         &self.0.bytes
     }
 }
+
+/// `wat` renders errors with a source snippet over several lines; tools
+/// want one line: "text format error at 3:7: expected `(`".
+fn one_line_text_error(e: &wat::Error) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    let message = lines.next().unwrap_or("malformed text").trim();
+    let location = lines
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .and_then(|l| {
+            let mut parts = l.rsplitn(3, ':');
+            let col = parts.next()?;
+            let line = parts.next()?;
+            Some(format!("{line}:{col}"))
+        });
+    match location {
+        Some(at) => format!("text format error at {at}: {message}"),
+        None => format!("text format error: {message}"),
+    }
+}

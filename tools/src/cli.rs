@@ -1,0 +1,111 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run, test and debug WebAssembly programs that switch stacks.
+#[derive(Parser, Debug)]
+#[command(name = "switchyard", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a WebAssembly module (`_start` with WASI, or `--invoke NAME`).
+    Run(RunArgs),
+    /// Run WebAssembly specification test scripts.
+    Wast(WastArgs),
+}
+
+/// Engine settings shared by the commands that run code.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// How resume/suspend/switch change stacks.
+    #[arg(long, value_enum, default_value_t = Switching::Native)]
+    pub switching: Switching,
+    /// Size of each continuation stack, in bytes (suffixes k, m allowed).
+    #[arg(long, value_parser = parse_size, default_value = "256k")]
+    pub cont_stack_size: usize,
+    /// Upper bound on linear memory size, in 64 KiB pages.
+    #[arg(long, default_value_t = 65536)]
+    pub max_memory_pages: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switching {
+    /// One `stack_switch` in generated code per switch.
+    Native,
+    /// Every switch is a call into the host.
+    Libcall,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The module (.wasm or .wat).
+    pub file: PathBuf,
+    /// Arguments passed to the program (WASI argv[1..]), or to the invoked
+    /// function.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Call this export instead of `_start`, with typed arguments, and print
+    /// its results.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Instantiate another module first and make its exports importable
+    /// under NAME.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub preload: Vec<String>,
+    /// Pass an environment variable (NAME=VALUE) to the program.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WastArgs {
+    /// Script files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (digits, scale) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1024),
+        Some((i, 'm' | 'M')) => (&s[..i], 1024 * 1024),
+        _ => (s, 1),
+    };
+    let n: usize = digits.parse().map_err(|_| format!("`{s}` is not a size"))?;
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+impl EngineArgs {
+    /// The engine configuration these flags ask for.
+    pub fn config(&self) -> switchyard_engine::Config {
+        switchyard_engine::Config {
+            switching: match self.switching {
+                Switching::Native => switchyard_engine::SwitchingMode::Native,
+                Switching::Libcall => switchyard_engine::SwitchingMode::Libcall,
+            },
+            cont_stack_size: self.cont_stack_size,
+            max_memory_pages: self.max_memory_pages,
+            ..Default::default()
+        }
+    }
+}

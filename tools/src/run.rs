@@ -1,0 +1,182 @@
+//! `switchyard run`: runs a module's `_start` with WASI, or one export.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use switchyard_engine::wasi::{self, WasiCtx};
+use switchyard_engine::{Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+
+use crate::cli::RunArgs;
+
+/// Exit status after a trap, as Wasmtime uses (128 + SIGABRT).
+const TRAP_STATUS: u8 = 134;
+
+pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new(&args.engine.config())?;
+    let module = load(&engine, &args.file)?;
+
+    let program = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut argv = vec![program];
+    argv.extend(args.args.iter().cloned());
+    let env = parse_env(&args.env)?;
+    let mut store = Store::new(&engine, WasiCtx::new(argv, env));
+    let mut linker = Linker::new(&engine);
+    wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+
+    for preload in &args.preload {
+        let (name, file) = preload
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--preload expects NAME=FILE, got `{preload}`"))?;
+        let module = load(&engine, std::path::Path::new(file))?;
+        let instance = match linker.instantiate(&mut store, &module) {
+            Ok(i) => i,
+            Err(e) => return report(e, &format!("instantiating {file}")),
+        };
+        linker.instance(&mut store, name, instance);
+    }
+
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(i) => i,
+        Err(e) => return report(e, "instantiating the module"),
+    };
+
+    if let Some(name) = &args.invoke {
+        let func = match instance.get_export(&mut store, name) {
+            Some(Extern::Func(f)) => f,
+            Some(_) => bail!("export `{name}` is not a function"),
+            None => bail!("the module has no export named `{name}`"),
+        };
+        let ty = func.ty(&store);
+        if args.args.len() != ty.params().len() {
+            bail!(
+                "`{name}` takes {} arguments ({}), {} given",
+                ty.params().len(),
+                ty,
+                args.args.len()
+            );
+        }
+        let params = ty
+            .params()
+            .iter()
+            .zip(&args.args)
+            .map(|(t, a)| parse_value(t, a))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
+        if let Err(e) = func.call(&mut store, &params, &mut results) {
+            return report(e, &format!("calling `{name}`"));
+        }
+        for r in &results {
+            println!("{}", format_value(r));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let start = match instance.get_export(&mut store, "_start") {
+        Some(Extern::Func(f)) => Some(f),
+        Some(_) => bail!("export `_start` is not a function"),
+        None => None,
+    };
+    if let Some(start) = start
+        && let Err(e) = start.call(&mut store, &[], &mut [])
+    {
+        return report(e, "running `_start`");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
+    if !path.exists() {
+        bail!("{}: no such file", path.display());
+    }
+    Module::from_file(engine, path).with_context(|| format!("{}", path.display()))
+}
+
+/// Turns a failed run into the process's exit status.
+fn report(e: Error, doing: &str) -> anyhow::Result<ExitCode> {
+    match e {
+        Error::Exit(code) => Ok(ExitCode::from(code as u8)),
+        Error::Trap(trap) => {
+            eprintln!("error: wasm trap: {trap}");
+            if let Some(f) = &trap.function {
+                eprintln!("  in {f}");
+            }
+            Ok(ExitCode::from(TRAP_STATUS))
+        }
+        other => Err(anyhow!(other).context(doing.to_string())),
+    }
+}
+
+fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    vars.iter()
+        .map(|v| match v.split_once('=') {
+            Some((k, val)) => Ok((k.to_string(), val.to_string())),
+            // `--env NAME` passes the host's value through, as Wasmtime does.
+            None => std::env::var(v)
+                .map(|val| (v.clone(), val))
+                .map_err(|_| anyhow!("--env {v}: not set in the host environment")),
+        })
+        .collect()
+}
+
+fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
+    let bad = || anyhow!("`{s}` is not a valid {ty}");
+    Ok(match ty {
+        ValType::I32 => Val::I32(parse_int::<i32, u32>(s).ok_or_else(bad)?),
+        ValType::I64 => Val::I64(parse_int::<i64, u64>(s).ok_or_else(bad)?),
+        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        ValType::Ref(_) if s == "null" => Val::default_for(ty),
+        ValType::Ref(_) => bail!("only `null` can be passed for a {ty} argument"),
+    })
+}
+
+/// Accepts signed decimals, and unsigned decimals or hex that wrap.
+fn parse_int<S, U>(s: &str) -> Option<S>
+where
+    S: std::str::FromStr + TryFrom<i128>,
+    U: TryFrom<u128> + Into<u128>,
+{
+    let s = s.replace('_', "");
+    if let Some(hex) = s.strip_prefix("0x") {
+        let u = u128::from_str_radix(hex, 16).ok()?;
+        U::try_from(u).ok()?;
+        let bits = std::mem::size_of::<S>() * 8;
+        let signed = if u >> (bits - 1) & 1 == 1 {
+            u as i128 - (1i128 << bits)
+        } else {
+            u as i128
+        };
+        return S::try_from(signed).ok();
+    }
+    if let Ok(v) = s.parse::<S>() {
+        return Some(v);
+    }
+    let u: u128 = s.parse().ok()?;
+    U::try_from(u).ok()?;
+    let bits = std::mem::size_of::<S>() * 8;
+    let signed = if u >> (bits - 1) & 1 == 1 {
+        u as i128 - (1i128 << bits)
+    } else {
+        u as i128
+    };
+    S::try_from(signed).ok()
+}
+
+fn format_value(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(b) => f32::from_bits(*b).to_string(),
+        Val::F64(b) => f64::from_bits(*b).to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ContRef(None) | Val::ExnRef(None) => {
+            "null".to_string()
+        }
+        Val::FuncRef(Some(_)) => "<funcref>".to_string(),
+        Val::ExternRef(Some(_)) => "<externref>".to_string(),
+        Val::ContRef(Some(_)) => "<contref>".to_string(),
+        Val::ExnRef(Some(_)) => "<exnref>".to_string(),
+    }
+}
