@@ -58,7 +58,7 @@ impl Module {
             bytes.to_vec()
         } else {
             wat::parse_bytes(bytes)
-                .map_err(|e| Error::Text(e.to_string()))?
+                .map_err(|e| Error::Text(one_line_text_error(&e)))?
                 .into_owned()
         };
         let mut validator = Validator::new_with_features(supported_features());
