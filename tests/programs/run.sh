@@ -227,7 +227,14 @@ EOF
             # shellcheck disable=SC3045 # dash and bash have ulimit -c
             ulimit -c 0 2>/dev/null
             if [ "$mode" = wasm ]; then
-                exec $timeout_cmd "$sw" run "$bin" "$@"
+                # Like Wasmtime, switchyard passes no host environment unless
+                # asked: `--env NAME` forwards the host's value of NAME.
+                env_flags=
+                for v in $(env | sed -n 's/^\(SWY_[A-Za-z0-9_]*\)=.*/\1/p'); do
+                    env_flags="$env_flags --env $v"
+                done
+                # shellcheck disable=SC2086 # env_flags is a list of words
+                exec $timeout_cmd "$sw" run $env_flags "$bin" "$@"
             else
                 exec $timeout_cmd "$bin" "$@"
             fi
