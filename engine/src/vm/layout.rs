@@ -188,3 +188,38 @@ pub struct VMHostContext {
 pub const VMHOSTCTX_DISPATCH: i32 = 0;
 /// Offset of [`VMHostContext::store`].
 pub const VMHOSTCTX_STORE: i32 = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn offsets_match_the_structures() {
+        assert_eq!(offset_of!(VMMemory, base) as i32, VMMEMORY_BASE);
+        assert_eq!(offset_of!(VMMemory, length) as i32, VMMEMORY_LENGTH);
+        assert_eq!(offset_of!(VMTable, base) as i32, VMTABLE_BASE);
+        assert_eq!(offset_of!(VMTable, length) as i32, VMTABLE_LENGTH);
+        assert_eq!(offset_of!(VMFuncRef, code) as i32, VMFUNCREF_CODE);
+        assert_eq!(offset_of!(VMFuncRef, type_id) as i32, VMFUNCREF_TYPE);
+        assert_eq!(offset_of!(VMFuncRef, vmctx) as i32, VMFUNCREF_VMCTX);
+        assert_eq!(std::mem::size_of::<VMFuncRef>() as u32, VMFUNCREF_SIZE);
+        assert_eq!(
+            offset_of!(VMStoreContext, stack_limit) as i32,
+            VMSTORE_STACK_LIMIT
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, last_exit_fp) as i32,
+            VMSTORE_LAST_EXIT_FP
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, last_exit_pc) as i32,
+            VMSTORE_LAST_EXIT_PC
+        );
+        assert_eq!(
+            offset_of!(VMHostContext, dispatch) as i32,
+            VMHOSTCTX_DISPATCH
+        );
+        assert_eq!(offset_of!(VMHostContext, store) as i32, VMHOSTCTX_STORE);
+    }
+}

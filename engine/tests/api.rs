@@ -1,0 +1,225 @@
+//! The host API end to end: calls in both directions, traps, errors from
+//! host functions, and that a store stays usable after any of them.
+
+use switchyard_engine::*;
+
+fn instantiate(store: &mut Store<()>, linker: &Linker<()>, wat: &str) -> Instance {
+    let module = Module::new(store.engine(), wat).unwrap();
+    linker.instantiate(store, &module).unwrap()
+}
+
+#[test]
+fn host_functions_are_called_with_their_arguments() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_new(
+        "host",
+        "mul",
+        FuncType::new([ValType::I64, ValType::I64], [ValType::I64]),
+        |_, params, results| {
+            results[0] = Val::I64(params[0].i64().unwrap() * params[1].i64().unwrap());
+            Ok(())
+        },
+    );
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "mul" (func $mul (param i64 i64) (result i64)))
+            (func (export "square_plus_one") (param i64) (result i64)
+              (i64.add (call $mul (local.get 0) (local.get 0)) (i64.const 1))))"#,
+    );
+    let f = instance.get_func(&mut store, "square_plus_one").unwrap();
+    let f = f.typed::<i64, i64>(&store).unwrap();
+    assert_eq!(f.call(&mut store, 12).unwrap(), 145);
+}
+
+#[test]
+fn a_trap_leaves_the_store_usable() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (memory 1)
+            (func $deep (export "deep") (param i32) (result i32)
+              (i32.add (call $deep (local.get 0)) (i32.const 1)))
+            (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))"#,
+    );
+    let deep = instance
+        .get_func(&mut store, "deep")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    let load = instance
+        .get_func(&mut store, "load")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    for _ in 0..3 {
+        let e = deep.call(&mut store, 0).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code, TrapCode::StackOverflow);
+        let e = load.call(&mut store, 65534).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code, TrapCode::MemoryOutOfBounds);
+        assert_eq!(load.call(&mut store, 0).unwrap(), 0);
+    }
+}
+
+#[test]
+fn a_host_error_unwinds_through_wasm_frames() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_new(
+        "host",
+        "fail",
+        FuncType::new([ValType::I32], []),
+        |_, params, _| {
+            if params[0].i32() == Some(7) {
+                Err(Error::Exit(7))
+            } else {
+                Ok(())
+            }
+        },
+    );
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "fail" (func $fail (param i32)))
+            (func $a (param i32) (call $fail (local.get 0)))
+            (func (export "run") (param i32) (result i32)
+              (call $a (local.get 0)) (i32.const 1)))"#,
+    );
+    let run = instance
+        .get_func(&mut store, "run")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    assert!(matches!(run.call(&mut store, 7), Err(Error::Exit(7))));
+    assert_eq!(run.call(&mut store, 1).unwrap(), 1);
+}
+
+#[test]
+fn wasm_can_reenter_through_the_host_and_trap_inside() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker: Linker<()> = Linker::new(&engine);
+    // The host function calls back into the instance's `inner` export.
+    linker.func_new(
+        "host",
+        "reenter",
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |mut caller, params, results| {
+            let Some(Extern::Func(inner)) = caller.get_export("inner") else {
+                return Err(Error::Host("no inner".into()));
+            };
+            let mut r = [Val::I32(0)];
+            inner.call(&mut caller, params, &mut r)?;
+            results[0] = r[0];
+            Ok(())
+        },
+    );
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "host" "reenter" (func $reenter (param i32) (result i32)))
+            (func (export "inner") (param i32) (result i32)
+              (i32.div_u (i32.const 100) (local.get 0)))
+            (func (export "outer") (param i32) (result i32)
+              (i32.add (call $reenter (local.get 0)) (i32.const 1))))"#,
+    );
+    let outer = instance
+        .get_func(&mut store, "outer")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    assert_eq!(outer.call(&mut store, 5).unwrap(), 21);
+    let e = outer.call(&mut store, 0).unwrap_err();
+    assert_eq!(e.as_trap().unwrap().code, TrapCode::IntegerDivideByZero);
+    assert_eq!(outer.call(&mut store, 50).unwrap(), 3);
+}
+
+#[test]
+fn externrefs_round_trip_through_tables() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (table $t 1 externref)
+            (func (export "put") (param externref) (table.set $t (i32.const 0) (local.get 0)))
+            (func (export "get") (result externref) (table.get $t (i32.const 0))))"#,
+    );
+    let r = ExternRef::new(&mut store, String::from("hello"));
+    let put = instance.get_func(&mut store, "put").unwrap();
+    put.call(&mut store, &[Val::ExternRef(Some(r))], &mut [])
+        .unwrap();
+    let get = instance.get_func(&mut store, "get").unwrap();
+    let mut out = [Val::ExternRef(None)];
+    get.call(&mut store, &[], &mut out).unwrap();
+    let Val::ExternRef(Some(back)) = out[0] else {
+        panic!("null")
+    };
+    assert_eq!(back.data(&store).downcast_ref::<String>().unwrap(), "hello");
+}
+
+#[test]
+fn memory_grow_respects_the_configured_limit() {
+    let engine = Engine::new(&Config {
+        max_memory_pages: 3,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (memory 1)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    );
+    let grow = instance
+        .get_func(&mut store, "grow")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+}
+
+#[test]
+fn wrong_argument_types_are_an_error_not_a_crash() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (func (export "f") (param i32)))"#,
+    );
+    let f = instance.get_func(&mut store, "f").unwrap();
+    assert!(matches!(
+        f.call(&mut store, &[Val::I64(1)], &mut []),
+        Err(Error::Usage(_))
+    ));
+    assert!(matches!(
+        f.call(&mut store, &[], &mut []),
+        Err(Error::Usage(_))
+    ));
+    assert!(f.typed::<i64, ()>(&store).is_err());
+}
+
+#[test]
+fn unknown_imports_name_the_import() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let module = Module::new(&engine, r#"(module (import "env" "missing" (func)))"#).unwrap();
+    let e = linker
+        .instantiate(&mut store, &module)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("env::missing"), "{e}");
+}
