@@ -393,7 +393,7 @@ macro_rules! tuples {
             fn len() -> usize {
                 <[&str]>::len(&[$(stringify!($t)),*])
             }
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::unused_unit)]
             fn from_vals(v: &[Val]) -> Self {
                 ($($t::from_val(&v[$n]),)*)
             }

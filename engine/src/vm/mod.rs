@@ -9,3 +9,4 @@ pub mod libcalls;
 pub mod memory;
 pub mod signals;
 pub mod table;
+pub mod stack;
