@@ -49,11 +49,6 @@ impl CompiledModule {
         let defined = func_index - info.num_imported_funcs;
         self.code.base() + self.func_offsets[defined as usize] as usize
     }
-
-    /// What the code registry knows about this module.
-    pub fn code_info(&self) -> &Arc<CodeInfo> {
-        &self.info
-    }
 }
 
 impl Drop for CompiledModule {

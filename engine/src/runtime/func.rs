@@ -8,7 +8,7 @@ use crate::error::{Error, Trap, TrapCode};
 use crate::types::FuncType;
 use crate::vm::code_registry;
 use crate::vm::entry::{self, JmpBuf};
-use crate::vm::layout::{VMFuncRef, VMHostContext, VMStoreContext};
+use crate::vm::layout::{VMHostContext, VMStoreContext};
 use crate::vm::signals;
 
 /// A function in a store.
@@ -126,12 +126,6 @@ impl Func {
             func: *self,
             _marker: std::marker::PhantomData,
         })
-    }
-
-    /// The raw `VMFuncRef` of this function.
-    pub(crate) fn funcref(&self, core: &StoreCore) -> *const VMFuncRef {
-        core.check(self.store);
-        core.funcs[self.index as usize].funcref
     }
 }
 
@@ -379,11 +373,8 @@ macro_rules! tuples {
             fn matches(tys: &[crate::types::ValType]) -> bool {
                 tys == [$($t::val_type()),*]
             }
-            #[allow(unused_mut)]
             fn into_vals(self) -> Vec<Val> {
-                let mut v = Vec::new();
-                $(v.push(self.$n.to_val());)*
-                v
+                vec![$(self.$n.to_val()),*]
             }
         }
         impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {

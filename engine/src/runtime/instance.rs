@@ -250,9 +250,7 @@ impl Instance {
             let id = core.push_func(FuncEntry {
                 funcref,
                 type_id: decl.type_id,
-                kind: FuncKind::Wasm {
-                    instance: core.instances.len() as u32,
-                },
+                kind: FuncKind::Wasm,
             });
             data.func_ids.push(id);
         }

@@ -28,8 +28,8 @@ pub(crate) struct HostFunc<T> {
 
 /// Where a store function comes from.
 pub(crate) enum FuncKind {
-    /// Function `index` of instance `instance`.
-    Wasm { instance: u32 },
+    /// A function defined by a Wasm instance.
+    Wasm,
     /// Host function `index` of the store's list.
     Host { index: usize },
 }
@@ -47,6 +47,9 @@ pub(crate) struct GlobalEntry {
 
 /// The part of a store that does not depend on its data type.
 #[doc(hidden)]
+// Entities are boxed so that the pointers generated code holds to them stay
+// valid when the vectors grow.
+#[allow(clippy::vec_box)]
 pub struct StoreCore {
     pub(crate) id: u64,
     pub(crate) engine: Engine,

@@ -23,7 +23,7 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
 
 fn range(start: u32, len: u32, size: u64) -> Option<std::ops::Range<usize>> {
     let end = start as u64 + len as u64;
-    (end <= size).then(|| start as usize..end as usize)
+    (end <= size).then_some(start as usize..end as usize)
 }
 
 /// `memory.grow`: the old size in pages, or -1.

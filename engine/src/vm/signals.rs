@@ -7,7 +7,7 @@
 //! before us (or the default action).
 
 use std::cell::Cell;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use super::code_registry;
 use super::entry;
@@ -33,24 +33,32 @@ thread_local! {
 }
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
-static mut PREVIOUS: [std::mem::MaybeUninit<libc::sigaction>; 4] =
-    [const { std::mem::MaybeUninit::uninit() }; 4];
+/// The dispositions our handlers replaced, to forward signals that are not
+/// ours.
+static PREVIOUS: OnceLock<[libc::sigaction; 4]> = OnceLock::new();
 static INSTALL: Once = Once::new();
 
 /// Installs the handlers (once per process) and an alternate signal stack
 /// (once per thread).
 pub fn init() {
     INSTALL.call_once(|| {
+        // SAFETY: an all-zero sigaction is a valid value of the C struct.
+        let mut previous: [libc::sigaction; 4] = unsafe { std::mem::zeroed() };
+        // Record the old dispositions before any of ours can run.
         for (i, sig) in SIGNALS.iter().enumerate() {
-            // SAFETY: a zeroed sigaction with our handler is valid; PREVIOUS
-            // is written only here, inside `call_once`.
+            // SAFETY: querying a disposition into our own buffer.
+            unsafe { libc::sigaction(*sig, std::ptr::null(), &mut previous[i]) };
+        }
+        let _ = PREVIOUS.set(previous);
+        for sig in SIGNALS {
+            // SAFETY: a zeroed sigaction with our handler, flags and an empty
+            // mask is a valid disposition.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = handler as *const () as usize;
                 action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
                 libc::sigemptyset(&mut action.sa_mask);
-                let previous = (*(&raw mut PREVIOUS))[i].as_mut_ptr();
-                libc::sigaction(*sig, &action, previous);
+                libc::sigaction(sig, &action, std::ptr::null_mut());
             }
         }
     });
@@ -134,9 +142,9 @@ fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_v
     let Some(i) = SIGNALS.iter().position(|s| *s == sig) else {
         return;
     };
-    // SAFETY: PREVIOUS[i] was initialized by `init` before our handler
-    // could run.
-    let previous = unsafe { (*(&raw const PREVIOUS))[i].assume_init_ref() };
+    let Some(previous) = PREVIOUS.get().map(|p| &p[i]) else {
+        return;
+    };
     let action = previous.sa_sigaction;
     if action == libc::SIG_DFL || action == libc::SIG_IGN {
         // Restore the default and return: the fault happens again and the
