@@ -1,0 +1,499 @@
+//! Runs the directives of one script against one store.
+
+use std::collections::HashMap;
+
+use switchyard_engine::{Engine, Error, Extern, Instance, Linker, Module, Store, TrapCode, Val};
+use wast::token::Id;
+use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+
+use super::spectest::{self, PrintTo};
+use super::values::{self, ExternRefs};
+
+/// How one directive ended.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// An assertion held.
+    Passed,
+    /// A directive that asserts nothing (module, register, invoke) worked.
+    Done,
+    /// Something went wrong; the text says what, without the location.
+    Failed(String),
+}
+
+/// Why building a module failed.
+enum BuildError {
+    /// The text did not parse or encode (including `module quote`).
+    Text(wast::Error),
+    /// The engine rejected or could not compile the binary.
+    Engine(Error),
+    /// The script asks for something this runner does not do.
+    Unsupported(String),
+}
+
+impl BuildError {
+    fn describe(&self) -> String {
+        match self {
+            BuildError::Text(e) => format!("text format error: {}", e.message()),
+            BuildError::Engine(e) => e.to_string(),
+            BuildError::Unsupported(what) => format!("unsupported: {what}"),
+        }
+    }
+}
+
+/// Why running an `invoke`, `get` or module in an assertion failed.
+enum ExecError {
+    /// The script itself is wrong for this engine (unknown export, bad
+    /// argument, unknown module): the assertion cannot be checked.
+    Setup(String),
+    /// The module of an `assert_trap (module ...)` did not build.
+    Build(BuildError),
+    /// The engine reported an error while running.
+    Run(Error),
+}
+
+impl ExecError {
+    fn describe(&self) -> String {
+        match self {
+            ExecError::Setup(s) => format!("script error: {s}"),
+            ExecError::Build(e) => e.describe(),
+            ExecError::Run(e) => e.to_string(),
+        }
+    }
+}
+
+/// The state one script builds up: its store, registered names and
+/// instances.
+pub(crate) struct Runner {
+    engine: Engine,
+    store: Store<()>,
+    linker: Linker<()>,
+    current: Option<Instance>,
+    /// Whether the latest module directive failed, leaving no current
+    /// instance; it explains the failures of the directives that follow.
+    current_failed: bool,
+    instances: HashMap<String, Instance>,
+    definitions: HashMap<String, Module>,
+    last_definition: Option<Module>,
+    externs: ExternRefs,
+}
+
+impl Runner {
+    /// A runner with a fresh store that has `spectest` defined.
+    pub(crate) fn new(engine: &Engine, print_to: PrintTo) -> Result<Runner, Error> {
+        let mut store = Store::new(engine, ());
+        let mut linker = Linker::new(engine);
+        spectest::define(&mut linker, &mut store, print_to)?;
+        Ok(Runner {
+            engine: engine.clone(),
+            store,
+            linker,
+            current: None,
+            current_failed: false,
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            last_definition: None,
+            externs: ExternRefs::default(),
+        })
+    }
+
+    /// Runs one directive.
+    pub(crate) fn run(&mut self, directive: WastDirective<'_>) -> Verdict {
+        use WastDirective as D;
+        match directive {
+            D::Module(module) => self.module(module),
+            D::ModuleDefinition(module) => self.module_definition(module),
+            D::ModuleInstance {
+                instance, module, ..
+            } => self.module_instance(instance, module),
+            D::Register { name, module, .. } => match self.instance(module) {
+                Ok(instance) => {
+                    self.linker.instance(&mut self.store, name, instance);
+                    Verdict::Done
+                }
+                Err(e) => Verdict::Failed(format!("register \"{name}\": {e}")),
+            },
+            D::Invoke(invoke) => {
+                let what = format!("invoke \"{}\"", invoke.name);
+                match self.invoke(&invoke) {
+                    Ok(_) => Verdict::Done,
+                    Err(e) => Verdict::Failed(format!("{what}: {}", e.describe())),
+                }
+            }
+            D::AssertReturn { exec, results, .. } => self.assert_return(exec, &results),
+            D::AssertTrap { exec, message, .. } => {
+                let what = describe_exec("assert_trap", &exec);
+                self.assert_trap(what, exec, message)
+            }
+            D::AssertExhaustion { call, message, .. } => {
+                let what = format!("assert_exhaustion (invoke \"{}\")", call.name);
+                let outcome = self.invoke(&call);
+                expect_error(&self.store, what, outcome, message, |e| match e {
+                    Error::Trap(t) => {
+                        t.code == TrapCode::StackOverflow
+                            || message_matches(message, t.code.message())
+                            || message_matches(message, &t.to_string())
+                    }
+                    _ => false,
+                })
+            }
+            D::AssertInvalid {
+                mut module,
+                message,
+                ..
+            } => match self.build(&mut module) {
+                Ok(_) => Verdict::Failed(format!(
+                    "assert_invalid: expected invalid module (\"{message}\"), got a valid module"
+                )),
+                Err(BuildError::Text(_) | BuildError::Engine(Error::Invalid { .. })) => {
+                    Verdict::Passed
+                }
+                Err(e) => Verdict::Failed(format!(
+                    "assert_invalid: expected invalid module (\"{message}\"), got {}",
+                    e.describe()
+                )),
+            },
+            D::AssertMalformed {
+                mut module,
+                message,
+                ..
+            } => match self.build(&mut module) {
+                Ok(_) => Verdict::Failed(format!(
+                    "assert_malformed: expected malformed module (\"{message}\"), \
+                     got a valid module"
+                )),
+                Err(
+                    BuildError::Text(_)
+                    | BuildError::Engine(Error::Invalid { .. } | Error::Text(_)),
+                ) => Verdict::Passed,
+                Err(e) => Verdict::Failed(format!(
+                    "assert_malformed: expected malformed module (\"{message}\"), got {}",
+                    e.describe()
+                )),
+            },
+            D::AssertUnlinkable {
+                module, message, ..
+            } => {
+                let mut module = QuoteWat::Wat(module);
+                let what = "assert_unlinkable";
+                let module = match self.build(&mut module) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        return Verdict::Failed(format!(
+                            "{what}: expected link error (\"{message}\"), got {}",
+                            e.describe()
+                        ));
+                    }
+                };
+                match self.linker.instantiate(&mut self.store, &module) {
+                    Err(Error::Link(_)) => Verdict::Passed,
+                    Ok(_) => Verdict::Failed(format!(
+                        "{what}: expected link error (\"{message}\"), got a linked instance"
+                    )),
+                    Err(e) => Verdict::Failed(format!(
+                        "{what}: expected link error (\"{message}\"), got {e}"
+                    )),
+                }
+            }
+            D::AssertException { exec, .. } => {
+                let what = describe_exec("assert_exception", &exec);
+                let outcome = self.exec(exec);
+                expect_error(
+                    &self.store,
+                    what,
+                    outcome,
+                    "uncaught exception",
+                    |e| match e {
+                        Error::Exception => true,
+                        Error::Trap(t) => t.code == TrapCode::UncaughtException,
+                        _ => false,
+                    },
+                )
+            }
+            D::AssertSuspension { exec, message, .. } => {
+                let what = describe_exec("assert_suspension", &exec);
+                let outcome = self.exec(exec);
+                expect_error(
+                    &self.store,
+                    what,
+                    outcome,
+                    message,
+                    |e| matches!(e, Error::Trap(t) if t.code == TrapCode::UnhandledTag),
+                )
+            }
+            D::AssertInvalidCustom { .. } | D::AssertMalformedCustom { .. } => Verdict::Failed(
+                "unsupported directive: custom-section assertions are not supported".into(),
+            ),
+            D::Thread(_) => {
+                Verdict::Failed("unsupported directive: thread (no threads support)".into())
+            }
+            D::Wait { .. } => {
+                Verdict::Failed("unsupported directive: wait (no threads support)".into())
+            }
+        }
+    }
+
+    fn module(&mut self, mut module: QuoteWat<'_>) -> Verdict {
+        let name = module.name().map(|id| id.name().to_string());
+        // A failed module must not leave an older one answering the
+        // invokes that follow it.
+        self.current = None;
+        self.current_failed = true;
+        let compiled = match self.build(&mut module) {
+            Ok(m) => m,
+            Err(e) => return Verdict::Failed(format!("module: {}", e.describe())),
+        };
+        match self.linker.instantiate(&mut self.store, &compiled) {
+            Ok(instance) => {
+                self.current = Some(instance);
+                self.current_failed = false;
+                if let Some(name) = name {
+                    self.instances.insert(name, instance);
+                }
+                Verdict::Done
+            }
+            Err(e) => Verdict::Failed(format!("module: instantiation failed: {e}")),
+        }
+    }
+
+    fn module_definition(&mut self, mut module: QuoteWat<'_>) -> Verdict {
+        let name = module.name().map(|id| id.name().to_string());
+        match self.build(&mut module) {
+            Ok(m) => {
+                if let Some(name) = name {
+                    self.definitions.insert(name, m.clone());
+                }
+                self.last_definition = Some(m);
+                Verdict::Done
+            }
+            Err(e) => Verdict::Failed(format!("module definition: {}", e.describe())),
+        }
+    }
+
+    fn module_instance(&mut self, instance: Option<Id<'_>>, module: Option<Id<'_>>) -> Verdict {
+        let definition = match module {
+            Some(id) => self.definitions.get(id.name()),
+            None => self.last_definition.as_ref(),
+        };
+        let Some(definition) = definition.cloned() else {
+            let which = module.map_or("any module".to_string(), |id| format!("${}", id.name()));
+            return Verdict::Failed(format!(
+                "module instance: no definition of {which} to instantiate"
+            ));
+        };
+        self.current = None;
+        self.current_failed = true;
+        match self.linker.instantiate(&mut self.store, &definition) {
+            Ok(inst) => {
+                self.current = Some(inst);
+                self.current_failed = false;
+                if let Some(id) = instance {
+                    self.instances.insert(id.name().to_string(), inst);
+                }
+                Verdict::Done
+            }
+            Err(e) => Verdict::Failed(format!("module instance: instantiation failed: {e}")),
+        }
+    }
+
+    fn assert_return(&mut self, exec: WastExecute<'_>, expected: &[WastRet<'_>]) -> Verdict {
+        let what = describe_exec("assert_return", &exec);
+        let expected_text = values::show_rets(expected);
+        let actual = match self.exec(exec) {
+            Ok(actual) => actual,
+            Err(e) => {
+                return Verdict::Failed(format!(
+                    "{what}: expected {expected_text}, got {}",
+                    e.describe()
+                ));
+            }
+        };
+        let ok = actual.len() == expected.len()
+            && expected
+                .iter()
+                .zip(&actual)
+                .all(|(e, a)| values::matches(&self.store, e, a));
+        if ok {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(format!(
+                "{what}: expected {expected_text}, got {}",
+                values::show_vals(&self.store, &actual)
+            ))
+        }
+    }
+
+    fn assert_trap(&mut self, what: String, exec: WastExecute<'_>, message: &str) -> Verdict {
+        let outcome = self.exec(exec);
+        expect_error(&self.store, what, outcome, message, |e| match e {
+            Error::Trap(t) => {
+                message_matches(message, t.code.message())
+                    || message_matches(message, &t.to_string())
+            }
+            _ => false,
+        })
+    }
+
+    /// Encodes and compiles a module.
+    fn build(&mut self, module: &mut QuoteWat<'_>) -> Result<Module, BuildError> {
+        if matches!(
+            module,
+            QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_))
+        ) {
+            return Err(BuildError::Unsupported("component-model modules".into()));
+        }
+        let bytes = module.encode().map_err(BuildError::Text)?;
+        Module::new(&self.engine, bytes).map_err(BuildError::Engine)
+    }
+
+    /// The instance called `id`, or the most recent one.
+    fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, String> {
+        match id {
+            Some(id) => self
+                .instances
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| format!("no module named ${}", id.name())),
+            None => self.current.ok_or_else(|| {
+                if self.current_failed {
+                    "nothing to run: the preceding module failed".to_string()
+                } else {
+                    "nothing to run: no module has been instantiated".to_string()
+                }
+            }),
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>, ExecError> {
+        let instance = self.instance(invoke.module).map_err(ExecError::Setup)?;
+        let func = match instance.get_export(&mut self.store, invoke.name) {
+            Some(Extern::Func(f)) => f,
+            Some(_) => {
+                return Err(ExecError::Setup(format!(
+                    "export \"{}\" is not a function",
+                    invoke.name
+                )));
+            }
+            None => {
+                return Err(ExecError::Setup(format!(
+                    "no export named \"{}\"",
+                    invoke.name
+                )));
+            }
+        };
+        let ty = func.ty(&self.store);
+        let mut args = Vec::with_capacity(invoke.args.len());
+        for (i, arg) in invoke.args.iter().enumerate() {
+            let v = values::argument(&mut self.store, &mut self.externs, arg, ty.params().get(i))
+                .map_err(ExecError::Setup)?;
+            args.push(v);
+        }
+        let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
+        func.call(&mut self.store, &args, &mut results)
+            .map_err(|e| match e {
+                // A wrong argument list is the script's fault, not a
+                // result of running the function.
+                Error::Usage(m) => ExecError::Setup(m),
+                e => ExecError::Run(e),
+            })?;
+        Ok(results)
+    }
+
+    fn exec(&mut self, exec: WastExecute<'_>) -> Result<Vec<Val>, ExecError> {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Wat(wat) => {
+                let module = self
+                    .build(&mut QuoteWat::Wat(wat))
+                    .map_err(ExecError::Build)?;
+                self.linker
+                    .instantiate(&mut self.store, &module)
+                    .map_err(ExecError::Run)?;
+                Ok(Vec::new())
+            }
+            WastExecute::Get { module, global, .. } => {
+                let instance = self.instance(module).map_err(ExecError::Setup)?;
+                match instance.get_export(&mut self.store, global) {
+                    Some(Extern::Global(g)) => Ok(vec![g.get(&self.store)]),
+                    Some(_) => Err(ExecError::Setup(format!(
+                        "export \"{global}\" is not a global"
+                    ))),
+                    None => Err(ExecError::Setup(format!("no export named \"{global}\""))),
+                }
+            }
+        }
+    }
+}
+
+/// The verdict of an assertion that expects an error accepted by `accept`.
+fn expect_error(
+    store: &Store<()>,
+    what: String,
+    outcome: Result<Vec<Val>, ExecError>,
+    message: &str,
+    accept: impl Fn(&Error) -> bool,
+) -> Verdict {
+    match outcome {
+        Err(ExecError::Run(e)) if accept(&e) => Verdict::Passed,
+        Err(e) => Verdict::Failed(format!(
+            "{what}: expected \"{message}\", got {}",
+            e.describe()
+        )),
+        Ok(vals) => {
+            let got = if vals.is_empty() {
+                "success".to_string()
+            } else {
+                format!("success with {}", values::show_vals(store, &vals))
+            };
+            Verdict::Failed(format!("{what}: expected \"{message}\", got {got}"))
+        }
+    }
+}
+
+/// Names the action of an assertion, e.g. `assert_return (invoke "f")`.
+fn describe_exec(kind: &str, exec: &WastExecute<'_>) -> String {
+    match exec {
+        WastExecute::Invoke(i) => format!("{kind} (invoke \"{}\")", i.name),
+        WastExecute::Wat(_) => format!("{kind} (module)"),
+        WastExecute::Get { global, .. } => format!("{kind} (get \"{global}\")"),
+    }
+}
+
+/// Whether the engine's trap message `actual` satisfies the script's
+/// `expected` message.
+///
+/// The rule: after trimming and lowercasing both, either one contains the
+/// other. The first direction accepts engine messages with extra detail
+/// (`unhandled tag: $t`); the second accepts the spec interpreter's longer
+/// wording and details (`uninitialized element 2`, `unreachable executed`)
+/// whose core is the engine's message. An empty engine message matches
+/// nothing, so the rule never degenerates into "any trap passes".
+pub(crate) fn message_matches(expected: &str, actual: &str) -> bool {
+    let expected = expected.trim().to_lowercase();
+    let actual = actual.trim().to_lowercase();
+    if actual.is_empty() {
+        return false;
+    }
+    actual.contains(&expected) || expected.contains(&actual)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_matches;
+
+    #[test]
+    fn trap_messages() {
+        assert!(message_matches("unreachable", "unreachable"));
+        assert!(message_matches("unreachable executed", "unreachable"));
+        assert!(message_matches(
+            "uninitialized element 2",
+            "uninitialized element"
+        ));
+        assert!(message_matches("unhandled tag", "unhandled tag: $e"));
+        assert!(message_matches("Integer Overflow", "integer overflow"));
+        assert!(!message_matches(
+            "integer divide by zero",
+            "integer overflow"
+        ));
+        assert!(!message_matches("unreachable", ""));
+    }
+}

@@ -1,0 +1,287 @@
+//! Script values: turning `invoke` arguments into engine values, matching
+//! results against `assert_return` patterns, and showing both in reports.
+
+use std::collections::HashMap;
+
+use switchyard_engine::{ExternRef, Store, Val, ValType};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::token::Index;
+use wast::{WastArg, WastRet};
+
+/// The payload scripts put in `(ref.extern N)`.
+///
+/// The script's number is stored as the host data, so a returned reference
+/// can be checked against `(ref.extern N)` by reading it back.
+type ExternPayload = u32;
+
+/// Externrefs already handed to Wasm, by script number, so that the same
+/// `(ref.extern N)` is the same reference every time it is written.
+#[derive(Default)]
+pub(crate) struct ExternRefs(HashMap<ExternPayload, ExternRef>);
+
+/// Converts an `invoke` argument; `param` is the parameter's declared type,
+/// used to type nulls written with a concrete heap type.
+pub(crate) fn argument(
+    store: &mut Store<()>,
+    externs: &mut ExternRefs,
+    arg: &WastArg<'_>,
+    param: Option<&ValType>,
+) -> Result<Val, String> {
+    let WastArg::Core(arg) = arg else {
+        return Err("component-model arguments are not supported".into());
+    };
+    Ok(match arg {
+        WastArgCore::I32(v) => Val::I32(*v),
+        WastArgCore::I64(v) => Val::I64(*v),
+        WastArgCore::F32(v) => Val::F32(v.bits),
+        WastArgCore::F64(v) => Val::F64(v.bits),
+        WastArgCore::V128(_) => {
+            return Err("v128 arguments are not supported (the engine has no SIMD)".into());
+        }
+        WastArgCore::RefNull(heap) => null_of(heap, param)?,
+        WastArgCore::RefExtern(n) => {
+            let r = *externs
+                .0
+                .entry(*n)
+                .or_insert_with(|| ExternRef::new(&mut *store, *n));
+            Val::ExternRef(Some(r))
+        }
+        WastArgCore::RefHost(_) => {
+            return Err("ref.host arguments are not supported (no GC proposal)".into());
+        }
+    })
+}
+
+/// The null reference `(ref.null heap)` stands for.
+fn null_of(heap: &HeapType<'_>, param: Option<&ValType>) -> Result<Val, String> {
+    let abstract_ty = match heap {
+        HeapType::Abstract { ty, .. } => *ty,
+        // A type index says nothing about the hierarchy without the
+        // module's type section; the parameter's type does.
+        HeapType::Concrete(_) | HeapType::Exact(_) => {
+            return Ok(match param {
+                Some(t @ ValType::Ref(_)) => Val::default_for(t),
+                _ => Val::FuncRef(None),
+            });
+        }
+    };
+    Ok(match abstract_ty {
+        AbstractHeapType::Func | AbstractHeapType::NoFunc => Val::FuncRef(None),
+        AbstractHeapType::Extern | AbstractHeapType::NoExtern => Val::ExternRef(None),
+        AbstractHeapType::Exn | AbstractHeapType::NoExn => Val::ExnRef(None),
+        AbstractHeapType::Cont | AbstractHeapType::NoCont => Val::ContRef(None),
+        other => {
+            return Err(format!(
+                "ref.null {} arguments are not supported (no GC proposal)",
+                abstract_heap_name(other)
+            ));
+        }
+    })
+}
+
+/// Whether `actual` satisfies the pattern `expected`.
+pub(crate) fn matches(store: &Store<()>, expected: &WastRet<'_>, actual: &Val) -> bool {
+    match expected {
+        WastRet::Core(expected) => matches_core(store, expected, actual),
+        _ => false,
+    }
+}
+
+fn matches_core(store: &Store<()>, expected: &WastRetCore<'_>, actual: &Val) -> bool {
+    match (expected, actual) {
+        (WastRetCore::I32(e), Val::I32(a)) => e == a,
+        (WastRetCore::I64(e), Val::I64(a)) => e == a,
+        (WastRetCore::F32(e), Val::F32(a)) => match e {
+            NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
+            NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
+            NanPattern::Value(v) => v.bits == *a,
+        },
+        (WastRetCore::F64(e), Val::F64(a)) => match e {
+            NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+            NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+            NanPattern::Value(v) => v.bits == *a,
+        },
+        (WastRetCore::RefNull(None), a) => a.is_null(),
+        (WastRetCore::RefNull(Some(heap)), a) => a.is_null() && null_matches(heap, a),
+        (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
+        (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
+            r.data(store).downcast_ref::<ExternPayload>() == Some(n)
+        }
+        // Which function a reference points at is not observable from the
+        // host API, so `(ref.func $f)` is checked like `(ref.func)`.
+        (WastRetCore::RefFunc(_), Val::FuncRef(Some(_))) => true,
+        (WastRetCore::Either(cases), a) => cases.iter().any(|c| matches_core(store, c, a)),
+        _ => false,
+    }
+}
+
+/// Whether a null value belongs to the hierarchy of `heap`.
+fn null_matches(heap: &HeapType<'_>, actual: &Val) -> bool {
+    let HeapType::Abstract { ty, .. } = heap else {
+        // Concrete types: any null of a hierarchy with concrete types.
+        return matches!(actual, Val::FuncRef(None) | Val::ContRef(None));
+    };
+    match ty {
+        AbstractHeapType::Func | AbstractHeapType::NoFunc => matches!(actual, Val::FuncRef(None)),
+        AbstractHeapType::Extern | AbstractHeapType::NoExtern => {
+            matches!(actual, Val::ExternRef(None))
+        }
+        AbstractHeapType::Exn | AbstractHeapType::NoExn => matches!(actual, Val::ExnRef(None)),
+        AbstractHeapType::Cont | AbstractHeapType::NoCont => matches!(actual, Val::ContRef(None)),
+        _ => false,
+    }
+}
+
+/// An engine value as a script would write it.
+pub(crate) fn show_val(store: &Store<()>, v: &Val) -> String {
+    match v {
+        Val::I32(v) => format!("i32.const {v}"),
+        Val::I64(v) => format!("i64.const {v}"),
+        Val::F32(bits) => format!("f32.const {}", show_f32(*bits)),
+        Val::F64(bits) => format!("f64.const {}", show_f64(*bits)),
+        Val::FuncRef(None) => "ref.null func".into(),
+        Val::FuncRef(Some(_)) => "ref.func".into(),
+        Val::ExternRef(None) => "ref.null extern".into(),
+        Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<ExternPayload>() {
+            Some(n) => format!("ref.extern {n}"),
+            None => "ref.extern".into(),
+        },
+        Val::ContRef(None) => "ref.null cont".into(),
+        Val::ContRef(Some(_)) => "ref.cont".into(),
+        Val::ExnRef(None) => "ref.null exn".into(),
+        Val::ExnRef(Some(_)) => "ref.exn".into(),
+    }
+}
+
+/// Several values: one bare, otherwise in brackets.
+pub(crate) fn show_vals(store: &Store<()>, vals: &[Val]) -> String {
+    match vals {
+        [v] => show_val(store, v),
+        _ => {
+            let parts: Vec<String> = vals.iter().map(|v| show_val(store, v)).collect();
+            format!("[{}]", parts.join(", "))
+        }
+    }
+}
+
+/// An expected result as the script wrote it.
+pub(crate) fn show_ret(ret: &WastRet<'_>) -> String {
+    match ret {
+        WastRet::Core(r) => show_ret_core(r),
+        _ => "(component-model value)".into(),
+    }
+}
+
+/// Several expected results: one bare, otherwise in brackets.
+pub(crate) fn show_rets(rets: &[WastRet<'_>]) -> String {
+    match rets {
+        [r] => show_ret(r),
+        _ => {
+            let parts: Vec<String> = rets.iter().map(show_ret).collect();
+            format!("[{}]", parts.join(", "))
+        }
+    }
+}
+
+fn show_ret_core(ret: &WastRetCore<'_>) -> String {
+    match ret {
+        WastRetCore::I32(v) => format!("i32.const {v}"),
+        WastRetCore::I64(v) => format!("i64.const {v}"),
+        WastRetCore::F32(p) => format!("f32.const {}", show_nan_pattern(p, |v| show_f32(v.bits))),
+        WastRetCore::F64(p) => format!("f64.const {}", show_nan_pattern(p, |v| show_f64(v.bits))),
+        WastRetCore::V128(_) => "v128.const (unsupported)".into(),
+        WastRetCore::RefNull(None) => "ref.null".into(),
+        WastRetCore::RefNull(Some(h)) => format!("ref.null {}", heap_name(h)),
+        WastRetCore::RefExtern(None) => "ref.extern".into(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::RefHost(n) => format!("ref.host {n}"),
+        WastRetCore::RefFunc(None) => "ref.func".into(),
+        WastRetCore::RefFunc(Some(i)) => format!("ref.func {}", index_name(i)),
+        WastRetCore::RefAny => "ref.any".into(),
+        WastRetCore::RefEq => "ref.eq".into(),
+        WastRetCore::RefArray => "ref.array".into(),
+        WastRetCore::RefStruct => "ref.struct".into(),
+        WastRetCore::RefI31 => "ref.i31".into(),
+        WastRetCore::RefI31Shared => "ref.i31_shared".into(),
+        WastRetCore::Either(cases) => {
+            let parts: Vec<String> = cases.iter().map(show_ret_core).collect();
+            format!("either({})", parts.join(" | "))
+        }
+    }
+}
+
+fn show_nan_pattern<T>(p: &NanPattern<T>, value: impl Fn(&T) -> String) -> String {
+    match p {
+        NanPattern::CanonicalNan => "nan:canonical".into(),
+        NanPattern::ArithmeticNan => "nan:arithmetic".into(),
+        NanPattern::Value(v) => value(v),
+    }
+}
+
+/// An f32 in text-format syntax; NaNs show their payload because that is
+/// what a bit-exact comparison failed on.
+pub(crate) fn show_f32(bits: u32) -> String {
+    let v = f32::from_bits(bits);
+    let sign = if bits >> 31 != 0 { "-" } else { "" };
+    if v.is_nan() {
+        format!("{sign}nan:{:#x}", bits & 0x7f_ffff)
+    } else if v.is_infinite() {
+        format!("{sign}inf")
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// An f64 in text-format syntax; see [`show_f32`].
+pub(crate) fn show_f64(bits: u64) -> String {
+    let v = f64::from_bits(bits);
+    let sign = if bits >> 63 != 0 { "-" } else { "" };
+    if v.is_nan() {
+        format!("{sign}nan:{:#x}", bits & 0xf_ffff_ffff_ffff)
+    } else if v.is_infinite() {
+        format!("{sign}inf")
+    } else {
+        format!("{v:?}")
+    }
+}
+
+fn heap_name(h: &HeapType<'_>) -> String {
+    match h {
+        HeapType::Abstract { shared, ty } => {
+            let name = abstract_heap_name(*ty);
+            if *shared {
+                format!("(shared {name})")
+            } else {
+                name.to_string()
+            }
+        }
+        HeapType::Concrete(i) => index_name(i),
+        HeapType::Exact(i) => format!("(exact {})", index_name(i)),
+    }
+}
+
+fn abstract_heap_name(ty: AbstractHeapType) -> &'static str {
+    match ty {
+        AbstractHeapType::Func => "func",
+        AbstractHeapType::Extern => "extern",
+        AbstractHeapType::Exn => "exn",
+        AbstractHeapType::Cont => "cont",
+        AbstractHeapType::Any => "any",
+        AbstractHeapType::Eq => "eq",
+        AbstractHeapType::Struct => "struct",
+        AbstractHeapType::Array => "array",
+        AbstractHeapType::I31 => "i31",
+        AbstractHeapType::NoFunc => "nofunc",
+        AbstractHeapType::NoExtern => "noextern",
+        AbstractHeapType::None => "none",
+        AbstractHeapType::NoExn => "noexn",
+        AbstractHeapType::NoCont => "nocont",
+    }
+}
+
+fn index_name(i: &Index<'_>) -> String {
+    match i {
+        Index::Num(n, _) => n.to_string(),
+        Index::Id(id) => format!("${}", id.name()),
+    }
+}
