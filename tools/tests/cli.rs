@@ -1,0 +1,148 @@
+//! `switchyard run` from the outside: results, exit statuses, and one-line
+//! errors for every kind of bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(args)
+        .output()
+        .expect("run switchyard")
+}
+
+fn write(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The error is one line, starts with `error:` and says `what`.
+fn assert_one_line_error(o: &Output, what: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
+    assert!(
+        err.starts_with("error: ") && err.contains(what),
+        "{err:?} should mention {what:?}"
+    );
+}
+
+const EXAMPLE: &str = r#"(module $m
+  (func (export "add") (param i32 i64) (result i64)
+    (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1)))
+  (func $boom (export "boom") (unreachable)))"#;
+
+#[test]
+fn invoke_prints_results() {
+    let file = write("add.wat", EXAMPLE.as_bytes());
+    let o = switchyard(&[
+        "run",
+        "--invoke",
+        "add",
+        file.to_str().unwrap(),
+        "-5",
+        "0x10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "11\n");
+}
+
+#[test]
+fn a_trap_names_the_function_and_exits_134() {
+    let file = write("boom.wat", EXAMPLE.as_bytes());
+    let o = switchyard(&["run", "--invoke", "boom", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert!(err.starts_with("error: wasm trap: unreachable\n"), "{err}");
+    assert!(err.contains("m!boom"), "{err}");
+}
+
+#[test]
+fn bad_inputs_get_one_line_errors() {
+    let good = write("good.wat", EXAMPLE.as_bytes());
+    let good = good.to_str().unwrap();
+    assert_one_line_error(&switchyard(&["run", "/nonexistent/x.wasm"]), "no such file");
+    let malformed = write("malformed.wasm", b"\0asm\x01\0\0\0\x01\x05");
+    assert_one_line_error(&switchyard(&["run", malformed.to_str().unwrap()]), "offset");
+    let invalid = write("invalid.wat", b"(module (func (result i32) (i64.const 1)))");
+    assert_one_line_error(
+        &switchyard(&["run", invalid.to_str().unwrap()]),
+        "type mismatch",
+    );
+    let text = write("text.wat", b"(module (func (i32.bogus)))");
+    assert_one_line_error(
+        &switchyard(&["run", text.to_str().unwrap()]),
+        "text format error",
+    );
+    let simd = write(
+        "simd.wat",
+        b"(module (func (result v128) (v128.const i64x2 0 0)))",
+    );
+    assert_one_line_error(
+        &switchyard(&["run", simd.to_str().unwrap()]),
+        "unsupported feature",
+    );
+    assert_one_line_error(
+        &switchyard(&["run", "--invoke", "add", good, "x", "1"]),
+        "not a valid i32",
+    );
+    assert_one_line_error(
+        &switchyard(&["run", "--invoke", "add", good, "1"]),
+        "takes 2 arguments",
+    );
+    assert_one_line_error(&switchyard(&["run", "--invoke", "nope", good]), "no export");
+    assert_one_line_error(
+        &switchyard(&["run", "--preload", "nofile", good]),
+        "NAME=FILE",
+    );
+    let o = switchyard(&["run", "--bogus-flag", good]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: unexpected argument '--bogus-flag'"));
+    let imports = write("imports.wat", b"(module (import \"env\" \"f\" (func)))");
+    assert_one_line_error(&switchyard(&["run", imports.to_str().unwrap()]), "env::f");
+}
+
+#[test]
+fn preloaded_modules_provide_imports() {
+    let lib = write(
+        "lib.wat",
+        br#"(module (func (export "twice") (param i32) (result i32)
+              (i32.mul (local.get 0) (i32.const 2))))"#,
+    );
+    let main = write(
+        "main.wat",
+        br#"(module (import "lib" "twice" (func $twice (param i32) (result i32)))
+              (func (export "run") (param i32) (result i32) (call $twice (local.get 0))))"#,
+    );
+    let preload = format!("lib={}", lib.display());
+    let o = switchyard(&[
+        "run",
+        "--preload",
+        &preload,
+        "--invoke",
+        "run",
+        main.to_str().unwrap(),
+        "21",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "42\n");
+}
+
+#[test]
+fn proc_exit_sets_the_exit_status() {
+    let file = write(
+        "exit.wat",
+        br#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start") (call $exit (i32.const 42))))"#,
+    );
+    let o = switchyard(&["run", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(42), "{}", stderr(&o));
+}
