@@ -1,0 +1,181 @@
+;; globals.wast -- globals of WebAssembly 2.0: immutable and mutable globals of every
+;; value type, initializers that are constants, ref.null/ref.func or global.get of
+;; imported globals (spectest's global_i32 = 666, global_i64 = 666,
+;; global_f32/global_f64 = 666.6), exported globals read with `get`, bit-exact float
+;; globals, globals used inside loops and across calls, and validation errors.
+
+(module $G
+  (import "spectest" "global_i32" (global $imp_i32 i32))
+  (import "spectest" "global_i64" (global $imp_i64 i64))
+  (import "spectest" "global_f32" (global $imp_f32 f32))
+  (import "spectest" "global_f64" (global $imp_f64 f64))
+
+  (global $a i32 (i32.const -2))
+  (global $b i64 (i64.const -5))
+  (global $c f32 (f32.const -0.0))
+  (global $d f64 (f64.const 1.5))
+  (global $nan32 f32 (f32.const nan:0x1))
+  (global $nan64 f64 (f64.const -nan:0x8000000000123))
+  (global $x (mut i32) (i32.const -12))
+  (global $y (mut i64) (i64.const -15))
+  (global $z (mut f32) (f32.const 3.25))
+  (global $w (mut f64) (f64.const -7.5))
+  (global $from_imp i32 (global.get $imp_i32))
+  (global $from_imp64 (mut i64) (global.get $imp_i64))
+  (global $from_impf f32 (global.get $imp_f32))
+  (global $from_impd f64 (global.get $imp_f64))
+  (global $counter (mut i32) (i32.const 0))
+
+  (export "a" (global $a))
+  (export "b" (global $b))
+  (export "c" (global $c))
+  (export "d" (global $d))
+  (export "nan32" (global $nan32))
+  (export "nan64" (global $nan64))
+  (export "x" (global $x))
+  (export "y" (global $y))
+  (export "from_imp" (global $from_imp))
+  (export "from_imp64" (global $from_imp64))
+  (export "from_impf" (global $from_impf))
+  (export "from_impd" (global $from_impd))
+  (export "counter" (global $counter))
+
+  (func (export "get_a") (result i32) (global.get $a))
+  (func (export "get_b") (result i64) (global.get $b))
+  (func (export "get_c") (result f32) (global.get $c))
+  (func (export "get_d") (result f64) (global.get $d))
+  (func (export "get_x") (result i32) (global.get $x))
+  (func (export "get_y") (result i64) (global.get $y))
+  (func (export "get_z") (result f32) (global.get $z))
+  (func (export "get_w") (result f64) (global.get $w))
+  (func (export "get_nan32") (result f32) (global.get $nan32))
+  (func (export "get_nan64") (result f64) (global.get $nan64))
+  (func (export "get_imp") (result i32) (global.get $imp_i32))
+  (func (export "set_x") (param i32) (global.set $x (local.get 0)))
+  (func (export "set_y") (param i64) (global.set $y (local.get 0)))
+  (func (export "set_z") (param f32) (global.set $z (local.get 0)))
+  (func (export "set_w") (param f64) (global.set $w (local.get 0)))
+  (func (export "add_from_imp64") (param i64) (result i64)
+    (global.set $from_imp64 (i64.add (global.get $from_imp64) (local.get 0)))
+    (global.get $from_imp64))
+
+  ;; A global updated in a loop and read back after a call.
+  (func $bump (global.set $counter (i32.add (global.get $counter) (i32.const 1))))
+  (func (export "count_to") (param $n i32) (result i32)
+    (global.set $counter (i32.const 0))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (global.get $counter) (local.get $n)))
+        (call $bump)
+        (br $l)))
+    (global.get $counter))
+  ;; Reads before and after a write in the same expression.
+  (func (export "swap_xy_low") (result i32)
+    (local $old i32)
+    (local.set $old (global.get $x))
+    (global.set $x (i32.wrap_i64 (global.get $y)))
+    (global.set $y (i64.extend_i32_s (local.get $old)))
+    (i32.sub (global.get $x) (local.get $old)))
+)
+
+(assert_return (get "a") (i32.const -2))
+(assert_return (get "b") (i64.const -5))
+(assert_return (get "c") (f32.const -0.0))
+(assert_return (get "d") (f64.const 1.5))
+(assert_return (get "nan32") (f32.const nan:0x1))
+(assert_return (get "nan64") (f64.const -nan:0x8000000000123))
+(assert_return (get "x") (i32.const -12))
+(assert_return (get "y") (i64.const -15))
+(assert_return (get "from_imp") (i32.const 666))
+(assert_return (get "from_imp64") (i64.const 666))
+(assert_return (get "from_impf") (f32.const 666.6))
+(assert_return (get "from_impd") (f64.const 666.6))
+(assert_return (invoke "get_a") (i32.const -2))
+(assert_return (invoke "get_b") (i64.const -5))
+(assert_return (invoke "get_c") (f32.const -0.0))
+(assert_return (invoke "get_d") (f64.const 1.5))
+(assert_return (invoke "get_x") (i32.const -12))
+(assert_return (invoke "get_y") (i64.const -15))
+(assert_return (invoke "get_z") (f32.const 3.25))
+(assert_return (invoke "get_w") (f64.const -7.5))
+(assert_return (invoke "get_nan32") (f32.const nan:0x1))
+(assert_return (invoke "get_nan64") (f64.const -nan:0x8000000000123))
+(assert_return (invoke "get_imp") (i32.const 666))
+
+(assert_return (invoke "set_x" (i32.const 6)))
+(assert_return (invoke "set_y" (i64.const 0x7fffffffffffffff)))
+(assert_return (invoke "set_z" (f32.const -nan:0x7)))
+(assert_return (invoke "set_w" (f64.const 0x1p-1074)))
+(assert_return (invoke "get_x") (i32.const 6))
+(assert_return (get "x") (i32.const 6))
+(assert_return (invoke "get_y") (i64.const 0x7fffffffffffffff))
+(assert_return (get "y") (i64.const 0x7fffffffffffffff))
+(assert_return (invoke "get_z") (f32.const -nan:0x7))
+(assert_return (invoke "get_w") (f64.const 0x1p-1074))
+(assert_return (invoke "add_from_imp64" (i64.const 1)) (i64.const 667))
+(assert_return (invoke "add_from_imp64" (i64.const -1000)) (i64.const -333))
+(assert_return (get "from_imp64") (i64.const -333))
+;; the imported global itself is unchanged
+(assert_return (invoke "get_imp") (i32.const 666))
+(assert_return (invoke "count_to" (i32.const 0)) (i32.const 0))
+(assert_return (invoke "count_to" (i32.const 1000)) (i32.const 1000))
+(assert_return (get "counter") (i32.const 1000))
+(assert_return (invoke "swap_xy_low") (i32.const -7))
+(assert_return (get "x") (i32.const -1))
+(assert_return (get "y") (i64.const 6))
+(assert_return (get $G "x") (i32.const -1))
+
+;; ---- reference-typed globals ----
+(module
+  (func $f (result i32) (i32.const 11))
+  (global $fr funcref (ref.func $f))
+  (global $nr funcref (ref.null func))
+  (global $er (mut externref) (ref.null extern))
+  (export "fr" (global $fr))
+  (export "nr" (global $nr))
+  (export "er" (global $er))
+  (func (export "set_er") (param externref) (global.set $er (local.get 0)))
+)
+(assert_return (get "fr") (ref.func))
+(assert_return (get "nr") (ref.null func))
+(assert_return (get "er") (ref.null extern))
+(assert_return (invoke "set_er" (ref.extern 5)))
+(assert_return (get "er") (ref.extern 5))
+
+;; ---- validation ----
+(assert_invalid
+  (module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))
+  "global is immutable")
+(assert_invalid
+  (module (import "spectest" "global_i32" (global i32)) (func (global.set 0 (i32.const 1))))
+  "global is immutable")
+(assert_invalid
+  (module (global i32 (i64.const 0)))
+  "type mismatch")
+(assert_invalid
+  (module (global (mut f32) (f64.const 0)))
+  "type mismatch")
+(assert_invalid
+  (module (global i32 (i32.const 0)) (func (result i64) (global.get 0)))
+  "type mismatch")
+(assert_invalid
+  (module (global (mut i32) (i32.const 0)) (func (global.set 0 (f32.const 1))))
+  "type mismatch")
+(assert_invalid
+  (module (func (drop (global.get 0))))
+  "unknown global")
+(assert_invalid
+  (module (global i32 (i32.const 0)) (func (global.set 1 (i32.const 0))))
+  "unknown global")
+(assert_invalid
+  (module (global i32 (global.get 0)))
+  "unknown global")
+(assert_invalid
+  (module (memory 1) (global i32 (i32.load (i32.const 0))))
+  "constant expression required")
+(assert_invalid
+  (module (global i32))
+  "type mismatch")
+(assert_invalid
+  (module (global i32 (i32.const 0) (i32.const 1)))
+  "type mismatch")

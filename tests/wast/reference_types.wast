@@ -1,0 +1,193 @@
+;; reference_types.wast -- reference values of WebAssembly 2.0 (and typed function
+;; references): ref.null, ref.is_null, ref.func (and the declaration requirement),
+;; host externref values passed in with (ref.extern N), stored in locals, globals
+;; and tables, and returned unchanged; references flowing through blocks, ifs,
+;; branches, typed select and multi-value returns; funcref identity through tables.
+
+(module
+  (type $v_i (func (result i32)))
+  (func $one (type $v_i) (i32.const 1))
+  (func $two (type $v_i) (i32.const 2))
+  (elem declare func $one $two)
+
+  (global $gext (mut externref) (ref.null extern))
+  (global $gfun (mut funcref) (ref.null func))
+  (global $gfun_init funcref (ref.func $one))
+  (table $tf 2 funcref)
+  (table $te 2 externref)
+
+  (func (export "null_func") (result funcref) (ref.null func))
+  (func (export "null_extern") (result externref) (ref.null extern))
+  (func (export "is_null_func") (param funcref) (result i32) (ref.is_null (local.get 0)))
+  (func (export "is_null_extern") (param externref) (result i32) (ref.is_null (local.get 0)))
+  (func (export "ref_func") (result funcref) (ref.func $one))
+  (func (export "is_null_ref_func") (result i32) (ref.is_null (ref.func $two)))
+
+  ;; externref identity: values come back exactly as given
+  (func (export "id_extern") (param externref) (result externref) (local.get 0))
+  (func (export "id_func") (param funcref) (result funcref) (local.get 0))
+  (func (export "swap_extern") (param externref externref) (result externref externref)
+    (local.get 1) (local.get 0))
+  (func (export "local_extern") (param externref) (result externref)
+    (local $l externref)
+    (local.set $l (local.get 0))
+    (local.get $l))
+  (func (export "local_default") (result externref funcref)
+    (local externref funcref)
+    (local.get 0) (local.get 1))
+
+  ;; globals
+  (func (export "set_gext") (param externref) (global.set $gext (local.get 0)))
+  (func (export "get_gext") (result externref) (global.get $gext))
+  (func (export "set_gfun") (param i32)
+    (global.set $gfun
+      (if (result funcref) (local.get 0) (then (ref.func $two)) (else (ref.null func)))))
+  (func (export "get_gfun") (result funcref) (global.get $gfun))
+  (func (export "get_gfun_init") (result funcref) (global.get $gfun_init))
+  (func (export "call_gfun") (result i32)
+    (table.set $tf (i32.const 0) (global.get $gfun))
+    (call_indirect $tf (type $v_i) (i32.const 0)))
+  (func (export "call_gfun_init") (result i32)
+    (table.set $tf (i32.const 1) (global.get $gfun_init))
+    (call_indirect $tf (type $v_i) (i32.const 1)))
+
+  ;; tables
+  (func (export "te_set") (param i32 externref) (table.set $te (local.get 0) (local.get 1)))
+  (func (export "te_get") (param i32) (result externref) (table.get $te (local.get 0)))
+  (func (export "tf_set") (param i32 funcref) (table.set $tf (local.get 0) (local.get 1)))
+  (func (export "tf_get") (param i32) (result funcref) (table.get $tf (local.get 0)))
+  (func (export "tf_call") (param i32) (result i32) (call_indirect $tf (type $v_i) (local.get 0)))
+
+  ;; control flow carrying references
+  (func (export "block_ref") (param externref) (result externref)
+    (block (result externref) (local.get 0)))
+  (func (export "br_ref") (param externref i32) (result externref)
+    (block $b (result externref)
+      (br_if $b (local.get 0) (local.get 1))
+      (drop)
+      (ref.null extern)))
+  (func (export "if_ref") (param i32 externref externref) (result externref)
+    (if (result externref) (local.get 0) (then (local.get 1)) (else (local.get 2))))
+  (func (export "select_ref") (param externref externref i32) (result externref)
+    (select (result externref) (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "br_table_ref") (param externref i32) (result externref)
+    (block $b (result externref)
+      (block $a (result externref)
+        (br_table $a $b (local.get 0) (local.get 1)))
+      (drop) (ref.null extern)))
+  (func (export "multi_ref") (param externref funcref) (result funcref externref i32)
+    (local.get 1) (local.get 0) (ref.is_null (local.get 0)))
+)
+
+(assert_return (invoke "null_func") (ref.null func))
+(assert_return (invoke "null_extern") (ref.null extern))
+(assert_return (invoke "is_null_func" (ref.null func)) (i32.const 1))
+(assert_return (invoke "is_null_extern" (ref.null extern)) (i32.const 1))
+(assert_return (invoke "is_null_extern" (ref.extern 0)) (i32.const 0))
+(assert_return (invoke "is_null_extern" (ref.extern 1)) (i32.const 0))
+(assert_return (invoke "is_null_extern" (ref.extern 0xffffffff)) (i32.const 0))
+(assert_return (invoke "ref_func") (ref.func))
+(assert_return (invoke "is_null_ref_func") (i32.const 0))
+
+(assert_return (invoke "id_extern" (ref.extern 0)) (ref.extern 0))
+(assert_return (invoke "id_extern" (ref.extern 1)) (ref.extern 1))
+(assert_return (invoke "id_extern" (ref.extern 12345)) (ref.extern 12345))
+(assert_return (invoke "id_extern" (ref.null extern)) (ref.null extern))
+(assert_return (invoke "id_func" (ref.null func)) (ref.null func))
+(assert_return (invoke "swap_extern" (ref.extern 1) (ref.extern 2)) (ref.extern 2) (ref.extern 1))
+(assert_return (invoke "swap_extern" (ref.null extern) (ref.extern 2)) (ref.extern 2) (ref.null extern))
+(assert_return (invoke "local_extern" (ref.extern 7)) (ref.extern 7))
+(assert_return (invoke "local_default") (ref.null extern) (ref.null func))
+
+(assert_return (invoke "get_gext") (ref.null extern))
+(assert_return (invoke "set_gext" (ref.extern 42)))
+(assert_return (invoke "get_gext") (ref.extern 42))
+(assert_return (invoke "set_gext" (ref.extern 43)))
+(assert_return (invoke "get_gext") (ref.extern 43))
+(assert_return (invoke "set_gext" (ref.null extern)))
+(assert_return (invoke "get_gext") (ref.null extern))
+(assert_return (invoke "get_gfun") (ref.null func))
+(assert_trap (invoke "call_gfun") "uninitialized element")
+(assert_return (invoke "set_gfun" (i32.const 1)))
+(assert_return (invoke "get_gfun") (ref.func))
+(assert_return (invoke "call_gfun") (i32.const 2))
+(assert_return (invoke "get_gfun_init") (ref.func))
+(assert_return (invoke "call_gfun_init") (i32.const 1))
+(assert_return (invoke "set_gfun" (i32.const 0)))
+(assert_trap (invoke "call_gfun") "uninitialized element")
+
+(assert_return (invoke "te_get" (i32.const 0)) (ref.null extern))
+(assert_return (invoke "te_set" (i32.const 0) (ref.extern 100)))
+(assert_return (invoke "te_set" (i32.const 1) (ref.extern 200)))
+(assert_return (invoke "te_get" (i32.const 0)) (ref.extern 100))
+(assert_return (invoke "te_get" (i32.const 1)) (ref.extern 200))
+(assert_trap (invoke "te_get" (i32.const 2)) "out of bounds table access")
+;; a funcref read back from the table and stored again still calls the same function
+(assert_return (invoke "set_gfun" (i32.const 1)))
+(assert_return (invoke "call_gfun") (i32.const 2))
+(assert_return (invoke "tf_set" (i32.const 1) (ref.null func)))
+(assert_trap (invoke "tf_call" (i32.const 1)) "uninitialized element")
+(assert_return (invoke "tf_get" (i32.const 0)) (ref.func))
+(assert_return (invoke "tf_call" (i32.const 0)) (i32.const 2))
+
+(assert_return (invoke "block_ref" (ref.extern 5)) (ref.extern 5))
+(assert_return (invoke "br_ref" (ref.extern 5) (i32.const 1)) (ref.extern 5))
+(assert_return (invoke "br_ref" (ref.extern 5) (i32.const 0)) (ref.null extern))
+(assert_return (invoke "if_ref" (i32.const 1) (ref.extern 1) (ref.extern 2)) (ref.extern 1))
+(assert_return (invoke "if_ref" (i32.const 0) (ref.extern 1) (ref.extern 2)) (ref.extern 2))
+(assert_return (invoke "select_ref" (ref.extern 1) (ref.extern 2) (i32.const 1)) (ref.extern 1))
+(assert_return (invoke "select_ref" (ref.extern 1) (ref.extern 2) (i32.const 0)) (ref.extern 2))
+(assert_return (invoke "select_ref" (ref.null extern) (ref.extern 2) (i32.const 1)) (ref.null extern))
+(assert_return (invoke "br_table_ref" (ref.extern 9) (i32.const 0)) (ref.null extern))
+(assert_return (invoke "br_table_ref" (ref.extern 9) (i32.const 1)) (ref.extern 9))
+(assert_return (invoke "br_table_ref" (ref.extern 9) (i32.const 5)) (ref.extern 9))
+(assert_return (invoke "multi_ref" (ref.extern 3) (ref.null func)) (ref.null func) (ref.extern 3) (i32.const 0))
+(assert_return (invoke "multi_ref" (ref.null extern) (ref.null func)) (ref.null func) (ref.null extern) (i32.const 1))
+
+;; ---- funcref identity across modules: an exported function reference is callable ----
+(module $F
+  (type $v_i (func (result i32)))
+  (func $seven (export "seven") (type $v_i) (i32.const 7))
+  (elem declare func $seven)
+  (global (export "gseven") funcref (ref.func $seven))
+  (table $t (export "tab") 2 funcref)
+  (elem (table $t) (i32.const 0) func $seven)
+)
+(register "F" $F)
+(module
+  (type $v_i (func (result i32)))
+  (import "F" "gseven" (global $g funcref))
+  (import "F" "tab" (table $t 2 funcref))
+  (func (export "call_global") (result i32)
+    (table.set $t (i32.const 1) (global.get $g))
+    (call_indirect $t (type $v_i) (i32.const 1)))
+  (func (export "same_slot") (result i32)
+    (call_indirect $t (type $v_i) (i32.const 0)))
+)
+(assert_return (invoke "call_global") (i32.const 7))
+(assert_return (invoke "same_slot") (i32.const 7))
+
+;; ---- validation of reference instructions ----
+;; ref.func needs the function to be declared (in an element segment, export, ...)
+(assert_invalid
+  (module (func $f) (func (drop (ref.func $f))))
+  "undeclared function reference")
+(module (func $f (export "f")) (func (drop (ref.func $f))))
+(module (func $f) (elem declare func $f) (func (drop (ref.func $f))))
+(module (func $f) (global funcref (ref.func $f)))
+(assert_invalid
+  (module (func (result externref) (ref.null func)))
+  "type mismatch")
+(assert_invalid
+  (module (func (result funcref) (ref.null extern)))
+  "type mismatch")
+(assert_invalid
+  (module (func (param externref) (result i32) (i32.eqz (local.get 0))))
+  "type mismatch")
+;; untyped select cannot choose between references
+(assert_invalid
+  (module (func (param externref externref) (result externref) (select (local.get 0) (local.get 1) (i32.const 1))))
+  "type mismatch")
+(assert_invalid
+  (module (func (param i32) (result externref) (ref.is_null (local.get 0)) (drop) (ref.null func)))
+  "type mismatch")

@@ -1,0 +1,125 @@
+;; traps.wast -- every runtime trap of WebAssembly 2.0 (and typed function
+;; references) with its standard message, raised directly, from deep inside nested
+;; calls, inside loops and across module boundaries; side effects performed before
+;; a trap stay visible; and after any trap the instance remains fully usable.
+
+(module $T
+  (type $v_i (func (result i32)))
+  (type $i_i (func (param i32) (result i32)))
+  (memory 1)
+  (table $t 2 funcref)
+  (elem (table $t) (i32.const 0) func $ok)
+  (global $g (mut i32) (i32.const 0))
+
+  (func $ok (type $v_i) (i32.const 1))
+  (func (export "ok") (result i32) (call $ok))
+  (func (export "g") (result i32) (global.get $g))
+  (func (export "mem0") (result i32) (i32.load (i32.const 0)))
+
+  (func (export "unreachable") (unreachable))
+  (func (export "div_zero") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+  (func (export "rem_zero64") (result i64) (i64.rem_s (i64.const 1) (i64.const 0)))
+  (func (export "div_overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "div_overflow64") (result i64) (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))
+  (func (export "trunc_nan") (result i32) (i32.trunc_f32_s (f32.const nan)))
+  (func (export "trunc_overflow") (result i64) (i64.trunc_f64_u (f64.const -1)))
+  (func (export "mem_oob") (result i32) (i32.load (i32.const 65536)))
+  (func (export "mem_oob_store") (i64.store (i32.const 65530) (i64.const 0)))
+  (func (export "fill_oob") (memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000)))
+  (func (export "table_oob") (result funcref) (table.get $t (i32.const 2)))
+  (func (export "table_fill_oob") (table.fill $t (i32.const 1) (ref.null func) (i32.const 2)))
+  (func (export "call_undefined") (result i32) (call_indirect $t (type $v_i) (i32.const 2)))
+  (func (export "call_uninit") (result i32) (call_indirect $t (type $v_i) (i32.const 1)))
+  (func (export "call_mismatch") (result i32) (call_indirect $t (type $i_i) (i32.const 0) (i32.const 0)))
+  (func (export "as_non_null") (result funcref) (ref.as_non_null (ref.null func)))
+  (func (export "call_ref_null") (result i32) (call_ref $v_i (ref.null $v_i)))
+
+  ;; a trap deep inside a recursion
+  (func $deep (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (unreachable))
+      (else (i32.add (i32.const 1) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "deep") (param i32) (result i32) (call $deep (local.get 0)))
+
+  ;; effects before the trap persist
+  (func (export "effects_then_trap") (param i32)
+    (global.set $g (local.get 0))
+    (i32.store (i32.const 0) (local.get 0))
+    (drop (i32.div_s (i32.const 1) (i32.const 0))))
+
+  ;; a trap in the middle of a loop, after some iterations have run
+  (func (export "loop_trap") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (global.set $g (local.get $i))
+      (drop (i32.load (i32.mul (local.get $i) (i32.const 8192))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i))
+)
+
+(assert_trap (invoke "unreachable") "unreachable")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "div_zero") "integer divide by zero")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "rem_zero64") "integer divide by zero")
+(assert_trap (invoke "div_overflow") "integer overflow")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "div_overflow64") "integer overflow")
+(assert_trap (invoke "trunc_nan") "invalid conversion to integer")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "trunc_overflow") "integer overflow")
+(assert_trap (invoke "mem_oob") "out of bounds memory access")
+(assert_return (invoke "mem0") (i32.const 0))
+(assert_trap (invoke "mem_oob_store") "out of bounds memory access")
+(assert_trap (invoke "fill_oob") "out of bounds memory access")
+(assert_return (invoke "mem0") (i32.const 0))
+(assert_trap (invoke "table_oob") "out of bounds table access")
+(assert_trap (invoke "table_fill_oob") "out of bounds table access")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "call_undefined") "undefined element")
+(assert_trap (invoke "call_uninit") "uninitialized element")
+(assert_trap (invoke "call_mismatch") "indirect call type mismatch")
+(assert_return (invoke "ok") (i32.const 1))
+(assert_trap (invoke "as_non_null") "null reference")
+(assert_trap (invoke "call_ref_null") "null function reference")
+(assert_return (invoke "ok") (i32.const 1))
+
+(assert_trap (invoke "deep" (i32.const 0)) "unreachable")
+(assert_trap (invoke "deep" (i32.const 1000)) "unreachable")
+(assert_trap (invoke "deep" (i32.const 5000)) "unreachable")
+(assert_return (invoke "ok") (i32.const 1))
+
+(assert_trap (invoke "effects_then_trap" (i32.const 77)) "integer divide by zero")
+(assert_return (invoke "g") (i32.const 77))
+(assert_return (invoke "mem0") (i32.const 77))
+
+(assert_return (invoke "loop_trap" (i32.const 8)) (i32.const 8))
+(assert_return (invoke "g") (i32.const 7))
+(assert_trap (invoke "loop_trap" (i32.const 20)) "out of bounds memory access")
+(assert_return (invoke "g") (i32.const 8))
+(assert_return (invoke "ok") (i32.const 1))
+
+;; Traps propagate through calls into other instances and leave both usable.
+(register "T" $T)
+(module $U
+  (import "T" "unreachable" (func $unr))
+  (import "T" "div_zero" (func $dz (result i32)))
+  (import "T" "ok" (func $ok (result i32)))
+  (global $before (mut i32) (i32.const 0))
+  (func (export "via_import") (global.set $before (i32.const 1)) (call $unr) (global.set $before (i32.const 2)))
+  (func (export "via_import_value") (result i32) (i32.add (call $ok) (call $dz)))
+  (func (export "before") (result i32) (global.get $before))
+  (func (export "ok") (result i32) (call $ok))
+)
+(assert_trap (invoke $U "via_import") "unreachable")
+(assert_return (invoke $U "before") (i32.const 1))
+(assert_trap (invoke $U "via_import_value") "integer divide by zero")
+(assert_return (invoke $U "ok") (i32.const 1))
+(assert_return (invoke $T "ok") (i32.const 1))
+
+;; A trap in one export does not disturb repeated use of the others.
+(assert_trap (invoke $T "unreachable") "unreachable")
+(assert_trap (invoke $T "unreachable") "unreachable")
+(assert_return (invoke $T "ok") (i32.const 1))
+(assert_return (invoke $T "g") (i32.const 8))
