@@ -10,3 +10,4 @@ pub mod memory;
 pub mod signals;
 pub mod stack;
 pub mod table;
+pub mod continuation;
