@@ -22,14 +22,53 @@ pub struct ControlContext {
 /// receives the continuation's record and runs the continuation's body.
 pub type ContinuationBody = unsafe extern "sysv64" fn(record: *mut ContinuationRecord);
 
-/// The record at the top of every continuation stack.
+/// Most values one switch can carry (arguments, tag payload or results).
+pub const MAX_PAYLOAD: usize = 32;
+
+/// `ContinuationRecord::magic`: "SYWC".
+pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
+
+/// Continuation states, as the registry documents them.
+pub mod state {
+    /// Created, never resumed.
+    pub const FRESH: u32 = 0;
+    /// On the chain of running stacks.
+    pub const RUNNING: u32 = 1;
+    /// Suspended, waiting to be resumed.
+    pub const SUSPENDED: u32 = 2;
+    /// Its function returned; the stack is free for reuse.
+    pub const RETURNED: u32 = 3;
+    /// A trap or an exception ended it; the stack is free for reuse.
+    pub const TRAPPED: u32 = 4;
+}
+
+/// The record at the top of every continuation stack. The first part is
+/// the registry's stack record (docs/registry.md), read by debuggers
+/// without Rust type information; the rest is what switches use.
 #[repr(C)]
 #[derive(Debug)]
 pub struct ContinuationRecord {
-    /// The body the trampoline calls (a per-signature adapter for Wasm).
-    pub body: usize,
-    /// Argument for the body (the Wasm function reference for adapters).
-    pub body_arg: usize,
+    /// [`RECORD_MAGIC`].
+    pub magic: u32,
+    /// One of [`state`].
+    pub state: u32,
+    /// Unique id of the continuation (not of the stack, which is reused).
+    pub id: u64,
+    /// Lowest usable stack address.
+    pub stack_low: usize,
+    /// One past the highest stack address.
+    pub stack_high: usize,
+    /// While running: the record of the resumer (0: a host stack).
+    pub parent_record: usize,
+    /// The `VMFuncRef` the continuation was created from.
+    pub entry_func: usize,
+    /// The `VMTag` of the last suspension (0: none yet).
+    pub last_tag: usize,
+    /// How many times it was resumed.
+    pub resumes: u64,
+    /// How many times it was switched to or from.
+    pub switches: u64,
+
     /// While the continuation runs: its resumer's state. While it is
     /// suspended: cleared (`pc == 0`), so unwinders stop at its bottom.
     /// The trampoline's frame pointer points at `parent.fp`, which makes
@@ -38,14 +77,96 @@ pub struct ContinuationRecord {
     /// The continuation's own state while suspended (for a fresh one: the
     /// trampoline on an empty stack).
     pub own: ControlContext,
-    /// Set by the trampoline when the body returned.
-    pub returned: usize,
+    /// The body the trampoline calls (a per-signature adapter for Wasm).
+    pub body: usize,
+    /// The store context the continuation belongs to.
+    pub store: usize,
+    /// Bumped whenever a reference to the continuation is consumed; a
+    /// reference carries the generation it was made at.
+    pub generation: u64,
+    /// The outermost record of the chain this continuation heads when it
+    /// was captured by a suspension forwarded through other handlers
+    /// (itself otherwise).
+    pub last_ancestor: usize,
+    /// The tags (`*const VMTag`) of the `resume` running this continuation.
+    pub handlers: usize,
+    /// Number of entries in `handlers`.
+    pub handlers_len: u64,
+    /// The Wasm stack limit on this stack.
+    pub stack_limit: usize,
+    /// Values bound by `cont.bind`, at the start of `args`.
+    pub bound: u64,
+    /// Values carried by the current switch, after the bound ones.
+    pub args: [u64; MAX_PAYLOAD],
+    /// Intrusive free list of records whose stacks can be reused.
+    pub next_free: usize,
 }
 
 /// Offset of [`ContinuationRecord::parent`].
 pub const RECORD_PARENT: usize = std::mem::offset_of!(ContinuationRecord, parent);
 /// Offset of [`ContinuationRecord::own`].
 pub const RECORD_OWN: usize = std::mem::offset_of!(ContinuationRecord, own);
+
+/// Offsets of the record's fields, for generated code.
+pub mod offsets {
+    use super::ContinuationRecord as R;
+    use std::mem::offset_of;
+    /// [`R::state`].
+    pub const STATE: i32 = offset_of!(R, state) as i32;
+    /// [`R::parent_record`].
+    pub const PARENT_RECORD: i32 = offset_of!(R, parent_record) as i32;
+    /// [`R::last_tag`].
+    pub const LAST_TAG: i32 = offset_of!(R, last_tag) as i32;
+    /// [`R::resumes`].
+    pub const RESUMES: i32 = offset_of!(R, resumes) as i32;
+    /// [`R::switches`].
+    pub const SWITCHES: i32 = offset_of!(R, switches) as i32;
+    /// [`R::parent`].
+    pub const PARENT: i32 = offset_of!(R, parent) as i32;
+    /// [`R::own`].
+    pub const OWN: i32 = offset_of!(R, own) as i32;
+    /// [`R::generation`].
+    pub const GENERATION: i32 = offset_of!(R, generation) as i32;
+    /// [`R::last_ancestor`].
+    pub const LAST_ANCESTOR: i32 = offset_of!(R, last_ancestor) as i32;
+    /// [`R::handlers`].
+    pub const HANDLERS: i32 = offset_of!(R, handlers) as i32;
+    /// [`R::handlers_len`].
+    pub const HANDLERS_LEN: i32 = offset_of!(R, handlers_len) as i32;
+    /// [`R::stack_limit`].
+    pub const STACK_LIMIT: i32 = offset_of!(R, stack_limit) as i32;
+    /// [`R::bound`].
+    pub const BOUND: i32 = offset_of!(R, bound) as i32;
+    /// [`R::args`].
+    pub const ARGS: i32 = offset_of!(R, args) as i32;
+    /// [`R::next_free`].
+    pub const NEXT_FREE: i32 = offset_of!(R, next_free) as i32;
+    /// Offset of the `pc` word in a control context.
+    pub const CTX_PC: i32 = 16;
+}
+
+/// A continuation reference as Wasm holds it: the record address (16-byte
+/// aligned, below 2^47) shifted right by 4 in the low 44 bits, the
+/// generation in the high 20. 0 is null.
+pub mod contref {
+    /// Bits of the reference that hold the record address.
+    pub const ADDRESS_BITS: u32 = 44;
+    /// Mask of those bits.
+    pub const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
+    /// A generation that reaches this is retired with its stack, so that a
+    /// reference can never match a later continuation on the same stack.
+    pub const GENERATION_LIMIT: u64 = 1 << (64 - ADDRESS_BITS);
+
+    /// Encodes a reference.
+    pub fn encode(record: usize, generation: u64) -> u64 {
+        ((record as u64) >> 4) | (generation << ADDRESS_BITS)
+    }
+
+    /// The record a reference names.
+    pub fn record(r: u64) -> usize {
+        ((r & ADDRESS_MASK) << 4) as usize
+    }
+}
 
 // The trampoline runs with rbp = &record.parent.fp, set up by the context a
 // fresh continuation starts from. Its CFI says, with expressions that read
@@ -73,9 +194,9 @@ global_asm!(
     ".cfi_escape 0x10, 0x06, 0x02, 0x76, 0x00",
     // The record starts `RECORD_PARENT + 8` bytes below rbp.
     "lea rdi, [rbp - {parent_fp}]",
-    "call [rdi]",
+    "call [rdi + {body}]",
     "lea rdi, [rbp - {parent_fp}]",
-    "mov qword ptr [rdi + {returned}], 1",
+    "mov dword ptr [rdi + {state}], {returned}",
     // Back to the resumer: load its context, payload 0 in rdi.
     "xor edi, edi",
     "mov rsp, [rbp - 8]",
@@ -131,7 +252,9 @@ global_asm!(
     ".cfi_endproc",
     ".size switchyard_host_stack_switch, . - switchyard_host_stack_switch",
     parent_fp = const RECORD_PARENT + 8,
-    returned = const std::mem::offset_of!(ContinuationRecord, returned),
+    body = const std::mem::offset_of!(ContinuationRecord, body),
+    state = const std::mem::offset_of!(ContinuationRecord, state),
+    returned = const state::RETURNED,
 );
 
 unsafe extern "sysv64" {
@@ -147,19 +270,26 @@ unsafe extern "sysv64" {
     ) -> usize;
 }
 
-/// Prepares a fresh continuation on a stack whose top is `top`: writes its
-/// record just below the top and returns it.
+/// Where the record of a stack whose top is `top` lives.
+pub fn record_at(top: usize) -> *mut ContinuationRecord {
+    let size = std::mem::size_of::<ContinuationRecord>().next_multiple_of(16);
+    (top - size) as *mut ContinuationRecord
+}
+
+/// Prepares a fresh continuation on a stack `low..top`: writes its record
+/// just below the top and returns it.
 ///
 /// # Safety
-/// `top` must be the 16-byte aligned end of a writable stack large enough
-/// for the record and the body's frames, not in use by anything else.
+/// `low..top` must be a writable stack, `top` 16-byte aligned, large enough
+/// for the record and the body's frames, and not in use by anything else.
 pub unsafe fn init_record(
+    low: usize,
     top: usize,
-    body: ContinuationBody,
-    body_arg: usize,
+    body: usize,
+    store: usize,
+    stack_limit: usize,
 ) -> *mut ContinuationRecord {
-    let size = std::mem::size_of::<ContinuationRecord>().next_multiple_of(16);
-    let record = (top - size) as *mut ContinuationRecord;
+    let record = record_at(top);
     let parent_fp = record as usize + RECORD_PARENT + 8;
     // The trampoline's first instruction runs with rsp 16-byte aligned
     // (it `call`s, making the body's frame ABI-aligned).
@@ -167,18 +297,66 @@ pub unsafe fn init_record(
     // SAFETY: the caller guarantees the memory is ours and writable.
     unsafe {
         record.write(ContinuationRecord {
-            body: body as usize,
-            body_arg,
+            magic: RECORD_MAGIC,
+            state: state::FRESH,
+            id: 0,
+            stack_low: low,
+            stack_high: top,
+            parent_record: 0,
+            entry_func: 0,
+            last_tag: 0,
+            resumes: 0,
+            switches: 0,
             parent: ControlContext::default(),
             own: ControlContext {
                 sp: initial_sp,
                 fp: parent_fp,
                 pc: switchyard_continuation_start as *const () as usize,
             },
-            returned: 0,
+            body,
+            store,
+            generation: 0,
+            last_ancestor: record as usize,
+            handlers: 0,
+            handlers_len: 0,
+            stack_limit,
+            bound: 0,
+            args: [0; MAX_PAYLOAD],
+            next_free: 0,
         });
     }
     record
+}
+
+/// Makes a used record fresh again for a new continuation (the stack and
+/// generation stay).
+///
+/// # Safety
+/// `record` must be a record made by [`init_record`] whose continuation is
+/// finished.
+pub unsafe fn reset_record(record: *mut ContinuationRecord, body: usize) {
+    // SAFETY: see the function's contract.
+    unsafe {
+        let r = &mut *record;
+        r.state = state::FRESH;
+        r.parent_record = 0;
+        r.entry_func = 0;
+        r.last_tag = 0;
+        r.resumes = 0;
+        r.switches = 0;
+        r.parent = ControlContext::default();
+        r.own = ControlContext {
+            sp: (record as usize - 16) & !15,
+            fp: record as usize + RECORD_PARENT + 8,
+            pc: switchyard_continuation_start as *const () as usize,
+        };
+        r.body = body;
+        r.last_ancestor = record as usize;
+        r.handlers = 0;
+        r.handlers_len = 0;
+        r.bound = 0;
+        r.next_free = 0;
+    }
 }
 
 #[cfg(test)]
@@ -205,7 +383,7 @@ mod tests {
         let mut pool = StackPool::new(64 * 1024, 1);
         let stack = pool.allocate().unwrap();
         // SAFETY: a fresh stack from the pool.
-        let record = unsafe { init_record(stack.top(), body, 0) };
+        let record = unsafe { init_record(stack.bottom(), stack.top(), body as usize, 0, 0) };
         let mut received = Vec::new();
         let mut send = 0;
         loop {
@@ -216,7 +394,7 @@ mod tests {
                 switchyard_host_stack_switch(&mut (*record).parent, &own, send)
             };
             // SAFETY: the continuation is suspended or finished.
-            if unsafe { (*record).returned } != 0 {
+            if unsafe { (*record).state } == state::RETURNED {
                 break;
             }
             received.push(payload);
@@ -262,8 +440,8 @@ mod tests {
 
     unsafe extern "sysv64" fn body_backtrace(record: *mut ContinuationRecord) {
         let ips = dwarf_backtrace();
-        // SAFETY: `body_arg` points at the resumer's Vec.
-        unsafe { *((*record).body_arg as *mut Vec<usize>) = ips };
+        // SAFETY: `args[0]` points at the resumer's Vec.
+        unsafe { *((*record).args[0] as *mut Vec<usize>) = ips };
     }
 
     #[test]
@@ -272,18 +450,14 @@ mod tests {
         let stack = pool.allocate().unwrap();
         let mut inside: Vec<usize> = Vec::new();
         // SAFETY: a fresh stack; `inside` outlives the continuation.
-        let record = unsafe {
-            init_record(
-                stack.top(),
-                body_backtrace,
-                &mut inside as *mut Vec<usize> as usize,
-            )
-        };
+        let record =
+            unsafe { init_record(stack.bottom(), stack.top(), body_backtrace as usize, 0, 0) };
         // SAFETY: as in the test above.
         unsafe {
+            (*record).args[0] = &mut inside as *mut Vec<usize> as u64;
             let own = (*record).own;
             switchyard_host_stack_switch(&mut (*record).parent, &own, 0);
-            assert_eq!((*record).returned, 1);
+            assert_eq!((*record).state, state::RETURNED);
         }
         let outside = dwarf_backtrace();
         // The walk from inside the continuation reaches the resumer's
