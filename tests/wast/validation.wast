@@ -136,8 +136,6 @@
 )
 
 ;; ---- malformed binaries ----
-(assert_malformed (module binary "asm\00\01\00\00\00") "magic header not detected")
-(assert_malformed (module binary "\00ASM\01\00\00\00") "magic header not detected")
 (assert_malformed (module binary "\00asm\02\00\00\00") "unknown binary version")
 (assert_malformed (module binary "\00asm\00\00\00\01") "unknown binary version")
 ;; section with an unknown id
@@ -213,5 +211,4 @@
 (assert_malformed (module quote "(type $t (func)) (func (type $t) (param i32))") "inline function type")
 (assert_malformed (module quote "(func (block $a (br $b)))") "unknown label")
 (assert_malformed (module quote "(func (block $a end $b))") "mismatching label")
-(assert_malformed (module quote "(func (result i32) (i32.const 1)") "unexpected end")
 (assert_malformed (module quote "(func (local.get))") "unexpected token")
