@@ -1,5 +1,7 @@
-# Generator for conversions.wast (throwaway; lives in /tmp).
+# Generator for tests/wast/conversions.wast.
 import math, struct
+import os
+HERE = os.path.dirname(os.path.abspath(__file__))
 from fractions import Fraction
 
 def round_int_to_float(n, prec, emax):
@@ -196,7 +198,7 @@ for s, b in [("0.0", 0), ("-0.0", 0x8000000000000000), ("1", 0x3ff0000000000000)
     A(f'(assert_return (invoke "f64.reinterpret_i64" (i64.const {ilit(b - (2**64 if b >= 2**63 else 0), 64)})) (f64.const {s}))')
 
 text = "\n".join(out) + "\n"
-try: text += "\n" + open("/tmp/wastgen/conv_extra.wast").read()
+try: text += "\n" + open(os.path.join(HERE, "conv_extra.wast")).read()
 except FileNotFoundError: pass
-open("/work/main/tests/wast/conversions.wast", "w").write(text)
+open(os.path.join(HERE, "..", "conversions.wast"), "w").write(text)
 import sys; print(n, file=sys.stderr)

@@ -1,5 +1,7 @@
-# Generator for f32.wast / f64.wast (throwaway; lives in /tmp).
+# Generator for tests/wast/f32.wast and tests/wast/f64.wast.
 import math, struct, sys
+import os
+HERE = os.path.dirname(os.path.abspath(__file__))
 from fractions import Fraction
 
 class F:
@@ -221,7 +223,7 @@ if __name__ == "__main__":
     W = int(sys.argv[1])
     text, n = gen(W)
     try:
-        text += "\n" + open(f"/tmp/wastgen/f{W}_extra.wast").read()
+        text += "\n" + open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f"f{W}_extra.wast")).read()
     except FileNotFoundError:
         pass
     open(sys.argv[2], "w").write(text)

@@ -1,5 +1,7 @@
-# Generator for i32.wast / i64.wast (throwaway; lives in /tmp).
+# Generator for tests/wast/i32.wast and tests/wast/i64.wast.
 import sys
+import os
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 def gen(W):
     T = f"i{W}"
@@ -252,7 +254,7 @@ if __name__ == "__main__":
     t2, n2 = gen_const(W)
     text += "\n" + t2
     n += n2
-    extra_path = f"/tmp/wastgen/i{W}_extra.wast"
+    extra_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"i{W}_extra.wast")
     try:
         text += "\n" + open(extra_path).read()
     except FileNotFoundError:
