@@ -223,3 +223,78 @@ fn unknown_imports_name_the_import() {
         .to_string();
     assert!(e.contains("env::missing"), "{e}");
 }
+
+#[test]
+fn a_trap_inside_a_nested_continuation_leaves_the_store_usable() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+          (type $ft (func (param i32) (result i32)))
+          (type $ct (cont $ft))
+          (func $chain (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.div_u (i32.const 1) (local.get 0)))
+              (else (i32.add (i32.const 1)
+                (resume $ct (i32.sub (local.get 0) (i32.const 1))
+                  (cont.new $ct (ref.func $chain)))))))
+          (func $ok (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (elem declare func $chain $ok)
+          (func (export "chain") (param i32) (result i32)
+            (resume $ct (local.get 0) (cont.new $ct (ref.func $chain))))
+          (func (export "ok") (param i32) (result i32)
+            (resume $ct (local.get 0) (cont.new $ct (ref.func $ok)))))"#,
+    );
+    let chain = instance
+        .get_func(&mut store, "chain")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    let ok = instance
+        .get_func(&mut store, "ok")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    for _ in 0..100 {
+        let e = chain.call(&mut store, 10).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code, TrapCode::IntegerDivideByZero);
+        assert_eq!(ok.call(&mut store, 41).unwrap(), 42);
+    }
+}
+
+#[test]
+fn the_live_continuation_limit_traps_cleanly() {
+    let engine = Engine::new(&Config {
+        max_live_continuations: 10,
+        ..Config::default()
+    })
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+          (type $ft (func (param i32) (result i32)))
+          (type $ct (cont $ft))
+          (func $chain (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+              (else (resume $ct (i32.sub (local.get 0) (i32.const 1))
+                (cont.new $ct (ref.func $chain))))))
+          (elem declare func $chain)
+          (func (export "chain") (param i32) (result i32)
+            (resume $ct (local.get 0) (cont.new $ct (ref.func $chain)))))"#,
+    );
+    let chain = instance
+        .get_func(&mut store, "chain")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    assert_eq!(chain.call(&mut store, 9).unwrap(), 0);
+    let e = chain.call(&mut store, 10).unwrap_err();
+    assert_eq!(e.as_trap().unwrap().code, TrapCode::ContinuationLimit);
+    assert_eq!(chain.call(&mut store, 9).unwrap(), 0);
+}

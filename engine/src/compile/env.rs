@@ -15,6 +15,9 @@ pub(crate) struct ModuleEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: &'a VMOffsets,
     pub registry: &'a TypeRegistry,
+    /// For each continuation type index of the module, the address of the
+    /// body adapter its continuations start in.
+    pub cont_bodies: &'a std::collections::HashMap<u32, usize>,
 }
 
 impl ModuleEnv<'_> {

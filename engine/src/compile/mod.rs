@@ -64,6 +64,7 @@ pub(crate) fn compile_module(
     info: &ModuleInfo,
     bytes: &[u8],
     display_name: &str,
+    cont_bodies: &std::collections::HashMap<u32, usize>,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -71,6 +72,7 @@ pub(crate) fn compile_module(
         info,
         offsets: &offsets,
         registry,
+        cont_bodies,
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

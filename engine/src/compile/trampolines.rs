@@ -22,6 +22,8 @@ use super::unwind_info::UnwindRegistration;
 use crate::error::Error;
 use crate::types::FuncType;
 use crate::vm::code_memory::CodeMemory;
+use crate::vm::continuation::offsets as cont_offsets;
+use crate::vm::layout::{VMFUNCREF_CODE, VMFUNCREF_VMCTX};
 use crate::vm::layout::{
     VMHOSTCTX_DISPATCH, VMHOSTCTX_STORE, VMSTORE_LAST_EXIT_FP, VMSTORE_LAST_EXIT_PC,
 };
@@ -34,6 +36,11 @@ pub(crate) struct Trampolines {
     pub entry: usize,
     /// A Wasm-convention function that calls into the host.
     pub host_adapter: usize,
+    /// The body of a continuation of this signature, called by the
+    /// continuation trampoline: `extern "sysv64" fn(record)` calls the
+    /// record's `entry_func` with the arguments in `record.args` and
+    /// leaves the results there.
+    pub cont_body: usize,
 }
 
 fn finish(
@@ -133,12 +140,53 @@ impl Trampolines {
         }
         let (adapter_code, adapter_unwind) = finish(isa, &mut ctx)?;
 
+        // Continuation body.
+        let mut ctx = Context::new();
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 2), sig);
+        let mut fctx = FunctionBuilderContext::new();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let block = b.create_block();
+            b.append_block_params_for_function_params(block);
+            b.switch_to_block(block);
+            let record = b.block_params(block)[0];
+            let funcref = b
+                .ins()
+                .load(types::I64, trusted, record, cont_offsets::ENTRY_FUNC);
+            let vmctx = b.ins().load(types::I64, trusted, funcref, VMFUNCREF_VMCTX);
+            let code = b.ins().load(types::I64, trusted, funcref, VMFUNCREF_CODE);
+            let host = b.ins().iconst(types::I64, 0);
+            let mut args = vec![vmctx, host];
+            for (i, t) in ty.params().iter().enumerate() {
+                let off = cont_offsets::ARGS + (i * 8) as i32;
+                args.push(b.ins().load(clif_type(t), trusted, record, off));
+            }
+            let sig_ref = b.import_signature(wasm_signature(ty));
+            let call = b.ins().call_indirect(sig_ref, code, &args);
+            let results = b.inst_results(call).to_vec();
+            for (i, r) in results.iter().enumerate() {
+                let off = cont_offsets::ARGS + (i * 8) as i32;
+                b.ins().store(trusted, *r, record, off);
+            }
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            b.finalize(isa.frontend_config());
+        }
+        let (body_code, body_unwind) = finish(isa, &mut ctx)?;
+
         let mut image = entry_code.clone();
         while image.len() % 16 != 0 {
             image.push(0xcc);
         }
         let adapter_offset = image.len();
         image.extend_from_slice(&adapter_code);
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        let body_offset = image.len();
+        image.extend_from_slice(&body_code);
         let code = CodeMemory::new(&image, |_, _| {})
             .map_err(|e| Error::Compile(format!("cannot map code: {e}")))?;
         let base = code.base();
@@ -149,12 +197,16 @@ impl Trampolines {
         if let Some(u) = &adapter_unwind {
             unwinds.push((base + adapter_offset, adapter_code.len(), u));
         }
+        if let Some(u) = &body_unwind {
+            unwinds.push((base + body_offset, body_code.len(), u));
+        }
         let unwind = UnwindRegistration::new(isa, unwinds.into_iter());
         Ok(Trampolines {
             _code: code,
             _unwind: unwind,
             entry: base,
             host_adapter: base + adapter_offset,
+            cont_body: base + body_offset,
         })
     }
 }

@@ -587,6 +587,163 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
+    /// Consumes a continuation reference: traps on null and on a reference
+    /// already used, then bumps the record's generation. Returns the record.
+    fn take_continuation(&mut self, contref: Value) -> Value {
+        use crate::vm::continuation::{contref as cref, offsets as rec};
+        self.builder
+            .ins()
+            .trapz(contref, clif_trap(TrapCode::NullContinuation));
+        let masked = self
+            .builder
+            .ins()
+            .band_imm_u(contref, cref::ADDRESS_MASK as i64);
+        let record = self.builder.ins().ishl_imm_u(masked, 4);
+        let generation = self
+            .builder
+            .ins()
+            .ushr_imm_u(contref, cref::ADDRESS_BITS as i64);
+        let current = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), record, rec::GENERATION);
+        let stale = self
+            .builder
+            .ins()
+            .icmp(IntCC::NotEqual, current, generation);
+        self.builder
+            .ins()
+            .trapnz(stale, clif_trap(TrapCode::ContinuationAlreadyConsumed));
+        let next = self.builder.ins().iadd_imm_s(current, 1);
+        self.builder
+            .ins()
+            .store(trusted(), next, record, rec::GENERATION);
+        record
+    }
+
+    fn store_context(&mut self) -> Value {
+        self.vmctx_load(VMCTX_STORE as u32, readonly())
+    }
+
+    /// `resume`: passes the arguments, links the continuation's chain under
+    /// the running stack, switches to it, and on return releases its stack.
+    fn resume(&mut self, cont_type_index: u32) {
+        use crate::vm::continuation::{offsets as rec, state};
+        let ft = self.env.func_type(cont_type_index).clone();
+        let contref = self.pop();
+        let record = self.take_continuation(contref);
+        let args = self.popn(ft.params().len());
+        let t = trusted();
+
+        // Arguments go after the values `cont.bind` put in the record.
+        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        let base = self.builder.ins().iadd(record, bound_bytes);
+        for (i, a) in args.iter().enumerate() {
+            self.builder
+                .ins()
+                .store(t, *a, base, rec::ARGS + 8 * i as i32);
+        }
+
+        let ancestor = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::LAST_ANCESTOR);
+        let store = self.store_context();
+        let resumer = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        self.builder
+            .ins()
+            .store(t, resumer, ancestor, rec::PARENT_RECORD);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, ancestor, rec::HANDLERS);
+        self.builder
+            .ins()
+            .store(t, zero, ancestor, rec::HANDLERS_LEN);
+        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
+        self.builder.ins().store(t, running, record, rec::STATE);
+        let resumes = self.builder.ins().load(types::I64, t, record, rec::RESUMES);
+        let resumes = self.builder.ins().iadd_imm_s(resumes, 1);
+        self.builder.ins().store(t, resumes, record, rec::RESUMES);
+        self.builder
+            .ins()
+            .store(t, record, store, VMSTORE_CURRENT_CONT);
+        let old_limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_STACK_LIMIT);
+        let new_limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::STACK_LIMIT);
+        self.builder
+            .ins()
+            .store(t, new_limit, store, VMSTORE_STACK_LIMIT);
+
+        let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
+        let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
+        let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, zero);
+
+        // Back on our stack.
+        let store = self.store_context();
+        self.builder
+            .ins()
+            .store(t, resumer, store, VMSTORE_CURRENT_CONT);
+        self.builder
+            .ins()
+            .store(t, old_limit, store, VMSTORE_STACK_LIMIT);
+        let returned = self.builder.create_block();
+        let suspended = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(payload, suspended, &[], returned, &[]);
+
+        self.builder.switch_to_block(suspended);
+        // No `suspend` is translated yet, so nothing can get here.
+        self.trap(TrapCode::UnhandledTag);
+
+        self.builder.switch_to_block(returned);
+        let mut results = Vec::new();
+        for (i, r) in ft.results().iter().enumerate() {
+            results.push(self.builder.ins().load(
+                clif_type(r),
+                t,
+                ancestor,
+                rec::ARGS + 8 * i as i32,
+            ));
+        }
+        // Release the finished stack to the free list.
+        let generation = self
+            .builder
+            .ins()
+            .load(types::I64, t, ancestor, rec::GENERATION);
+        let generation = self.builder.ins().iadd_imm_s(generation, 1);
+        self.builder
+            .ins()
+            .store(t, generation, ancestor, rec::GENERATION);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder
+            .ins()
+            .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
+        let free = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CONT_FREE);
+        self.builder.ins().store(t, free, ancestor, rec::NEXT_FREE);
+        self.builder
+            .ins()
+            .store(t, ancestor, store, VMSTORE_CONT_FREE);
+        let live = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CONT_LIVE);
+        let live = self.builder.ins().iadd_imm_s(live, -1);
+        self.builder.ins().store(t, live, store, VMSTORE_CONT_LIVE);
+        self.stack.extend(results);
+    }
+
     fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value) -> Value) {
         let a = self.pop();
         let v = f(&mut self.builder, a);
@@ -1120,6 +1277,33 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             }
             O::F64ReinterpretI64 => {
                 self.unop(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x))
+            }
+
+            O::ContNew { cont_type_index } => {
+                let funcref = self.pop();
+                self.builder
+                    .ins()
+                    .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
+                let body = self.env.cont_bodies[&cont_type_index];
+                let body = self.builder.ins().iconst(types::I64, body as i64);
+                let r = self.libcall(
+                    libcalls::cont_new as *const () as usize,
+                    &[funcref, body],
+                    &[types::I64],
+                );
+                self.builder
+                    .ins()
+                    .trapz(r[0], clif_trap(TrapCode::ContinuationLimit));
+                self.push(r[0]);
+            }
+            O::Resume {
+                cont_type_index,
+                resume_table,
+            } => {
+                if !resume_table.handlers.is_empty() {
+                    return Err(unsupported("resume with handlers (not done yet)"));
+                }
+                self.resume(cont_type_index)
             }
 
             other => {

@@ -83,9 +83,31 @@ impl Module {
             .clone()
             .or(name)
             .unwrap_or_else(|| "<module>".to_string());
+        // Continuations start in a per-signature body adapter whose address
+        // generated code embeds, so compile those first.
+        let mut cont_bodies = std::collections::HashMap::new();
+        for (index, &id) in info.types.iter().enumerate() {
+            let cont_of = {
+                let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
+                match registry.get(id) {
+                    crate::types::CompositeType::Cont(f) => Some(*f),
+                    crate::types::CompositeType::Func(_) => None,
+                }
+            };
+            if let Some(f) = cont_of {
+                cont_bodies.insert(index as u32, engine.trampolines(f)?.cont_body);
+            }
+        }
         let compiled = {
             let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
-            compile::compile_module(&*engine.0.isa, &registry, &info, &bytes, &name)?
+            compile::compile_module(
+                &*engine.0.isa,
+                &registry,
+                &info,
+                &bytes,
+                &name,
+                &cont_bodies,
+            )?
         };
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),

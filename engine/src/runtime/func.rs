@@ -147,7 +147,8 @@ pub(crate) unsafe fn invoke(
     let vm: *mut VMStoreContext = &mut *core.vm;
     let mut jmpbuf = JmpBuf::default();
     // SAFETY: `vm` points to the store's boxed context, alive for the call.
-    let (previous_jmpbuf, previous_limit) = unsafe { ((*vm).entry_jmpbuf, (*vm).stack_limit) };
+    let (previous_jmpbuf, previous_limit, previous_cont) =
+        unsafe { ((*vm).entry_jmpbuf, (*vm).stack_limit, (*vm).current_cont) };
     let previous_current = signals::set_current(vm);
     // SAFETY: as above.
     unsafe {
@@ -169,6 +170,9 @@ pub(crate) unsafe fn invoke(
     if ok {
         return Ok(());
     }
+    // Continuations that were running below this entry are cut short.
+    // SAFETY: as above.
+    super::continuations::ContinuationRuntime::abandon_chain(unsafe { &mut *vm }, previous_cont);
     if let Some(e) = core.pending_error.take() {
         return Err(e);
     }

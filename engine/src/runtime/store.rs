@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::continuations::ContinuationRuntime;
 use super::instance::InstanceData;
 use super::values::Val;
 use crate::engine::Engine;
@@ -66,6 +67,8 @@ pub struct StoreCore {
     pub(crate) host_funcrefs: Vec<Box<VMFuncRef>>,
     /// The error a host function failed with, carried across the unwind.
     pub(crate) pending_error: Option<Error>,
+    /// Continuation stacks and ids.
+    pub(crate) conts: Box<ContinuationRuntime>,
 }
 
 pub(crate) struct MemoryEntry {
@@ -108,7 +111,15 @@ impl<T: 'static> Store<T> {
                     last_exit_pc: 0,
                     store: std::ptr::null_mut(),
                     entry_jmpbuf: std::ptr::null_mut(),
+                    current_cont: 0,
+                    cont_free: 0,
+                    cont_live: 0,
+                    conts: std::ptr::null_mut(),
                 }),
+                conts: Box::new(ContinuationRuntime::new(
+                    engine.config().cont_stack_size,
+                    engine.config().max_live_continuations,
+                )),
                 instances: Vec::new(),
                 funcs: Vec::new(),
                 funcref_index: HashMap::new(),
@@ -126,6 +137,7 @@ impl<T: 'static> Store<T> {
         });
         let ptr = &mut *inner as *mut StoreInner<T> as *mut u8;
         inner.core.vm.store = ptr;
+        inner.core.vm.conts = &mut *inner.core.conts;
         Store { inner }
     }
 

@@ -115,6 +115,8 @@ pub mod offsets {
     pub const STATE: i32 = offset_of!(R, state) as i32;
     /// [`R::parent_record`].
     pub const PARENT_RECORD: i32 = offset_of!(R, parent_record) as i32;
+    /// [`R::entry_func`].
+    pub const ENTRY_FUNC: i32 = offset_of!(R, entry_func) as i32;
     /// [`R::last_tag`].
     pub const LAST_TAG: i32 = offset_of!(R, last_tag) as i32;
     /// [`R::resumes`].
@@ -383,7 +385,15 @@ mod tests {
         let mut pool = StackPool::new(64 * 1024, 1);
         let stack = pool.allocate().unwrap();
         // SAFETY: a fresh stack from the pool.
-        let record = unsafe { init_record(stack.bottom(), stack.top(), body as usize, 0, 0) };
+        let record = unsafe {
+            init_record(
+                stack.bottom(),
+                stack.top(),
+                body as *const () as usize,
+                0,
+                0,
+            )
+        };
         let mut received = Vec::new();
         let mut send = 0;
         loop {
@@ -450,8 +460,15 @@ mod tests {
         let stack = pool.allocate().unwrap();
         let mut inside: Vec<usize> = Vec::new();
         // SAFETY: a fresh stack; `inside` outlives the continuation.
-        let record =
-            unsafe { init_record(stack.bottom(), stack.top(), body_backtrace as usize, 0, 0) };
+        let record = unsafe {
+            init_record(
+                stack.bottom(),
+                stack.top(),
+                body_backtrace as *const () as usize,
+                0,
+                0,
+            )
+        };
         // SAFETY: as in the test above.
         unsafe {
             (*record).args[0] = &mut inside as *mut Vec<usize> as u64;

@@ -93,6 +93,14 @@ pub struct VMStoreContext {
     pub store: *mut u8,
     /// The innermost host entry's saved registers (see `vm::entry`).
     pub entry_jmpbuf: *mut crate::vm::entry::JmpBuf,
+    /// Record of the running continuation (0: a host stack).
+    pub current_cont: usize,
+    /// Free list of continuation records whose stacks can be reused.
+    pub cont_free: usize,
+    /// Number of live continuations.
+    pub cont_live: u64,
+    /// The store's continuation runtime (stacks, ids).
+    pub conts: *mut crate::runtime::continuations::ContinuationRuntime,
 }
 /// Offset of [`VMStoreContext::stack_limit`].
 pub const VMSTORE_STACK_LIMIT: i32 = 0;
@@ -100,6 +108,12 @@ pub const VMSTORE_STACK_LIMIT: i32 = 0;
 pub const VMSTORE_LAST_EXIT_FP: i32 = 8;
 /// Offset of [`VMStoreContext::last_exit_pc`].
 pub const VMSTORE_LAST_EXIT_PC: i32 = 16;
+/// Offset of [`VMStoreContext::current_cont`].
+pub const VMSTORE_CURRENT_CONT: i32 = std::mem::offset_of!(VMStoreContext, current_cont) as i32;
+/// Offset of [`VMStoreContext::cont_free`].
+pub const VMSTORE_CONT_FREE: i32 = std::mem::offset_of!(VMStoreContext, cont_free) as i32;
+/// Offset of [`VMStoreContext::cont_live`].
+pub const VMSTORE_CONT_LIVE: i32 = std::mem::offset_of!(VMStoreContext, cont_live) as i32;
 
 /// Offset of the store context pointer in a VMContext.
 pub const VMCTX_STORE: i32 = 0;

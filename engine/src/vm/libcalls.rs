@@ -194,3 +194,15 @@ pub unsafe extern "sysv64" fn elem_drop(vmctx: *mut u8, elem_index: u32) {
     // SAFETY: called from generated code of a live instance.
     unsafe { instance(vmctx) }.drop_elem(elem_index);
 }
+
+/// `cont.new`: a fresh continuation of the non-null `funcref` whose stack
+/// starts in `body`, or 0 when no more continuations can be made.
+pub unsafe extern "sysv64" fn cont_new(vmctx: *mut u8, funcref: usize, body: usize) -> u64 {
+    // SAFETY: slot 0 of a live VMContext is its store context, whose
+    // `conts` points at the store's continuation runtime.
+    unsafe {
+        let ctx = &mut **(vmctx as *mut *mut crate::vm::layout::VMStoreContext);
+        let conts = &mut *ctx.conts;
+        conts.create(ctx, funcref, body).unwrap_or(0)
+    }
+}

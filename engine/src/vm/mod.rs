@@ -3,6 +3,7 @@
 
 pub mod code_memory;
 pub mod code_registry;
+pub mod continuation;
 pub mod entry;
 pub mod layout;
 pub(crate) mod libcalls;
@@ -10,4 +11,3 @@ pub mod memory;
 pub mod signals;
 pub mod stack;
 pub mod table;
-pub mod continuation;

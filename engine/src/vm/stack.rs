@@ -15,7 +15,7 @@ pub const GUARD_SIZE: usize = 4096;
 
 /// Stack space kept free below the Wasm stack limit, for host code (libcalls,
 /// host functions) called from a continuation.
-pub const HOST_RESERVE: usize = 32 * 1024;
+pub const HOST_RESERVE: usize = 64 * 1024;
 
 /// Why a stack could not be had.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,6 +62,13 @@ impl ContinuationStack {
             mapping: mapping.cast(),
             len,
         })
+    }
+
+    /// A stack with at least `usable` bytes above its guard page (rounded
+    /// up to pages, and at least twice the host reserve).
+    pub fn map_usable(usable: usize) -> Result<ContinuationStack, StackError> {
+        let usable = usable.max(HOST_RESERVE * 2).div_ceil(4096) * 4096;
+        ContinuationStack::map(usable + GUARD_SIZE)
     }
 
     /// One past the highest byte.
