@@ -594,11 +594,15 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder
             .ins()
             .trapz(contref, clif_trap(TrapCode::NullContinuation));
-        let masked = self
+        let page = self
             .builder
             .ins()
             .band_imm_u(contref, cref::ADDRESS_MASK as i64);
-        let record = self.builder.ins().ishl_imm_u(masked, 4);
+        let page = self.builder.ins().ishl_imm_u(page, 12);
+        let record = self
+            .builder
+            .ins()
+            .bor_imm_u(page, cref::RECORD_PAGE_OFFSET as i64);
         let generation = self
             .builder
             .ins()
@@ -607,10 +611,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .builder
             .ins()
             .load(types::I64, trusted(), record, rec::GENERATION);
-        let stale = self
+        let masked = self
             .builder
             .ins()
-            .icmp(IntCC::NotEqual, current, generation);
+            .band_imm_u(current, cref::GENERATION_MASK as i64);
+        let stale = self.builder.ins().icmp(IntCC::NotEqual, masked, generation);
         self.builder
             .ins()
             .trapnz(stale, clif_trap(TrapCode::ContinuationAlreadyConsumed));
@@ -621,13 +626,45 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         record
     }
 
+    /// A reference to `record` at its current generation.
+    fn make_contref(&mut self, record: Value) -> Value {
+        use crate::vm::continuation::{contref as cref, offsets as rec};
+        let generation = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), record, rec::GENERATION);
+        let generation = self
+            .builder
+            .ins()
+            .band_imm_u(generation, cref::GENERATION_MASK as i64);
+        let high = self
+            .builder
+            .ins()
+            .ishl_imm_u(generation, cref::ADDRESS_BITS as i64);
+        let low = self.builder.ins().ushr_imm_u(record, 12);
+        self.builder.ins().bor(high, low)
+    }
+
     fn store_context(&mut self) -> Value {
         self.vmctx_load(VMCTX_STORE as u32, readonly())
     }
 
+    fn tag_ptr(&mut self, tag_index: u32) -> Value {
+        let off = self.env.offsets.tag(tag_index);
+        self.vmctx_load(off, readonly())
+    }
+
+    /// The parameter types of tag `tag_index`.
+    fn tag_params(&self, tag_index: u32) -> Vec<ValType> {
+        let ty = self.env.info.tags[tag_index as usize];
+        self.env.func_type(ty).params().to_vec()
+    }
+
     /// `resume`: passes the arguments, links the continuation's chain under
-    /// the running stack, switches to it, and on return releases its stack.
-    fn resume(&mut self, cont_type_index: u32) {
+    /// the running stack with the handler clauses `(tag, label)`, switches
+    /// to it; on return releases its stack, on a suspension branches to the
+    /// clause's label with the tag's values and the new continuation.
+    fn resume(&mut self, cont_type_index: u32, clauses: &[(u32, u32)]) {
         use crate::vm::continuation::{offsets as rec, state};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
@@ -658,10 +695,27 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .ins()
             .store(t, resumer, ancestor, rec::PARENT_RECORD);
         let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, ancestor, rec::HANDLERS);
+        if clauses.is_empty() {
+            self.builder.ins().store(t, zero, ancestor, rec::HANDLERS);
+        } else {
+            let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+                ir::StackSlotKind::ExplicitSlot,
+                8 * clauses.len() as u32,
+                3,
+            ));
+            for (i, (tag, _)) in clauses.iter().enumerate() {
+                let tag = self.tag_ptr(*tag);
+                self.builder
+                    .ins()
+                    .stack_store(types::I64, tag, slot, 8 * i as i32);
+            }
+            let table = self.builder.ins().stack_addr(types::I64, slot, 0);
+            self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
+        }
+        let count = self.builder.ins().iconst(types::I64, clauses.len() as i64);
         self.builder
             .ins()
-            .store(t, zero, ancestor, rec::HANDLERS_LEN);
+            .store(t, count, ancestor, rec::HANDLERS_LEN);
         let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
         self.builder.ins().store(t, running, record, rec::STATE);
         let resumes = self.builder.ins().load(types::I64, t, record, rec::RESUMES);
@@ -686,7 +740,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
         let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, zero);
 
-        // Back on our stack.
+        // Back on our stack: the payload is 0 after a return, else the
+        // record of the continuation that suspended.
         let store = self.store_context();
         self.builder
             .ins()
@@ -701,18 +756,56 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .brif(payload, suspended, &[], returned, &[]);
 
         self.builder.switch_to_block(suspended);
-        // No `suspend` is translated yet, so nothing can get here.
-        self.trap(TrapCode::UnhandledTag);
+        if clauses.is_empty() {
+            // Handler search never picks a resume without clauses.
+            self.trap(TrapCode::UnhandledTag);
+        } else {
+            let suspender = payload;
+            let ancestor = self
+                .builder
+                .ins()
+                .load(types::I64, t, suspender, rec::LAST_ANCESTOR);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.builder
+                .ins()
+                .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
+            let new_ref = self.make_contref(suspender);
+            let clause = self
+                .builder
+                .ins()
+                .load(types::I64, t, store, VMSTORE_SUSPEND_CLAUSE);
+            let mut clause_blocks = Vec::new();
+            for _ in clauses {
+                clause_blocks.push(self.builder.create_block());
+            }
+            let dfg = &mut self.builder.func.dfg;
+            let calls: Vec<_> = clause_blocks
+                .iter()
+                .map(|b| dfg.block_call(*b, &[]))
+                .collect();
+            let jt = self
+                .builder
+                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
+            let clause32 = self.builder.ins().ireduce(types::I32, clause);
+            self.builder.ins().br_table(clause32, jt);
+            for (&(tag, label), block) in clauses.iter().zip(clause_blocks) {
+                self.builder.switch_to_block(block);
+                let mut vals = Vec::new();
+                for (i, p) in self.tag_params(tag).iter().enumerate() {
+                    let off = rec::ARGS + 8 * i as i32;
+                    vals.push(self.builder.ins().load(clif_type(p), t, suspender, off));
+                }
+                vals.push(new_ref);
+                let (dest, _) = self.br_target(label);
+                self.jump(dest, &vals);
+            }
+        }
 
         self.builder.switch_to_block(returned);
         let mut results = Vec::new();
         for (i, r) in ft.results().iter().enumerate() {
-            results.push(self.builder.ins().load(
-                clif_type(r),
-                t,
-                ancestor,
-                rec::ARGS + 8 * i as i32,
-            ));
+            let off = rec::ARGS + 8 * i as i32;
+            results.push(self.builder.ins().load(clif_type(r), t, ancestor, off));
         }
         // Release the finished stack to the free list.
         let generation = self
@@ -742,6 +835,87 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let live = self.builder.ins().iadd_imm_s(live, -1);
         self.builder.ins().store(t, live, store, VMSTORE_CONT_LIVE);
         self.stack.extend(results);
+    }
+
+    /// `cont.bind`: consumes the continuation and returns a new reference to
+    /// it with its first arguments stored in the record.
+    fn cont_bind(&mut self, from: u32, to: u32) {
+        use crate::vm::continuation::offsets as rec;
+        let n = self.env.func_type(from).params().len() - self.env.func_type(to).params().len();
+        let contref = self.pop();
+        let record = self.take_continuation(contref);
+        let vals = self.popn(n);
+        let t = trusted();
+        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        let base = self.builder.ins().iadd(record, bound_bytes);
+        for (i, v) in vals.iter().enumerate() {
+            self.builder
+                .ins()
+                .store(t, *v, base, rec::ARGS + 8 * i as i32);
+        }
+        let bound = self.builder.ins().iadd_imm_s(bound, n as i64);
+        self.builder.ins().store(t, bound, record, rec::BOUND);
+        let new_ref = self.make_contref(record);
+        self.push(new_ref);
+    }
+
+    /// `suspend`: finds the handler, hands the tag's values and this
+    /// continuation to it, and when resumed pushes the values it was
+    /// resumed with.
+    fn suspend(&mut self, tag_index: u32) {
+        use crate::vm::continuation::{offsets as rec, state};
+        let t = trusted();
+        let tag = self.tag_ptr(tag_index);
+        let found = self.libcall(
+            libcalls::find_handler as *const () as usize,
+            &[tag],
+            &[types::I64],
+        )[0];
+        self.builder
+            .ins()
+            .trapz(found, clif_trap(TrapCode::UnhandledTag));
+        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let clause = self.builder.ins().ushr_imm_u(found, 48);
+        let store = self.store_context();
+        let me = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+
+        let params = self.tag_params(tag_index);
+        let vals = self.popn(params.len());
+        for (i, v) in vals.iter().enumerate() {
+            self.builder
+                .ins()
+                .store(t, *v, me, rec::ARGS + 8 * i as i32);
+        }
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, me, rec::BOUND);
+        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
+        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
+        let suspended = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::SUSPENDED as i64);
+        self.builder.ins().store(t, suspended, me, rec::STATE);
+        self.builder
+            .ins()
+            .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
+        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
+        let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
+        self.builder.ins().stack_switch(own_ctx, parent_ctx, me);
+
+        // Resumed: the values are at the start of our record's arguments.
+        let ty = self.env.info.tags[tag_index as usize];
+        let results = self.env.func_type(ty).results().to_vec();
+        for (i, r) in results.iter().enumerate() {
+            let v = self
+                .builder
+                .ins()
+                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
+            self.push(v);
+        }
     }
 
     fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value) -> Value) {
@@ -1300,11 +1474,22 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 cont_type_index,
                 resume_table,
             } => {
-                if !resume_table.handlers.is_empty() {
-                    return Err(unsupported("resume with handlers (not done yet)"));
+                let mut clauses = Vec::new();
+                for h in &resume_table.handlers {
+                    match *h {
+                        wasmparser::Handle::OnLabel { tag, label } => clauses.push((tag, label)),
+                        wasmparser::Handle::OnSwitch { .. } => {
+                            return Err(unsupported("(on $tag switch) clauses (not done yet)"));
+                        }
+                    }
                 }
-                self.resume(cont_type_index)
+                self.resume(cont_type_index, &clauses)
             }
+            O::Suspend { tag_index } => self.suspend(tag_index),
+            O::ContBind {
+                argument_index,
+                result_index,
+            } => self.cont_bind(argument_index, result_index),
 
             other => {
                 return Err(unsupported(&format!("the {} instruction", op_name(&other))));

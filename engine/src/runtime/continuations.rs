@@ -75,7 +75,9 @@ impl ContinuationRuntime {
         };
         self.next_id += 1;
         ctx.cont_live += 1;
-        Ok(contref::encode(record as usize, generation))
+        let r = contref::encode(record as usize, generation);
+        debug_assert_eq!(contref::record(r), record as usize);
+        Ok(r)
     }
 
     fn map_stack(

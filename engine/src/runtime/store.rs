@@ -115,6 +115,8 @@ impl<T: 'static> Store<T> {
                     cont_free: 0,
                     cont_live: 0,
                     conts: std::ptr::null_mut(),
+                    suspend_clause: 0,
+                    unhandled_tag: 0,
                 }),
                 conts: Box::new(ContinuationRuntime::new(
                     engine.config().cont_stack_size,

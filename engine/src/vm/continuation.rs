@@ -147,26 +147,40 @@ pub mod offsets {
     pub const CTX_PC: i32 = 16;
 }
 
-/// A continuation reference as Wasm holds it: the record address (16-byte
-/// aligned, below 2^47) shifted right by 4 in the low 44 bits, the
-/// generation in the high 20. 0 is null.
+/// A continuation reference as Wasm holds it, in 64 bits: the record's
+/// page number in the low 35 bits (records sit at a fixed offset in their
+/// page, since stacks are page-aligned and records have a fixed size) and
+/// the low 29 bits of the continuation's generation above. 0 is null.
+///
+/// Generations make references one-shot: consuming one bumps the record's
+/// generation. A stack is retired rather than reused once its generation
+/// reaches 2^29, so a reference can never match a later continuation. A
+/// stale reference to the same continuation matches again only after
+/// exactly a multiple of 2^29 further resumes of it.
 pub mod contref {
-    /// Bits of the reference that hold the record address.
-    pub const ADDRESS_BITS: u32 = 44;
+    use super::ContinuationRecord;
+
+    /// Bits of the reference that hold the record's page number.
+    pub const ADDRESS_BITS: u32 = 35;
     /// Mask of those bits.
     pub const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
-    /// A generation that reaches this is retired with its stack, so that a
-    /// reference can never match a later continuation on the same stack.
+    /// Generations kept in a reference.
     pub const GENERATION_LIMIT: u64 = 1 << (64 - ADDRESS_BITS);
+    /// Mask of the generation bits (before shifting).
+    pub const GENERATION_MASK: u64 = GENERATION_LIMIT - 1;
+    /// Where in its page every record starts.
+    pub const RECORD_PAGE_OFFSET: u64 = (4096
+        - (std::mem::size_of::<ContinuationRecord>().next_multiple_of(16) as u64 % 4096))
+        % 4096;
 
     /// Encodes a reference.
     pub fn encode(record: usize, generation: u64) -> u64 {
-        ((record as u64) >> 4) | (generation << ADDRESS_BITS)
+        ((record as u64) >> 12) | ((generation & GENERATION_MASK) << ADDRESS_BITS)
     }
 
     /// The record a reference names.
     pub fn record(r: u64) -> usize {
-        ((r & ADDRESS_MASK) << 4) as usize
+        (((r & ADDRESS_MASK) << 12) | RECORD_PAGE_OFFSET) as usize
     }
 }
 

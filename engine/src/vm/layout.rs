@@ -101,6 +101,10 @@ pub struct VMStoreContext {
     pub cont_live: u64,
     /// The store's continuation runtime (stacks, ids).
     pub conts: *mut crate::runtime::continuations::ContinuationRuntime,
+    /// Which handler clause of the resumer a suspension went to.
+    pub suspend_clause: u64,
+    /// The tag of the last suspension that found no handler.
+    pub unhandled_tag: usize,
 }
 /// Offset of [`VMStoreContext::stack_limit`].
 pub const VMSTORE_STACK_LIMIT: i32 = 0;
@@ -112,6 +116,8 @@ pub const VMSTORE_LAST_EXIT_PC: i32 = 16;
 pub const VMSTORE_CURRENT_CONT: i32 = std::mem::offset_of!(VMStoreContext, current_cont) as i32;
 /// Offset of [`VMStoreContext::cont_free`].
 pub const VMSTORE_CONT_FREE: i32 = std::mem::offset_of!(VMStoreContext, cont_free) as i32;
+/// Offset of [`VMStoreContext::suspend_clause`].
+pub const VMSTORE_SUSPEND_CLAUSE: i32 = std::mem::offset_of!(VMStoreContext, suspend_clause) as i32;
 /// Offset of [`VMStoreContext::cont_live`].
 pub const VMSTORE_CONT_LIVE: i32 = std::mem::offset_of!(VMStoreContext, cont_live) as i32;
 
