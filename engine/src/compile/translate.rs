@@ -19,6 +19,7 @@ use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
 use crate::error::{Error, TrapCode};
 use crate::module::info::{unsupported, val_type};
 use crate::types::ValType;
+use crate::vm::continuation::payload as cpayload;
 use crate::vm::layout::*;
 use crate::vm::libcalls;
 
@@ -740,8 +741,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
         let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, zero);
 
-        // Back on our stack: the payload is 0 after a return, else the
-        // record of the continuation that suspended.
+        // Back on our stack: the payload is the record involved, with what
+        // happened in its low bits.
         let store = self.store_context();
         self.builder
             .ins()
@@ -749,18 +750,30 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder
             .ins()
             .store(t, old_limit, store, VMSTORE_STACK_LIMIT);
+        let involved = self
+            .builder
+            .ins()
+            .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
+        let kind = self
+            .builder
+            .ins()
+            .band_imm_u(payload, cpayload::KIND_MASK as i64);
+        let is_return =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
         let returned = self.builder.create_block();
         let suspended = self.builder.create_block();
         self.builder
             .ins()
-            .brif(payload, suspended, &[], returned, &[]);
+            .brif(is_return, returned, &[], suspended, &[]);
 
         self.builder.switch_to_block(suspended);
         if clauses.is_empty() {
             // Handler search never picks a resume without clauses.
             self.trap(TrapCode::UnhandledTag);
         } else {
-            let suspender = payload;
+            let suspender = involved;
             let ancestor = self
                 .builder
                 .ins()
@@ -802,32 +815,35 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
 
         self.builder.switch_to_block(returned);
+        // The record that returned: the chain's outermost, or whatever took
+        // its place through `switch`.
+        let finished = involved;
         let mut results = Vec::new();
         for (i, r) in ft.results().iter().enumerate() {
             let off = rec::ARGS + 8 * i as i32;
-            results.push(self.builder.ins().load(clif_type(r), t, ancestor, off));
+            results.push(self.builder.ins().load(clif_type(r), t, finished, off));
         }
         // Release the finished stack to the free list.
         let generation = self
             .builder
             .ins()
-            .load(types::I64, t, ancestor, rec::GENERATION);
+            .load(types::I64, t, finished, rec::GENERATION);
         let generation = self.builder.ins().iadd_imm_s(generation, 1);
         self.builder
             .ins()
-            .store(t, generation, ancestor, rec::GENERATION);
+            .store(t, generation, finished, rec::GENERATION);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.builder
             .ins()
-            .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
+            .store(t, zero, finished, rec::PARENT + rec::CTX_PC);
         let free = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CONT_FREE);
-        self.builder.ins().store(t, free, ancestor, rec::NEXT_FREE);
+        self.builder.ins().store(t, free, finished, rec::NEXT_FREE);
         self.builder
             .ins()
-            .store(t, ancestor, store, VMSTORE_CONT_FREE);
+            .store(t, finished, store, VMSTORE_CONT_FREE);
         let live = self
             .builder
             .ins()
@@ -904,7 +920,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
-        self.builder.ins().stack_switch(own_ctx, parent_ctx, me);
+        let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
+        self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
 
         // Resumed: the values are at the start of our record's arguments.
         let ty = self.env.info.tags[tag_index as usize];

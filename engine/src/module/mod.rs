@@ -20,6 +20,7 @@ pub fn supported_features() -> WasmFeatures {
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::GC_TYPES
+        | WasmFeatures::GC
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::STACK_SWITCHING
         | WasmFeatures::MULTI_MEMORY

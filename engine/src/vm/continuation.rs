@@ -147,6 +147,17 @@ pub mod offsets {
     pub const CTX_PC: i32 = 16;
 }
 
+/// The word a switch hands to the resumer: the record involved, with what
+/// happened in its low bits (records are 16-byte aligned).
+pub mod payload {
+    /// The record's function returned; the results are in its `args`.
+    pub const RETURNED: u64 = 1;
+    /// The record suspended; the tag's values are in its `args`.
+    pub const SUSPENDED: u64 = 2;
+    /// Mask of the kind bits.
+    pub const KIND_MASK: u64 = 15;
+}
+
 /// A continuation reference as Wasm holds it, in 64 bits: the record's
 /// page number in the low 35 bits (records sit at a fixed offset in their
 /// page, since stacks are page-aligned and records have a fixed size) and
@@ -213,8 +224,9 @@ global_asm!(
     "call [rdi + {body}]",
     "lea rdi, [rbp - {parent_fp}]",
     "mov dword ptr [rdi + {state}], {returned}",
-    // Back to the resumer: load its context, payload 0 in rdi.
-    "xor edi, edi",
+    // Back to the resumer: load its context; the payload says "returned"
+    // and which record holds the results.
+    "or rdi, {payload_returned}",
     "mov rsp, [rbp - 8]",
     "mov rax, [rbp + 8]",
     "mov rbp, [rbp]",
@@ -271,6 +283,7 @@ global_asm!(
     body = const std::mem::offset_of!(ContinuationRecord, body),
     state = const std::mem::offset_of!(ContinuationRecord, state),
     returned = const state::RETURNED,
+    payload_returned = const payload::RETURNED,
 );
 
 unsafe extern "sysv64" {
