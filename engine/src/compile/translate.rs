@@ -662,10 +662,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     /// `resume`: passes the arguments, links the continuation's chain under
-    /// the running stack with the handler clauses `(tag, label)`, switches
-    /// to it; on return releases its stack, on a suspension branches to the
-    /// clause's label with the tag's values and the new continuation.
-    fn resume(&mut self, cont_type_index: u32, clauses: &[(u32, u32)]) {
+    /// the running stack with the handler clauses `(tag, label)` (no label:
+    /// a `switch` clause), switches to it; on return releases its stack, on
+    /// a suspension branches to the clause's label with the tag's values and
+    /// the new continuation.
+    fn resume(&mut self, cont_type_index: u32, clauses: &[(u32, Option<u32>)]) {
         use crate::vm::continuation::{offsets as rec, state};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
@@ -704,8 +705,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 8 * clauses.len() as u32,
                 3,
             ));
-            for (i, (tag, _)) in clauses.iter().enumerate() {
-                let tag = self.tag_ptr(*tag);
+            for (i, (tag, label)) in clauses.iter().enumerate() {
+                let mut tag = self.tag_ptr(*tag);
+                if label.is_none() {
+                    // Switch clauses are marked in the low bit (tags are
+                    // 8-byte aligned), so `suspend` never matches them.
+                    tag = self.builder.ins().bor_imm_u(tag, 1);
+                }
                 self.builder
                     .ins()
                     .stack_store(types::I64, tag, slot, 8 * i as i32);
@@ -803,6 +809,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             self.builder.ins().br_table(clause32, jt);
             for (&(tag, label), block) in clauses.iter().zip(clause_blocks) {
                 self.builder.switch_to_block(block);
+                let Some(label) = label else {
+                    // Only `switch` uses this clause, and it never comes here.
+                    self.trap(TrapCode::UnhandledTag);
+                    continue;
+                };
                 let mut vals = Vec::new();
                 for (i, p) in self.tag_params(tag).iter().enumerate() {
                     let off = rec::ARGS + 8 * i as i32;
@@ -874,6 +885,123 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.ins().store(t, bound, record, rec::BOUND);
         let new_ref = self.make_contref(record);
         self.push(new_ref);
+    }
+
+    /// `switch`: suspends the running continuation to the resume that has a
+    /// `(on $tag switch)` clause for `tag_index`, and runs the target
+    /// continuation in its place, handing it the values and a reference to
+    /// the suspended one.
+    fn switch(&mut self, cont_type_index: u32, tag_index: u32) {
+        use crate::vm::continuation::{offsets as rec, state};
+        let t = trusted();
+        let ft = self.env.func_type(cont_type_index).clone();
+        let (last, values) = ft.params().split_last().expect("validated switch type");
+        let received = match last {
+            ValType::Ref(r) => match r.heap {
+                crate::types::HeapType::ConcreteCont(id) => {
+                    self.env.func_type_by_id(id).params().to_vec()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        let target_ref = self.pop();
+        let vals = self.popn(values.len());
+        let target = self.take_continuation(target_ref);
+        let tag = self.tag_ptr(tag_index);
+        let marked = self.builder.ins().bor_imm_u(tag, 1);
+        let found = self.libcall(
+            libcalls::find_handler as *const () as usize,
+            &[marked],
+            &[types::I64],
+        )[0];
+        self.builder
+            .ins()
+            .trapz(found, clif_trap(TrapCode::UnhandledTag));
+        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let store = self.store_context();
+        let me = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+
+        // Suspend ourselves, with the handler's continuation as our chain's
+        // outermost.
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, me, rec::BOUND);
+        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
+        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
+        let suspended = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::SUSPENDED as i64);
+        self.builder.ins().store(t, suspended, me, rec::STATE);
+        let switches = self.builder.ins().load(types::I64, t, me, rec::SWITCHES);
+        let switches = self.builder.ins().iadd_imm_s(switches, 1);
+        self.builder.ins().store(t, switches, me, rec::SWITCHES);
+        let my_ref = self.make_contref(me);
+
+        // The target receives the values and our reference.
+        let bound = self.builder.ins().load(types::I64, t, target, rec::BOUND);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        let base = self.builder.ins().iadd(target, bound_bytes);
+        for (i, v) in vals.iter().chain([&my_ref]).enumerate() {
+            self.builder
+                .ins()
+                .store(t, *v, base, rec::ARGS + 8 * i as i32);
+        }
+
+        // The target's chain takes our chain's place under the resumer.
+        let outer = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::LAST_ANCESTOR);
+        for off in [rec::PARENT_RECORD, rec::HANDLERS, rec::HANDLERS_LEN] {
+            let v = self.builder.ins().load(types::I64, t, handler, off);
+            self.builder.ins().store(t, v, outer, off);
+        }
+        for word in 0..3 {
+            let v = self
+                .builder
+                .ins()
+                .load(types::I64, t, handler, rec::PARENT + 8 * word);
+            self.builder
+                .ins()
+                .store(t, v, outer, rec::PARENT + 8 * word);
+        }
+        self.builder
+            .ins()
+            .store(t, zero, handler, rec::PARENT + rec::CTX_PC);
+        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
+        self.builder.ins().store(t, running, target, rec::STATE);
+        let switches = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::SWITCHES);
+        let switches = self.builder.ins().iadd_imm_s(switches, 1);
+        self.builder.ins().store(t, switches, target, rec::SWITCHES);
+        self.builder
+            .ins()
+            .store(t, target, store, VMSTORE_CURRENT_CONT);
+        let limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::STACK_LIMIT);
+        self.builder
+            .ins()
+            .store(t, limit, store, VMSTORE_STACK_LIMIT);
+        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
+        let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
+        self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
+
+        // Switched back to or resumed: our values are in our record.
+        for (i, r) in received.iter().enumerate() {
+            let v = self
+                .builder
+                .ins()
+                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
+            self.push(v);
+        }
     }
 
     /// `suspend`: finds the handler, hands the tag's values and this
@@ -1491,18 +1619,21 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 cont_type_index,
                 resume_table,
             } => {
-                let mut clauses = Vec::new();
-                for h in &resume_table.handlers {
-                    match *h {
-                        wasmparser::Handle::OnLabel { tag, label } => clauses.push((tag, label)),
-                        wasmparser::Handle::OnSwitch { .. } => {
-                            return Err(unsupported("(on $tag switch) clauses (not done yet)"));
-                        }
-                    }
-                }
+                let clauses: Vec<(u32, Option<u32>)> = resume_table
+                    .handlers
+                    .iter()
+                    .map(|h| match *h {
+                        wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
+                        wasmparser::Handle::OnSwitch { tag } => (tag, None),
+                    })
+                    .collect();
                 self.resume(cont_type_index, &clauses)
             }
             O::Suspend { tag_index } => self.suspend(tag_index),
+            O::Switch {
+                cont_type_index,
+                tag_index,
+            } => self.switch(cont_type_index, tag_index),
             O::ContBind {
                 argument_index,
                 result_index,
