@@ -364,6 +364,13 @@ impl ModuleInfo {
                 _ => {}
             }
         }
+        // Functions the name section leaves unnamed are shown by their
+        // export name, which is what a user knows them by.
+        for (name, index) in &info.exports {
+            if let ExportIndex::Func(f) = index {
+                info.func_names.entry(*f).or_insert_with(|| name.clone());
+            }
+        }
         Ok(info)
     }
 }
