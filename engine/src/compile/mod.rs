@@ -35,6 +35,8 @@ struct CompiledFunction {
 
 /// A module's code, mapped executable and registered.
 pub(crate) struct CompiledModule {
+    /// The registry's code map entry; dropped first, before what it names.
+    _registry: crate::vm::registry::CodeRegistration,
     code: CodeMemory,
     /// Code offset of each defined function.
     func_offsets: Vec<u32>,
@@ -156,7 +158,9 @@ pub(crate) fn compile_module(
             Some((code.base() + o as usize, f.code.len(), f.unwind.as_ref()?))
         }),
     );
+    let registration = crate::vm::registry::add_code(&code_info, bytes);
     Ok(CompiledModule {
+        _registry: registration,
         code,
         func_offsets,
         _unwind: unwind,

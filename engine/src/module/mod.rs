@@ -28,10 +28,11 @@ pub fn supported_features() -> WasmFeatures {
 }
 
 pub(crate) struct ModuleInner {
+    // Dropped first: the registry entry in it points into `bytes`.
+    pub compiled: CompiledModule,
     pub engine: Engine,
     pub bytes: Vec<u8>,
     pub info: ModuleInfo,
-    pub compiled: CompiledModule,
     pub name: String,
 }
 

@@ -17,6 +17,8 @@ pub struct ContinuationRuntime {
     stack_size: usize,
     max_live: u64,
     next_id: u64,
+    /// The store's registry descriptor, told about every new stack.
+    descriptor: *mut crate::vm::registry::StoreDescriptor,
 }
 
 impl ContinuationRuntime {
@@ -29,7 +31,14 @@ impl ContinuationRuntime {
             stack_size,
             max_live: max_live as u64,
             next_id: 1,
+            descriptor: std::ptr::null_mut(),
         }
+    }
+
+    /// Names the registry descriptor to keep up to date.
+    pub fn set_descriptor(&mut self, descriptor: *mut crate::vm::registry::StoreDescriptor) {
+        self.descriptor = descriptor;
+        crate::vm::registry::set_records(descriptor, &self.records);
     }
 
     /// Every record made so far.
@@ -99,6 +108,9 @@ impl ContinuationRuntime {
         };
         self.records.push(record as usize);
         self.stacks.push(stack);
+        if !self.descriptor.is_null() {
+            crate::vm::registry::set_records(self.descriptor, &self.records);
+        }
         Ok(record)
     }
 

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::types::{FuncType, GlobalType, TypeId};
 use crate::vm::layout::{VMFuncRef, VMGlobal, VMHostContext, VMStoreContext, VMTag};
 use crate::vm::memory::LinearMemory;
+use crate::vm::registry::{self, StoreDescriptor};
 use crate::vm::table::Table as VmTable;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -69,6 +70,8 @@ pub struct StoreCore {
     pub(crate) pending_error: Option<Error>,
     /// Continuation stacks and ids.
     pub(crate) conts: Box<ContinuationRuntime>,
+    /// This store's entry in the registry of live stacks.
+    pub(crate) registry: Box<StoreDescriptor>,
 }
 
 pub(crate) struct MemoryEntry {
@@ -118,6 +121,13 @@ impl<T: 'static> Store<T> {
                     suspend_clause: 0,
                     unhandled_tag: 0,
                 }),
+                registry: Box::new(StoreDescriptor {
+                    next: std::ptr::null_mut(),
+                    context: std::ptr::null(),
+                    records: std::ptr::null(),
+                    record_count: 0,
+                    host_entry: 0,
+                }),
                 conts: Box::new(ContinuationRuntime::new(
                     engine.config().cont_stack_size,
                     engine.config().max_live_continuations,
@@ -140,6 +150,10 @@ impl<T: 'static> Store<T> {
         let ptr = &mut *inner as *mut StoreInner<T> as *mut u8;
         inner.core.vm.store = ptr;
         inner.core.vm.conts = &mut *inner.core.conts;
+        inner.core.registry.context = &*inner.core.vm;
+        let descriptor: *mut StoreDescriptor = &mut *inner.core.registry;
+        inner.core.conts.set_descriptor(descriptor);
+        registry::add_store(descriptor);
         Store { inner }
     }
 
@@ -234,6 +248,12 @@ impl<T: 'static> AsStoreMut for Caller<'_, T> {
     }
     fn inner(&self) -> &StoreInner<T> {
         self.store
+    }
+}
+
+impl Drop for StoreCore {
+    fn drop(&mut self) {
+        registry::remove_store(&mut *self.registry);
     }
 }
 

@@ -11,3 +11,4 @@ pub mod memory;
 pub mod signals;
 pub mod stack;
 pub mod table;
+pub mod registry;
