@@ -67,6 +67,7 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
+    libcall_switching: bool,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -75,6 +76,7 @@ pub(crate) fn compile_module(
         offsets: &offsets,
         registry,
         cont_bodies,
+        libcall_switching,
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

@@ -864,6 +864,203 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.stack.extend(results);
     }
 
+    /// A buffer in this frame for the values of one switch, plus one slot.
+    fn switch_buffer(&mut self, values: &[Value]) -> (ir::StackSlot, Value) {
+        use crate::vm::continuation::MAX_PAYLOAD;
+        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            8 * (MAX_PAYLOAD as u32 + 1),
+            3,
+        ));
+        for (i, v) in values.iter().enumerate() {
+            self.builder
+                .ins()
+                .stack_store(types::I64, *v, slot, 8 * i as i32);
+        }
+        let addr = self.builder.ins().stack_addr(types::I64, slot, 0);
+        (slot, addr)
+    }
+
+    /// Values of `tys` back from a switch buffer.
+    fn load_buffer(&mut self, slot: ir::StackSlot, tys: &[ValType]) -> Vec<Value> {
+        tys.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                self.builder
+                    .ins()
+                    .stack_load(types::I64, clif_type(t), slot, 8 * i as i32)
+            })
+            .collect()
+    }
+
+    /// Traps with `code` if a libcall-mode routine returned `status`.
+    fn trap_on_status(&mut self, result: Value, status: u64, code: TrapCode) {
+        let hit = self
+            .builder
+            .ins()
+            .icmp_imm_u(IntCC::Equal, result, status as i64);
+        self.builder.ins().trapnz(hit, clif_trap(code));
+    }
+
+    /// The handler table of a resume, in this frame.
+    fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
+        if clauses.is_empty() {
+            return self.builder.ins().iconst(types::I64, 0);
+        }
+        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            8 * clauses.len() as u32,
+            3,
+        ));
+        for (i, (tag, label)) in clauses.iter().enumerate() {
+            let mut tag = self.tag_ptr(*tag);
+            if label.is_none() {
+                tag = self.builder.ins().bor_imm_u(tag, 1);
+            }
+            self.builder
+                .ins()
+                .stack_store(types::I64, tag, slot, 8 * i as i32);
+        }
+        self.builder.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    /// `resume` in libcall mode.
+    fn resume_by_libcall(&mut self, cont_type_index: u32, clauses: &[(u32, Option<u32>)]) {
+        use crate::vm::continuation::MAX_PAYLOAD;
+        use crate::vm::libcall_switching::{self as ls, status};
+        let ft = self.env.func_type(cont_type_index).clone();
+        let contref = self.pop();
+        let args = self.popn(ft.params().len());
+        let (slot, buffer) = self.switch_buffer(&args);
+        let table = self.handler_table(clauses);
+        let nargs = self.builder.ins().iconst(types::I64, args.len() as i64);
+        let nclauses = self.builder.ins().iconst(types::I64, clauses.len() as i64);
+        let word = self.libcall(
+            ls::resume as *const () as usize,
+            &[contref, buffer, nargs, table, nclauses],
+            &[types::I64],
+        )[0];
+        self.trap_on_status(word, status::NULL, TrapCode::NullContinuation);
+        self.trap_on_status(
+            word,
+            status::CONSUMED,
+            TrapCode::ContinuationAlreadyConsumed,
+        );
+        let kind = self
+            .builder
+            .ins()
+            .band_imm_u(word, cpayload::KIND_MASK as i64);
+        let is_return =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
+        let returned = self.builder.create_block();
+        let suspended = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(is_return, returned, &[], suspended, &[]);
+
+        self.builder.switch_to_block(suspended);
+        if clauses.is_empty() {
+            self.trap(TrapCode::UnhandledTag);
+        } else {
+            let store = self.store_context();
+            let clause =
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
+            let blocks: Vec<ir::Block> = clauses
+                .iter()
+                .map(|_| self.builder.create_block())
+                .collect();
+            let dfg = &mut self.builder.func.dfg;
+            let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
+            let jt = self
+                .builder
+                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
+            let clause32 = self.builder.ins().ireduce(types::I32, clause);
+            self.builder.ins().br_table(clause32, jt);
+            for (&(tag, label), block) in clauses.iter().zip(blocks) {
+                self.builder.switch_to_block(block);
+                let Some(label) = label else {
+                    self.trap(TrapCode::UnhandledTag);
+                    continue;
+                };
+                let params = self.tag_params(tag);
+                let mut vals = self.load_buffer(slot, &params);
+                let k = self.builder.ins().stack_load(
+                    types::I64,
+                    types::I64,
+                    slot,
+                    8 * MAX_PAYLOAD as i32,
+                );
+                vals.push(k);
+                let (dest, _) = self.br_target(label);
+                self.jump(dest, &vals);
+            }
+        }
+        self.builder.switch_to_block(returned);
+        let results = self.load_buffer(slot, ft.results());
+        self.stack.extend(results);
+    }
+
+    /// `suspend` in libcall mode.
+    fn suspend_by_libcall(&mut self, tag_index: u32) {
+        use crate::vm::libcall_switching as ls;
+        let params = self.tag_params(tag_index);
+        let vals = self.popn(params.len());
+        let (slot, buffer) = self.switch_buffer(&vals);
+        let tag = self.tag_ptr(tag_index);
+        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let status = self.libcall(
+            ls::suspend as *const () as usize,
+            &[tag, buffer, n],
+            &[types::I64],
+        )[0];
+        self.builder
+            .ins()
+            .trapnz(status, clif_trap(TrapCode::UnhandledTag));
+        let ty = self.env.info.tags[tag_index as usize];
+        let results = self.env.func_type(ty).results().to_vec();
+        let vals = self.load_buffer(slot, &results);
+        self.stack.extend(vals);
+    }
+
+    /// `switch` in libcall mode.
+    fn switch_by_libcall(&mut self, cont_type_index: u32, tag_index: u32) {
+        use crate::vm::libcall_switching::{self as ls, status};
+        let ft = self.env.func_type(cont_type_index).clone();
+        let (last, values) = ft.params().split_last().expect("validated switch type");
+        let received = match last {
+            ValType::Ref(r) => match r.heap {
+                crate::types::HeapType::ConcreteCont(id) => {
+                    self.env.func_type_by_id(id).params().to_vec()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        let target = self.pop();
+        let vals = self.popn(values.len());
+        let (slot, buffer) = self.switch_buffer(&vals);
+        let tag = self.tag_ptr(tag_index);
+        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let result = self.libcall(
+            ls::switch as *const () as usize,
+            &[target, tag, buffer, n],
+            &[types::I64],
+        )[0];
+        self.trap_on_status(result, status::NULL, TrapCode::NullContinuation);
+        self.trap_on_status(
+            result,
+            status::CONSUMED,
+            TrapCode::ContinuationAlreadyConsumed,
+        );
+        self.trap_on_status(result, status::UNHANDLED, TrapCode::UnhandledTag);
+        let vals = self.load_buffer(slot, &received);
+        self.stack.extend(vals);
+    }
+
     /// `cont.bind`: consumes the continuation and returns a new reference to
     /// it with its first arguments stored in the record.
     fn cont_bind(&mut self, from: u32, to: u32) {
@@ -1627,9 +1824,20 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                         wasmparser::Handle::OnSwitch { tag } => (tag, None),
                     })
                     .collect();
-                self.resume(cont_type_index, &clauses)
+                if self.env.libcall_switching {
+                    self.resume_by_libcall(cont_type_index, &clauses)
+                } else {
+                    self.resume(cont_type_index, &clauses)
+                }
+            }
+            O::Suspend { tag_index } if self.env.libcall_switching => {
+                self.suspend_by_libcall(tag_index)
             }
             O::Suspend { tag_index } => self.suspend(tag_index),
+            O::Switch {
+                cont_type_index,
+                tag_index,
+            } if self.env.libcall_switching => self.switch_by_libcall(cont_type_index, tag_index),
             O::Switch {
                 cont_type_index,
                 tag_index,

@@ -109,6 +109,7 @@ impl Module {
                 &bytes,
                 &name,
                 &cont_bodies,
+                engine.config().switching == crate::engine::SwitchingMode::Libcall,
             )?
         };
         Ok(Module(Arc::new(ModuleInner {

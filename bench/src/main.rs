@@ -1,0 +1,225 @@
+//! Runs the stack switching micro-benchmarks (`bench/wat/*.wat`) in
+//! Switchyard (native and libcall switching) and in Wasmtime, on the same
+//! module bytes in one run, and prints ns per iteration and the ratios.
+//!
+//! Usage: `cargo run --release -p switchyard-bench [-- --quick]`
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// One benchmark: its file, how one iteration is counted, and the
+/// arguments of `run` for `n` iterations.
+struct Bench {
+    name: &'static str,
+    /// Iterations for Switchyard and for Wasmtime (Wasmtime's
+    /// `create_complete` must stay below its ~32,700 continuation limit).
+    n: u64,
+    n_wasmtime: u64,
+    args: fn(u64) -> Vec<i64>,
+    expected: fn(u64) -> i64,
+    /// Target ratio of Switchyard native to Wasmtime.
+    target: f64,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "yield_loop",
+        n: 2_000_000,
+        n_wasmtime: 2_000_000,
+        args: |n| vec![n as i64],
+        expected: |n| (n * (n - 1) / 2) as i64,
+        target: 0.5,
+    },
+    Bench {
+        name: "switch_pingpong",
+        n: 2_000_000,
+        n_wasmtime: 2_000_000,
+        args: |n| vec![n as i64],
+        expected: |_| 0,
+        target: 0.8,
+    },
+    Bench {
+        name: "deep_chain",
+        n: 200_000,
+        n_wasmtime: 200_000,
+        args: |n| vec![10, n as i64],
+        expected: |n| n as i64,
+        target: 0.8,
+    },
+    Bench {
+        name: "create_complete",
+        n: 1_000_000,
+        n_wasmtime: 30_000,
+        args: |n| vec![n as i64],
+        expected: |n| (n * (n + 1) / 2) as i64,
+        target: 0.01,
+    },
+];
+
+fn wat_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wat")
+}
+
+/// Best of `rounds` timings of `f`, in ns per iteration.
+fn best(rounds: usize, n: u64, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        f()?;
+        best = best.min(start.elapsed().as_nanos() as f64 / n as f64);
+    }
+    Ok(best)
+}
+
+fn switchyard(
+    bytes: &[u8],
+    b: &Bench,
+    n: u64,
+    mode: switchyard_engine::SwitchingMode,
+    rounds: usize,
+) -> Result<f64> {
+    use switchyard_engine::*;
+    let config = Config {
+        switching: mode,
+        ..Config::default()
+    };
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, bytes)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+    let run = instance
+        .get_func(&mut store, "run")
+        .context("no `run` export")?;
+    let ty = run.ty(&store);
+    let args: Vec<Val> = (b.args)(n)
+        .iter()
+        .zip(ty.params())
+        .map(|(a, t)| {
+            if *t == ValType::I32 {
+                Val::I32(*a as i32)
+            } else {
+                Val::I64(*a)
+            }
+        })
+        .collect();
+    let mut out = [Val::I64(0)];
+    // Warm up (and check the result).
+    run.call(&mut store, &args, &mut out)?;
+    if out[0].i64() != Some((b.expected)(n)) {
+        bail!(
+            "switchyard {}: run returned {:?}, expected {}",
+            b.name,
+            out[0],
+            (b.expected)(n)
+        );
+    }
+    best(rounds, n, || {
+        run.call(&mut store, &args, &mut out)?;
+        Ok(())
+    })
+}
+
+fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<f64> {
+    use wasmtime::*;
+    let mut config = Config::new();
+    config
+        .wasm_stack_switching(true)
+        .wasm_function_references(true)
+        .wasm_exceptions(true)
+        .wasm_gc(true);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, bytes)?;
+    // A fresh store per round: Wasmtime never frees a continuation's stack,
+    // so create_complete would exhaust a long-lived store.
+    let mut round = || -> Result<(Store<()>, Func, Vec<Val>)> {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let run = instance
+            .get_func(&mut store, "run")
+            .context("no `run` export")?;
+        let ty = run.ty(&store);
+        let args: Vec<Val> = (b.args)(n)
+            .iter()
+            .zip(ty.params())
+            .map(|(a, t)| {
+                if matches!(t, ValType::I32) {
+                    Val::I32(*a as i32)
+                } else {
+                    Val::I64(*a)
+                }
+            })
+            .collect();
+        Ok((store, run, args))
+    };
+    let (mut store, run, args) = round()?;
+    let mut out = [Val::I64(0)];
+    run.call(&mut store, &args, &mut out)?;
+    if out[0].i64() != Some((b.expected)(n)) {
+        bail!(
+            "wasmtime {}: run returned {:?}, expected {}",
+            b.name,
+            out[0],
+            (b.expected)(n)
+        );
+    }
+    let mut best_ns = f64::INFINITY;
+    for _ in 0..rounds {
+        let (mut store, run, args) = round()?;
+        let start = Instant::now();
+        run.call(&mut store, &args, &mut out)?;
+        best_ns = best_ns.min(start.elapsed().as_nanos() as f64 / n as f64);
+    }
+    Ok(best_ns)
+}
+
+fn main() -> Result<()> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 2 } else { 5 };
+    let scale = if quick { 10 } else { 1 };
+    println!(
+        "{:<16} {:>12} {:>12} {:>12} {:>9} {:>9} {:>8}",
+        "benchmark", "native ns", "libcall ns", "wasmtime ns", "nat/wt", "target", "lib/nat"
+    );
+    let mut missed = Vec::new();
+    for b in BENCHES {
+        let path = wat_dir().join(format!("{}.wat", b.name));
+        let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
+        let n = (b.n / scale).max(1000);
+        let nw = (b.n_wasmtime / scale).max(1000);
+        let native = switchyard(
+            &bytes,
+            b,
+            n,
+            switchyard_engine::SwitchingMode::Native,
+            rounds,
+        )?;
+        let libcall = switchyard(
+            &bytes,
+            b,
+            n,
+            switchyard_engine::SwitchingMode::Libcall,
+            rounds,
+        )?;
+        let wt = wasmtime(&bytes, b, nw, rounds)?;
+        let ratio = native / wt;
+        println!(
+            "{:<16} {:>12.2} {:>12.2} {:>12.2} {:>9.4} {:>9} {:>8.2}",
+            b.name,
+            native,
+            libcall,
+            wt,
+            ratio,
+            format!("<= {}", b.target),
+            libcall / native
+        );
+        if ratio > b.target {
+            missed.push(b.name);
+        }
+    }
+    if !missed.is_empty() {
+        println!("targets missed: {}", missed.join(", "));
+    }
+    Ok(())
+}
