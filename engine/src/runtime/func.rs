@@ -179,6 +179,10 @@ pub(crate) unsafe fn invoke(
     let record = signals::take_last_trap();
     let code = TrapCode::from_byte(record.code).unwrap_or(TrapCode::Unreachable);
     let mut trap = Trap::new(code);
+    if code == TrapCode::UnhandledTag {
+        let tag = std::mem::take(&mut core.vm.unhandled_tag);
+        trap.detail = core.describe_tag(tag);
+    }
     trap.pc = Some(record.pc);
     trap.fp = Some(record.fp);
     if let Some(info) = code_registry::lookup(record.pc)

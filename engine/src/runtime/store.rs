@@ -258,6 +258,34 @@ impl Drop for StoreCore {
 }
 
 impl StoreCore {
+    /// A name for the tag at `ptr`: the export name an instance gave it,
+    /// else `tag N` of the module defining it.
+    pub(crate) fn describe_tag(&self, ptr: usize) -> Option<String> {
+        if ptr == 0 {
+            return None;
+        }
+        let id = self
+            .tags
+            .iter()
+            .position(|t| &**t as *const VMTag as usize == ptr)? as u32;
+        let mut fallback = None;
+        for inst in &self.instances {
+            let Some(index) = inst.tag_ids.iter().position(|t| *t == id) else {
+                continue;
+            };
+            let info = inst.module.info();
+            for (name, export) in &info.exports {
+                if *export == crate::module::info::ExportIndex::Tag(index as u32) {
+                    return Some(format!("${name}"));
+                }
+            }
+            if index as u32 >= info.num_imported_tags && fallback.is_none() {
+                fallback = Some(format!("tag {index} of {}", inst.module.name()));
+            }
+        }
+        fallback
+    }
+
     /// Registers a function entry; returns its store index.
     pub(crate) fn push_func(&mut self, entry: FuncEntry) -> u32 {
         let index = self.funcs.len() as u32;
