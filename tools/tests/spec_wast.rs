@@ -35,3 +35,13 @@ fn run_scripts(dir: &str, extra: &[&str]) {
 fn core_scripts_pass() {
     run_scripts("tests/wast", &[]);
 }
+
+#[test]
+fn stack_switching_scripts_pass_with_native_switching() {
+    run_scripts("tests/wast/stack-switching", &["--switching", "native"]);
+}
+
+#[test]
+fn stack_switching_scripts_pass_with_libcall_switching() {
+    run_scripts("tests/wast/stack-switching", &["--switching", "libcall"]);
+}
