@@ -39,6 +39,8 @@ pub enum TrapCode {
     ContinuationLimit,
     /// An exception escaped to the host.
     UncaughtException,
+    /// `throw_ref` on null.
+    NullExceptionReference,
 }
 
 impl TrapCode {
@@ -62,10 +64,11 @@ impl TrapCode {
             TrapCode::UnhandledTag => "unhandled tag",
             TrapCode::ContinuationLimit => "too many live continuations",
             TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::NullExceptionReference => "null exception reference",
         }
     }
 
-    const ALL: [TrapCode; 17] = [
+    const ALL: [TrapCode; 18] = [
         TrapCode::Unreachable,
         TrapCode::IntegerDivideByZero,
         TrapCode::IntegerOverflow,
@@ -83,6 +86,7 @@ impl TrapCode {
         TrapCode::UnhandledTag,
         TrapCode::ContinuationLimit,
         TrapCode::UncaughtException,
+        TrapCode::NullExceptionReference,
     ];
 
     /// The code as one byte, for trap tables in compiled code.

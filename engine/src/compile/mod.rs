@@ -13,14 +13,16 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{
+    Context, ExceptionContextLoc, FinalizedMachExceptionHandler, FinalizedRelocTarget,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::error::Error;
 use crate::module::ModuleInfo;
 use crate::types::TypeRegistry;
 use crate::vm::code_memory::CodeMemory;
-use crate::vm::code_registry::{self, CodeInfo};
+use crate::vm::code_registry::{self, CallSite, CallSiteHandler, CodeInfo};
 use crate::vm::layout::VMOffsets;
 use env::{ModuleEnv, from_clif_trap, wasm_signature};
 
@@ -30,6 +32,8 @@ struct CompiledFunction {
     /// `(offset in function, kind, target function index, addend)`.
     relocs: Vec<(u32, Reloc, u32, i64)>,
     traps: Vec<(u32, u8)>,
+    /// `try_call` sites, offsets relative to the function.
+    call_sites: Vec<CallSite>,
     unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
 }
 
@@ -137,8 +141,24 @@ pub(crate) fn compile_module(
 
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
+    let mut call_sites = Vec::new();
     for (i, (f, &start)) in functions.iter().zip(&func_offsets).enumerate() {
         traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
+        call_sites.extend(f.call_sites.iter().map(|c| {
+            CallSite {
+                ret_offset: start + c.ret_offset,
+                frame_offset: c.frame_offset,
+                handlers: c
+                    .handlers
+                    .iter()
+                    .map(|h| match *h {
+                        CallSiteHandler::Tag(t, o) => CallSiteHandler::Tag(t, start + o),
+                        CallSiteHandler::Default(o) => CallSiteHandler::Default(start + o),
+                        other => other,
+                    })
+                    .collect(),
+            }
+        }));
         funcs.push((
             start,
             start + f.code.len() as u32,
@@ -152,6 +172,10 @@ pub(crate) fn compile_module(
         traps,
         functions: funcs,
         names: info.func_names.clone(),
+        call_sites,
+        tag_slots: (0..info.tags.len() as u32)
+            .map(|t| offsets.tag(t))
+            .collect(),
     });
     code_registry::register(code_info.clone());
     let unwind = unwind_info::UnwindRegistration::new(
@@ -227,6 +251,37 @@ fn compile_function(
         }
     }
     traps.sort();
+    let mut call_sites = Vec::new();
+    for site in compiled.buffer.call_sites() {
+        if site.exception_handlers.is_empty() {
+            continue;
+        }
+        let Some(frame_offset) = site.frame_offset else {
+            return Err(Error::Compile(
+                "a try_call site without a frame offset".into(),
+            ));
+        };
+        let mut handlers = Vec::new();
+        for h in site.exception_handlers {
+            handlers.push(match *h {
+                FinalizedMachExceptionHandler::Tag(tag, offset) => {
+                    CallSiteHandler::Tag(tag.as_u32(), offset)
+                }
+                FinalizedMachExceptionHandler::Default(offset) => CallSiteHandler::Default(offset),
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::SPOffset(off)) => {
+                    CallSiteHandler::ContextAtSp(off)
+                }
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::GPR(r)) => {
+                    CallSiteHandler::ContextInRegister(r)
+                }
+            });
+        }
+        call_sites.push(CallSite {
+            ret_offset: site.ret_addr,
+            frame_offset,
+            handlers,
+        });
+    }
     let unwind = compiled
         .create_unwind_info(isa)
         .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
@@ -234,6 +289,7 @@ fn compile_function(
         code: compiled.code_buffer().to_vec(),
         relocs,
         traps,
+        call_sites,
         unwind,
     })
 }

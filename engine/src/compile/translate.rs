@@ -33,6 +33,21 @@ enum FrameKind {
         else_block: Option<ir::Block>,
         else_params: Vec<Value>,
     },
+    /// A `try_table`: its catch clauses are the innermost handler scope
+    /// until its `end`.
+    TryTable,
+}
+
+/// One catch clause of a `try_table`.
+struct CatchClause {
+    /// The module tag index, or `None` for `catch_all`.
+    tag: Option<u32>,
+    /// Whether the exception reference is passed too (`catch_ref`).
+    with_ref: bool,
+    /// Where the clause's label branches to.
+    dest: ir::Block,
+    /// Landing pad: receives the exception object from the unwinder.
+    landing: ir::Block,
 }
 
 struct Frame {
@@ -63,6 +78,10 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     sig_refs: HashMap<u32, ir::SigRef>,
     func_refs: HashMap<u32, ir::FuncRef>,
     libcall_sigs: HashMap<(Vec<ir::Type>, Vec<ir::Type>), ir::SigRef>,
+    /// Catch clauses of the enclosing `try_table`s, innermost last.
+    handler_scopes: Vec<Vec<CatchClause>>,
+    /// The block where the last `try_call` returns normally, to continue in.
+    pending_normal: Option<ir::Block>,
 }
 
 fn heap_flags() -> MemFlagsData {
@@ -92,6 +111,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             sig_refs: HashMap::new(),
             func_refs: HashMap::new(),
             libcall_sigs: HashMap::new(),
+            handler_scopes: Vec::new(),
+            pending_normal: None,
         }
     }
 
@@ -324,11 +345,193 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             self.builder.switch_to_block(*else_block);
             self.jump(frame.end, &else_params);
         }
+        if let FrameKind::TryTable = frame.kind {
+            let clauses = self.handler_scopes.pop().expect("try_table scope");
+            self.emit_landing_pads(clauses);
+        }
         self.stack.truncate(frame.height);
         self.builder.switch_to_block(frame.end);
         self.reachable = frame.end_reachable;
         let params = self.builder.block_params(frame.end).to_vec();
         self.stack.extend(params);
+    }
+
+    // ----- exceptions -----
+
+    /// An exception table for a call with signature `sig` made inside
+    /// `try_table`s, and the values the call returns normally; `None` when
+    /// no handler is in scope. Afterwards the builder is in the block where
+    /// the call returns normally.
+    fn exception_table(&mut self, sig: ir::SigRef) -> Option<(ir::ExceptionTable, Vec<Value>)> {
+        if self.handler_scopes.is_empty() {
+            return None;
+        }
+        let returns: Vec<ir::Type> = self.builder.func.dfg.signatures[sig]
+            .returns
+            .iter()
+            .map(|r| r.value_type)
+            .collect();
+        let normal = self.builder.create_block();
+        let mut rets = Vec::new();
+        let mut results = Vec::new();
+        for (i, t) in returns.iter().enumerate() {
+            results.push(self.builder.append_block_param(normal, *t));
+            rets.push(BlockArg::TryCallRet(i as u32));
+        }
+        let dfg = &mut self.builder.func.dfg;
+        let normal_call = dfg.block_call(normal, &rets);
+        // The unwinder reads the VMContext to resolve tag indices.
+        let mut items = vec![ir::ExceptionTableItem::Context(self.vmctx)];
+        for scope in self.handler_scopes.iter().rev() {
+            for clause in scope {
+                let call = dfg.block_call(clause.landing, &[BlockArg::TryCallExn(0)]);
+                items.push(match clause.tag {
+                    Some(tag) => ir::ExceptionTableItem::Tag(ir::ExceptionTag::from_u32(tag), call),
+                    None => ir::ExceptionTableItem::Default(call),
+                });
+            }
+        }
+        let data = ir::ExceptionTableData::new(sig, normal_call, items);
+        let table = self.builder.func.dfg.exception_tables.push(data);
+        self.pending_normal = Some(normal);
+        Some((table, results))
+    }
+
+    fn continue_after_try_call(&mut self) {
+        let normal = self.pending_normal.take().expect("exception table made");
+        self.builder.switch_to_block(normal);
+    }
+
+    fn exception_table_for_func(
+        &mut self,
+        f: ir::FuncRef,
+    ) -> Option<(ir::ExceptionTable, Vec<Value>)> {
+        let sig = self.builder.func.dfg.ext_funcs[f].signature;
+        self.exception_table(sig)
+    }
+
+    /// Calls a libcall that never returns normally (it throws), as a
+    /// `try_call` when handlers are in scope.
+    fn throw_call(&mut self, addr: usize, args: &[Value]) {
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params
+            .extend(all.iter().map(|_| AbiParam::new(types::I64)));
+        let sig = self.builder.import_signature(sig);
+        let callee = self.builder.ins().iconst(types::I64, addr as i64);
+        if let Some((table, _)) = self.exception_table(sig) {
+            self.builder.ins().try_call_indirect(callee, &all, table);
+            self.continue_after_try_call();
+        } else {
+            self.builder.ins().call_indirect(sig, callee, &all);
+        }
+        self.trap(TrapCode::Unreachable);
+        self.reachable = false;
+    }
+
+    /// Fills the landing pads of a `try_table`'s clauses: each loads what
+    /// its label expects from the exception object and branches there.
+    fn emit_landing_pads(&mut self, clauses: Vec<CatchClause>) {
+        use crate::vm::exceptions::EXN_VALUES;
+        for clause in clauses {
+            self.builder.switch_to_block(clause.landing);
+            let exn = self.builder.append_block_param(clause.landing, types::I64);
+            let mut vals = Vec::new();
+            if let Some(tag) = clause.tag {
+                for (i, p) in self.tag_params(tag).iter().enumerate() {
+                    let off = EXN_VALUES + 8 * i as i32;
+                    vals.push(self.builder.ins().load(clif_type(p), trusted(), exn, off));
+                }
+            }
+            if clause.with_ref {
+                vals.push(exn);
+            }
+            self.jump(clause.dest, &vals);
+        }
+    }
+
+    /// After a switch back from a continuation: if it died of an exception
+    /// (`kind`), rethrow that exception here, in this frame's handler scope.
+    fn rethrow_if_exception(&mut self, kind: Value, exn: impl FnOnce(&mut Self) -> Value) {
+        let is_exn = self
+            .builder
+            .ins()
+            .icmp_imm_u(IntCC::Equal, kind, cpayload::EXCEPTION as i64);
+        let rethrow = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(rethrow);
+        self.builder.ins().brif(is_exn, rethrow, &[], next, &[]);
+        self.builder.switch_to_block(rethrow);
+        let exn = exn(self);
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[exn],
+        );
+        self.reachable = reachable;
+        self.builder.switch_to_block(next);
+    }
+
+    /// `try_table`: a block whose catch clauses handle what calls in its body
+    /// throw.
+    fn try_table(&mut self, table: wasmparser::TryTable) {
+        let mut clauses = Vec::new();
+        for catch in &table.catches {
+            let (tag, with_ref, label) = match *catch {
+                wasmparser::Catch::One { tag, label } => (Some(tag), false, label),
+                wasmparser::Catch::OneRef { tag, label } => (Some(tag), true, label),
+                wasmparser::Catch::All { label } => (None, false, label),
+                wasmparser::Catch::AllRef { label } => (None, true, label),
+            };
+            // Labels count from outside the try_table.
+            let (dest, _) = self.br_target(label);
+            let landing = self.builder.create_block();
+            self.builder.set_cold_block(landing);
+            clauses.push(CatchClause {
+                tag,
+                with_ref,
+                dest,
+                landing,
+            });
+        }
+        let (params, results) = self.block_arity(table.ty);
+        let end = self.new_block(&results);
+        self.control.push(Frame {
+            kind: FrameKind::TryTable,
+            br_dest: end,
+            end,
+            params: params.len(),
+            results: results.len(),
+            height: self.stack.len() - params.len(),
+            end_reachable: false,
+        });
+        self.handler_scopes.push(clauses);
+    }
+
+    /// `throw $tag`.
+    fn throw(&mut self, tag_index: u32) {
+        let params = self.tag_params(tag_index);
+        let vals = self.popn(params.len());
+        let (_, buffer) = self.switch_buffer(&vals);
+        let tag = self.tag_ptr(tag_index);
+        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw as *const () as usize,
+            &[tag, buffer, n],
+        );
+    }
+
+    /// `throw_ref`.
+    fn throw_ref(&mut self) {
+        let exn = self.pop();
+        self.builder
+            .ins()
+            .trapz(exn, clif_trap(TrapCode::NullExceptionReference));
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[exn],
+        );
     }
 
     // ----- VM structure access -----
@@ -521,6 +724,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             if tail {
                 self.builder.ins().return_call(f, &args);
                 self.reachable = false;
+            } else if let Some((table, results)) = self.exception_table_for_func(f) {
+                self.builder.ins().try_call(f, &args, table);
+                self.continue_after_try_call();
+                self.stack.extend(results);
             } else {
                 let call = self.builder.ins().call(f, &args);
                 self.push_results(call);
@@ -532,6 +739,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         if tail {
             self.builder.ins().return_call_indirect(sig, code, args);
             self.reachable = false;
+        } else if let Some((table, results)) = self.exception_table(sig) {
+            self.builder.ins().try_call_indirect(code, args, table);
+            self.continue_after_try_call();
+            self.stack.extend(results);
         } else {
             let call = self.builder.ins().call_indirect(sig, code, args);
             self.push_results(call);
@@ -775,6 +986,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .brif(is_return, returned, &[], suspended, &[]);
 
         self.builder.switch_to_block(suspended);
+        self.rethrow_if_exception(kind, |t| {
+            t.builder
+                .ins()
+                .load(types::I64, trusted(), involved, rec::ARGS)
+        });
         if clauses.is_empty() {
             // Handler search never picks a resume without clauses.
             self.trap(TrapCode::UnhandledTag);
@@ -961,6 +1177,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .brif(is_return, returned, &[], suspended, &[]);
 
         self.builder.switch_to_block(suspended);
+        self.rethrow_if_exception(kind, |t| {
+            t.builder.ins().stack_load(types::I64, types::I64, slot, 0)
+        });
         if clauses.is_empty() {
             self.trap(TrapCode::UnhandledTag);
         } else {
@@ -1846,6 +2065,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 argument_index,
                 result_index,
             } => self.cont_bind(argument_index, result_index),
+            O::TryTable { try_table } => self.try_table(try_table),
+            O::Throw { tag_index } => self.throw(tag_index),
+            O::ThrowRef => self.throw_ref(),
 
             other => {
                 return Err(unsupported(&format!("the {} instruction", op_name(&other))));

@@ -176,6 +176,9 @@ pub(crate) unsafe fn invoke(
     if let Some(e) = core.pending_error.take() {
         return Err(e);
     }
+    if std::mem::take(&mut core.vm.uncaught_exception) != 0 {
+        return Err(Error::Exception);
+    }
     let record = signals::take_last_trap();
     let code = TrapCode::from_byte(record.code).unwrap_or(TrapCode::Unreachable);
     let mut trap = Trap::new(code);

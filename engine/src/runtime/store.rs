@@ -70,6 +70,8 @@ pub struct StoreCore {
     pub(crate) pending_error: Option<Error>,
     /// Continuation stacks and ids.
     pub(crate) conts: Box<ContinuationRuntime>,
+    /// Exception objects thrown in this store.
+    pub(crate) exceptions: Box<crate::vm::exceptions::ExceptionArena>,
     /// This store's entry in the registry of live stacks.
     pub(crate) registry: Box<StoreDescriptor>,
 }
@@ -120,7 +122,10 @@ impl<T: 'static> Store<T> {
                     conts: std::ptr::null_mut(),
                     suspend_clause: 0,
                     unhandled_tag: 0,
+                    exceptions: std::ptr::null_mut(),
+                    uncaught_exception: 0,
                 }),
+                exceptions: Box::default(),
                 registry: Box::new(StoreDescriptor {
                     next: std::ptr::null_mut(),
                     context: std::ptr::null(),
@@ -150,6 +155,7 @@ impl<T: 'static> Store<T> {
         let ptr = &mut *inner as *mut StoreInner<T> as *mut u8;
         inner.core.vm.store = ptr;
         inner.core.vm.conts = &mut *inner.core.conts;
+        inner.core.vm.exceptions = &mut *inner.core.exceptions;
         inner.core.registry.context = &*inner.core.vm;
         let descriptor: *mut StoreDescriptor = &mut *inner.core.registry;
         inner.core.conts.set_descriptor(descriptor);

@@ -19,6 +19,37 @@ pub struct CodeInfo {
     pub functions: Vec<(u32, u32, u32)>,
     /// Function names by function index.
     pub names: std::collections::HashMap<u32, String>,
+    /// Call sites with exception handlers, sorted by return address offset.
+    pub call_sites: Vec<CallSite>,
+    /// VMContext offset of each tag's slot, by module tag index.
+    pub tag_slots: Vec<u32>,
+}
+
+/// A `try_call` site: how to find its frame and its handlers.
+#[derive(Debug, Clone)]
+pub struct CallSite {
+    /// Offset of the return address from the code start.
+    pub ret_offset: u32,
+    /// Frame pointer minus stack pointer at the call.
+    pub frame_offset: u32,
+    /// Handlers in order; the first that matches wins.
+    pub handlers: Vec<CallSiteHandler>,
+}
+
+/// One entry of a call site's exception table.
+#[derive(Debug, Clone, Copy)]
+pub enum CallSiteHandler {
+    /// The dynamic context (the VMContext) for the entries after it is at
+    /// this offset from the call's stack pointer.
+    ContextAtSp(u32),
+    /// The dynamic context is in this register (hardware encoding) at the
+    /// call; only possible where the callee preserves it (the first frame,
+    /// which called a System V libcall).
+    ContextInRegister(u8),
+    /// Module tag index and landing pad offset.
+    Tag(u32, u32),
+    /// Catch-all landing pad offset.
+    Default(u32),
 }
 
 impl CodeInfo {
@@ -38,6 +69,16 @@ impl CodeInfo {
             .checked_sub(1)?;
         let (start, end, index) = self.functions[i];
         (offset >= start && offset < end).then_some(index)
+    }
+
+    /// The `try_call` site whose return address is `ret`.
+    pub fn call_site(&self, ret: usize) -> Option<&CallSite> {
+        let offset = u32::try_from(ret.checked_sub(self.start)?).ok()?;
+        let i = self
+            .call_sites
+            .binary_search_by_key(&offset, |c| c.ret_offset)
+            .ok()?;
+        Some(&self.call_sites[i])
     }
 
     /// A display name for function `index`.

@@ -154,6 +154,8 @@ pub mod payload {
     pub const RETURNED: u64 = 1;
     /// The record suspended; the tag's values are in its `args`.
     pub const SUSPENDED: u64 = 2;
+    /// The record died of an exception, whose object is in `args[0]`.
+    pub const EXCEPTION: u64 = 3;
     /// Mask of the kind bits.
     pub const KIND_MASK: u64 = 15;
 }

@@ -28,6 +28,8 @@ global_asm!(
     ".type switchyard_enter_wasm,@function",
     ".p2align 4",
     "switchyard_enter_wasm:",
+    ".globl switchyard_enter_wasm_start",
+    "switchyard_enter_wasm_start:",
     ".cfi_startproc",
     "push rbp",
     ".cfi_def_cfa_offset 16",
@@ -96,6 +98,9 @@ unsafe extern "sysv64" {
 
     /// The instruction at which a trapped entry resumes.
     static switchyard_trap_landing: u8;
+
+    /// Start of the entry routine.
+    static switchyard_enter_wasm_start: u8;
 }
 
 /// Calls generated code through an entry trampoline. Returns `false` if it
@@ -126,6 +131,13 @@ pub unsafe fn enter_wasm(
 pub unsafe fn unwind_to_entry(jmpbuf: *const JmpBuf) -> ! {
     // SAFETY: see the function's contract.
     unsafe { switchyard_unwind_to_entry(jmpbuf) }
+}
+
+/// Whether `ret` is the return address of the call out of the host entry
+/// routine (the bottom of the Wasm frames of an entry).
+pub fn is_entry_return(ret: usize) -> bool {
+    let start = &raw const switchyard_enter_wasm_start as usize;
+    ret > start && ret <= trap_landing()
 }
 
 /// Address of the landing pad, for the signal handler.

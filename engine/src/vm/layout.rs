@@ -105,6 +105,10 @@ pub struct VMStoreContext {
     pub suspend_clause: u64,
     /// The tag of the last suspension that found no handler.
     pub unhandled_tag: usize,
+    /// The store's exception objects.
+    pub exceptions: *mut crate::vm::exceptions::ExceptionArena,
+    /// An exception that reached the host entry (0: none).
+    pub uncaught_exception: usize,
 }
 /// Offset of [`VMStoreContext::stack_limit`].
 pub const VMSTORE_STACK_LIMIT: i32 = 0;

@@ -122,6 +122,10 @@ pub unsafe extern "sysv64" fn resume(
                 *values.add(i) = involved.args[i];
             }
             crate::runtime::continuations::release(ctx, involved, state::RETURNED);
+        } else if word & payload::KIND_MASK == payload::EXCEPTION {
+            // It died of an exception (already released): generated code
+            // rethrows it.
+            *values = involved.args[0];
         } else {
             let chain_top = &mut *(involved.last_ancestor as *mut ContinuationRecord);
             chain_top.parent.pc = 0;

@@ -5,6 +5,7 @@ pub mod code_memory;
 pub mod code_registry;
 pub mod continuation;
 pub mod entry;
+pub mod exceptions;
 pub mod layout;
 pub mod libcall_switching;
 pub(crate) mod libcalls;
