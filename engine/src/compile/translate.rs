@@ -513,7 +513,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     fn throw(&mut self, tag_index: u32) {
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
-        let (_, buffer) = self.switch_buffer(&vals);
+        let (_, buffer) = self.switch_buffer(&vals, vals.len());
         let tag = self.tag_ptr(tag_index);
         let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
         self.throw_call(
@@ -1080,12 +1080,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.stack.extend(results);
     }
 
-    /// A buffer in this frame for the values of one switch, plus one slot.
-    fn switch_buffer(&mut self, values: &[Value]) -> (ir::StackSlot, Value) {
-        use crate::vm::continuation::MAX_PAYLOAD;
+    /// A buffer in this frame for the values of one switch: `capacity`
+    /// values plus one slot (for a continuation reference), holding
+    /// `values` at first.
+    fn switch_buffer(&mut self, values: &[Value], capacity: usize) -> (ir::StackSlot, Value) {
         let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
-            8 * (MAX_PAYLOAD as u32 + 1),
+            8 * (capacity.max(values.len()) as u32 + 1),
             3,
         ));
         for (i, v) in values.iter().enumerate() {
@@ -1142,18 +1143,24 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     /// `resume` in libcall mode.
     fn resume_by_libcall(&mut self, cont_type_index: u32, clauses: &[(u32, Option<u32>)]) {
-        use crate::vm::continuation::MAX_PAYLOAD;
         use crate::vm::libcall_switching::{self as ls, status};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
         let args = self.popn(ft.params().len());
-        let (slot, buffer) = self.switch_buffer(&args);
+        let mut capacity = args.len().max(ft.results().len()).max(1);
+        for (tag, label) in clauses {
+            if label.is_some() {
+                capacity = capacity.max(self.tag_params(*tag).len());
+            }
+        }
+        let (slot, buffer) = self.switch_buffer(&args, capacity);
         let table = self.handler_table(clauses);
         let nargs = self.builder.ins().iconst(types::I64, args.len() as i64);
         let nclauses = self.builder.ins().iconst(types::I64, clauses.len() as i64);
+        let cap = self.builder.ins().iconst(types::I64, capacity as i64);
         let word = self.libcall(
             ls::resume as *const () as usize,
-            &[contref, buffer, nargs, table, nclauses],
+            &[contref, buffer, nargs, table, nclauses, cap],
             &[types::I64],
         )[0];
         self.trap_on_status(word, status::NULL, TrapCode::NullContinuation);
@@ -1211,7 +1218,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     types::I64,
                     types::I64,
                     slot,
-                    8 * MAX_PAYLOAD as i32,
+                    8 * capacity as i32,
                 );
                 vals.push(k);
                 let (dest, _) = self.br_target(label);
@@ -1228,19 +1235,23 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         use crate::vm::libcall_switching as ls;
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
-        let (slot, buffer) = self.switch_buffer(&vals);
+        let ty = self.env.info.tags[tag_index as usize];
+        let results = self.env.func_type(ty).results().to_vec();
+        let (slot, buffer) = self.switch_buffer(&vals, results.len());
         let tag = self.tag_ptr(tag_index);
         let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let cap = self
+            .builder
+            .ins()
+            .iconst(types::I64, vals.len().max(results.len()) as i64);
         let status = self.libcall(
             ls::suspend as *const () as usize,
-            &[tag, buffer, n],
+            &[tag, buffer, n, cap],
             &[types::I64],
         )[0];
         self.builder
             .ins()
             .trapnz(status, clif_trap(TrapCode::UnhandledTag));
-        let ty = self.env.info.tags[tag_index as usize];
-        let results = self.env.func_type(ty).results().to_vec();
         let vals = self.load_buffer(slot, &results);
         self.stack.extend(vals);
     }
@@ -1261,12 +1272,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         };
         let target = self.pop();
         let vals = self.popn(values.len());
-        let (slot, buffer) = self.switch_buffer(&vals);
+        let (slot, buffer) = self.switch_buffer(&vals, received.len());
         let tag = self.tag_ptr(tag_index);
         let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let cap = self
+            .builder
+            .ins()
+            .iconst(types::I64, vals.len().max(received.len()) as i64);
         let result = self.libcall(
             ls::switch as *const () as usize,
-            &[target, tag, buffer, n],
+            &[target, tag, buffer, n, cap],
             &[types::I64],
         )[0];
         self.trap_on_status(result, status::NULL, TrapCode::NullContinuation);

@@ -87,6 +87,7 @@ pub unsafe extern "sysv64" fn resume(
     nargs: u64,
     handlers: usize,
     nhandlers: u64,
+    cap: u64,
 ) -> u64 {
     // SAFETY: called from generated code with its own buffers.
     unsafe {
@@ -117,8 +118,9 @@ pub unsafe extern "sysv64" fn resume(
         ctx.current_cont = resumer;
         ctx.stack_limit = old_limit;
         let involved = &mut *((word & !payload::KIND_MASK) as *mut ContinuationRecord);
+        let cap = cap as usize;
         if word & payload::KIND_MASK == payload::RETURNED {
-            for i in 0..super::continuation::MAX_PAYLOAD {
+            for i in 0..cap {
                 *values.add(i) = involved.args[i];
             }
             crate::runtime::continuations::release(ctx, involved, state::RETURNED);
@@ -129,12 +131,12 @@ pub unsafe extern "sysv64" fn resume(
         } else {
             let chain_top = &mut *(involved.last_ancestor as *mut ContinuationRecord);
             chain_top.parent.pc = 0;
-            for i in 0..super::continuation::MAX_PAYLOAD {
+            for i in 0..cap {
                 *values.add(i) = involved.args[i];
             }
-            // The reference to the suspended continuation goes after the
-            // tag's values; generated code knows how many there are.
-            *values.add(super::continuation::MAX_PAYLOAD) = make_ref(involved);
+            // The reference to the suspended continuation goes in the slot
+            // after the buffer's capacity.
+            *values.add(cap) = make_ref(involved);
         }
         word
     }
@@ -147,6 +149,7 @@ pub unsafe extern "sysv64" fn suspend(
     tag: usize,
     values: *mut u64,
     nvalues: u64,
+    cap: u64,
 ) -> u64 {
     // SAFETY: called from generated code with its own buffer.
     unsafe {
@@ -171,7 +174,7 @@ pub unsafe extern "sysv64" fn suspend(
             &parent,
             me as *mut _ as usize | payload::SUSPENDED as usize,
         );
-        for i in 0..super::continuation::MAX_PAYLOAD {
+        for i in 0..cap as usize {
             *values.add(i) = me.args[i];
         }
         0
@@ -187,6 +190,7 @@ pub unsafe extern "sysv64" fn switch(
     tag: usize,
     values: *mut u64,
     nvalues: u64,
+    cap: u64,
 ) -> u64 {
     // SAFETY: called from generated code with its own buffer.
     unsafe {
@@ -226,7 +230,7 @@ pub unsafe extern "sysv64" fn switch(
         observe();
         let own = t.own;
         switchyard_host_stack_switch(&mut me.own, &own, 0);
-        for i in 0..super::continuation::MAX_PAYLOAD {
+        for i in 0..cap as usize {
             *values.add(i) = me.args[i];
         }
         0
