@@ -877,13 +877,52 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// a `switch` clause), switches to it; on return releases its stack, on
     /// a suspension branches to the clause's label with the tag's values and
     /// the new continuation.
-    fn resume(&mut self, cont_type_index: u32, clauses: &[(u32, Option<u32>)]) {
+    fn resume(
+        &mut self,
+        cont_type_index: u32,
+        clauses: &[(u32, Option<u32>)],
+        throw_tag: Option<u32>,
+    ) {
         use crate::vm::continuation::{offsets as rec, state};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
-        let record = self.take_continuation(contref);
-        let args = self.popn(ft.params().len());
         let t = trusted();
+        let (args, thrown) = match throw_tag {
+            None => (self.popn(ft.params().len()), Vec::new()),
+            Some(tag) => {
+                let n = self.tag_params(tag).len();
+                (Vec::new(), self.popn(n))
+            }
+        };
+        let record = self.take_continuation(contref);
+        // `resume_throw`: the exception is raised where the continuation is
+        // suspended; a continuation that never ran raises it right here.
+        let exn = match throw_tag {
+            None => None,
+            Some(tag) => {
+                let exn = self.new_exception(tag, &thrown);
+                let st = self.builder.ins().load(types::I32, t, record, rec::STATE);
+                let fresh = self
+                    .builder
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, st, state::FRESH as i64);
+                let now = self.builder.create_block();
+                let later = self.builder.create_block();
+                self.builder.set_cold_block(now);
+                self.builder.ins().brif(fresh, now, &[], later, &[]);
+                self.builder.switch_to_block(now);
+                let store = self.store_context();
+                self.release_inline(record, store);
+                let reachable = self.reachable;
+                self.throw_call(
+                    crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+                    &[exn],
+                );
+                self.reachable = reachable;
+                self.builder.switch_to_block(later);
+                Some(exn)
+            }
+        };
 
         // Arguments go after the values `cont.bind` put in the record.
         let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
@@ -956,7 +995,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
         let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
         let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
-        let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, zero);
+        let sent = exn.unwrap_or(zero);
+        let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, sent);
 
         // Back on our stack: the payload is the record involved, with what
         // happened in its low bits.
@@ -1050,34 +1090,75 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let off = rec::ARGS + 8 * i as i32;
             results.push(self.builder.ins().load(clif_type(r), t, finished, off));
         }
-        // Release the finished stack to the free list.
+        self.release_inline(finished, store);
+        self.stack.extend(results);
+    }
+
+    /// Puts a finished continuation's record on the store's free list (the
+    /// inline twin of `runtime::continuations::release`).
+    fn release_inline(&mut self, record: Value, store: Value) {
+        use crate::vm::continuation::{offsets as rec, state};
+        let t = trusted();
+        let returned = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::RETURNED as i64);
+        self.builder.ins().store(t, returned, record, rec::STATE);
         let generation = self
             .builder
             .ins()
-            .load(types::I64, t, finished, rec::GENERATION);
+            .load(types::I64, t, record, rec::GENERATION);
         let generation = self.builder.ins().iadd_imm_s(generation, 1);
         self.builder
             .ins()
-            .store(t, generation, finished, rec::GENERATION);
+            .store(t, generation, record, rec::GENERATION);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.builder
             .ins()
-            .store(t, zero, finished, rec::PARENT + rec::CTX_PC);
+            .store(t, zero, record, rec::PARENT + rec::CTX_PC);
         let free = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CONT_FREE);
-        self.builder.ins().store(t, free, finished, rec::NEXT_FREE);
+        self.builder.ins().store(t, free, record, rec::NEXT_FREE);
         self.builder
             .ins()
-            .store(t, finished, store, VMSTORE_CONT_FREE);
+            .store(t, record, store, VMSTORE_CONT_FREE);
         let live = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CONT_LIVE);
         let live = self.builder.ins().iadd_imm_s(live, -1);
         self.builder.ins().store(t, live, store, VMSTORE_CONT_LIVE);
-        self.stack.extend(results);
+    }
+
+    /// A new exception object of tag `tag_index` with `values`.
+    fn new_exception(&mut self, tag_index: u32, values: &[Value]) -> Value {
+        let (_, buffer) = self.switch_buffer(values, values.len());
+        let tag = self.tag_ptr(tag_index);
+        let n = self.builder.ins().iconst(types::I64, values.len() as i64);
+        self.libcall(
+            crate::vm::exceptions::new_exception as *const () as usize,
+            &[tag, buffer, n],
+            &[types::I64],
+        )[0]
+    }
+
+    /// After this continuation was switched back to: a resume_throw sends
+    /// an exception (non-zero `received`) to raise here.
+    fn throw_if_received(&mut self, received: Value) {
+        let raise = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(raise);
+        self.builder.ins().brif(received, raise, &[], next, &[]);
+        self.builder.switch_to_block(raise);
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[received],
+        );
+        self.reachable = reachable;
+        self.builder.switch_to_block(next);
     }
 
     /// A buffer in this frame for the values of one switch: `capacity`
@@ -1108,6 +1189,23 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     .stack_load(types::I64, clif_type(t), slot, 8 * i as i32)
             })
             .collect()
+    }
+
+    /// A libcall-mode `suspend` or `switch` reporting that this continuation
+    /// was resumed by `resume_throw`: raise the exception (in the buffer).
+    fn raise_on_throw_status(&mut self, status: Value, slot: ir::StackSlot) {
+        use crate::vm::libcall_switching::status as st;
+        let hit = self
+            .builder
+            .ins()
+            .icmp_imm_u(IntCC::Equal, status, st::THROW as i64);
+        let flag = self.builder.ins().uextend(types::I64, hit);
+        let exn = self
+            .builder
+            .ins()
+            .stack_load(types::I64, types::I64, slot, 0);
+        let to_throw = self.builder.ins().imul(flag, exn);
+        self.throw_if_received(to_throw);
     }
 
     /// Traps with `code` if a libcall-mode routine returned `status`.
@@ -1142,11 +1240,26 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     /// `resume` in libcall mode.
-    fn resume_by_libcall(&mut self, cont_type_index: u32, clauses: &[(u32, Option<u32>)]) {
+    fn resume_by_libcall(
+        &mut self,
+        cont_type_index: u32,
+        clauses: &[(u32, Option<u32>)],
+        throw_tag: Option<u32>,
+    ) {
         use crate::vm::libcall_switching::{self as ls, status};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
-        let args = self.popn(ft.params().len());
+        let (args, thrown) = match throw_tag {
+            None => (self.popn(ft.params().len()), Vec::new()),
+            Some(tag) => {
+                let n = self.tag_params(tag).len();
+                (Vec::new(), self.popn(n))
+            }
+        };
+        let exn = match throw_tag {
+            Some(tag) => self.new_exception(tag, &thrown),
+            None => self.builder.ins().iconst(types::I64, 0),
+        };
         let mut capacity = args.len().max(ft.results().len()).max(1);
         for (tag, label) in clauses {
             if label.is_some() {
@@ -1160,7 +1273,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let cap = self.builder.ins().iconst(types::I64, capacity as i64);
         let word = self.libcall(
             ls::resume as *const () as usize,
-            &[contref, buffer, nargs, table, nclauses, cap],
+            &[contref, buffer, nargs, table, nclauses, cap, exn],
             &[types::I64],
         )[0];
         self.trap_on_status(word, status::NULL, TrapCode::NullContinuation);
@@ -1169,6 +1282,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             status::CONSUMED,
             TrapCode::ContinuationAlreadyConsumed,
         );
+        if throw_tag.is_some() {
+            // A continuation that never ran raises the exception right here.
+            let here = self
+                .builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, word, status::THROW as i64);
+            let flag = self.builder.ins().uextend(types::I64, here);
+            let to_throw = self.builder.ins().imul(flag, exn);
+            self.throw_if_received(to_throw);
+        }
         let kind = self
             .builder
             .ins()
@@ -1249,6 +1372,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             &[tag, buffer, n, cap],
             &[types::I64],
         )[0];
+        self.raise_on_throw_status(status, slot);
         self.builder
             .ins()
             .trapnz(status, clif_trap(TrapCode::UnhandledTag));
@@ -1291,6 +1415,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             TrapCode::ContinuationAlreadyConsumed,
         );
         self.trap_on_status(result, status::UNHANDLED, TrapCode::UnhandledTag);
+        self.raise_on_throw_status(result, slot);
         let vals = self.load_buffer(slot, &received);
         self.stack.extend(vals);
     }
@@ -1423,7 +1548,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .store(t, limit, store, VMSTORE_STACK_LIMIT);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
-        self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
+        let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
+        self.throw_if_received(payload_in);
 
         // Switched back to or resumed: our values are in our record.
         for (i, r) in received.iter().enumerate() {
@@ -1480,7 +1606,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
         let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
-        self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
+        let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
+        self.throw_if_received(received);
 
         // Resumed: the values are at the start of our record's arguments.
         let ty = self.env.info.tags[tag_index as usize];
@@ -2059,9 +2186,28 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     })
                     .collect();
                 if self.env.libcall_switching {
-                    self.resume_by_libcall(cont_type_index, &clauses)
+                    self.resume_by_libcall(cont_type_index, &clauses, None)
                 } else {
-                    self.resume(cont_type_index, &clauses)
+                    self.resume(cont_type_index, &clauses, None)
+                }
+            }
+            O::ResumeThrow {
+                cont_type_index,
+                tag_index,
+                resume_table,
+            } => {
+                let clauses: Vec<(u32, Option<u32>)> = resume_table
+                    .handlers
+                    .iter()
+                    .map(|h| match *h {
+                        wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
+                        wasmparser::Handle::OnSwitch { tag } => (tag, None),
+                    })
+                    .collect();
+                if self.env.libcall_switching {
+                    self.resume_by_libcall(cont_type_index, &clauses, Some(tag_index))
+                } else {
+                    self.resume(cont_type_index, &clauses, Some(tag_index))
                 }
             }
             O::Suspend { tag_index } if self.env.libcall_switching => {

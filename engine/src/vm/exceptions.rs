@@ -131,6 +131,21 @@ unsafe fn store_ctx<'a>(vmctx: *mut u8) -> &'a mut VMStoreContext {
     unsafe { &mut **(vmctx as *mut *mut VMStoreContext) }
 }
 
+/// A new exception object (for `resume_throw`, which raises it elsewhere).
+pub unsafe extern "sysv64" fn new_exception(
+    vmctx: *mut u8,
+    tag: usize,
+    values: *const u64,
+    n: u64,
+) -> u64 {
+    // SAFETY: called from generated code with a buffer of `n` values.
+    unsafe {
+        let ctx = store_ctx(vmctx);
+        let values = std::slice::from_raw_parts(values, n as usize);
+        (*ctx.exceptions).alloc(tag, values) as u64
+    }
+}
+
 /// The callee-saved registers a Wasm frame had when it called a throwing
 /// libcall: rbx, r12, r13, r14, r15.
 type SavedRegisters = [usize; 5];

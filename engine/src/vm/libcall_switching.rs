@@ -31,6 +31,10 @@ pub mod status {
     pub const CONSUMED: u64 = 2;
     /// No handler for the tag.
     pub const UNHANDLED: u64 = 3;
+    /// An exception is to be raised by the caller: `resume_throw` of a
+    /// continuation that never ran, or this continuation was resumed by a
+    /// `resume_throw` (the exception is then in the buffer's first slot).
+    pub const THROW: u64 = 4;
 }
 
 unsafe fn store_ctx<'a>(vmctx: *mut u8) -> &'a mut VMStoreContext {
@@ -88,6 +92,7 @@ pub unsafe extern "sysv64" fn resume(
     handlers: usize,
     nhandlers: u64,
     cap: u64,
+    exn: u64,
 ) -> u64 {
     // SAFETY: called from generated code with its own buffers.
     unsafe {
@@ -97,6 +102,10 @@ pub unsafe extern "sysv64" fn resume(
             Err(status) => return status,
         };
         let rec = &mut *record;
+        if exn != 0 && rec.state == state::FRESH {
+            crate::runtime::continuations::release(ctx, record, state::RETURNED);
+            return status::THROW;
+        }
         let base = rec.bound as usize;
         for i in 0..nargs as usize {
             rec.args[base + i] = *values.add(i);
@@ -113,7 +122,7 @@ pub unsafe extern "sysv64" fn resume(
         ctx.stack_limit = rec.stack_limit;
         observe();
         let own = rec.own;
-        let word = switchyard_host_stack_switch(&mut ancestor.parent, &own, 0) as u64;
+        let word = switchyard_host_stack_switch(&mut ancestor.parent, &own, exn as usize) as u64;
         let ctx = store_ctx(vmctx);
         ctx.current_cont = resumer;
         ctx.stack_limit = old_limit;
@@ -169,11 +178,15 @@ pub unsafe extern "sysv64" fn suspend(
         ctx.suspend_clause = clause;
         observe();
         let parent = (*handler).parent;
-        switchyard_host_stack_switch(
+        let received = switchyard_host_stack_switch(
             &mut me.own,
             &parent,
             me as *mut _ as usize | payload::SUSPENDED as usize,
         );
+        if received != 0 {
+            *values = received as u64;
+            return status::THROW;
+        }
         for i in 0..cap as usize {
             *values.add(i) = me.args[i];
         }
@@ -229,7 +242,11 @@ pub unsafe extern "sysv64" fn switch(
         ctx.stack_limit = t.stack_limit;
         observe();
         let own = t.own;
-        switchyard_host_stack_switch(&mut me.own, &own, 0);
+        let received = switchyard_host_stack_switch(&mut me.own, &own, 0);
+        if received != 0 {
+            *values = received as u64;
+            return status::THROW;
+        }
         for i in 0..cap as usize {
             *values.add(i) = me.args[i];
         }
