@@ -121,54 +121,48 @@ fn switchyard(
     })
 }
 
+/// Wasmtime's errors as ours.
+fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
+    r.map_err(|e| anyhow::anyhow!("wasmtime: {e:?}"))
+}
+
 fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<f64> {
-    use wasmtime::*;
-    let mut config = Config::new();
+    let mut config = wasmtime::Config::new();
     config
         .wasm_stack_switching(true)
         .wasm_function_references(true)
         .wasm_exceptions(true)
         .wasm_gc(true);
-    let engine = Engine::new(&config)?;
-    let module = Module::new(&engine, bytes)?;
+    let engine = wt(wasmtime::Engine::new(&config))?;
+    let module = wt(wasmtime::Module::new(&engine, bytes))?;
     // A fresh store per round: Wasmtime never frees a continuation's stack,
     // so create_complete would exhaust a long-lived store.
-    let mut round = || -> Result<(Store<()>, Func, Vec<Val>)> {
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[])?;
-        let run = instance
-            .get_func(&mut store, "run")
-            .context("no `run` export")?;
+    let round = || -> Result<(wasmtime::Store<()>, wasmtime::Func, Vec<wasmtime::Val>)> {
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
+        let run = instance.get_func(&mut store, "run").context("no `run` export")?;
         let ty = run.ty(&store);
-        let args: Vec<Val> = (b.args)(n)
+        let args: Vec<wasmtime::Val> = (b.args)(n)
             .iter()
             .zip(ty.params())
-            .map(|(a, t)| {
-                if matches!(t, ValType::I32) {
-                    Val::I32(*a as i32)
-                } else {
-                    Val::I64(*a)
-                }
+            .map(|(a, t)| match t {
+                wasmtime::ValType::I32 => wasmtime::Val::I32(*a as i32),
+                _ => wasmtime::Val::I64(*a),
             })
             .collect();
         Ok((store, run, args))
     };
     let (mut store, run, args) = round()?;
-    let mut out = [Val::I64(0)];
-    run.call(&mut store, &args, &mut out)?;
+    let mut out = [wasmtime::Val::I64(0)];
+    wt(run.call(&mut store, &args, &mut out))?;
     if out[0].i64() != Some((b.expected)(n)) {
-        bail!(
-            "wasmtime {}: run returned {:?}, expected {}",
-            b.name,
-            out[0],
-            (b.expected)(n)
-        );
+        bail!("wasmtime {}: run returned {:?}, expected {}", b.name, out[0], (b.expected)(n));
     }
     let mut best_ns = f64::INFINITY;
     for _ in 0..rounds {
         let (mut store, run, args) = round()?;
         let start = Instant::now();
-        run.call(&mut store, &args, &mut out)?;
+        wt(run.call(&mut store, &args, &mut out))?;
         best_ns = best_ns.min(start.elapsed().as_nanos() as f64 / n as f64);
     }
     Ok(best_ns)
