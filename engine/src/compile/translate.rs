@@ -806,15 +806,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder
             .ins()
             .trapz(contref, clif_trap(TrapCode::NullContinuation));
-        let page = self
+        let address = self
             .builder
             .ins()
             .band_imm_u(contref, cref::ADDRESS_MASK as i64);
-        let page = self.builder.ins().ishl_imm_u(page, 12);
-        let record = self
-            .builder
-            .ins()
-            .bor_imm_u(page, cref::RECORD_PAGE_OFFSET as i64);
+        let record = self.builder.ins().ishl_imm_u(address, 6);
         let generation = self
             .builder
             .ins()
@@ -853,7 +849,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .builder
             .ins()
             .ishl_imm_u(generation, cref::ADDRESS_BITS as i64);
-        let low = self.builder.ins().ushr_imm_u(record, 12);
+        let low = self.builder.ins().ushr_imm_u(record, 6);
         self.builder.ins().bor(high, low)
     }
 

@@ -104,6 +104,7 @@ impl ContinuationRuntime {
                 body,
                 ctx as *mut VMStoreContext as usize,
                 stack.wasm_limit(),
+                self.records.len() * 7,
             )
         };
         self.records.push(record as usize);

@@ -161,41 +161,37 @@ pub mod payload {
 }
 
 /// A continuation reference as Wasm holds it, in 64 bits: the record's
-/// page number in the low 35 bits (records sit at a fixed offset in their
-/// page, since stacks are page-aligned and records have a fixed size) and
-/// the low 29 bits of the continuation's generation above. 0 is null.
+/// address divided by 64 (records are 64-byte aligned) in the low 41 bits,
+/// the low 23 bits of the continuation's generation above. 0 is null.
 ///
 /// Generations make references one-shot: consuming one bumps the record's
 /// generation. A stack is retired rather than reused once its generation
-/// reaches 2^29, so a reference can never match a later continuation. A
+/// reaches 2^23, so a reference can never match a later continuation. A
 /// stale reference to the same continuation matches again only after
-/// exactly a multiple of 2^29 further resumes of it.
+/// exactly a multiple of 2^23 further resumes of it.
 pub mod contref {
-    use super::ContinuationRecord;
-
-    /// Bits of the reference that hold the record's page number.
-    pub const ADDRESS_BITS: u32 = 35;
+    /// Bits of the reference that hold the record's address / 64.
+    pub const ADDRESS_BITS: u32 = 41;
     /// Mask of those bits.
     pub const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
     /// Generations kept in a reference.
     pub const GENERATION_LIMIT: u64 = 1 << (64 - ADDRESS_BITS);
     /// Mask of the generation bits (before shifting).
     pub const GENERATION_MASK: u64 = GENERATION_LIMIT - 1;
-    /// Where in its page every record starts.
-    pub const RECORD_PAGE_OFFSET: u64 = (4096
-        - (std::mem::size_of::<ContinuationRecord>().next_multiple_of(16) as u64 % 4096))
-        % 4096;
 
     /// Encodes a reference.
     pub fn encode(record: usize, generation: u64) -> u64 {
-        ((record as u64) >> 12) | ((generation & GENERATION_MASK) << ADDRESS_BITS)
+        ((record as u64) >> 6) | ((generation & GENERATION_MASK) << ADDRESS_BITS)
     }
 
     /// The record a reference names.
     pub fn record(r: u64) -> usize {
-        (((r & ADDRESS_MASK) << 12) | RECORD_PAGE_OFFSET) as usize
+        ((r & ADDRESS_MASK) << 6) as usize
     }
 }
+
+/// How many cache-line offsets records are spread over.
+const RECORD_COLORS: usize = 32;
 
 // The trampoline runs with rbp = &record.parent.fp, set up by the context a
 // fresh continuation starts from. Its CFI says, with expressions that read
@@ -301,10 +297,13 @@ unsafe extern "sysv64" {
     ) -> usize;
 }
 
-/// Where the record of a stack whose top is `top` lives.
-pub fn record_at(top: usize) -> *mut ContinuationRecord {
-    let size = std::mem::size_of::<ContinuationRecord>().next_multiple_of(16);
-    (top - size) as *mut ContinuationRecord
+/// Where the record of a stack whose top is `top` lives. Records of
+/// different stacks sit at different cache-line offsets (`color`): at the
+/// same page offset, a chain of records would all compete for one set of
+/// the L1 cache, and handler search walks such chains.
+pub fn record_at(top: usize, color: usize) -> *mut ContinuationRecord {
+    let size = std::mem::size_of::<ContinuationRecord>().next_multiple_of(64);
+    (top - size - 64 * (color % RECORD_COLORS)) as *mut ContinuationRecord
 }
 
 /// Prepares a fresh continuation on a stack `low..top`: writes its record
@@ -319,8 +318,9 @@ pub unsafe fn init_record(
     body: usize,
     store: usize,
     stack_limit: usize,
+    color: usize,
 ) -> *mut ContinuationRecord {
-    let record = record_at(top);
+    let record = record_at(top, color);
     let parent_fp = record as usize + RECORD_PARENT + 8;
     // The trampoline's first instruction runs with rsp 16-byte aligned
     // (it `call`s, making the body's frame ABI-aligned).
@@ -421,6 +421,7 @@ mod tests {
                 body as *const () as usize,
                 0,
                 0,
+                3,
             )
         };
         let mut received = Vec::new();
@@ -496,6 +497,7 @@ mod tests {
                 body_backtrace as *const () as usize,
                 0,
                 0,
+                5,
             )
         };
         // SAFETY: as in the test above.
