@@ -1557,13 +1557,34 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    /// `suspend`: finds the handler, hands the tag's values and this
-    /// continuation to it, and when resumed pushes the values it was
-    /// resumed with.
-    fn suspend(&mut self, tag_index: u32) {
-        use crate::vm::continuation::{offsets as rec, state};
+    /// Handler search from the running continuation `me` for `tag` (marked
+    /// for switch clauses): the record whose resumer handles it and the
+    /// clause index. The common case, the first clause of the innermost
+    /// resume, is checked inline; the rest is an allocation-free routine.
+    fn find_handler(&mut self, me: Value, tag: Value) -> (Value, Value) {
+        use crate::vm::continuation::offsets as rec;
         let t = trusted();
-        let tag = self.tag_ptr(tag_index);
+        let done = self.builder.create_block();
+        let handler = self.builder.append_block_param(done, types::I64);
+        let clause = self.builder.append_block_param(done, types::I64);
+        let slow = self.builder.create_block();
+        let check = self.builder.create_block();
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().brif(me, check, &[], slow, &[]);
+        self.builder.switch_to_block(check);
+        let len = self
+            .builder
+            .ins()
+            .load(types::I64, t, me, rec::HANDLERS_LEN);
+        let first = self.builder.create_block();
+        self.builder.ins().brif(len, first, &[], slow, &[]);
+        self.builder.switch_to_block(first);
+        let table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
+        let t0 = self.builder.ins().load(types::I64, t, table, 0);
+        let hit = self.builder.ins().icmp(IntCC::Equal, t0, tag);
+        let args = Self::args(&[me, zero]);
+        self.builder.ins().brif(hit, done, &args, slow, &[]);
+        self.builder.switch_to_block(slow);
         let found = self.libcall(
             libcalls::find_handler as *const () as usize,
             &[tag],
@@ -1572,14 +1593,27 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder
             .ins()
             .trapz(found, clif_trap(TrapCode::UnhandledTag));
-        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
-        let clause = self.builder.ins().ushr_imm_u(found, 48);
+        let h = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let c = self.builder.ins().ushr_imm_u(found, 48);
+        let args = Self::args(&[h, c]);
+        self.builder.ins().jump(done, &args);
+        self.builder.switch_to_block(done);
+        (handler, clause)
+    }
+
+    /// `suspend`: finds the handler, hands the tag's values and this
+    /// continuation to it, and when resumed pushes the values it was
+    /// resumed with.
+    fn suspend(&mut self, tag_index: u32) {
+        use crate::vm::continuation::{offsets as rec, state};
+        let t = trusted();
+        let tag = self.tag_ptr(tag_index);
         let store = self.store_context();
         let me = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
-
+        let (handler, clause) = self.find_handler(me, tag);
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
         for (i, v) in vals.iter().enumerate() {
