@@ -215,6 +215,10 @@ fn compile_function(
     translate::FuncTranslator::new(env, builder).translate(func_index, &body)?;
 
     let named = ctx.func.params.user_named_funcs().clone();
+    // For engine developers: SWITCHYARD_DISASM=1 prints each function's
+    // machine code as Cranelift sees it.
+    let disasm = std::env::var_os("SWITCHYARD_DISASM").is_some();
+    ctx.set_disasm(disasm);
     let compiled = ctx
         .compile(isa, &mut ControlPlane::default())
         .map_err(|e| {
@@ -224,6 +228,9 @@ fn compile_function(
                 e.inner
             ))
         })?;
+    if disasm && let Some(text) = &compiled.vcode {
+        eprintln!("; {}\n{text}", info.func_name(func_index));
+    }
     let mut relocs = Vec::new();
     for r in compiled.buffer.relocs() {
         let FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) = r.target else {

@@ -1041,24 +1041,29 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 .ins()
                 .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
             let new_ref = self.make_contref(suspender);
-            let clause = self
-                .builder
-                .ins()
-                .load(types::I64, t, store, VMSTORE_SUSPEND_CLAUSE);
             let mut clause_blocks = Vec::new();
             for _ in clauses {
                 clause_blocks.push(self.builder.create_block());
             }
-            let dfg = &mut self.builder.func.dfg;
-            let calls: Vec<_> = clause_blocks
-                .iter()
-                .map(|b| dfg.block_call(*b, &[]))
-                .collect();
-            let jt = self
-                .builder
-                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
-            let clause32 = self.builder.ins().ireduce(types::I32, clause);
-            self.builder.ins().br_table(clause32, jt);
+            if clause_blocks.len() == 1 {
+                // One clause: no need to ask which.
+                self.builder.ins().jump(clause_blocks[0], &[]);
+            } else {
+                let clause = self
+                    .builder
+                    .ins()
+                    .load(types::I64, t, store, VMSTORE_SUSPEND_CLAUSE);
+                let dfg = &mut self.builder.func.dfg;
+                let calls: Vec<_> = clause_blocks
+                    .iter()
+                    .map(|b| dfg.block_call(*b, &[]))
+                    .collect();
+                let jt = self
+                    .builder
+                    .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
+                let clause32 = self.builder.ins().ireduce(types::I32, clause);
+                self.builder.ins().br_table(clause32, jt);
+            }
             for (&(tag, label), block) in clauses.iter().zip(clause_blocks) {
                 self.builder.switch_to_block(block);
                 let Some(label) = label else {
