@@ -170,3 +170,92 @@ fn a_resumed_continuation_walks_into_its_new_resumer() {
     assert_eq!(wasm_names(&dwarf), ["inner", "run"]);
     assert_eq!(wasm_names(&fp), ["inner", "run"]);
 }
+
+/// The records of this process's stores, from the registry.
+fn suspended_records() -> Vec<usize> {
+    use switchyard_engine::vm::continuation::{ContinuationRecord, state};
+    use switchyard_engine::vm::registry::with_registry;
+    with_registry(|h| {
+        let mut found = Vec::new();
+        let mut store = h.stores;
+        while !store.is_null() {
+            // SAFETY: the registry holds live descriptors while locked.
+            let s = unsafe { &*store };
+            for i in 0..s.record_count as usize {
+                // SAFETY: `records` has `record_count` record pointers.
+                let r = unsafe { *s.records.add(i) } as *const ContinuationRecord;
+                if unsafe { (*r).state } == state::SUSPENDED {
+                    found.push(r as usize);
+                }
+            }
+            store = s.next;
+        }
+        found
+    })
+}
+
+#[test]
+fn a_walk_from_a_suspended_continuation_ends_at_its_trampoline() {
+    use switchyard_engine::vm::continuation::{ContinuationRecord, switchyard_continuation_start};
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (type $ft (func)) (type $ct (cont $ft))
+          (tag $t)
+          (global $k (mut (ref null $ct)) (ref.null $ct))
+          (func $leaf (suspend $t))
+          (func $middle (call $leaf))
+          (elem declare func $middle)
+          (func (export "park")
+            (block $h (result (ref $ct))
+              (resume $ct (on $t $h) (cont.new $ct (ref.func $middle)))
+              (return))
+            (global.set $k)))"#,
+    )
+    .unwrap();
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let park = instance.get_func(&mut store, "park").unwrap();
+    park.call(&mut store, &[], &mut []).unwrap();
+
+    // Other tests in this process may have continuations of their own:
+    // ours is the one suspended in `leaf`.
+    let records: Vec<usize> = suspended_records()
+        .into_iter()
+        .filter(|&r| {
+            let pc = unsafe { (*(r as *const ContinuationRecord)).own.pc };
+            wasm_names(&[pc + 1]) == ["leaf"]
+        })
+        .collect();
+    assert_eq!(records.len(), 1, "one suspended continuation: {records:x?}");
+    let record = unsafe { &*(records[0] as *const ContinuationRecord) };
+    assert_eq!(
+        record.parent.pc, 0,
+        "a suspended continuation has no parent"
+    );
+    // Walk its frames from its saved context: leaf, middle, then the
+    // trampoline's frame record, whose return address is 0.
+    let mut ips = vec![record.own.pc];
+    let mut fp = record.own.fp;
+    loop {
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if ret == 0 {
+            break;
+        }
+        ips.push(ret);
+        fp = next;
+        assert!(ips.len() < 50, "the walk does not end: {ips:x?}");
+    }
+    let names = wasm_names(&ips.iter().map(|ip| ip + 1).collect::<Vec<_>>());
+    assert_eq!(names, ["leaf", "middle"]);
+    // The frame record that ended the walk is the trampoline's.
+    assert_eq!(fp, record as *const ContinuationRecord as usize + 72 + 8);
+    let start = switchyard_continuation_start as *const () as usize;
+    assert!(
+        ips.last().is_some_and(|&ip| ip > start && ip < start + 64),
+        "{ips:x?}"
+    );
+}
