@@ -85,6 +85,36 @@ impl Module {
             .clone()
             .or(name)
             .unwrap_or_else(|| "<module>".to_string());
+        // Switches and exceptions carry their values in fixed-size buffers.
+        {
+            use crate::vm::continuation::MAX_PAYLOAD;
+            let too_many =
+                |f: &FuncType| f.params().len() > MAX_PAYLOAD || f.results().len() > MAX_PAYLOAD;
+            for (index, &id) in info.types.iter().enumerate() {
+                let is_cont = matches!(
+                    engine
+                        .0
+                        .registry
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(id),
+                    crate::types::CompositeType::Cont(_)
+                );
+                if is_cont && too_many(&engine.func_type(id)) {
+                    return Err(Error::Compile(format!(
+                        "unsupported feature: continuation type {index} carries more than \
+                         {MAX_PAYLOAD} values"
+                    )));
+                }
+            }
+            for (index, &ty) in info.tags.iter().enumerate() {
+                if too_many(&engine.func_type(info.types[ty as usize])) {
+                    return Err(Error::Compile(format!(
+                        "unsupported feature: tag {index} carries more than {MAX_PAYLOAD} values"
+                    )));
+                }
+            }
+        }
         // Continuations start in a per-signature body adapter whose address
         // generated code embeds, so compile those first.
         let mut cont_bodies = std::collections::HashMap::new();
