@@ -118,6 +118,9 @@ pub struct Trap {
     pub pc: Option<usize>,
     /// The frame pointer at the fault, for backtraces.
     pub fp: Option<usize>,
+    /// The logical backtrace at the fault, innermost first, across every
+    /// continuation down to the host entry.
+    pub backtrace: Vec<BacktraceFrame>,
 }
 
 impl Trap {
@@ -128,8 +131,49 @@ impl Trap {
             function: None,
             pc: None,
             fp: None,
+            backtrace: Vec::new(),
         }
     }
+}
+
+/// One line of a logical backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BacktraceFrame {
+    /// A frame of a Wasm function.
+    Wasm {
+        /// Module name.
+        module: String,
+        /// Function name (name section, export name or `wasm-function[N]`).
+        function: String,
+        /// Function index.
+        index: u32,
+        /// Byte offset of the instruction in the module.
+        offset: Option<u32>,
+        /// The native pc.
+        pc: usize,
+    },
+    /// Glue code (adapters, trampolines) or host code.
+    Host {
+        /// The native pc.
+        pc: usize,
+    },
+    /// The frames above belong to a continuation, resumed by the frame
+    /// below.
+    Resumed {
+        /// The continuation's id.
+        id: u64,
+        /// Its entry function, as `module!function`.
+        entry: String,
+        /// Tags of the resume's handler clauses (`$name`, with ` (switch)`
+        /// for switch clauses).
+        handlers: Vec<String>,
+    },
+    /// The frames below are the host's.
+    HostEntry,
+    /// The walk stopped early.
+    Truncated,
+    /// This many frames were walked but not kept.
+    Skipped(usize),
 }
 
 impl fmt::Display for Trap {

@@ -25,7 +25,7 @@ pub mod vm;
 pub mod wasi;
 
 pub use engine::{Config, Engine, SwitchingMode};
-pub use error::{Error, Result, Trap, TrapCode};
+pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
 pub use module::{Module, ModuleInfo, supported_features};
 pub use runtime::*;
 pub use types::{

@@ -259,3 +259,71 @@ fn a_walk_from_a_suspended_continuation_ends_at_its_trampoline() {
         "{ips:x?}"
     );
 }
+
+#[test]
+fn a_trap_captures_the_logical_backtrace_across_continuations() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module $bt
+          (type $ft (func (param i32) (result i32)))
+          (type $ct (cont $ft))
+          (type $ft0 (func (result i32)))
+          (type $ct0 (cont $ft0))
+          (tag $yield (export "yield") (param i32))
+          (func $divide (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+          (func $level (param $d i32) (result i32)
+            (if (result i32) (i32.eqz (local.get $d))
+              (then (call $divide (i32.const 0)))
+              (else
+                (block $h (result i32 (ref $ct0))
+                  (return (resume $ct (on $yield $h) (i32.sub (local.get $d) (i32.const 1))
+                    (cont.new $ct (ref.func $level)))))
+                (drop) (drop) (i32.const -1))))
+          (elem declare func $level)
+          (func (export "run") (param i32) (result i32)
+            (resume $ct (local.get 0) (cont.new $ct (ref.func $level)))))"#,
+    )
+    .unwrap();
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let run = instance
+        .get_func(&mut store, "run")
+        .unwrap()
+        .typed::<i32, i32>(&store)
+        .unwrap();
+    for _ in 0..3 {
+        let e = run.call(&mut store, 2).unwrap_err();
+        let trap = e.as_trap().unwrap();
+        let lines: Vec<String> = trap
+            .backtrace
+            .iter()
+            .filter_map(|f| match f {
+                BacktraceFrame::Wasm {
+                    module, function, ..
+                } => Some(format!("{module}!{function}")),
+                BacktraceFrame::Resumed {
+                    entry, handlers, ..
+                } => Some(format!("resumed {entry} [{}]", handlers.join(", "))),
+                BacktraceFrame::HostEntry => Some("host".into()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "bt!divide",
+                "bt!level",
+                "resumed bt!level [$yield]",
+                "bt!level",
+                "resumed bt!level [$yield]",
+                "bt!level",
+                "resumed bt!level []",
+                "bt!run",
+                "host",
+            ]
+        );
+    }
+}

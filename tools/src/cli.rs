@@ -43,6 +43,16 @@ pub enum Switching {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BacktraceMode {
+    /// No backtrace.
+    Off,
+    /// Wasm frames and continuation boundaries.
+    Wasm,
+    /// Also glue and host frames.
+    Full,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -64,6 +74,9 @@ pub struct RunArgs {
     /// under NAME.
     #[arg(long, value_name = "NAME=FILE")]
     pub preload: Vec<String>,
+    /// What to print of the logical backtrace when the program traps.
+    #[arg(long, value_enum, default_value_t = BacktraceMode::Wasm)]
+    pub backtrace: BacktraceMode,
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,

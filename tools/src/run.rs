@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use switchyard_engine::wasi::{self, WasiCtx};
-use switchyard_engine::{Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use switchyard_engine::{
+    BacktraceFrame, Engine, Error, Extern, Linker, Module, Store, Val, ValType,
+};
 
-use crate::cli::RunArgs;
+use crate::cli::{BacktraceMode, RunArgs};
 
 /// Exit status after a trap, as Wasmtime uses (128 + SIGABRT).
 const TRAP_STATUS: u8 = 134;
@@ -33,14 +35,14 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         let module = load(&engine, std::path::Path::new(file))?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return report(e, &format!("instantiating {file}")),
+            Err(e) => return report(e, &format!("instantiating {file}"), args.backtrace),
         };
         linker.instance(&mut store, name, instance);
     }
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(e) => return report(e, "instantiating the module"),
+        Err(e) => return report(e, "instantiating the module", args.backtrace),
     };
 
     if let Some(name) = &args.invoke {
@@ -66,7 +68,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
-            return report(e, &format!("calling `{name}`"));
+            return report(e, &format!("calling `{name}`"), args.backtrace);
         }
         for r in &results {
             println!("{}", format_value(r));
@@ -82,7 +84,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(start) = start
         && let Err(e) = start.call(&mut store, &[], &mut [])
     {
-        return report(e, "running `_start`");
+        return report(e, "running `_start`", args.backtrace);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -95,7 +97,7 @@ fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
 }
 
 /// Turns a failed run into the process's exit status.
-fn report(e: Error, doing: &str) -> anyhow::Result<ExitCode> {
+fn report(e: Error, doing: &str, backtrace: BacktraceMode) -> anyhow::Result<ExitCode> {
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
@@ -103,10 +105,84 @@ fn report(e: Error, doing: &str) -> anyhow::Result<ExitCode> {
             if let Some(f) = &trap.function {
                 eprintln!("  in {f}");
             }
+            if backtrace != BacktraceMode::Off && !trap.backtrace.is_empty() {
+                eprint!(
+                    "{}",
+                    format_backtrace(&trap.backtrace, backtrace == BacktraceMode::Full)
+                );
+            }
             Ok(ExitCode::from(TRAP_STATUS))
         }
         other => Err(anyhow!(other).context(doing.to_string())),
     }
+}
+
+/// The logical backtrace as text: frames innermost first, numbered, and a
+/// line at each continuation boundary.
+fn format_backtrace(frames: &[BacktraceFrame], full: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("wasm backtrace:\n");
+    let mut n = 0;
+    let mut i = 0;
+    while i < frames.len() {
+        let frame = &frames[i];
+        i += 1;
+        match frame {
+            BacktraceFrame::Wasm {
+                module,
+                function,
+                offset,
+                ..
+            } => {
+                let at = offset.map_or_else(|| "       ?".to_string(), |o| format!("{o:#8x}"));
+                let _ = writeln!(out, "  {n:>3}: {at} - {module}!{function}");
+                n += 1;
+                // A recursion shows as one line and a count.
+                let mut repeats = 0;
+                while i < frames.len() && frames[i] == *frame {
+                    repeats += 1;
+                    i += 1;
+                }
+                if repeats > 0 {
+                    let _ = writeln!(out, "       ... the frame above {repeats} more times");
+                    n += repeats;
+                }
+            }
+            BacktraceFrame::Skipped(count) => {
+                let _ = writeln!(out, "       ... {count} more frames");
+                n += count;
+            }
+            BacktraceFrame::Host { pc } if full => {
+                let _ = writeln!(out, "  {n:>3}: {pc:#x} - <host or glue code>");
+                n += 1;
+            }
+            BacktraceFrame::Host { .. } => {}
+            BacktraceFrame::Resumed {
+                id,
+                entry,
+                handlers,
+            } => {
+                let with = if handlers.is_empty() {
+                    "no handlers".to_string()
+                } else {
+                    format!("handlers {}", handlers.join(", "))
+                };
+                let _ = writeln!(
+                    out,
+                    "       -- continuation #{id} ({entry}) was resumed here, {with}"
+                );
+            }
+            BacktraceFrame::HostEntry => {
+                if full {
+                    let _ = writeln!(out, "       -- entered from the host");
+                }
+            }
+            BacktraceFrame::Truncated => {
+                let _ = writeln!(out, "       -- (backtrace truncated)");
+            }
+        }
+    }
+    out
 }
 
 fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {

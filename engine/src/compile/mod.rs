@@ -34,6 +34,8 @@ struct CompiledFunction {
     traps: Vec<(u32, u8)>,
     /// `try_call` sites, offsets relative to the function.
     call_sites: Vec<CallSite>,
+    /// `(code offset, module offset)` relative to the function.
+    source_map: Vec<(u32, u32)>,
     unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
 }
 
@@ -142,7 +144,9 @@ pub(crate) fn compile_module(
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
     let mut call_sites = Vec::new();
+    let mut source_map = Vec::new();
     for (i, (f, &start)) in functions.iter().zip(&func_offsets).enumerate() {
+        source_map.extend(f.source_map.iter().map(|&(o, w)| (start + o, w)));
         traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
         call_sites.extend(f.call_sites.iter().map(|c| {
             CallSite {
@@ -173,6 +177,7 @@ pub(crate) fn compile_module(
         functions: funcs,
         names: info.func_names.clone(),
         call_sites,
+        source_map,
         tag_slots: (0..info.tags.len() as u32)
             .map(|t| offsets.tag(t))
             .collect(),
@@ -289,6 +294,12 @@ fn compile_function(
             handlers,
         });
     }
+    let mut source_map = Vec::new();
+    for loc in compiled.buffer.get_srclocs_sorted() {
+        if !loc.loc.is_default() && source_map.last().is_none_or(|&(_, w)| w != loc.loc.bits()) {
+            source_map.push((loc.start, loc.loc.bits()));
+        }
+    }
     let unwind = compiled
         .create_unwind_info(isa)
         .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
@@ -297,6 +308,7 @@ fn compile_function(
         relocs,
         traps,
         call_sites,
+        source_map,
         unwind,
     })
 }

@@ -186,7 +186,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
+            let offset = reader.original_position();
             let op = reader.read()?;
+            // Native code is mapped back to this byte offset of the module
+            // (backtraces, DWARF line lookups).
+            self.builder.set_srcloc(ir::SourceLoc::new(offset as u32));
             if self.reachable {
                 self.operator(op)?;
             } else {

@@ -136,6 +136,8 @@ pub struct ModuleInfo {
     pub name: Option<String>,
     /// Function names from the name section.
     pub func_names: HashMap<u32, String>,
+    /// Tag names from the name section.
+    pub tag_names: HashMap<u32, String>,
     /// Custom sections by name (e.g. `.debug_info`).
     pub custom_sections: Vec<(String, Range<usize>)>,
 }

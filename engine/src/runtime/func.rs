@@ -193,7 +193,86 @@ pub(crate) unsafe fn invoke(
     {
         trap.function = Some(format!("{}!{}", info.module_name, info.function_name(f)));
     }
+    trap.backtrace = symbolize(core, &crate::vm::backtrace::take());
     Err(Error::Trap(trap))
+}
+
+/// Names the frames of a raw backtrace.
+fn symbolize(
+    core: &StoreCore,
+    raw: &[crate::vm::backtrace::RawFrame],
+) -> Vec<crate::error::BacktraceFrame> {
+    use crate::error::BacktraceFrame as F;
+    use crate::vm::backtrace::RawFrame as R;
+    let name_of = |pc: usize| -> Option<(String, String, u32, Option<u32>)> {
+        let info = code_registry::lookup(pc)?;
+        let f = info.function_at(pc)?;
+        Some((
+            info.module_name.clone(),
+            info.function_name(f),
+            f,
+            info.wasm_offset(pc),
+        ))
+    };
+    raw.iter()
+        .enumerate()
+        .map(|(i, frame)| match *frame {
+            R::Pc(pc) => {
+                // Return addresses point after the call; the faulting pc
+                // (the first) is exact.
+                let at = if i == 0 { pc } else { pc.wrapping_sub(1) };
+                match name_of(at) {
+                    Some((module, function, index, offset)) => F::Wasm {
+                        module,
+                        function,
+                        index,
+                        offset,
+                        pc,
+                    },
+                    None => F::Host { pc },
+                }
+            }
+            R::Resumed {
+                id,
+                entry_func,
+                handlers,
+                handlers_len,
+            } => {
+                // SAFETY: the record's entry is a VMFuncRef of this store.
+                let code = if entry_func == 0 {
+                    0
+                } else {
+                    unsafe { (*(entry_func as *const crate::vm::layout::VMFuncRef)).code }
+                };
+                let entry = match name_of(code) {
+                    Some((module, function, ..)) => format!("{module}!{function}"),
+                    None => "<host function>".to_string(),
+                };
+                let handlers = handlers
+                    .iter()
+                    .take(handlers_len.min(4) as usize)
+                    .map(|&tag| {
+                        let name = core
+                            .describe_tag(tag & !1)
+                            .unwrap_or_else(|| "<tag>".into());
+                        if tag & 1 == 1 {
+                            format!("{name} (switch)")
+                        } else {
+                            name
+                        }
+                    })
+                    .collect();
+                F::Resumed {
+                    id,
+                    entry,
+                    handlers,
+                }
+            }
+            R::HostEntry => F::HostEntry,
+            R::Truncated => F::Truncated,
+            R::Skipped(n) => F::Skipped(n),
+        })
+        .collect()
 }
 
 /// Called by host adapters: runs host function `ctx.index` of its store.

@@ -286,7 +286,10 @@ impl StoreCore {
                 }
             }
             if index as u32 >= info.num_imported_tags && fallback.is_none() {
-                fallback = Some(format!("tag {index} of {}", inst.module.name()));
+                fallback = Some(match info.tag_names.get(&(index as u32)) {
+                    Some(name) => format!("${name}"),
+                    None => format!("tag {index} of {}", inst.module.name()),
+                });
             }
         }
         fallback

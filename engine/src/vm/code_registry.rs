@@ -1,8 +1,8 @@
 //! Process-wide map from code addresses to what was compiled there, for
 //! the signal handler (trap codes) and for backtraces (function names).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// What is known about one range of generated code.
 #[derive(Debug, Default)]
@@ -23,6 +23,9 @@ pub struct CodeInfo {
     pub call_sites: Vec<CallSite>,
     /// VMContext offset of each tag's slot, by module tag index.
     pub tag_slots: Vec<u32>,
+    /// `(code offset, module byte offset)`, sorted: the Wasm instruction
+    /// the native code from each code offset on belongs to.
+    pub source_map: Vec<(u32, u32)>,
 }
 
 /// A `try_call` site: how to find its frame and its handlers.
@@ -71,6 +74,16 @@ impl CodeInfo {
         (offset >= start && offset < end).then_some(index)
     }
 
+    /// The byte offset in the module of the Wasm instruction at `pc`.
+    pub fn wasm_offset(&self, pc: usize) -> Option<u32> {
+        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self
+            .source_map
+            .partition_point(|m| m.0 <= offset)
+            .checked_sub(1)?;
+        Some(self.source_map[i].1)
+    }
+
     /// The `try_call` site whose return address is `ret`.
     pub fn call_site(&self, ret: usize) -> Option<&CallSite> {
         let offset = u32::try_from(ret.checked_sub(self.start)?).ok()?;
@@ -90,28 +103,62 @@ impl CodeInfo {
     }
 }
 
-static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
+/// The registry is a sorted snapshot behind an atomic pointer, replaced
+/// (copied) on every change, so that a signal handler can read it without
+/// taking a lock: a trap must be recognized even while another thread is
+/// loading a module. Readers announce themselves in `READERS`; a writer
+/// frees the snapshot it replaced once no reader is left.
+type Snapshot = Vec<Arc<CodeInfo>>;
+
+static SNAPSHOT: AtomicPtr<Snapshot> = AtomicPtr::new(std::ptr::null_mut());
+static READERS: AtomicUsize = AtomicUsize::new(0);
+static WRITER: Mutex<()> = Mutex::new(());
+
+fn update(change: impl FnOnce(&mut Snapshot)) {
+    let _guard = WRITER.lock().unwrap_or_else(|e| e.into_inner());
+    let old = SNAPSHOT.load(Ordering::SeqCst);
+    // SAFETY: snapshots are only freed by writers, and we are the writer.
+    let mut next: Snapshot = if old.is_null() {
+        Vec::new()
+    } else {
+        unsafe { (*old).clone() }
+    };
+    change(&mut next);
+    next.sort_by_key(|i| i.end);
+    SNAPSHOT.store(Box::into_raw(Box::new(next)), Ordering::SeqCst);
+    while READERS.load(Ordering::SeqCst) != 0 {
+        std::hint::spin_loop();
+    }
+    if !old.is_null() {
+        // SAFETY: no reader can still see `old`: it was replaced before we
+        // saw the reader count at zero.
+        drop(unsafe { Box::from_raw(old) });
+    }
+}
 
 /// Publishes a code range.
 pub fn register(info: Arc<CodeInfo>) {
-    REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(info.end, info);
+    update(|s| s.push(info));
 }
 
 /// Withdraws a code range.
 pub fn unregister(end: usize) {
-    REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&end);
+    update(|s| s.retain(|i| i.end != end));
 }
 
-/// Finds the code range containing `pc`. Never blocks: from a signal
-/// handler a contended lock means "not known".
+/// Finds the code range containing `pc`. Takes no lock, so it is safe in a
+/// signal handler.
 pub fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
-    let map = REGISTRY.try_read().ok()?;
-    let (_, info) = map.range(pc + 1..).next()?;
-    (info.start <= pc).then(|| info.clone())
+    READERS.fetch_add(1, Ordering::SeqCst);
+    let snapshot = SNAPSHOT.load(Ordering::SeqCst);
+    let found = if snapshot.is_null() {
+        None
+    } else {
+        // SAFETY: the writer frees a snapshot only when no reader is active.
+        let s = unsafe { &*snapshot };
+        let i = s.partition_point(|info| info.end <= pc);
+        s.get(i).filter(|info| info.start <= pc).cloned()
+    };
+    READERS.fetch_sub(1, Ordering::SeqCst);
+    found
 }

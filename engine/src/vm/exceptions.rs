@@ -36,6 +36,8 @@ pub const EXN_VALUES: i32 = std::mem::offset_of!(ExceptionObject, values) as i32
 /// as long as the store.
 #[derive(Default)]
 pub struct ExceptionArena {
+    // Boxed: exception references point at the objects.
+    #[allow(clippy::vec_box)]
     objects: Vec<Box<ExceptionObject>>,
 }
 
@@ -132,7 +134,7 @@ unsafe fn store_ctx<'a>(vmctx: *mut u8) -> &'a mut VMStoreContext {
 }
 
 /// A new exception object (for `resume_throw`, which raises it elsewhere).
-pub unsafe extern "sysv64" fn new_exception(
+pub(crate) unsafe extern "sysv64" fn new_exception(
     vmctx: *mut u8,
     tag: usize,
     values: *const u64,

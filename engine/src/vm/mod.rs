@@ -1,13 +1,14 @@
 //! The runtime structures generated code works on, and the machinery
 //! around them: code memory, linear memory, tables, host entry and traps.
 
+pub mod backtrace;
 pub mod code_memory;
 pub mod code_registry;
 pub mod continuation;
 pub mod entry;
 pub mod exceptions;
 pub mod layout;
-pub mod libcall_switching;
+pub(crate) mod libcall_switching;
 pub(crate) mod libcalls;
 pub mod memory;
 pub mod registry;

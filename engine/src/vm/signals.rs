@@ -124,6 +124,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
             && let Some(code) = code_registry::lookup(pc).and_then(|c| c.trap_at(pc))
         {
             LAST_TRAP.set(TrapRecord { code, pc, fp });
+            let sp = gregs[libc::REG_RSP as usize] as usize;
+            // SAFETY: we are on the trapping thread, `ctx` is its store.
+            unsafe { super::backtrace::capture(ctx, pc, fp, sp) };
             // SAFETY: the JmpBuf belongs to the innermost entry, still on
             // this thread's stack.
             let (rsp, rbp) = unsafe { ((*jmpbuf).rsp, (*jmpbuf).rbp) };
