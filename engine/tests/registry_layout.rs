@@ -70,7 +70,8 @@ fn the_document_matches_the_code() {
     let t = parse(&doc);
     check!(t, "RegistryHeader", RegistryHeader, [
         magic: 4, version: 4, header_size: 4, record_size: 4, store_size: 4,
-        code_entry_size: 4, generation: 8, stores: 8, code: 8,
+        code_entry_size: 4, generation: 8, stores: 8, code: 8, trampoline_start: 8,
+        trampoline_end: 8, entry_start: 8, entry_end: 8,
     ]);
     check!(t, "StoreDescriptor", StoreDescriptor, [
         next: 8, context: 8, records: 8, record_count: 8, host_entry: 8,

@@ -230,6 +230,8 @@ global_asm!(
     "mov rbp, [rbp]",
     "jmp rax",
     ".cfi_endproc",
+    ".globl switchyard_continuation_end",
+    "switchyard_continuation_end:",
     ".size switchyard_continuation_start, . - switchyard_continuation_start",
     "",
     // Host-side `stack_switch`: the same exchange as Cranelift's, but
@@ -288,6 +290,9 @@ unsafe extern "sysv64" {
     /// The bottom frame of every continuation stack.
     pub fn switchyard_continuation_start();
 
+    /// The end of the trampoline's code.
+    static switchyard_continuation_end: u8;
+
     /// Saves the current state in `store`, continues from `load`, and
     /// returns the payload of whoever switches back.
     pub fn switchyard_host_stack_switch(
@@ -295,6 +300,14 @@ unsafe extern "sysv64" {
         load: *const ControlContext,
         payload: usize,
     ) -> usize;
+}
+
+/// The code range of the entry trampoline.
+pub fn trampoline_range() -> (usize, usize) {
+    (
+        switchyard_continuation_start as *const () as usize,
+        &raw const switchyard_continuation_end as usize,
+    )
 }
 
 /// Where the record of a stack whose top is `top` lives. Records of

@@ -140,6 +140,15 @@ pub fn is_entry_return(ret: usize) -> bool {
     ret > start && ret <= trap_landing()
 }
 
+/// The code range whose return addresses mark the host entry (from the
+/// start of the entry routine to its landing pad, inclusive).
+pub fn entry_range() -> (usize, usize) {
+    (
+        &raw const switchyard_enter_wasm_start as usize,
+        trap_landing() + 1,
+    )
+}
+
 /// Address of the landing pad, for the signal handler.
 pub fn trap_landing() -> usize {
     &raw const switchyard_trap_landing as usize

@@ -43,6 +43,16 @@ pub struct RegistryHeader {
     pub stores: *mut StoreDescriptor,
     /// First code map entry (a linked list).
     pub code: *mut CodeEntry,
+    /// Code range of the continuation entry trampoline: a return address in
+    /// it marks the bottom frame of a continuation stack.
+    pub trampoline_start: usize,
+    /// End of that range.
+    pub trampoline_end: usize,
+    /// Code range of the host entry routine: a return address in it marks
+    /// the last Wasm frame above the host frames that entered Wasm.
+    pub entry_start: usize,
+    /// End of that range.
+    pub entry_end: usize,
 }
 
 /// One store: its context (which names the running continuation) and the
@@ -123,6 +133,10 @@ pub static switchyard_registry: Registry = Registry(UnsafeCell::new(RegistryHead
     generation: 0,
     stores: std::ptr::null_mut(),
     code: std::ptr::null_mut(),
+    trampoline_start: 0,
+    trampoline_end: 0,
+    entry_start: 0,
+    entry_end: 0,
 }));
 
 static WRITER: Mutex<()> = Mutex::new(());
@@ -148,6 +162,12 @@ pub fn with_registry<R>(f: impl FnOnce(&RegistryHeader) -> R) -> R {
 /// Adds a store; the descriptor stays valid until [`remove_store`].
 pub(crate) fn add_store(desc: *mut StoreDescriptor) {
     update(|h| {
+        if h.trampoline_start == 0 {
+            let (t0, t1) = super::continuation::trampoline_range();
+            let (e0, e1) = super::entry::entry_range();
+            (h.trampoline_start, h.trampoline_end) = (t0, t1);
+            (h.entry_start, h.entry_end) = (e0, e1);
+        }
         // SAFETY: the caller hands us a descriptor it keeps alive.
         unsafe { (*desc).next = h.stores };
         h.stores = desc;
