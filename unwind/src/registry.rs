@@ -1,0 +1,427 @@
+//! Reading the registry of live stacks through its documented layout
+//! (docs/registry.md), from any [`Memory`].
+//!
+//! Nothing read is trusted: counts and lengths are bounded, linked lists
+//! are checked for cycles, and a record without its magic is reported, not
+//! followed.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::memory::{Memory, ReadError};
+
+/// `RegistryHeader::magic`.
+pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
+/// `ContinuationRecord::magic`.
+pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
+/// The layout version this reader understands.
+pub const VERSION: u32 = 1;
+
+const MAX_STORES: usize = 4096;
+const MAX_RECORDS: u64 = 4_000_000;
+const MAX_MODULES: usize = 100_000;
+const MAX_FUNCTIONS: u64 = 4_000_000;
+const MAX_NAME: u64 = 4096;
+
+/// Why the registry could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryError {
+    /// Memory was unreadable.
+    Read(ReadError),
+    /// The symbol does not point at a registry.
+    BadMagic(u32),
+    /// A layout version this reader does not know.
+    Version(u32),
+    /// The process kept changing the registry while we read it.
+    Unstable,
+    /// Something in it is not what the layout says.
+    Corrupt(String),
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::Read(e) => write!(f, "registry unreadable: {e}"),
+            RegistryError::BadMagic(m) => write!(f, "no Switchyard registry there (magic {m:#x})"),
+            RegistryError::Version(v) => write!(
+                f,
+                "registry layout version {v} is not supported (expected {VERSION})"
+            ),
+            RegistryError::Unstable => f.write_str("the registry kept changing while being read"),
+            RegistryError::Corrupt(what) => write!(f, "corrupt registry: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+impl From<ReadError> for RegistryError {
+    fn from(e: ReadError) -> RegistryError {
+        RegistryError::Read(e)
+    }
+}
+
+/// A saved `{sp, fp, pc}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Stack pointer.
+    pub sp: u64,
+    /// Frame pointer.
+    pub fp: u64,
+    /// Program counter.
+    pub pc: u64,
+}
+
+/// The state of a continuation, as its record says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Created, never resumed.
+    Fresh,
+    /// On the chain of running stacks.
+    Running,
+    /// Suspended.
+    Suspended,
+    /// Finished; the stack is free.
+    Returned,
+    /// Ended by a trap or an exception; the stack is free.
+    Trapped,
+    /// A value the layout does not define.
+    Unknown(u32),
+}
+
+impl State {
+    fn from_raw(v: u32) -> State {
+        match v {
+            0 => State::Fresh,
+            1 => State::Running,
+            2 => State::Suspended,
+            3 => State::Returned,
+            4 => State::Trapped,
+            other => State::Unknown(other),
+        }
+    }
+
+    /// Whether a continuation lives on the stack.
+    pub fn is_live(&self) -> bool {
+        matches!(self, State::Fresh | State::Running | State::Suspended)
+    }
+
+    /// A lowercase name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Fresh => "fresh",
+            State::Running => "running",
+            State::Suspended => "suspended",
+            State::Returned => "returned",
+            State::Trapped => "trapped",
+            State::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// A continuation stack's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackRecord {
+    /// Address of the record.
+    pub address: u64,
+    /// State.
+    pub state: State,
+    /// Continuation id.
+    pub id: u64,
+    /// Lowest usable stack address.
+    pub stack_low: u64,
+    /// One past the highest stack address.
+    pub stack_high: u64,
+    /// While running: the resumer's record (0: a host stack).
+    pub parent_record: u64,
+    /// The `VMFuncRef` it was created from.
+    pub entry_func: u64,
+    /// Code address of the entry function (read through `entry_func`).
+    pub entry_code: u64,
+    /// The `VMTag` of its last suspension.
+    pub last_tag: u64,
+    /// Times resumed.
+    pub resumes: u64,
+    /// Times switched to or from.
+    pub switches: u64,
+    /// While running: the resumer's context.
+    pub parent: Context,
+    /// While suspended: its own context.
+    pub own: Context,
+}
+
+/// What the registry says about one store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreInfo {
+    /// Address of the store's `VMStoreContext`.
+    pub context: u64,
+    /// The running continuation's record (0: none).
+    pub current_cont: u64,
+    /// Frame pointer of the last Wasm frame when Wasm called the host.
+    pub last_exit_fp: u64,
+    /// Return address into Wasm of that call.
+    pub last_exit_pc: u64,
+    /// Live continuations, as the store counts them.
+    pub live: u64,
+    /// Every stack record of the store.
+    pub records: Vec<StackRecord>,
+}
+
+/// One function of a module's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// Index in the module.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+}
+
+/// One compiled module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// Module name.
+    pub name: String,
+    /// First byte of code.
+    pub code_start: u64,
+    /// One past the last byte.
+    pub code_end: u64,
+    /// Functions, sorted by address.
+    pub functions: Vec<FunctionInfo>,
+    /// Where the module's bytes are, and how many.
+    pub bytes_address: u64,
+    /// Length of the module's bytes.
+    pub bytes_len: u64,
+}
+
+impl ModuleInfo {
+    /// The function containing `pc`.
+    pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
+        let i = self
+            .functions
+            .partition_point(|f| f.start <= pc)
+            .checked_sub(1)?;
+        let f = &self.functions[i];
+        (pc < f.end).then_some(f)
+    }
+}
+
+/// Everything the registry says, read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Stores.
+    pub stores: Vec<StoreInfo>,
+    /// Compiled modules.
+    pub modules: Vec<ModuleInfo>,
+    /// Code range of the continuation entry trampoline.
+    pub trampoline: (u64, u64),
+    /// Code range of the host entry routine.
+    pub entry: (u64, u64),
+}
+
+impl Snapshot {
+    /// Reads the registry whose header is at `address`.
+    pub fn read(memory: &dyn Memory, address: u64) -> Result<Snapshot, RegistryError> {
+        let magic = memory.read_u32(address)?;
+        if magic != REGISTRY_MAGIC {
+            return Err(RegistryError::BadMagic(magic));
+        }
+        let version = memory.read_u32(address + 4)?;
+        if version != VERSION {
+            return Err(RegistryError::Version(version));
+        }
+        for _ in 0..8 {
+            let before = memory.read_u64(address + 24)?;
+            if before % 2 == 1 {
+                std::thread::yield_now();
+                continue;
+            }
+            let snapshot = read_unchecked(memory, address);
+            let after = memory.read_u64(address + 24)?;
+            if before == after {
+                return snapshot;
+            }
+        }
+        Err(RegistryError::Unstable)
+    }
+
+    /// The module whose code contains `pc`.
+    pub fn module_at(&self, pc: u64) -> Option<&ModuleInfo> {
+        self.modules
+            .iter()
+            .find(|m| m.code_start <= pc && pc < m.code_end)
+    }
+
+    /// `module!function` for the Wasm code at `pc`.
+    pub fn function_name(&self, pc: u64) -> Option<String> {
+        let m = self.module_at(pc)?;
+        let f = m.function_at(pc)?;
+        Some(format!("{}!{}", m.name, f.name))
+    }
+
+    /// Whether `ret` is a return address into the continuation trampoline.
+    pub fn is_trampoline_return(&self, ret: u64) -> bool {
+        self.trampoline.0 < ret && ret <= self.trampoline.1
+    }
+
+    /// Whether `ret` is a return address into the host entry routine.
+    pub fn is_entry_return(&self, ret: u64) -> bool {
+        self.entry.0 < ret && ret <= self.entry.1
+    }
+
+    /// The record at `address`, if some store has it.
+    pub fn record(&self, address: u64) -> Option<&StackRecord> {
+        self.stores
+            .iter()
+            .flat_map(|s| &s.records)
+            .find(|r| r.address == address)
+    }
+}
+
+fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, RegistryError> {
+    let record_size = memory.read_u32(address + 12)? as u64;
+    if record_size < 168 {
+        return Err(RegistryError::Corrupt(format!("record size {record_size}")));
+    }
+    let trampoline = (
+        memory.read_u64(address + 48)?,
+        memory.read_u64(address + 56)?,
+    );
+    let entry = (
+        memory.read_u64(address + 64)?,
+        memory.read_u64(address + 72)?,
+    );
+
+    let mut stores = Vec::new();
+    let mut seen = HashSet::new();
+    let mut store = memory.read_u64(address + 32)?;
+    while store != 0 {
+        if !seen.insert(store) || stores.len() >= MAX_STORES {
+            return Err(RegistryError::Corrupt("the store list loops".into()));
+        }
+        stores.push(read_store(memory, store)?);
+        store = memory.read_u64(store)?;
+    }
+
+    let mut modules = Vec::new();
+    let mut seen = HashSet::new();
+    let mut entry_ptr = memory.read_u64(address + 40)?;
+    while entry_ptr != 0 {
+        if !seen.insert(entry_ptr) || modules.len() >= MAX_MODULES {
+            return Err(RegistryError::Corrupt("the code map loops".into()));
+        }
+        modules.push(read_module(memory, entry_ptr)?);
+        entry_ptr = memory.read_u64(entry_ptr)?;
+    }
+    Ok(Snapshot {
+        stores,
+        modules,
+        trampoline,
+        entry,
+    })
+}
+
+fn read_store(memory: &dyn Memory, desc: u64) -> Result<StoreInfo, RegistryError> {
+    let context = memory.read_u64(desc + 8)?;
+    let records_ptr = memory.read_u64(desc + 16)?;
+    let count = memory.read_u64(desc + 24)?;
+    if count > MAX_RECORDS {
+        return Err(RegistryError::Corrupt(format!("{count} stack records")));
+    }
+    let mut records = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let r = memory.read_u64(records_ptr + 8 * i)?;
+        records.push(read_record(memory, r)?);
+    }
+    Ok(StoreInfo {
+        context,
+        current_cont: memory.read_u64(context + 40)?,
+        last_exit_fp: memory.read_u64(context + 8)?,
+        last_exit_pc: memory.read_u64(context + 16)?,
+        live: memory.read_u64(context + 56)?,
+        records,
+    })
+}
+
+/// Reads the stack record at `address`.
+pub fn read_record(memory: &dyn Memory, address: u64) -> Result<StackRecord, RegistryError> {
+    let mut b = [0u8; 168];
+    memory.read(address, &mut b)?;
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+    if u32_at(0) != RECORD_MAGIC {
+        return Err(RegistryError::Corrupt(format!(
+            "no stack record at {address:#x}"
+        )));
+    }
+    let ctx = |o: usize| Context {
+        sp: u64_at(o),
+        fp: u64_at(o + 8),
+        pc: u64_at(o + 16),
+    };
+    let entry_func = u64_at(40);
+    let entry_code = if entry_func == 0 {
+        0
+    } else {
+        memory.read_u64(entry_func).unwrap_or(0)
+    };
+    Ok(StackRecord {
+        address,
+        state: State::from_raw(u32_at(4)),
+        id: u64_at(8),
+        stack_low: u64_at(16),
+        stack_high: u64_at(24),
+        parent_record: u64_at(32),
+        entry_func,
+        entry_code,
+        last_tag: u64_at(48),
+        resumes: u64_at(56),
+        switches: u64_at(64),
+        parent: ctx(72),
+        own: ctx(96),
+    })
+}
+
+fn read_string(memory: &dyn Memory, ptr: u64, len: u64) -> Result<String, RegistryError> {
+    if len > MAX_NAME {
+        return Err(RegistryError::Corrupt(format!("a name of {len} bytes")));
+    }
+    let bytes = memory.read_vec(ptr, len as usize)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn read_module(memory: &dyn Memory, entry: u64) -> Result<ModuleInfo, RegistryError> {
+    let mut b = [0u8; 72];
+    memory.read(entry, &mut b)?;
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+    let count = u64_at(48);
+    if count > MAX_FUNCTIONS {
+        return Err(RegistryError::Corrupt(format!("{count} functions")));
+    }
+    let table = u64_at(40);
+    let mut functions = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let mut f = [0u8; 32];
+        memory.read(table + 32 * i, &mut f)?;
+        let u64_f = |o: usize| u64::from_le_bytes(f[o..o + 8].try_into().expect("8 bytes"));
+        let u32_f = |o: usize| u32::from_le_bytes(f[o..o + 4].try_into().expect("4 bytes"));
+        functions.push(FunctionInfo {
+            start: u64_f(0),
+            end: u64_f(8),
+            index: u32_f(16),
+            name: read_string(memory, u64_f(24), u32_f(20) as u64)?,
+        });
+    }
+    functions.sort_by_key(|f| f.start);
+    Ok(ModuleInfo {
+        name: read_string(memory, u64_at(24), u64_at(32))?,
+        code_start: u64_at(8),
+        code_end: u64_at(16),
+        functions,
+        bytes_address: u64_at(56),
+        bytes_len: u64_at(64),
+    })
+}
