@@ -108,16 +108,23 @@ printf '#include <stdio.h>\n#include <math.h>\nint main(void) { printf("%%g\\n",
 
 # ---------------------------------------------------------------------------
 # Compile every program at -O0 and -O2.  A failure is reported per case.
+# Programs in a subdirectory (DIR/PROG.c) are built as build/DIR/PROG-O2...;
+# a line `// run.sh wasm flags: FLAGS` (or `native flags:`) in a program's
+# source adds FLAGS to its command line in that mode.
 
 if [ "$mode" = native ]; then
     echo "run.sh: native mode: programs built with $cc, run directly"
 fi
-for src in "$here"/*.c; do
+for src in "$here"/*.c "$here"/*/*.c; do
     [ -f "$src" ] || continue
-    prog=$(basename "$src" .c)
+    case $src in "$here"/build/*) continue ;; esac
+    prog=${src#"$here"/}
+    prog=${prog%.c}
+    extra=$(sed -n "s|^// run\.sh $mode flags:||p" "$src")
+    mkdir -p "$(dirname "$build/$prog")" || exit 1
     for opt in O0 O2; do
         # shellcheck disable=SC2086
-        if ! "$cc" $cflags "-$opt" "$src" -o "$build/$prog-$opt$suffix" -lm \
+        if ! "$cc" $cflags "-$opt" "$src" -o "$build/$prog-$opt$suffix" -lm $extra \
             >"$build/$prog-$opt.log" 2>&1; then
             rm -f "$build/$prog-$opt$suffix"
         fi
@@ -162,7 +169,7 @@ if [ "$update" = 1 ]; then opts="O2 O0"; else opts="O0 O2"; fi
 while IFS= read -r line <&3 || [ -n "$line" ]; do
     lineno=$((lineno + 1))
     case $(trim "$line") in '' | '#'*) continue ;; esac
-    IFS='|' read -r f_name f_prog f_args f_stdin f_status f_stdout f_stderr f_env <<EOF
+    IFS='|' read -r f_name f_prog f_args f_stdin f_status f_stdout f_stderr f_env f_preload <<EOF
 $line
 EOF
     name=$(trim "$f_name")
@@ -173,6 +180,9 @@ EOF
     expected=$(trim "$f_stdout")
     want_err=$(trim "${f_stderr:-}")
     envs=$(trim "${f_env:-}")
+    # NAME=FILE words: `--preload NAME=FILE` (FILE relative to this
+    # directory) for `switchyard run`; not used by --native
+    preload=$(trim "${f_preload:-}")
     selected "$name" "$prog" "$@" || continue
 
     bad=
@@ -183,6 +193,12 @@ EOF
     '' | *[!0-9]*) bad="bad status '$status'" ;;
     esac
     [ -n "$expected" ] || bad="no expected stdout file"
+    for p in $preload; do
+        case $p in
+        ?*=?*) [ -f "$here/${p#*=}" ] || bad="no preload file ${p#*=}" ;;
+        *) bad="bad preload '$p' (NAME=FILE expected)" ;;
+        esac
+    done
     if [ "$stdin" = - ]; then
         stdin_file=/dev/null
     else
@@ -233,8 +249,16 @@ EOF
                 for v in $(env | sed -n 's/^\(SWY_[A-Za-z0-9_]*\)=.*/\1/p'); do
                     env_flags="$env_flags --env $v"
                 done
-                # shellcheck disable=SC2086 # env_flags is a list of words
-                exec $timeout_cmd "$sw" run $env_flags "$bin" "$@"
+                pre_flags=
+                if [ -n "$preload" ]; then
+                    # preload files are relative to this directory
+                    cd "$here" || exit 126
+                    for p in $preload; do
+                        pre_flags="$pre_flags --preload $p"
+                    done
+                fi
+                # shellcheck disable=SC2086 # env_flags, pre_flags are lists of words
+                exec $timeout_cmd "$sw" run $env_flags $pre_flags "$bin" "$@"
             else
                 exec $timeout_cmd "$bin" "$@"
             fi

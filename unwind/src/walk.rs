@@ -92,7 +92,7 @@ pub fn walk(
         if fp == 0 && in_host {
             return steps;
         }
-        if fp < bounds.0 || fp.saturating_add(16) > bounds.1 || fp % 8 != 0 {
+        if fp < bounds.0 || fp.saturating_add(16) > bounds.1 || !fp.is_multiple_of(8) {
             steps.push(Step::End(format!(
                 "frame pointer {fp:#x} is outside its stack"
             )));
@@ -157,9 +157,6 @@ pub fn walk(
                 "frame pointers go down at {fp:#x}: a corrupt stack"
             )));
             return steps;
-        }
-        if in_host && snapshot.is_entry_return(ret) {
-            // Already reported; continue with the host frames.
         }
         pc = ret;
         fp = next_fp;

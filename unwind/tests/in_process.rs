@@ -118,7 +118,7 @@ fn garbage_never_panics() {
             bytes[24..32].copy_from_slice(&0u64.to_le_bytes());
             // Pointers into the slice itself.
             for slot in [32usize, 40] {
-                let target = 0x1000 + (state % 4000) as u64;
+                let target = 0x1000 + (state % 4000);
                 bytes[slot..slot + 8].copy_from_slice(&target.to_le_bytes());
             }
         }
