@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// What to print of the logical backtrace when the program traps.
     #[arg(long, value_enum, default_value_t = BacktraceMode::Wasm)]
     pub backtrace: BacktraceMode,
+    /// On a trap, also print every other live continuation with its stack
+    /// (always done for an unhandled suspension).
+    #[arg(long)]
+    pub backtrace_all: bool,
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,

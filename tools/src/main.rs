@@ -2,6 +2,7 @@
 
 mod cli;
 mod run;
+mod stacks;
 mod wast;
 
 use std::process::ExitCode;

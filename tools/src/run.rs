@@ -15,6 +15,10 @@ const TRAP_STATUS: u8 = 134;
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(&args.engine.config())?;
+    let how = Reporting {
+        backtrace: args.backtrace,
+        all: args.backtrace_all,
+    };
     let module = load(&engine, &args.file)?;
 
     let program = args.file.file_name().map_or_else(
@@ -35,14 +39,14 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         let module = load(&engine, std::path::Path::new(file))?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return report(e, &format!("instantiating {file}"), args.backtrace),
+            Err(e) => return report(e, &format!("instantiating {file}"), how),
         };
         linker.instance(&mut store, name, instance);
     }
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(e) => return report(e, "instantiating the module", args.backtrace),
+        Err(e) => return report(e, "instantiating the module", how),
     };
 
     if let Some(name) = &args.invoke {
@@ -68,7 +72,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
-            return report(e, &format!("calling `{name}`"), args.backtrace);
+            return report(e, &format!("calling `{name}`"), how);
         }
         for r in &results {
             println!("{}", format_value(r));
@@ -84,7 +88,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(start) = start
         && let Err(e) = start.call(&mut store, &[], &mut [])
     {
-        return report(e, "running `_start`", args.backtrace);
+        return report(e, "running `_start`", how);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -96,8 +100,16 @@ fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
     Module::from_file(engine, path).with_context(|| format!("{}", path.display()))
 }
 
+/// What to print when a run fails.
+#[derive(Clone, Copy)]
+struct Reporting {
+    backtrace: BacktraceMode,
+    all: bool,
+}
+
 /// Turns a failed run into the process's exit status.
-fn report(e: Error, doing: &str, backtrace: BacktraceMode) -> anyhow::Result<ExitCode> {
+fn report(e: Error, doing: &str, how: Reporting) -> anyhow::Result<ExitCode> {
+    let backtrace = how.backtrace;
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
@@ -110,6 +122,21 @@ fn report(e: Error, doing: &str, backtrace: BacktraceMode) -> anyhow::Result<Exi
                     "{}",
                     format_backtrace(&trap.backtrace, backtrace == BacktraceMode::Full)
                 );
+            }
+            if backtrace != BacktraceMode::Off
+                && (how.all || trap.code == switchyard_engine::TrapCode::UnhandledTag)
+            {
+                let memory = switchyard_unwind::ProcessMemory::current();
+                match switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry()) {
+                    Ok(snapshot) => {
+                        let full = backtrace == BacktraceMode::Full;
+                        let parked = crate::stacks::format_parked(&memory, &snapshot, full);
+                        if !parked.is_empty() {
+                            eprint!("\nother live continuations:{parked}");
+                        }
+                    }
+                    Err(e) => eprintln!("(cannot list the other continuations: {e})"),
+                }
             }
             Ok(ExitCode::from(TRAP_STATUS))
         }

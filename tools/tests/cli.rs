@@ -146,3 +146,58 @@ fn proc_exit_sets_the_exit_status() {
     let o = switchyard(&["run", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(42), "{}", stderr(&o));
 }
+
+#[test]
+fn traps_print_the_logical_backtrace_and_parked_continuations() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/");
+    let o = switchyard(&[
+        "run",
+        "--invoke",
+        "run",
+        &format!("{root}trap_chain.wat"),
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    let expected = [
+        "error: wasm trap: integer divide by zero",
+        "wasm backtrace:",
+        "bt!divide",
+        "bt!level",
+        "continuation #",
+        "(bt!level) was resumed here, handlers $yield",
+        "bt!level",
+        "(bt!level) was resumed here, no handlers",
+        "bt!run",
+    ];
+    let mut rest = err.as_str();
+    for e in expected {
+        let at = rest
+            .find(e)
+            .unwrap_or_else(|| panic!("{e:?} missing or out of order in:\n{err}"));
+        rest = &rest[at + e.len()..];
+    }
+    let o = switchyard(&[
+        "run",
+        "--backtrace",
+        "off",
+        "--invoke",
+        "run",
+        &format!("{root}trap_chain.wat"),
+        "2",
+    ]);
+    assert!(!stderr(&o).contains("wasm backtrace"));
+
+    // An unhandled suspension also lists every other live continuation.
+    let o = switchyard(&[
+        "run",
+        "--invoke",
+        "run",
+        &format!("{root}scheduler_unhandled.wat"),
+    ]);
+    let err = stderr(&o);
+    assert!(err.contains("unhandled tag: $oops"), "{err}");
+    assert!(err.contains("other live continuations:"), "{err}");
+    assert_eq!(err.matches("(sched!worker) suspended").count(), 2, "{err}");
+    assert!(err.contains("(sched!worker) fresh"), "{err}");
+}

@@ -1,0 +1,22 @@
+;; Three parked workers and one that suspends with a tag nobody handles:
+;;   switchyard run --invoke run examples/scheduler_unhandled.wat
+(module $sched
+  (type $ft (func (param i32))) (type $ct (cont $ft))
+  (type $ft0 (func)) (type $ct0 (cont $ft0))
+  (tag $yield (export "yield"))
+  (tag $oops (export "oops"))
+  (table $k 4 (ref null $ct0))
+  (func $worker (param $n i32) (call $step (local.get $n)))
+  (func $step (param $n i32) (if (i32.eq (local.get $n) (i32.const 3)) (then (suspend $oops))) (suspend $yield))
+  (elem declare func $worker)
+  (func $spawn (param $slot i32) (param $n i32) (local $c (ref null $ct0))
+    (block $h (result (ref $ct0))
+      (resume $ct (on $yield $h) (local.get $n) (cont.new $ct (ref.func $worker)))
+      (return))
+    (local.set $c)
+    (table.set $k (local.get $slot) (local.get $c)))
+  (func (export "run")
+    (call $spawn (i32.const 0) (i32.const 1))
+    (call $spawn (i32.const 1) (i32.const 2))
+    (table.set $k (i32.const 2) (cont.bind $ct $ct0 (i32.const 9) (cont.new $ct (ref.func $worker))))
+    (call $spawn (i32.const 3) (i32.const 3))))
