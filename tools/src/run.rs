@@ -15,11 +15,13 @@ const TRAP_STATUS: u8 = 134;
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(&args.engine.config())?;
-    let how = Reporting {
+    let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
+        modules: Vec::new(),
     };
     let module = load(&engine, &args.file)?;
+    how.modules.push(module.clone());
 
     let program = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
@@ -37,16 +39,17 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             .split_once('=')
             .ok_or_else(|| anyhow!("--preload expects NAME=FILE, got `{preload}`"))?;
         let module = load(&engine, std::path::Path::new(file))?;
+        how.modules.push(module.clone());
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return report(e, &format!("instantiating {file}"), how),
+            Err(e) => return report(e, &format!("instantiating {file}"), &how),
         };
         linker.instance(&mut store, name, instance);
     }
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(e) => return report(e, "instantiating the module", how),
+        Err(e) => return report(e, "instantiating the module", &how),
     };
 
     if let Some(name) = &args.invoke {
@@ -72,7 +75,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
-            return report(e, &format!("calling `{name}`"), how);
+            return report(e, &format!("calling `{name}`"), &how);
         }
         for r in &results {
             println!("{}", format_value(r));
@@ -88,7 +91,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(start) = start
         && let Err(e) = start.call(&mut store, &[], &mut [])
     {
-        return report(e, "running `_start`", how);
+        return report(e, "running `_start`", &how);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -101,14 +104,30 @@ fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
 }
 
 /// What to print when a run fails.
-#[derive(Clone, Copy)]
 struct Reporting {
     backtrace: BacktraceMode,
     all: bool,
+    /// The modules loaded, for source locations from their DWARF.
+    modules: Vec<Module>,
+}
+
+impl Reporting {
+    /// The DWARF of every loaded module that has some, by module name.
+    fn dwarf(&self) -> std::collections::HashMap<String, switchyard_unwind::dwarf::WasmDwarf> {
+        self.modules
+            .iter()
+            .filter_map(|m| {
+                Some((
+                    m.name().to_string(),
+                    switchyard_unwind::dwarf::WasmDwarf::new(m.bytes())?,
+                ))
+            })
+            .collect()
+    }
 }
 
 /// Turns a failed run into the process's exit status.
-fn report(e: Error, doing: &str, how: Reporting) -> anyhow::Result<ExitCode> {
+fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     let backtrace = how.backtrace;
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
@@ -120,7 +139,11 @@ fn report(e: Error, doing: &str, how: Reporting) -> anyhow::Result<ExitCode> {
             if backtrace != BacktraceMode::Off && !trap.backtrace.is_empty() {
                 eprint!(
                     "{}",
-                    format_backtrace(&trap.backtrace, backtrace == BacktraceMode::Full)
+                    format_backtrace(
+                        &trap.backtrace,
+                        backtrace == BacktraceMode::Full,
+                        &how.dwarf()
+                    )
                 );
             }
             if backtrace != BacktraceMode::Off
@@ -146,7 +169,11 @@ fn report(e: Error, doing: &str, how: Reporting) -> anyhow::Result<ExitCode> {
 
 /// The logical backtrace as text: frames innermost first, numbered, and a
 /// line at each continuation boundary.
-fn format_backtrace(frames: &[BacktraceFrame], full: bool) -> String {
+fn format_backtrace(
+    frames: &[BacktraceFrame],
+    full: bool,
+    dwarf: &std::collections::HashMap<String, switchyard_unwind::dwarf::WasmDwarf>,
+) -> String {
     use std::fmt::Write;
     let mut out = String::from("wasm backtrace:\n");
     let mut n = 0;
@@ -164,6 +191,21 @@ fn format_backtrace(frames: &[BacktraceFrame], full: bool) -> String {
                 let at = offset.map_or_else(|| "       ?".to_string(), |o| format!("{o:#8x}"));
                 let _ = writeln!(out, "  {n:>3}: {at} - {module}!{function}");
                 n += 1;
+                if let (Some(o), Some(d)) = (offset, dwarf.get(module.as_str())) {
+                    let locations = d.locate(u64::from(*o));
+                    let last = locations.len().saturating_sub(1);
+                    for (k, l) in locations.iter().enumerate() {
+                        let Some(file) = &l.file else { continue };
+                        let line = l.line.map_or(String::new(), |v| format!(":{v}"));
+                        let col = l.column.map_or(String::new(), |v| format!(":{v}"));
+                        // Inlined callees are named; the outermost is the frame.
+                        let inlined = match (&l.function, k < last) {
+                            (Some(f), true) => format!(" (inlined {f})"),
+                            _ => String::new(),
+                        };
+                        let _ = writeln!(out, "                 at {file}{line}{col}{inlined}");
+                    }
+                }
                 // A recursion shows as one line and a count.
                 let mut repeats = 0;
                 while i < frames.len() && frames[i] == *frame {

@@ -7,6 +7,7 @@
 //! the engine's Rust types, so the same code serves this process, another
 //! process and a core file.
 
+pub mod dwarf;
 pub mod memory;
 pub mod registry;
 pub mod walk;
