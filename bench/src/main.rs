@@ -179,6 +179,87 @@ fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<f64> {
     Ok(best_ns)
 }
 
+/// Captures per host call in the backtrace benchmark.
+const CAPTURES: usize = 2000;
+
+/// Switchyard: ns per backtrace capture, and the Wasm frames captured.
+fn switchyard_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
+    use std::sync::{Arc, Mutex};
+    use switchyard_engine::*;
+    let engine = Engine::new(&Config::default())?;
+    let module = Module::new(&engine, bytes)?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let frames = Arc::new(Mutex::new(0usize));
+    let sink = frames.clone();
+    linker.func_new(
+        "host",
+        "probe",
+        FuncType::new([], []),
+        move |caller, _, _| {
+            let mut n = 0;
+            for _ in 0..CAPTURES {
+                let bt = caller.backtrace();
+                n = bt
+                    .iter()
+                    .filter(|f| matches!(f, BacktraceFrame::Wasm { .. }))
+                    .count();
+                std::hint::black_box(&bt);
+            }
+            *sink.lock().unwrap() = n;
+            Ok(())
+        },
+    );
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance
+        .get_func(&mut store, "run")
+        .context("no `run` export")?;
+    let ns = best(rounds, CAPTURES as u64, || {
+        run.call(&mut store, &[], &mut [])?;
+        Ok(())
+    })?;
+    let n = *frames.lock().unwrap();
+    Ok((ns, n))
+}
+
+/// Wasmtime: ns per `WasmBacktrace::capture`, and the frames captured.
+fn wasmtime_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
+    use std::sync::{Arc, Mutex};
+    let mut config = wasmtime::Config::new();
+    config
+        .wasm_stack_switching(true)
+        .wasm_function_references(true)
+        .wasm_exceptions(true)
+        .wasm_gc(true);
+    let engine = wt(wasmtime::Engine::new(&config))?;
+    let module = wt(wasmtime::Module::new(&engine, bytes))?;
+    let frames = Arc::new(Mutex::new(0usize));
+    let sink = frames.clone();
+    let mut linker = wasmtime::Linker::new(&engine);
+    wt(
+        linker.func_wrap("host", "probe", move |caller: wasmtime::Caller<'_, ()>| {
+            let mut n = 0;
+            for _ in 0..CAPTURES {
+                let bt = wasmtime::WasmBacktrace::capture(&caller);
+                n = bt.frames().len();
+                std::hint::black_box(&bt);
+            }
+            *sink.lock().unwrap() = n;
+        }),
+    )?;
+    let mut store = wasmtime::Store::new(&engine, ());
+    let instance = wt(linker.instantiate(&mut store, &module))?;
+    let run = instance
+        .get_func(&mut store, "run")
+        .context("no `run` export")?;
+    let ns = best(rounds, CAPTURES as u64, || {
+        wt(run.call(&mut store, &[], &mut []))?;
+        Ok(())
+    })?;
+    let n = *frames.lock().unwrap();
+    Ok((ns, n))
+}
+
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 2 } else { 5 };
@@ -222,6 +303,18 @@ fn main() -> Result<()> {
         if ratio > b.target {
             missed.push(b.name);
         }
+    }
+    let path = wat_dir().join("backtrace_capture.wat");
+    let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
+    let (ours, our_frames) = switchyard_backtrace(&bytes, rounds)?;
+    let (theirs, their_frames) = wasmtime_backtrace(&bytes, rounds)?;
+    println!(
+        "\nbacktrace capture: {ours:.0} ns ({our_frames} Wasm frames) vs Wasmtime {theirs:.0} ns \
+         ({their_frames} frames): {:.3}x (target <= 1.0)",
+        ours / theirs
+    );
+    if ours > theirs {
+        missed.push("backtrace_capture");
     }
     if !missed.is_empty() {
         println!("targets missed: {}", missed.join(", "));

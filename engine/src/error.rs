@@ -142,9 +142,9 @@ pub enum BacktraceFrame {
     /// A frame of a Wasm function.
     Wasm {
         /// Module name.
-        module: String,
+        module: std::sync::Arc<str>,
         /// Function name (name section, export name or `wasm-function[N]`).
-        function: String,
+        function: std::sync::Arc<str>,
         /// Function index.
         index: u32,
         /// Byte offset of the instruction in the module.
@@ -163,10 +163,10 @@ pub enum BacktraceFrame {
         /// The continuation's id.
         id: u64,
         /// Its entry function, as `module!function`.
-        entry: String,
+        entry: std::sync::Arc<str>,
         /// Tags of the resume's handler clauses (`$name`, with ` (switch)`
         /// for switch clauses).
-        handlers: Vec<String>,
+        handlers: Vec<std::sync::Arc<str>>,
     },
     /// The frames below are the host's.
     HostEntry,

@@ -69,8 +69,7 @@ fn wasm_names(ips: &[usize]) -> Vec<String> {
         .filter_map(|&ip| {
             let pc = ip.checked_sub(1)?;
             let info = code_registry::lookup(pc)?;
-            let f = info.function_at(pc)?;
-            Some(info.function_name(f))
+            Some(info.function_name_at(pc)?.to_string())
         })
         .collect()
 }
@@ -326,4 +325,44 @@ fn a_trap_captures_the_logical_backtrace_across_continuations() {
             ]
         );
     }
+}
+
+#[test]
+fn a_host_function_sees_the_backtrace_of_its_wasm_callers() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let seen: Arc<Mutex<Vec<BacktraceFrame>>> = Arc::default();
+    let sink = seen.clone();
+    linker.func_new(
+        "host",
+        "probe",
+        FuncType::new([], []),
+        move |caller, _, _| {
+            *sink.lock().unwrap() = caller.backtrace();
+            Ok(())
+        },
+    );
+    let module = Module::new(&engine, CHAIN).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_func(&mut store, "run")
+        .unwrap()
+        .typed::<(), i32>(&store)
+        .unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 2);
+    let frames = seen.lock().unwrap().clone();
+    let names: Vec<String> = frames
+        .iter()
+        .filter_map(|f| match f {
+            BacktraceFrame::Wasm { function, .. } => Some(function.to_string()),
+            BacktraceFrame::Resumed { .. } => Some("|".into()),
+            BacktraceFrame::HostEntry => Some("host".into()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["level", "|", "level", "|", "level", "|", "run", "host"]
+    );
 }

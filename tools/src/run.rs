@@ -191,7 +191,7 @@ fn format_backtrace(
                 let at = offset.map_or_else(|| "       ?".to_string(), |o| format!("{o:#8x}"));
                 let _ = writeln!(out, "  {n:>3}: {at} - {module}!{function}");
                 n += 1;
-                if let (Some(o), Some(d)) = (offset, dwarf.get(module.as_str())) {
+                if let (Some(o), Some(d)) = (offset, dwarf.get(&**module)) {
                     let locations = d.locate(u64::from(*o));
                     let last = locations.len().saturating_sub(1);
                     for (k, l) in locations.iter().enumerate() {

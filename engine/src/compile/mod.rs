@@ -169,13 +169,17 @@ pub(crate) fn compile_module(
             info.num_imported_funcs + i as u32,
         ));
     }
+    let function_names = funcs
+        .iter()
+        .map(|&(_, _, index)| Arc::from(info.func_name(index)))
+        .collect();
     let code_info = Arc::new(CodeInfo {
         start: code.base(),
         end: code.base() + image.len().max(1),
-        module_name: display_name.to_string(),
+        module_name: Arc::from(display_name),
         traps,
         functions: funcs,
-        names: info.func_names.clone(),
+        function_names,
         call_sites,
         source_map,
         tag_slots: (0..info.tags.len() as u32)

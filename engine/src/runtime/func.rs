@@ -191,36 +191,54 @@ pub(crate) unsafe fn invoke(
     if let Some(info) = code_registry::lookup(record.pc)
         && let Some(f) = info.function_at(record.pc)
     {
-        trap.function = Some(format!("{}!{}", info.module_name, info.function_name(f)));
+        let _ = f;
+        if let Some(name) = info.function_name_at(record.pc) {
+            trap.function = Some(format!("{}!{}", info.module_name, name));
+        }
     }
-    trap.backtrace = symbolize(core, &crate::vm::backtrace::take());
+    trap.backtrace = symbolize(core, &crate::vm::backtrace::take(), false);
     Err(Error::Trap(trap))
 }
 
 /// Names the frames of a raw backtrace.
-fn symbolize(
+pub(crate) fn symbolize(
     core: &StoreCore,
     raw: &[crate::vm::backtrace::RawFrame],
+    first_is_return: bool,
 ) -> Vec<crate::error::BacktraceFrame> {
     use crate::error::BacktraceFrame as F;
     use crate::vm::backtrace::RawFrame as R;
-    let name_of = |pc: usize| -> Option<(String, String, u32, Option<u32>)> {
-        let info = code_registry::lookup(pc)?;
-        let f = info.function_at(pc)?;
-        Some((
-            info.module_name.clone(),
-            info.function_name(f),
-            f,
-            info.wasm_offset(pc),
-        ))
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    // Most frames are in the module of the previous one, and a chain repeats
+    // its tags and entries: remember what was looked up.
+    let mut last: Option<Arc<code_registry::CodeInfo>> = None;
+    let mut name_of = |pc: usize| -> Option<(Arc<str>, Arc<str>, u32, Option<u32>)> {
+        let info = match &last {
+            Some(i) if i.start <= pc && pc < i.end => i.clone(),
+            _ => {
+                let i = code_registry::lookup(pc)?;
+                last = Some(i.clone());
+                i
+            }
+        };
+        let index = info.function_at(pc)?;
+        let name = info.function_name_at(pc)?.clone();
+        Some((info.module_name.clone(), name, index, info.wasm_offset(pc)))
     };
-    raw.iter()
-        .enumerate()
-        .map(|(i, frame)| match *frame {
+    let mut tags: HashMap<usize, Arc<str>> = HashMap::new();
+    let mut entries: HashMap<usize, Arc<str>> = HashMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, frame) in raw.iter().enumerate() {
+        out.push(match *frame {
             R::Pc(pc) => {
                 // Return addresses point after the call; the faulting pc
                 // (the first) is exact.
-                let at = if i == 0 { pc } else { pc.wrapping_sub(1) };
+                let at = if i == 0 && !first_is_return {
+                    pc
+                } else {
+                    pc.wrapping_sub(1)
+                };
                 match name_of(at) {
                     Some((module, function, index, offset)) => F::Wasm {
                         module,
@@ -238,28 +256,40 @@ fn symbolize(
                 handlers,
                 handlers_len,
             } => {
-                // SAFETY: the record's entry is a VMFuncRef of this store.
-                let code = if entry_func == 0 {
-                    0
-                } else {
-                    unsafe { (*(entry_func as *const crate::vm::layout::VMFuncRef)).code }
-                };
-                let entry = match name_of(code) {
-                    Some((module, function, ..)) => format!("{module}!{function}"),
-                    None => "<host function>".to_string(),
+                let entry = match entries.get(&entry_func) {
+                    Some(e) => e.clone(),
+                    None => {
+                        // SAFETY: the record's entry is a VMFuncRef of this
+                        // store.
+                        let code = if entry_func == 0 {
+                            0
+                        } else {
+                            unsafe { (*(entry_func as *const crate::vm::layout::VMFuncRef)).code }
+                        };
+                        let e: Arc<str> = match name_of(code) {
+                            Some((module, function, ..)) => format!("{module}!{function}").into(),
+                            None => "<host function>".into(),
+                        };
+                        entries.insert(entry_func, e.clone());
+                        e
+                    }
                 };
                 let handlers = handlers
                     .iter()
                     .take(handlers_len.min(4) as usize)
                     .map(|&tag| {
-                        let name = core
-                            .describe_tag(tag & !1)
-                            .unwrap_or_else(|| "<tag>".into());
-                        if tag & 1 == 1 {
-                            format!("{name} (switch)")
-                        } else {
-                            name
-                        }
+                        tags.entry(tag)
+                            .or_insert_with(|| {
+                                let name = core
+                                    .describe_tag(tag & !1)
+                                    .unwrap_or_else(|| "<tag>".into());
+                                if tag & 1 == 1 {
+                                    format!("{name} (switch)").into()
+                                } else {
+                                    name.into()
+                                }
+                            })
+                            .clone()
                     })
                     .collect();
                 F::Resumed {
@@ -271,8 +301,9 @@ fn symbolize(
             R::HostEntry => F::HostEntry,
             R::Truncated => F::Truncated,
             R::Skipped(n) => F::Skipped(n),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// Called by host adapters: runs host function `ctx.index` of its store.

@@ -228,6 +228,29 @@ impl<T: 'static> Caller<'_, T> {
         &mut self.store.data
     }
 
+    /// The logical backtrace of the Wasm code that called this host
+    /// function, innermost first, across continuations down to the host
+    /// entry (empty when the host called it directly).
+    pub fn backtrace(&self) -> Vec<crate::error::BacktraceFrame> {
+        if self.caller_vmctx == 0 {
+            return Vec::new();
+        }
+        let ctx: &VMStoreContext = &self.store.core.vm;
+        let here = 0u8;
+        // SAFETY: we run on the thread executing this store's Wasm code,
+        // which is paused in this host call; the exit context was recorded
+        // by the host adapter that called us.
+        unsafe {
+            crate::vm::backtrace::capture(
+                ctx,
+                ctx.last_exit_pc,
+                ctx.last_exit_fp,
+                &here as *const u8 as usize,
+            );
+        }
+        super::func::symbolize(&self.store.core, &crate::vm::backtrace::take(), true)
+    }
+
     /// An export of the calling instance (e.g. its `memory`).
     pub fn get_export(&mut self, name: &str) -> Option<super::Extern> {
         if self.caller_vmctx == 0 {

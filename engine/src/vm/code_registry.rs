@@ -12,13 +12,13 @@ pub struct CodeInfo {
     /// One past the last byte.
     pub end: usize,
     /// Module name for display (`name` section, else file name).
-    pub module_name: String,
+    pub module_name: Arc<str>,
     /// `(offset, trap code byte)` sorted by offset.
     pub traps: Vec<(u32, u8)>,
     /// `(start offset, end offset, function index)` sorted by start.
     pub functions: Vec<(u32, u32, u32)>,
-    /// Function names by function index.
-    pub names: std::collections::HashMap<u32, String>,
+    /// Names of the functions of `functions`, in the same order.
+    pub function_names: Vec<Arc<str>>,
     /// Call sites with exception handlers, sorted by return address offset.
     pub call_sites: Vec<CallSite>,
     /// VMContext offset of each tag's slot, by module tag index.
@@ -94,12 +94,15 @@ impl CodeInfo {
         Some(&self.call_sites[i])
     }
 
-    /// A display name for function `index`.
-    pub fn function_name(&self, index: u32) -> String {
-        match self.names.get(&index) {
-            Some(n) => n.clone(),
-            None => format!("wasm-function[{index}]"),
-        }
+    /// The name of the function containing `pc`.
+    pub fn function_name_at(&self, pc: usize) -> Option<&Arc<str>> {
+        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self
+            .functions
+            .partition_point(|f| f.0 <= offset)
+            .checked_sub(1)?;
+        let (start, end, _) = self.functions[i];
+        (offset >= start && offset < end).then(|| &self.function_names[i])
     }
 }
 

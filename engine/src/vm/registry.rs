@@ -206,7 +206,7 @@ pub(crate) fn set_records(desc: *mut StoreDescriptor, records: &[usize]) {
 pub struct CodeRegistration {
     entry: Box<CodeEntry>,
     _functions: Vec<FunctionEntry>,
-    _names: Vec<String>,
+    _names: Vec<std::sync::Arc<str>>,
 }
 
 // SAFETY: the raw pointers point into data this value owns (or the module
@@ -217,10 +217,10 @@ unsafe impl Sync for CodeRegistration {}
 
 /// Adds a module's code.
 pub fn add_code(info: &CodeInfo, module_bytes: &[u8]) -> CodeRegistration {
-    let mut names = Vec::new();
+    let mut names: Vec<std::sync::Arc<str>> = Vec::new();
     let mut functions = Vec::new();
-    for &(start, end, index) in &info.functions {
-        names.push(info.function_name(index));
+    for (&(start, end, index), name) in info.functions.iter().zip(&info.function_names) {
+        names.push(name.clone());
         let name = names.last().expect("pushed");
         functions.push(FunctionEntry {
             start: info.start + start as usize,
