@@ -213,7 +213,9 @@ pub(crate) fn symbolize(
     // Most frames are in the module of the previous one, and a chain repeats
     // its tags and entries: remember what was looked up.
     let mut last: Option<Arc<code_registry::CodeInfo>> = None;
-    let mut name_of = |pc: usize| -> Option<(Arc<str>, Arc<str>, u32, Option<u32>)> {
+    /// Module, function, function index, module offset.
+    type Named = (Arc<str>, Arc<str>, u32, Option<u32>);
+    let mut name_of = |pc: usize| -> Option<Named> {
         let info = match &last {
             Some(i) if i.start <= pc && pc < i.end => i.clone(),
             _ => {
