@@ -18,6 +18,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run WebAssembly specification test scripts.
     Wast(WastArgs),
+    /// Print the logical backtraces of a running Switchyard process (stopped
+    /// briefly) or of a core file: every thread and every live continuation.
+    Bt(BtArgs),
 }
 
 /// Engine settings shared by the commands that run code.
@@ -86,6 +89,25 @@ pub struct RunArgs {
     pub env: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BtArgs {
+    /// A running process.
+    #[arg(long, value_name = "PID", conflicts_with = "core")]
+    pub pid: Option<i32>,
+    /// A core file.
+    #[arg(long, value_name = "FILE")]
+    pub core: Option<PathBuf>,
+    /// The executable of the core file (default: the path the core names).
+    #[arg(long, value_name = "BINARY", requires = "core")]
+    pub exe: Option<PathBuf>,
+    /// Also glue and host frames.
+    #[arg(long)]
+    pub full: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]

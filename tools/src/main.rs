@@ -1,6 +1,8 @@
 //! The `switchyard` command.
 
+mod bt;
 mod cli;
+mod output;
 mod run;
 mod stacks;
 mod wast;
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         cli::Command::Run(run) => run::main(run),
         cli::Command::Wast(wast) => wast::main(wast),
+        cli::Command::Bt(bt) => bt::main(bt),
     };
     match result {
         Ok(code) => code,

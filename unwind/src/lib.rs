@@ -7,8 +7,11 @@
 //! the engine's Rust types, so the same code serves this process, another
 //! process and a core file.
 
+pub mod core;
 pub mod dwarf;
+pub mod elf;
 pub mod memory;
+pub mod ptrace;
 pub mod registry;
 pub mod walk;
 

@@ -40,6 +40,10 @@ impl LinearMemory {
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
+        // Core dumps leave out the unused part of the reservation (gcore
+        // would otherwise write gigabytes of zeros); `grow` puts pages back.
+        // SAFETY: advice on our own fresh mapping.
+        unsafe { libc::madvise(base, RESERVATION, libc::MADV_DONTDUMP) };
         let mut memory = LinearMemory {
             vm: Box::new(VMMemory {
                 base: base.cast(),
@@ -78,6 +82,8 @@ impl LinearMemory {
         if !ok {
             return None;
         }
+        // SAFETY: advice on the pages just made accessible.
+        unsafe { libc::madvise(self.vm.base.add(start).cast(), len, libc::MADV_DODUMP) };
         self.vm.length = new * PAGE_SIZE;
         Some(old)
     }

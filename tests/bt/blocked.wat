@@ -1,0 +1,30 @@
+;; Blocks reading stdin at the bottom of a 5-deep resume chain, with two
+;; suspended continuations parked in a table: for `switchyard bt`.
+(module $blocked
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (type $ft (func (param i32))) (type $ct (cont $ft))
+  (type $ft0 (func)) (type $ct0 (cont $ft0))
+  (tag $park)
+  (table $parked 2 (ref null $ct0))
+  (func $read_stdin
+    ;; iovec at 0: 16 bytes at 64.
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 32))))
+  (func $level (param $d i32)
+    (if (i32.eqz (local.get $d)) (then (call $read_stdin) (return)))
+    (resume $ct (i32.sub (local.get $d) (i32.const 1)) (cont.new $ct (ref.func $level))))
+  (func $sleeper (param $n i32) (call $nap))
+  (func $nap (suspend $park))
+  (elem declare func $level $sleeper)
+  (func $park_one (param $slot i32) (local $k (ref null $ct0))
+    (block $h (result (ref $ct0))
+      (resume $ct (on $park $h) (local.get $slot) (cont.new $ct (ref.func $sleeper)))
+      (return))
+    (local.set $k)
+    (table.set $parked (local.get $slot) (local.get $k)))
+  (func (export "_start")
+    (call $park_one (i32.const 0))
+    (call $park_one (i32.const 1))
+    (resume $ct (i32.const 4) (cont.new $ct (ref.func $level)))))

@@ -1,0 +1,316 @@
+//! `switchyard bt`: the logical backtrace of every thread and every live
+//! continuation of a running Switchyard process (stopped briefly) or of a
+//! core file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow, bail};
+use switchyard_unwind::core::CoreFile;
+use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
+use switchyard_unwind::registry::{Snapshot, StackRecord, State};
+use switchyard_unwind::{Limits, Memory, Start, Step, elf, walk, walk_suspended};
+
+use crate::cli::{BtArgs, Format};
+use crate::output::{Style, json_string};
+
+/// What one thread was doing.
+struct ThreadReport {
+    tid: i32,
+    /// "running Wasm", "in a host call from Wasm", "not running Wasm".
+    state: &'static str,
+    steps: Vec<Step>,
+}
+
+pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits {
+        max_frames: 10_000,
+        host_frames: args.full,
+    };
+    match (args.pid, &args.core) {
+        (Some(pid), None) => {
+            let exe = PathBuf::from(format!("/proc/{pid}/exe"));
+            if std::fs::metadata(format!("/proc/{pid}")).is_err() {
+                bail!("no process with pid {pid}");
+            }
+            let bias = elf::load_bias(pid, &exe).map_err(|e| anyhow!("process {pid}: {e}"))?;
+            let address =
+                elf::registry_address(&exe, bias).map_err(|e| anyhow!("process {pid}: {e}"))?;
+            let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
+            let memory = stopped.memory();
+            let snapshot =
+                Snapshot::read(&memory, address).map_err(|e| anyhow!("process {pid}: {e}"))?;
+            let threads = report_threads(&memory, &snapshot, stopped.threads(), limits);
+            let parked = report_parked(&memory, &snapshot, limits);
+            // Let it go on before printing.
+            stopped.resume();
+            print(&args, &snapshot, &threads, &parked);
+        }
+        (None, Some(path)) => {
+            let core = CoreFile::open(path).map_err(|e| anyhow!("{e}"))?;
+            let exe = match &args.exe {
+                Some(e) => e.clone(),
+                None => core
+                    .executable()
+                    .context("the core file does not name its executable; pass it with --exe")?,
+            };
+            let address = core
+                .registry_address(&exe)
+                .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+            let snapshot =
+                Snapshot::read(&core, address).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let threads = report_threads(&core, &snapshot, core.threads(), limits);
+            let parked = report_parked(&core, &snapshot, limits);
+            print(&args, &snapshot, &threads, &parked);
+        }
+        _ => bail!("give exactly one of --pid PID and --core FILE"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The record whose stack contains `sp`.
+fn record_containing(snapshot: &Snapshot, sp: u64) -> Option<&StackRecord> {
+    snapshot
+        .stores
+        .iter()
+        .flat_map(|s| &s.records)
+        .find(|r| r.stack_low <= sp && sp < r.stack_high)
+}
+
+fn report_threads(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    threads: &[ThreadRegisters],
+    limits: Limits,
+) -> Vec<ThreadReport> {
+    threads
+        .iter()
+        .map(|t| {
+            let on_record = record_containing(snapshot, t.rsp);
+            if snapshot.module_at(t.rip).is_some() || snapshot.is_trampoline_return(t.rip + 1) {
+                let start = Start {
+                    pc: t.rip,
+                    fp: t.rbp,
+                    sp: t.rsp,
+                };
+                let steps = walk(memory, snapshot, start, on_record, limits);
+                return ThreadReport {
+                    tid: t.tid,
+                    state: "running Wasm",
+                    steps,
+                };
+            }
+            // In host code: if Wasm called it, the store recorded where.
+            for store in &snapshot.stores {
+                if store.last_exit_pc == 0 {
+                    continue;
+                }
+                let fp = store.last_exit_fp;
+                let running = snapshot.record(store.current_cont);
+                let on_this_thread = match running {
+                    Some(r) => on_record.is_some_and(|o| o.address == r.address),
+                    None => on_record.is_none() && fp >= t.rsp && fp < t.rsp + (256 << 20),
+                };
+                if on_this_thread {
+                    let start = Start {
+                        pc: store.last_exit_pc,
+                        fp,
+                        sp: t.rsp,
+                    };
+                    let mut steps = walk(memory, snapshot, start, running, limits);
+                    if let Some(Step::Frame { is_return, .. }) = steps.first_mut() {
+                        *is_return = true;
+                    }
+                    return ThreadReport {
+                        tid: t.tid,
+                        state: "in a host call from Wasm",
+                        steps,
+                    };
+                }
+            }
+            ThreadReport {
+                tid: t.tid,
+                state: "not running Wasm",
+                steps: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn report_parked<'a>(
+    memory: &dyn Memory,
+    snapshot: &'a Snapshot,
+    limits: Limits,
+) -> Vec<(&'a StackRecord, Vec<Step>)> {
+    let mut parked: Vec<&StackRecord> = snapshot
+        .stores
+        .iter()
+        .flat_map(|s| &s.records)
+        .filter(|r| matches!(r.state, State::Suspended | State::Fresh))
+        .collect();
+    parked.sort_by_key(|r| r.id);
+    parked
+        .into_iter()
+        .map(|r| {
+            let steps = if r.state == State::Suspended {
+                walk_suspended(memory, snapshot, r, limits)
+            } else {
+                Vec::new()
+            };
+            (r, steps)
+        })
+        .collect()
+}
+
+fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
+    snapshot
+        .function_name(r.entry_code)
+        .unwrap_or_else(|| "<host function>".into())
+}
+
+fn print(
+    args: &BtArgs,
+    snapshot: &Snapshot,
+    threads: &[ThreadReport],
+    parked: &[(&StackRecord, Vec<Step>)],
+) {
+    match args.format {
+        Format::Json => println!("{}", to_json(snapshot, threads, parked)),
+        Format::Text => {
+            let style = Style::for_stdout();
+            let mut out = String::new();
+            for t in threads {
+                out.push_str(&format!(
+                    "{}\n",
+                    style.heading(&format!("thread {} ({})", t.tid, t.state))
+                ));
+                text_steps(snapshot, &t.steps, args.full, &style, &mut out);
+            }
+            if !parked.is_empty() {
+                out.push_str(&format!(
+                    "\n{}\n",
+                    style.heading("live continuations not running:")
+                ));
+            }
+            for (r, steps) in parked {
+                out.push_str(&format!(
+                    "{} {}, resumed {} times, switched {} times\n",
+                    style.boundary(&format!(
+                        "continuation #{} ({})",
+                        r.id,
+                        entry_name(snapshot, r)
+                    )),
+                    r.state.name(),
+                    r.resumes,
+                    r.switches
+                ));
+                if r.state == State::Fresh {
+                    out.push_str("  (not started)\n");
+                }
+                text_steps(snapshot, steps, args.full, &style, &mut out);
+            }
+            print!("{out}");
+        }
+    }
+}
+
+fn text_steps(snapshot: &Snapshot, steps: &[Step], full: bool, style: &Style, out: &mut String) {
+    let mut n = 0;
+    for step in steps {
+        match step {
+            Step::Frame { pc, is_return } => {
+                let at = if *is_return { pc - 1 } else { *pc };
+                match snapshot.function_name(at) {
+                    Some(name) => {
+                        out.push_str(&format!("  {n:>3}: {}\n", style.function(&name)));
+                        n += 1;
+                    }
+                    None if full => {
+                        out.push_str(&format!("  {n:>3}: {pc:#x} - <host or glue code>\n"));
+                        n += 1;
+                    }
+                    None => {}
+                }
+            }
+            Step::Boundary(r) => {
+                let what = format!("continuation #{} ({})", r.id, entry_name(snapshot, r));
+                if r.parent.pc != 0 {
+                    out.push_str(&format!(
+                        "       -- {} was resumed here\n",
+                        style.boundary(&what)
+                    ));
+                } else {
+                    out.push_str(&format!("       -- bottom of {}\n", style.boundary(&what)));
+                }
+            }
+            Step::HostEntry => out.push_str("       -- entered from the host\n"),
+            Step::End(why) => out.push_str(&format!("       -- walk ended: {why}\n")),
+        }
+    }
+}
+
+fn json_steps(snapshot: &Snapshot, steps: &[Step]) -> String {
+    let items: Vec<String> = steps
+        .iter()
+        .map(|step| match step {
+            Step::Frame { pc, is_return } => {
+                let at = if *is_return { pc - 1 } else { *pc };
+                match snapshot.function_name(at) {
+                    Some(name) => format!(
+                        r#"{{"kind":"wasm","function":{},"pc":{pc}}}"#,
+                        json_string(&name)
+                    ),
+                    None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+                }
+            }
+            Step::Boundary(r) => format!(
+                r#"{{"kind":"boundary","continuation":{},"entry":{},"resumed_here":{}}}"#,
+                r.id,
+                json_string(&entry_name(snapshot, r)),
+                r.parent.pc != 0
+            ),
+            Step::HostEntry => r#"{"kind":"host_entry"}"#.to_string(),
+            Step::End(why) => format!(r#"{{"kind":"end","note":{}}}"#, json_string(why)),
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+fn to_json(
+    snapshot: &Snapshot,
+    threads: &[ThreadReport],
+    parked: &[(&StackRecord, Vec<Step>)],
+) -> String {
+    let threads: Vec<String> = threads
+        .iter()
+        .map(|t| {
+            format!(
+                r#"{{"tid":{},"state":{},"frames":{}}}"#,
+                t.tid,
+                json_string(t.state),
+                json_steps(snapshot, &t.steps)
+            )
+        })
+        .collect();
+    let conts: Vec<String> = parked
+        .iter()
+        .map(|(r, steps)| {
+            format!(
+                r#"{{"id":{},"state":{},"entry":{},"resumes":{},"switches":{},"stack":[{},{}],"frames":{}}}"#,
+                r.id,
+                json_string(r.state.name()),
+                json_string(&entry_name(snapshot, r)),
+                r.resumes,
+                r.switches,
+                r.stack_low,
+                r.stack_high,
+                json_steps(snapshot, steps)
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"threads":[{}],"continuations":[{}]}}"#,
+        threads.join(","),
+        conts.join(",")
+    )
+}

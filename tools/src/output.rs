@@ -1,0 +1,60 @@
+//! Terminal styling (colour on a terminal, never with `NO_COLOR`) and JSON
+//! string escaping.
+
+use std::io::IsTerminal;
+
+/// ANSI styling, on or off.
+pub struct Style {
+    enabled: bool,
+}
+
+impl Style {
+    /// Colour when stdout is a terminal and `NO_COLOR` is not set.
+    pub fn for_stdout() -> Style {
+        Style {
+            enabled: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A section heading.
+    pub fn heading(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// A function name.
+    pub fn function(&self, text: &str) -> String {
+        self.paint("1;32", text)
+    }
+
+    /// A continuation boundary.
+    pub fn boundary(&self, text: &str) -> String {
+        self.paint("36", text)
+    }
+}
+
+/// `s` as a JSON string literal.
+pub fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
