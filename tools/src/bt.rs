@@ -7,12 +7,49 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use switchyard_unwind::core::CoreFile;
+use switchyard_unwind::dwarf::WasmDwarf;
 use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
 use switchyard_unwind::{Limits, Memory, Start, Step, elf, walk, walk_suspended};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::{Style, json_string};
+
+/// Source locations of the modules of the target, loaded on first use.
+struct Sources<'a> {
+    memory: &'a dyn Memory,
+    dwarf: std::cell::RefCell<std::collections::HashMap<String, Option<WasmDwarf>>>,
+}
+
+impl Sources<'_> {
+    /// "file:line:col" lines for the Wasm code at `pc` (innermost inlined
+    /// first), empty without DWARF.
+    fn locate(&self, snapshot: &Snapshot, pc: u64) -> Vec<String> {
+        let Some(module) = snapshot.module_at(pc) else {
+            return Vec::new();
+        };
+        let Some(offset) = module.wasm_offset(self.memory, pc) else {
+            return Vec::new();
+        };
+        let mut cache = self.dwarf.borrow_mut();
+        let dwarf = cache
+            .entry(module.name.clone())
+            .or_insert_with(|| WasmDwarf::new(&module.read_bytes(self.memory).ok()?));
+        let Some(dwarf) = dwarf else {
+            return Vec::new();
+        };
+        dwarf
+            .locate(u64::from(offset))
+            .into_iter()
+            .filter_map(|l| {
+                let file = l.file?;
+                let line = l.line.map_or(String::new(), |v| format!(":{v}"));
+                let col = l.column.map_or(String::new(), |v| format!(":{v}"));
+                Some(format!("{file}{line}{col}"))
+            })
+            .collect()
+    }
+}
 
 /// What one thread was doing.
 struct ThreadReport {
@@ -42,9 +79,15 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
                 Snapshot::read(&memory, address).map_err(|e| anyhow!("process {pid}: {e}"))?;
             let threads = report_threads(&memory, &snapshot, stopped.threads(), limits);
             let parked = report_parked(&memory, &snapshot, limits);
-            // Let it go on before printing.
+            // Source lines are read while the process is stopped (its
+            // memory holds the modules), then it goes on before printing.
+            let sources = Sources {
+                memory: &memory,
+                dwarf: Default::default(),
+            };
+            let text = render(&args, &snapshot, &threads, &parked, &sources);
             stopped.resume();
-            print(&args, &snapshot, &threads, &parked);
+            print!("{text}");
         }
         (None, Some(path)) => {
             let core = CoreFile::open(path).map_err(|e| anyhow!("{e}"))?;
@@ -61,7 +104,11 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
                 Snapshot::read(&core, address).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             let threads = report_threads(&core, &snapshot, core.threads(), limits);
             let parked = report_parked(&core, &snapshot, limits);
-            print(&args, &snapshot, &threads, &parked);
+            let sources = Sources {
+                memory: &core,
+                dwarf: Default::default(),
+            };
+            print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
         }
         _ => bail!("give exactly one of --pid PID and --core FILE"),
     }
@@ -168,53 +215,56 @@ fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
         .unwrap_or_else(|| "<host function>".into())
 }
 
-fn print(
+fn render(
     args: &BtArgs,
     snapshot: &Snapshot,
     threads: &[ThreadReport],
     parked: &[(&StackRecord, Vec<Step>)],
-) {
-    match args.format {
-        Format::Json => println!("{}", to_json(snapshot, threads, parked)),
-        Format::Text => {
-            let style = Style::for_stdout();
-            let mut out = String::new();
-            for t in threads {
-                out.push_str(&format!(
-                    "{}\n",
-                    style.heading(&format!("thread {} ({})", t.tid, t.state))
-                ));
-                text_steps(snapshot, &t.steps, args.full, &style, &mut out);
-            }
-            if !parked.is_empty() {
-                out.push_str(&format!(
-                    "\n{}\n",
-                    style.heading("live continuations not running:")
-                ));
-            }
-            for (r, steps) in parked {
-                out.push_str(&format!(
-                    "{} {}, resumed {} times, switched {} times\n",
-                    style.boundary(&format!(
-                        "continuation #{} ({})",
-                        r.id,
-                        entry_name(snapshot, r)
-                    )),
-                    r.state.name(),
-                    r.resumes,
-                    r.switches
-                ));
-                if r.state == State::Fresh {
-                    out.push_str("  (not started)\n");
-                }
-                text_steps(snapshot, steps, args.full, &style, &mut out);
-            }
-            print!("{out}");
-        }
+    sources: &Sources<'_>,
+) -> String {
+    if args.format == Format::Json {
+        return format!("{}\n", to_json(snapshot, threads, parked));
     }
+    let style = Style::for_stdout();
+    let mut out = String::new();
+    for t in threads {
+        out.push_str(&format!(
+            "{}\n",
+            style.heading(&format!("thread {} ({})", t.tid, t.state))
+        ));
+        text_steps(snapshot, &t.steps, args.full, &style, sources, &mut out);
+    }
+    if !parked.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            style.heading("live continuations not running:")
+        ));
+    }
+    for (r, steps) in parked {
+        let what = format!("continuation #{} ({})", r.id, entry_name(snapshot, r));
+        out.push_str(&format!(
+            "{} {}, resumed {} times, switched {} times\n",
+            style.boundary(&what),
+            r.state.name(),
+            r.resumes,
+            r.switches
+        ));
+        if r.state == State::Fresh {
+            out.push_str("  (not started)\n");
+        }
+        text_steps(snapshot, steps, args.full, &style, sources, &mut out);
+    }
+    out
 }
 
-fn text_steps(snapshot: &Snapshot, steps: &[Step], full: bool, style: &Style, out: &mut String) {
+fn text_steps(
+    snapshot: &Snapshot,
+    steps: &[Step],
+    full: bool,
+    style: &Style,
+    sources: &Sources<'_>,
+    out: &mut String,
+) {
     let mut n = 0;
     for step in steps {
         match step {
@@ -223,6 +273,9 @@ fn text_steps(snapshot: &Snapshot, steps: &[Step], full: bool, style: &Style, ou
                 match snapshot.function_name(at) {
                     Some(name) => {
                         out.push_str(&format!("  {n:>3}: {}\n", style.function(&name)));
+                        for at in sources.locate(snapshot, at) {
+                            out.push_str(&format!("                 at {at}\n"));
+                        }
                         n += 1;
                     }
                     None if full => {

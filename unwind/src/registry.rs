@@ -195,9 +195,48 @@ pub struct ModuleInfo {
     pub bytes_address: u64,
     /// Length of the module's bytes.
     pub bytes_len: u64,
+    /// Where its source map (pairs of `u32`: code offset, module offset)
+    /// is, and how many pairs.
+    pub source_map_address: u64,
+    /// Number of pairs in the source map.
+    pub source_map_len: u64,
 }
 
 impl ModuleInfo {
+    /// The module's bytes, read from `memory` (its name section and DWARF
+    /// live there). At most 256 MiB.
+    pub fn read_bytes(&self, memory: &dyn Memory) -> Result<Vec<u8>, RegistryError> {
+        if self.bytes_len > 256 << 20 {
+            return Err(RegistryError::Corrupt(format!(
+                "a module of {} bytes",
+                self.bytes_len
+            )));
+        }
+        Ok(memory.read_vec(self.bytes_address, self.bytes_len as usize)?)
+    }
+
+    /// The module byte offset of the Wasm instruction at `pc`, by binary
+    /// search in the source map in `memory`.
+    pub fn wasm_offset(&self, memory: &dyn Memory, pc: u64) -> Option<u32> {
+        let offset = u32::try_from(pc.checked_sub(self.code_start)?).ok()?;
+        let pair = |i: u64| -> Option<[u32; 2]> {
+            let a = self.source_map_address.checked_add(i.checked_mul(8)?)?;
+            let v = memory.read_u64(a).ok()?;
+            Some([v as u32, (v >> 32) as u32])
+        };
+        // The last pair whose code offset is <= offset.
+        let (mut lo, mut hi) = (0u64, self.source_map_len.min(1 << 28));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pair(mid)?[0] <= offset {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        Some(pair(lo.checked_sub(1)?)?[1])
+    }
+
     /// The function containing `pc`.
     pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
         let i = self
@@ -394,7 +433,7 @@ fn read_string(memory: &dyn Memory, ptr: u64, len: u64) -> Result<String, Regist
 }
 
 fn read_module(memory: &dyn Memory, entry: u64) -> Result<ModuleInfo, RegistryError> {
-    let mut b = [0u8; 72];
+    let mut b = [0u8; 88];
     memory.read(entry, &mut b)?;
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
     let count = u64_at(48);
@@ -423,5 +462,7 @@ fn read_module(memory: &dyn Memory, entry: u64) -> Result<ModuleInfo, RegistryEr
         functions,
         bytes_address: u64_at(56),
         bytes_len: u64_at(64),
+        source_map_address: u64_at(72),
+        source_map_len: u64_at(80),
     })
 }

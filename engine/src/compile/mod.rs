@@ -146,7 +146,7 @@ pub(crate) fn compile_module(
     let mut call_sites = Vec::new();
     let mut source_map = Vec::new();
     for (i, (f, &start)) in functions.iter().zip(&func_offsets).enumerate() {
-        source_map.extend(f.source_map.iter().map(|&(o, w)| (start + o, w)));
+        source_map.extend(f.source_map.iter().map(|&(o, w)| [start + o, w]));
         traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
         call_sites.extend(f.call_sites.iter().map(|c| {
             CallSite {

@@ -25,7 +25,7 @@ pub struct CodeInfo {
     pub tag_slots: Vec<u32>,
     /// `(code offset, module byte offset)`, sorted: the Wasm instruction
     /// the native code from each code offset on belongs to.
-    pub source_map: Vec<(u32, u32)>,
+    pub source_map: Vec<[u32; 2]>,
 }
 
 /// A `try_call` site: how to find its frame and its handlers.
@@ -79,9 +79,9 @@ impl CodeInfo {
         let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
         let i = self
             .source_map
-            .partition_point(|m| m.0 <= offset)
+            .partition_point(|m| m[0] <= offset)
             .checked_sub(1)?;
-        Some(self.source_map[i].1)
+        Some(self.source_map[i][1])
     }
 
     /// The `try_call` site whose return address is `ret`.

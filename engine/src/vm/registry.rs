@@ -94,6 +94,12 @@ pub struct CodeEntry {
     pub module_bytes: *const u8,
     /// Its length.
     pub module_len: u64,
+    /// Array of `(code offset, module offset)` pairs of `u32`, sorted: the
+    /// native code from each code offset (from `code_start`) on belongs to
+    /// the Wasm instruction at that byte offset of the module.
+    pub source_map: *const [u32; 2],
+    /// Number of pairs.
+    pub source_map_len: u64,
 }
 
 /// One function of a code map entry.
@@ -240,6 +246,8 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8]) -> CodeRegistration {
         function_count: functions.len() as u64,
         module_bytes: module_bytes.as_ptr(),
         module_len: module_bytes.len() as u64,
+        source_map: info.source_map.as_ptr(),
+        source_map_len: info.source_map.len() as u64,
     });
     let ptr: *mut CodeEntry = &mut *entry;
     update(|h| {
