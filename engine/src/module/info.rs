@@ -391,6 +391,12 @@ fn read_names(
                         .insert(naming.index, naming.name.to_string());
                 }
             }
+            wasmparser::Name::Tag(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    info.tag_names.insert(naming.index, naming.name.to_string());
+                }
+            }
             _ => {}
         }
     }
