@@ -84,6 +84,9 @@ pub struct RunArgs {
     /// (always done for an unhandled suspension).
     #[arg(long)]
     pub backtrace_all: bool,
+    /// Format of the trap report on stderr.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,

@@ -16,6 +16,18 @@ impl Style {
         }
     }
 
+    /// Colour when stderr is a terminal and `NO_COLOR` is not set.
+    pub fn for_stderr() -> Style {
+        Style {
+            enabled: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    /// An error.
+    pub fn error(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")

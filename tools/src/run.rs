@@ -8,7 +8,8 @@ use switchyard_engine::{
     BacktraceFrame, Engine, Error, Extern, Linker, Module, Store, Val, ValType,
 };
 
-use crate::cli::{BacktraceMode, RunArgs};
+use crate::cli::{BacktraceMode, Format, RunArgs};
+use crate::output::{Style, json_string};
 
 /// Exit status after a trap, as Wasmtime uses (128 + SIGABRT).
 const TRAP_STATUS: u8 = 134;
@@ -18,6 +19,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
+        format: args.format,
         modules: Vec::new(),
     };
     let module = load(&engine, &args.file)?;
@@ -107,6 +109,7 @@ fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
 struct Reporting {
     backtrace: BacktraceMode,
     all: bool,
+    format: Format,
     /// The modules loaded, for source locations from their DWARF.
     modules: Vec<Module>,
 }
@@ -132,18 +135,20 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
-            eprintln!("error: wasm trap: {trap}");
+            if how.format == Format::Json {
+                eprintln!("{}", trap_json(&trap, how));
+                return Ok(ExitCode::from(TRAP_STATUS));
+            }
+            let style = Style::for_stderr();
+            eprintln!("{} wasm trap: {trap}", style.error("error:"));
             if let Some(f) = &trap.function {
-                eprintln!("  in {f}");
+                eprintln!("  in {}", style.function(f));
             }
             if backtrace != BacktraceMode::Off && !trap.backtrace.is_empty() {
+                let full = backtrace == BacktraceMode::Full;
                 eprint!(
                     "{}",
-                    format_backtrace(
-                        &trap.backtrace,
-                        backtrace == BacktraceMode::Full,
-                        &how.dwarf()
-                    )
+                    format_backtrace(&trap.backtrace, full, &how.dwarf(), &style)
                 );
             }
             if backtrace != BacktraceMode::Off
@@ -173,6 +178,7 @@ fn format_backtrace(
     frames: &[BacktraceFrame],
     full: bool,
     dwarf: &std::collections::HashMap<String, switchyard_unwind::dwarf::WasmDwarf>,
+    style: &Style,
 ) -> String {
     use std::fmt::Write;
     let mut out = String::from("wasm backtrace:\n");
@@ -189,7 +195,8 @@ fn format_backtrace(
                 ..
             } => {
                 let at = offset.map_or_else(|| "       ?".to_string(), |o| format!("{o:#8x}"));
-                let _ = writeln!(out, "  {n:>3}: {at} - {module}!{function}");
+                let name = style.function(&format!("{module}!{function}"));
+                let _ = writeln!(out, "  {n:>3}: {at} - {name}");
                 n += 1;
                 if let (Some(o), Some(d)) = (offset, dwarf.get(&**module)) {
                     let locations = d.locate(u64::from(*o));
@@ -236,10 +243,8 @@ fn format_backtrace(
                 } else {
                     format!("handlers {}", handlers.join(", "))
                 };
-                let _ = writeln!(
-                    out,
-                    "       -- continuation #{id} ({entry}) was resumed here, {with}"
-                );
+                let what = style.boundary(&format!("continuation #{id} ({entry})"));
+                let _ = writeln!(out, "       -- {what} was resumed here, {with}");
             }
             BacktraceFrame::HostEntry => {
                 if full {
@@ -324,4 +329,57 @@ fn format_value(v: &Val) -> String {
         Val::ContRef(Some(_)) => "<contref>".to_string(),
         Val::ExnRef(Some(_)) => "<exnref>".to_string(),
     }
+}
+
+/// The trap report as one JSON document: the same content as the text.
+fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting) -> String {
+    let dwarf = how.dwarf();
+    let frames: Vec<String> = trap
+        .backtrace
+        .iter()
+        .map(|f| match f {
+            BacktraceFrame::Wasm { module, function, index, offset, pc } => {
+                let locations: Vec<String> = match (offset, dwarf.get(&**module)) {
+                    (Some(o), Some(d)) => d
+                        .locate(u64::from(*o))
+                        .iter()
+                        .map(|l| {
+                            format!(
+                                r#"{{"file":{},"line":{},"column":{}}}"#,
+                                l.file.as_deref().map_or("null".into(), json_string),
+                                l.line.map_or("null".into(), |v| v.to_string()),
+                                l.column.map_or("null".into(), |v| v.to_string())
+                            )
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                format!(
+                    r#"{{"kind":"wasm","module":{},"function":{},"index":{index},"offset":{},"pc":{pc},"locations":[{}]}}"#,
+                    json_string(module),
+                    json_string(function),
+                    offset.map_or("null".into(), |o| o.to_string()),
+                    locations.join(",")
+                )
+            }
+            BacktraceFrame::Host { pc } => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+            BacktraceFrame::Resumed { id, entry, handlers } => {
+                let handlers: Vec<String> = handlers.iter().map(|h| json_string(h)).collect();
+                format!(
+                    r#"{{"kind":"boundary","continuation":{id},"entry":{},"handlers":[{}]}}"#,
+                    json_string(entry),
+                    handlers.join(",")
+                )
+            }
+            BacktraceFrame::HostEntry => r#"{"kind":"host_entry"}"#.into(),
+            BacktraceFrame::Truncated => r#"{"kind":"truncated"}"#.into(),
+            BacktraceFrame::Skipped(n) => format!(r#"{{"kind":"skipped","frames":{n}}}"#),
+        })
+        .collect();
+    format!(
+        r#"{{"error":"wasm trap","message":{},"function":{},"frames":[{}]}}"#,
+        json_string(&trap.to_string()),
+        trap.function.as_deref().map_or("null".into(), json_string),
+        frames.join(",")
+    )
 }

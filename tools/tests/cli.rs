@@ -201,3 +201,35 @@ fn traps_print_the_logical_backtrace_and_parked_continuations() {
     assert_eq!(err.matches("(sched!worker) suspended").count(), 2, "{err}");
     assert!(err.contains("(sched!worker) fresh"), "{err}");
 }
+
+#[test]
+fn a_trap_report_can_be_json() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/");
+    let o = switchyard(&[
+        "run",
+        "--format",
+        "json",
+        "--invoke",
+        "run",
+        &format!("{root}trap_chain.wat"),
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(134));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(r#"{"error":"wasm trap","message":"integer divide by zero","function":"bt!divide","frames":["#), "{err}");
+    assert!(
+        err.contains(r#""kind":"boundary","continuation":"#)
+            && err.contains(r#""handlers":["$yield"]"#),
+        "{err}"
+    );
+    // Not a terminal: no colour escapes in the text report either.
+    let o = switchyard(&[
+        "run",
+        "--invoke",
+        "run",
+        &format!("{root}trap_chain.wat"),
+        "2",
+    ]);
+    assert!(!stderr(&o).contains('\x1b'));
+}
