@@ -947,28 +947,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .ins()
             .store(t, resumer, ancestor, rec::PARENT_RECORD);
         let zero = self.builder.ins().iconst(types::I64, 0);
-        if clauses.is_empty() {
-            self.builder.ins().store(t, zero, ancestor, rec::HANDLERS);
-        } else {
-            let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
-                ir::StackSlotKind::ExplicitSlot,
-                8 * clauses.len() as u32,
-                3,
-            ));
-            for (i, (tag, label)) in clauses.iter().enumerate() {
-                let mut tag = self.tag_ptr(*tag);
-                if label.is_none() {
-                    // Switch clauses are marked in the low bit (tags are
-                    // 8-byte aligned), so `suspend` never matches them.
-                    tag = self.builder.ins().bor_imm_u(tag, 1);
-                }
-                self.builder
-                    .ins()
-                    .stack_store(types::I64, tag, slot, 8 * i as i32);
-            }
-            let table = self.builder.ins().stack_addr(types::I64, slot, 0);
-            self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
-        }
+        let table = self.handler_table(clauses);
+        self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
         let count = self.builder.ins().iconst(types::I64, clauses.len() as i64);
         self.builder
             .ins()
@@ -1045,45 +1025,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 .ins()
                 .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
             let new_ref = self.make_contref(suspender);
-            let mut clause_blocks = Vec::new();
-            for _ in clauses {
-                clause_blocks.push(self.builder.create_block());
-            }
-            if clause_blocks.len() == 1 {
-                // One clause: no need to ask which.
-                self.builder.ins().jump(clause_blocks[0], &[]);
-            } else {
-                let clause = self
-                    .builder
+            self.branch_to_clause(clauses, store, new_ref, |t, i, ty| {
+                let off = rec::ARGS + 8 * i as i32;
+                t.builder
                     .ins()
-                    .load(types::I64, t, store, VMSTORE_SUSPEND_CLAUSE);
-                let dfg = &mut self.builder.func.dfg;
-                let calls: Vec<_> = clause_blocks
-                    .iter()
-                    .map(|b| dfg.block_call(*b, &[]))
-                    .collect();
-                let jt = self
-                    .builder
-                    .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
-                let clause32 = self.builder.ins().ireduce(types::I32, clause);
-                self.builder.ins().br_table(clause32, jt);
-            }
-            for (&(tag, label), block) in clauses.iter().zip(clause_blocks) {
-                self.builder.switch_to_block(block);
-                let Some(label) = label else {
-                    // Only `switch` uses this clause, and it never comes here.
-                    self.trap(TrapCode::UnhandledTag);
-                    continue;
-                };
-                let mut vals = Vec::new();
-                for (i, p) in self.tag_params(tag).iter().enumerate() {
-                    let off = rec::ARGS + 8 * i as i32;
-                    vals.push(self.builder.ins().load(clif_type(p), t, suspender, off));
-                }
-                vals.push(new_ref);
-                let (dest, _) = self.br_target(label);
-                self.jump(dest, &vals);
-            }
+                    .load(clif_type(ty), trusted(), suspender, off)
+            });
         }
 
         self.builder.switch_to_block(returned);
@@ -1097,6 +1044,55 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
         self.release_inline(finished, store);
         self.stack.extend(results);
+    }
+
+    /// After a suspension to one of this resume's `clauses`: branches to the
+    /// chosen clause's label with the tag's values (`value(t, i, type)`
+    /// loads the i-th) and the new continuation `contref`. With several
+    /// clauses the choice is in the store context.
+    fn branch_to_clause(
+        &mut self,
+        clauses: &[(u32, Option<u32>)],
+        store: Value,
+        contref: Value,
+        value: impl Fn(&mut Self, usize, &ValType) -> Value,
+    ) {
+        let blocks: Vec<ir::Block> = clauses
+            .iter()
+            .map(|_| self.builder.create_block())
+            .collect();
+        if blocks.len() == 1 {
+            self.builder.ins().jump(blocks[0], &[]);
+        } else {
+            let clause =
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
+            let dfg = &mut self.builder.func.dfg;
+            let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
+            let jt = self
+                .builder
+                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
+            let clause32 = self.builder.ins().ireduce(types::I32, clause);
+            self.builder.ins().br_table(clause32, jt);
+        }
+        for (&(tag, label), block) in clauses.iter().zip(blocks) {
+            self.builder.switch_to_block(block);
+            let Some(label) = label else {
+                // Only `switch` uses this clause, and it never comes here.
+                self.trap(TrapCode::UnhandledTag);
+                continue;
+            };
+            let mut vals: Vec<Value> = self
+                .tag_params(tag)
+                .iter()
+                .enumerate()
+                .map(|(i, p)| value(self, i, p))
+                .collect();
+            vals.push(contref);
+            let (dest, _) = self.br_target(label);
+            self.jump(dest, &vals);
+        }
     }
 
     /// Puts a finished continuation's record on the store's free list (the
@@ -1319,39 +1315,15 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             self.trap(TrapCode::UnhandledTag);
         } else {
             let store = self.store_context();
-            let clause =
+            let k =
                 self.builder
                     .ins()
-                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
-            let blocks: Vec<ir::Block> = clauses
-                .iter()
-                .map(|_| self.builder.create_block())
-                .collect();
-            let dfg = &mut self.builder.func.dfg;
-            let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
-            let jt = self
-                .builder
-                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
-            let clause32 = self.builder.ins().ireduce(types::I32, clause);
-            self.builder.ins().br_table(clause32, jt);
-            for (&(tag, label), block) in clauses.iter().zip(blocks) {
-                self.builder.switch_to_block(block);
-                let Some(label) = label else {
-                    self.trap(TrapCode::UnhandledTag);
-                    continue;
-                };
-                let params = self.tag_params(tag);
-                let mut vals = self.load_buffer(slot, &params);
-                let k = self.builder.ins().stack_load(
-                    types::I64,
-                    types::I64,
-                    slot,
-                    8 * capacity as i32,
-                );
-                vals.push(k);
-                let (dest, _) = self.br_target(label);
-                self.jump(dest, &vals);
-            }
+                    .stack_load(types::I64, types::I64, slot, 8 * capacity as i32);
+            self.branch_to_clause(clauses, store, k, |t, i, ty| {
+                t.builder
+                    .ins()
+                    .stack_load(types::I64, clif_type(ty), slot, 8 * i as i32)
+            });
         }
         self.builder.switch_to_block(returned);
         let results = self.load_buffer(slot, ft.results());
@@ -2216,14 +2188,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 cont_type_index,
                 resume_table,
             } => {
-                let clauses: Vec<(u32, Option<u32>)> = resume_table
-                    .handlers
-                    .iter()
-                    .map(|h| match *h {
-                        wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
-                        wasmparser::Handle::OnSwitch { tag } => (tag, None),
-                    })
-                    .collect();
+                let clauses = clauses_of(&resume_table);
                 if self.env.libcall_switching {
                     self.resume_by_libcall(cont_type_index, &clauses, None)
                 } else {
@@ -2235,14 +2200,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 tag_index,
                 resume_table,
             } => {
-                let clauses: Vec<(u32, Option<u32>)> = resume_table
-                    .handlers
-                    .iter()
-                    .map(|h| match *h {
-                        wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
-                        wasmparser::Handle::OnSwitch { tag } => (tag, None),
-                    })
-                    .collect();
+                let clauses = clauses_of(&resume_table);
                 if self.env.libcall_switching {
                     self.resume_by_libcall(cont_type_index, &clauses, Some(tag_index))
                 } else {
@@ -2275,6 +2233,19 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
         Ok(())
     }
+}
+
+/// A resume's handler clauses as `(tag, label)`; no label for a `switch`
+/// clause.
+fn clauses_of(table: &wasmparser::ResumeTable) -> Vec<(u32, Option<u32>)> {
+    table
+        .handlers
+        .iter()
+        .map(|h| match *h {
+            wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
+            wasmparser::Handle::OnSwitch { tag } => (tag, None),
+        })
+        .collect()
 }
 
 /// The text-format-like name of an operator, for error messages.
