@@ -991,21 +991,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .builder
             .ins()
             .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
-        let kind = self
-            .builder
-            .ins()
-            .band_imm_u(payload, cpayload::KIND_MASK as i64);
-        let is_return =
-            self.builder
-                .ins()
-                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
-        let returned = self.builder.create_block();
-        let suspended = self.builder.create_block();
-        self.builder
-            .ins()
-            .brif(is_return, returned, &[], suspended, &[]);
-
-        self.builder.switch_to_block(suspended);
+        let (kind, returned) = self.split_on_return(payload);
         self.rethrow_if_exception(kind, |t| {
             t.builder
                 .ins()
@@ -1044,6 +1030,27 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
         self.release_inline(finished, store);
         self.stack.extend(results);
+    }
+
+    /// After a resume's switch back: splits on the payload word's kind. The
+    /// builder continues in the block for suspensions and exceptions; the
+    /// returned block (for a return) and the kind are given back.
+    fn split_on_return(&mut self, word: Value) -> (Value, ir::Block) {
+        let kind = self
+            .builder
+            .ins()
+            .band_imm_u(word, cpayload::KIND_MASK as i64);
+        let is_return =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
+        let returned = self.builder.create_block();
+        let other = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(is_return, returned, &[], other, &[]);
+        self.builder.switch_to_block(other);
+        (kind, returned)
     }
 
     /// After a suspension to one of this resume's `clauses`: branches to the
@@ -1293,21 +1300,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let to_throw = self.builder.ins().imul(flag, exn);
             self.throw_if_received(to_throw);
         }
-        let kind = self
-            .builder
-            .ins()
-            .band_imm_u(word, cpayload::KIND_MASK as i64);
-        let is_return =
-            self.builder
-                .ins()
-                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
-        let returned = self.builder.create_block();
-        let suspended = self.builder.create_block();
-        self.builder
-            .ins()
-            .brif(is_return, returned, &[], suspended, &[]);
-
-        self.builder.switch_to_block(suspended);
+        let (kind, returned) = self.split_on_return(word);
         self.rethrow_if_exception(kind, |t| {
             t.builder.ins().stack_load(types::I64, types::I64, slot, 0)
         });
