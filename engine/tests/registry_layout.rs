@@ -87,6 +87,7 @@ fn the_document_matches_the_code() {
     check!(t, "CodeEntry", CodeEntry, [
         next: 8, code_start: 8, code_end: 8, name: 8, name_len: 8, functions: 8,
         function_count: 8, module_bytes: 8, module_len: 8, source_map: 8, source_map_len: 8,
+        eh_frame: 8, eh_frame_len: 8,
     ]);
     check!(t, "FunctionEntry", FunctionEntry, [start: 8, end: 8, index: 4, name_len: 4, name: 8]);
 }

@@ -10,18 +10,29 @@ use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::dwarf::WasmDwarf;
 use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::{Limits, Memory, Start, Step, elf, walk, walk_suspended};
+use switchyard_unwind::{
+    CfiUnwinder, HostSymbols, Limits, Memory, Start, Step, elf, walk_from, walk_suspended_with,
+    walk_with,
+};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::{Style, json_string};
 
-/// Source locations of the modules of the target, loaded on first use.
+/// Source locations of the modules of the target, loaded on first use,
+/// and (with `--full`) the host binaries' symbols.
 struct Sources<'a> {
     memory: &'a dyn Memory,
     dwarf: std::cell::RefCell<std::collections::HashMap<String, Option<WasmDwarf>>>,
+    host: Option<HostSymbols>,
 }
 
 impl Sources<'_> {
+    /// `name+offset (file)` of the host function at `at`.
+    fn host_name(&self, at: u64) -> Option<String> {
+        let s = self.host.as_ref()?.lookup(at)?;
+        Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
+    }
+
     /// "file:line:col" lines for the Wasm code at `pc` (innermost inlined
     /// first), empty without DWARF.
     fn locate(&self, snapshot: &Snapshot, pc: u64) -> Vec<String> {
@@ -77,13 +88,22 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let memory = stopped.memory();
             let snapshot =
                 Snapshot::read(&memory, address).map_err(|e| anyhow!("process {pid}: {e}"))?;
-            let threads = report_threads(&memory, &snapshot, stopped.threads(), limits);
-            let parked = report_parked(&memory, &snapshot, limits);
+            let mut cfi = CfiUnwinder::for_generated_code(&memory, &snapshot);
+            let mut host = None;
+            if args.full {
+                let mappings =
+                    elf::process_mappings(pid).map_err(|e| anyhow!("process {pid}: {e}"))?;
+                cfi.add_host_files(&mappings);
+                host = Some(HostSymbols::from_mappings(&mappings));
+            }
+            let threads = report_threads(&memory, &snapshot, &cfi, stopped.threads(), limits);
+            let parked = report_parked(&memory, &snapshot, &cfi, limits);
             // Source lines are read while the process is stopped (its
             // memory holds the modules), then it goes on before printing.
             let sources = Sources {
                 memory: &memory,
                 dwarf: Default::default(),
+                host,
             };
             let text = render(&args, &snapshot, &threads, &parked, &sources);
             stopped.resume();
@@ -102,11 +122,18 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
             let snapshot =
                 Snapshot::read(&core, address).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-            let threads = report_threads(&core, &snapshot, core.threads(), limits);
-            let parked = report_parked(&core, &snapshot, limits);
+            let mut cfi = CfiUnwinder::for_generated_code(&core, &snapshot);
+            let mut host = None;
+            if args.full {
+                cfi.add_host_files(core.mappings());
+                host = Some(HostSymbols::from_mappings(core.mappings()));
+            }
+            let threads = report_threads(&core, &snapshot, &cfi, core.threads(), limits);
+            let parked = report_parked(&core, &snapshot, &cfi, limits);
             let sources = Sources {
                 memory: &core,
                 dwarf: Default::default(),
+                host,
             };
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
         }
@@ -127,6 +154,7 @@ fn record_containing(snapshot: &Snapshot, sp: u64) -> Option<&StackRecord> {
 fn report_threads(
     memory: &dyn Memory,
     snapshot: &Snapshot,
+    cfi: &CfiUnwinder,
     threads: &[ThreadRegisters],
     limits: Limits,
 ) -> Vec<ThreadReport> {
@@ -140,7 +168,7 @@ fn report_threads(
                     fp: t.rbp,
                     sp: t.rsp,
                 };
-                let steps = walk(memory, snapshot, start, on_record, limits);
+                let steps = walk_with(memory, snapshot, cfi, start, on_record, limits);
                 return ThreadReport {
                     tid: t.tid,
                     state: "running Wasm",
@@ -164,10 +192,8 @@ fn report_threads(
                         fp,
                         sp: t.rsp,
                     };
-                    let mut steps = walk(memory, snapshot, start, running, limits);
-                    if let Some(Step::Frame { is_return, .. }) = steps.first_mut() {
-                        *is_return = true;
-                    }
+                    // The host call's return address.
+                    let steps = walk_from(memory, snapshot, cfi, start, true, running, limits);
                     return ThreadReport {
                         tid: t.tid,
                         state: "in a host call from Wasm",
@@ -187,6 +213,7 @@ fn report_threads(
 fn report_parked<'a>(
     memory: &dyn Memory,
     snapshot: &'a Snapshot,
+    cfi: &CfiUnwinder,
     limits: Limits,
 ) -> Vec<(&'a StackRecord, Vec<Step>)> {
     let mut parked: Vec<&StackRecord> = snapshot
@@ -200,7 +227,7 @@ fn report_parked<'a>(
         .into_iter()
         .map(|r| {
             let steps = if r.state == State::Suspended {
-                walk_suspended(memory, snapshot, r, limits)
+                walk_suspended_with(memory, snapshot, cfi, r, limits)
             } else {
                 Vec::new()
             };
@@ -223,7 +250,7 @@ fn render(
     sources: &Sources<'_>,
 ) -> String {
     if args.format == Format::Json {
-        return format!("{}\n", to_json(snapshot, threads, parked));
+        return format!("{}\n", to_json(snapshot, threads, parked, sources));
     }
     let style = Style::for_stdout();
     let mut out = String::new();
@@ -279,7 +306,10 @@ fn text_steps(
                         n += 1;
                     }
                     None if full => {
-                        out.push_str(&format!("  {n:>3}: {pc:#x} - <host or glue code>\n"));
+                        let name = sources
+                            .host_name(at)
+                            .unwrap_or_else(|| "<host or glue code>".into());
+                        out.push_str(&format!("  {n:>3}: {pc:#x} - {name}\n"));
                         n += 1;
                     }
                     None => {}
@@ -302,7 +332,7 @@ fn text_steps(
     }
 }
 
-fn json_steps(snapshot: &Snapshot, steps: &[Step]) -> String {
+fn json_steps(snapshot: &Snapshot, steps: &[Step], sources: &Sources<'_>) -> String {
     let items: Vec<String> = steps
         .iter()
         .map(|step| match step {
@@ -313,7 +343,13 @@ fn json_steps(snapshot: &Snapshot, steps: &[Step]) -> String {
                         r#"{{"kind":"wasm","function":{},"pc":{pc}}}"#,
                         json_string(&name)
                     ),
-                    None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+                    None => match sources.host_name(at) {
+                        Some(name) => format!(
+                            r#"{{"kind":"host","function":{},"pc":{pc}}}"#,
+                            json_string(&name)
+                        ),
+                        None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+                    },
                 }
             }
             Step::Boundary(r) => format!(
@@ -333,6 +369,7 @@ fn to_json(
     snapshot: &Snapshot,
     threads: &[ThreadReport],
     parked: &[(&StackRecord, Vec<Step>)],
+    sources: &Sources<'_>,
 ) -> String {
     let threads: Vec<String> = threads
         .iter()
@@ -341,7 +378,7 @@ fn to_json(
                 r#"{{"tid":{},"state":{},"frames":{}}}"#,
                 t.tid,
                 json_string(t.state),
-                json_steps(snapshot, &t.steps)
+                json_steps(snapshot, &t.steps, sources)
             )
         })
         .collect();
@@ -357,7 +394,7 @@ fn to_json(
                 r.switches,
                 r.stack_low,
                 r.stack_high,
-                json_steps(snapshot, steps)
+                json_steps(snapshot, steps, sources)
             )
         })
         .collect();

@@ -10,6 +10,7 @@ use switchyard_engine::{
 
 use crate::cli::{BacktraceMode, Format, RunArgs};
 use crate::output::{Style, json_string};
+use switchyard_unwind::HostSymbols;
 
 /// Exit status after a trap, as Wasmtime uses (128 + SIGABRT).
 const TRAP_STATUS: u8 = 134;
@@ -136,7 +137,10 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
             if how.format == Format::Json {
-                eprintln!("{}", trap_json(&trap, how));
+                eprintln!(
+                    "{}",
+                    trap_json(&trap, how, backtrace == BacktraceMode::Full)
+                );
                 return Ok(ExitCode::from(TRAP_STATUS));
             }
             let style = Style::for_stderr();
@@ -172,6 +176,22 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The symbols of this process's executable and libraries, for naming
+/// host frames.
+fn own_host_symbols() -> HostSymbols {
+    let mappings =
+        switchyard_unwind::elf::process_mappings(std::process::id() as i32).unwrap_or_default();
+    HostSymbols::from_mappings(&mappings)
+}
+
+/// `name+offset (file)` of the host function returned to at `pc`.
+fn host_name(host: &Option<HostSymbols>, pc: u64) -> String {
+    match host.as_ref().and_then(|h| h.lookup(pc.saturating_sub(1))) {
+        Some(s) => format!("{}+{:#x} ({})", s.name, s.offset, s.file),
+        None => "<host or glue code>".into(),
+    }
+}
+
 /// The logical backtrace as text: frames innermost first, numbered, and a
 /// line at each continuation boundary.
 fn format_backtrace(
@@ -182,6 +202,7 @@ fn format_backtrace(
 ) -> String {
     use std::fmt::Write;
     let mut out = String::from("wasm backtrace:\n");
+    let host = full.then(own_host_symbols);
     let mut n = 0;
     let mut i = 0;
     while i < frames.len() {
@@ -229,7 +250,8 @@ fn format_backtrace(
                 n += count;
             }
             BacktraceFrame::Host { pc } if full => {
-                let _ = writeln!(out, "  {n:>3}: {pc:#x} - <host or glue code>");
+                let name = host_name(&host, *pc as u64);
+                let _ = writeln!(out, "  {n:>3}: {pc:#x} - {name}");
                 n += 1;
             }
             BacktraceFrame::Host { .. } => {}
@@ -332,8 +354,9 @@ fn format_value(v: &Val) -> String {
 }
 
 /// The trap report as one JSON document: the same content as the text.
-fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting) -> String {
+fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> String {
     let dwarf = how.dwarf();
+    let host = full.then(own_host_symbols);
     let frames: Vec<String> = trap
         .backtrace
         .iter()
@@ -362,7 +385,13 @@ fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting) -> String {
                     locations.join(",")
                 )
             }
-            BacktraceFrame::Host { pc } => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+            BacktraceFrame::Host { pc } => match &host {
+                Some(_) => format!(
+                    r#"{{"kind":"host","function":{},"pc":{pc}}}"#,
+                    json_string(&host_name(&host, *pc as u64))
+                ),
+                None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
+            },
             BacktraceFrame::Resumed { id, entry, handlers } => {
                 let handlers: Vec<String> = handlers.iter().map(|h| json_string(h)).collect();
                 format!(

@@ -92,6 +92,35 @@ fn bt_pid_shows_every_stack_and_lets_the_process_go_on() {
     assert!(child.wait().unwrap().success());
 }
 
+/// With `--full`, the host frames below the entry into Wasm are unwound
+/// from the binaries' CFI (libc's start code keeps no frame pointer) and
+/// named from their symbol tables, down to `_start`.
+#[test]
+fn bt_full_names_host_frames_down_to_start() {
+    let mut child = start_blocked();
+    let pid = child.id().to_string();
+    let text = bt_when_blocked(&["--full".into(), "--pid".into(), pid]);
+    assert_in_order(
+        &text,
+        &[
+            "blocked!read_stdin",
+            "blocked!_start",
+            "switchyard_enter_wasm",
+            "-- entered from the host",
+            "switchyard_engine::runtime::func::invoke",
+            "switchyard::run::main",
+            "main+",
+            "__libc_start_main+",
+            "_start+",
+            "live continuations not running:",
+        ],
+    );
+    assert!(!text.contains("walk ended"), "{text}");
+    assert_eq!(text.matches("switchyard_enter_wasm").count(), 1, "{text}");
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
 #[test]
 fn bt_core_reads_a_core_file_made_by_gcore() {
     if Command::new("gcore").arg("--version").output().is_err() {

@@ -200,6 +200,11 @@ pub struct ModuleInfo {
     pub source_map_address: u64,
     /// Number of pairs in the source map.
     pub source_map_len: u64,
+    /// Where the code's `.eh_frame` is (0: none, or a registry too old to
+    /// say).
+    pub eh_frame_address: u64,
+    /// Its length in bytes.
+    pub eh_frame_len: u64,
 }
 
 impl ModuleInfo {
@@ -345,6 +350,12 @@ fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, Registr
         store = memory.read_u64(store)?;
     }
 
+    let code_entry_size = memory.read_u32(address + 20)? as usize;
+    if code_entry_size < CODE_ENTRY_V1_SIZE {
+        return Err(RegistryError::Corrupt(format!(
+            "code entry size {code_entry_size}"
+        )));
+    }
     let mut modules = Vec::new();
     let mut seen = HashSet::new();
     let mut entry_ptr = memory.read_u64(address + 40)?;
@@ -352,7 +363,7 @@ fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, Registr
         if !seen.insert(entry_ptr) || modules.len() >= MAX_MODULES {
             return Err(RegistryError::Corrupt("the code map loops".into()));
         }
-        modules.push(read_module(memory, entry_ptr)?);
+        modules.push(read_module(memory, entry_ptr, code_entry_size)?);
         entry_ptr = memory.read_u64(entry_ptr)?;
     }
     Ok(Snapshot {
@@ -432,9 +443,19 @@ fn read_string(memory: &dyn Memory, ptr: u64, len: u64) -> Result<String, Regist
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn read_module(memory: &dyn Memory, entry: u64) -> Result<ModuleInfo, RegistryError> {
-    let mut b = [0u8; 88];
-    memory.read(entry, &mut b)?;
+/// A `CodeEntry` up to `source_map_len`; `eh_frame` came later.
+const CODE_ENTRY_V1_SIZE: usize = 88;
+/// A `CodeEntry` with its `eh_frame` fields.
+const CODE_ENTRY_SIZE: usize = 104;
+
+fn read_module(
+    memory: &dyn Memory,
+    entry: u64,
+    entry_size: usize,
+) -> Result<ModuleInfo, RegistryError> {
+    let mut b = [0u8; CODE_ENTRY_SIZE];
+    let known = entry_size.min(CODE_ENTRY_SIZE);
+    memory.read(entry, &mut b[..known])?;
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
     let count = u64_at(48);
     if count > MAX_FUNCTIONS {
@@ -464,5 +485,7 @@ fn read_module(memory: &dyn Memory, entry: u64) -> Result<ModuleInfo, RegistryEr
         bytes_len: u64_at(64),
         source_map_address: u64_at(72),
         source_map_len: u64_at(80),
+        eh_frame_address: u64_at(88),
+        eh_frame_len: u64_at(96),
     })
 }

@@ -1,12 +1,13 @@
-//! Walking the frames of a logical stack: frame pointers within each stack
-//! segment, and at the continuation trampoline a move to the resumer's
-//! saved context, down to the host entry (and, if asked, the host frames
-//! below it).
+//! Walking the frames of a logical stack: call frame information (or frame
+//! pointers where there is none) within each stack segment, and at the
+//! continuation trampoline a move to the resumer's saved context, down to
+//! the host entry (and, if asked, the host frames below it).
 //!
-//! Every frame pointer must lie in the stack it belongs to and grow from
-//! frame to frame; anything else ends the walk with a note. The walk is
-//! bounded in steps.
+//! Every stack read must lie in the stack being walked, and the stack
+//! pointer must grow from frame to frame; anything else ends the walk with
+//! a note. The walk is bounded in steps.
 
+use crate::cfi::{Cache, CfiUnwinder, Registers};
 use crate::memory::Memory;
 use crate::registry::{Snapshot, StackRecord};
 
@@ -63,7 +64,8 @@ impl Default for Limits {
 const HOST_STACK_SPAN: u64 = 256 << 20;
 
 /// Walks from `start`, which runs on the stack of `record` (`None`: a
-/// host stack).
+/// host stack), with unwind information for the generated code only (host
+/// frames by frame pointer). See [`walk_with`].
 pub fn walk(
     memory: &dyn Memory,
     snapshot: &Snapshot,
@@ -71,13 +73,45 @@ pub fn walk(
     record: Option<&StackRecord>,
     limits: Limits,
 ) -> Vec<Step> {
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    walk_with(memory, snapshot, &cfi, start, record, limits)
+}
+
+/// Walks from `start`, which runs on the stack of `record` (`None`: a
+/// host stack), unwinding each frame with `cfi`.
+pub fn walk_with(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    cfi: &CfiUnwinder,
+    start: Start,
+    record: Option<&StackRecord>,
+    limits: Limits,
+) -> Vec<Step> {
+    walk_from(memory, snapshot, cfi, start, false, record, limits)
+}
+
+/// Walks from `start` as [`walk_with`] does; `start_is_return` says that
+/// `start.pc` is a return address (a frame stopped in a call), so that its
+/// unwind rule is looked up at the call instruction.
+pub fn walk_from(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    cfi: &CfiUnwinder,
+    start: Start,
+    start_is_return: bool,
+    record: Option<&StackRecord>,
+    limits: Limits,
+) -> Vec<Step> {
     let mut steps = Vec::new();
+    let mut cache = Cache::new();
     let mut record = record.cloned();
     let mut pc = start.pc;
-    let mut fp = start.fp;
-    let mut is_return = false;
+    let mut regs = Registers::new(start.pc, start.sp, start.fp);
+    let mut is_return = start_is_return;
     let mut bounds = segment_bounds(record.as_ref(), start.sp);
     let mut in_host = false;
+    // The host entry's frame is listed before the `HostEntry` step.
+    let mut already_listed = false;
     let mut frames = 0;
     loop {
         frames += 1;
@@ -88,20 +122,34 @@ pub fn walk(
             )));
             return steps;
         }
-        steps.push(Step::Frame { pc, is_return });
-        if fp == 0 && in_host {
-            return steps;
+        if !std::mem::take(&mut already_listed) {
+            steps.push(Step::Frame { pc, is_return });
         }
-        if fp < bounds.0 || fp.saturating_add(16) > bounds.1 || !fp.is_multiple_of(8) {
+        let sp = regs.sp();
+        if sp < bounds.0 || sp > bounds.1 {
             steps.push(Step::End(format!(
-                "frame pointer {fp:#x} is outside its stack"
+                "stack pointer {sp:#x} is outside its stack"
             )));
             return steps;
         }
-        let (next_fp, ret) = match (memory.read_u64(fp), memory.read_u64(fp + 8)) {
-            (Ok(n), Ok(r)) => (n, r),
-            _ => {
-                steps.push(Step::End(format!("unreadable frame at {fp:#x}")));
+        let mut read = |a: u64| {
+            if a < bounds.0 || a.saturating_add(8) > bounds.1 || !a.is_multiple_of(8) {
+                return Err(());
+            }
+            memory.read_u64(a).map_err(|_| ())
+        };
+        let ret = match cfi.unwind_frame(&mut cache, pc, is_return, &mut regs, &mut read) {
+            Ok(Some(ret)) => ret,
+            Ok(None) => return steps,
+            Err(_) if in_host => return steps,
+            Err(framehop::Error::CouldNotReadStack(a)) => {
+                steps.push(Step::End(format!(
+                    "unreadable or foreign stack word at {a:#x}"
+                )));
+                return steps;
+            }
+            Err(e) => {
+                steps.push(Step::End(format!("cannot unwind at {pc:#x}: {e}")));
                 return steps;
             }
         };
@@ -133,7 +181,7 @@ pub fn walk(
                 }
             };
             pc = parent.pc;
-            fp = parent.fp;
+            regs = Registers::new(parent.pc, parent.sp, parent.fp);
             is_return = true;
             bounds = segment_bounds(record.as_ref(), parent.sp);
             continue;
@@ -148,26 +196,40 @@ pub fn walk(
                 return steps;
             }
             in_host = true;
+            already_listed = true;
         }
         if ret == 0 {
             return steps;
         }
-        if next_fp <= fp && next_fp != 0 {
+        if regs.sp() <= sp {
             steps.push(Step::End(format!(
-                "frame pointers go down at {fp:#x}: a corrupt stack"
+                "the stack pointer does not grow at {sp:#x}: a corrupt stack"
             )));
             return steps;
         }
         pc = ret;
-        fp = next_fp;
         is_return = true;
     }
 }
 
-/// Walks a suspended continuation from its saved context to its bottom.
+/// Walks a suspended continuation from its saved context to its bottom,
+/// with unwind information for the generated code only.
 pub fn walk_suspended(
     memory: &dyn Memory,
     snapshot: &Snapshot,
+    record: &StackRecord,
+    limits: Limits,
+) -> Vec<Step> {
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    walk_suspended_with(memory, snapshot, &cfi, record, limits)
+}
+
+/// Walks a suspended continuation from its saved context to its bottom,
+/// unwinding each frame with `cfi`.
+pub fn walk_suspended_with(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    cfi: &CfiUnwinder,
     record: &StackRecord,
     limits: Limits,
 ) -> Vec<Step> {
@@ -180,11 +242,7 @@ pub fn walk_suspended(
         sp: record.own.sp,
     };
     // The saved pc is where the switch returns: a return address.
-    let mut steps = walk(memory, snapshot, start, Some(record), limits);
-    if let Some(Step::Frame { is_return, .. }) = steps.first_mut() {
-        *is_return = true;
-    }
-    steps
+    walk_from(memory, snapshot, cfi, start, true, Some(record), limits)
 }
 
 fn segment_bounds(record: Option<&StackRecord>, sp: u64) -> (u64, u64) {

@@ -193,7 +193,10 @@ pub(crate) fn compile_module(
             Some((code.base() + o as usize, f.code.len(), f.unwind.as_ref()?))
         }),
     );
-    let registration = crate::vm::registry::add_code(&code_info, bytes);
+    // The registry entry points at the `.eh_frame`; `CompiledModule` drops
+    // the entry before the section.
+    let eh_frame = unwind.as_ref().map_or(&[][..], |u| u.bytes());
+    let registration = crate::vm::registry::add_code(&code_info, bytes, eh_frame);
     Ok(CompiledModule {
         _registry: registration,
         code,

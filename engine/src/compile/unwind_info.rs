@@ -47,8 +47,7 @@ impl UnwindRegistration {
         Some(UnwindRegistration { eh_frame })
     }
 
-    /// The raw section, for writers of debug objects.
-    #[allow(dead_code)]
+    /// The raw section, for the registry and writers of debug objects.
     pub fn bytes(&self) -> &[u8] {
         &self.eh_frame
     }

@@ -100,6 +100,11 @@ pub struct CodeEntry {
     pub source_map: *const [u32; 2],
     /// Number of pairs.
     pub source_map_len: u64,
+    /// The code's `.eh_frame` (CFI of every function, absolute addresses),
+    /// or null; unwinders that do not go through libgcc read it here.
+    pub eh_frame: *const u8,
+    /// Its length in bytes.
+    pub eh_frame_len: u64,
 }
 
 /// One function of a code map entry.
@@ -216,13 +221,13 @@ pub struct CodeRegistration {
 }
 
 // SAFETY: the raw pointers point into data this value owns (or the module
-// bytes, which outlive it).
+// bytes and the `.eh_frame`, which outlive it).
 unsafe impl Send for CodeRegistration {}
 // SAFETY: as above; nothing is mutated through shared references.
 unsafe impl Sync for CodeRegistration {}
 
 /// Adds a module's code.
-pub fn add_code(info: &CodeInfo, module_bytes: &[u8]) -> CodeRegistration {
+pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRegistration {
     let mut names: Vec<std::sync::Arc<str>> = Vec::new();
     let mut functions = Vec::new();
     for (&(start, end, index), name) in info.functions.iter().zip(&info.function_names) {
@@ -248,6 +253,12 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8]) -> CodeRegistration {
         module_len: module_bytes.len() as u64,
         source_map: info.source_map.as_ptr(),
         source_map_len: info.source_map.len() as u64,
+        eh_frame: if eh_frame.is_empty() {
+            std::ptr::null()
+        } else {
+            eh_frame.as_ptr()
+        },
+        eh_frame_len: eh_frame.len() as u64,
     });
     let ptr: *mut CodeEntry = &mut *entry;
     update(|h| {
