@@ -7,57 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use switchyard_unwind::core::CoreFile;
-use switchyard_unwind::dwarf::WasmDwarf;
-use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
+use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::{Limits, Memory, Start, Step, elf, walk, walk_suspended};
+use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
+use switchyard_unwind::{Limits, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::{Style, json_string};
-
-/// Source locations of the modules of the target, loaded on first use.
-struct Sources<'a> {
-    memory: &'a dyn Memory,
-    dwarf: std::cell::RefCell<std::collections::HashMap<String, Option<WasmDwarf>>>,
-}
-
-impl Sources<'_> {
-    /// "file:line:col" lines for the Wasm code at `pc` (innermost inlined
-    /// first), empty without DWARF.
-    fn locate(&self, snapshot: &Snapshot, pc: u64) -> Vec<String> {
-        let Some(module) = snapshot.module_at(pc) else {
-            return Vec::new();
-        };
-        let Some(offset) = module.wasm_offset(self.memory, pc) else {
-            return Vec::new();
-        };
-        let mut cache = self.dwarf.borrow_mut();
-        let dwarf = cache
-            .entry(module.name.clone())
-            .or_insert_with(|| WasmDwarf::new(&module.read_bytes(self.memory).ok()?));
-        let Some(dwarf) = dwarf else {
-            return Vec::new();
-        };
-        dwarf
-            .locate(u64::from(offset))
-            .into_iter()
-            .filter_map(|l| {
-                let file = l.file?;
-                let line = l.line.map_or(String::new(), |v| format!(":{v}"));
-                let col = l.column.map_or(String::new(), |v| format!(":{v}"));
-                Some(format!("{file}{line}{col}"))
-            })
-            .collect()
-    }
-}
-
-/// What one thread was doing.
-struct ThreadReport {
-    tid: i32,
-    /// "running Wasm", "in a host call from Wasm", "not running Wasm".
-    state: &'static str,
-    steps: Vec<Step>,
-}
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -81,10 +37,7 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let parked = report_parked(&memory, &snapshot, limits);
             // Source lines are read while the process is stopped (its
             // memory holds the modules), then it goes on before printing.
-            let sources = Sources {
-                memory: &memory,
-                dwarf: Default::default(),
-            };
+            let sources = Sources::new(&memory);
             let text = render(&args, &snapshot, &threads, &parked, &sources);
             stopped.resume();
             print!("{text}");
@@ -104,109 +57,12 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
                 Snapshot::read(&core, address).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             let threads = report_threads(&core, &snapshot, core.threads(), limits);
             let parked = report_parked(&core, &snapshot, limits);
-            let sources = Sources {
-                memory: &core,
-                dwarf: Default::default(),
-            };
+            let sources = Sources::new(&core);
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
         }
         _ => bail!("give exactly one of --pid PID and --core FILE"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The record whose stack contains `sp`.
-fn record_containing(snapshot: &Snapshot, sp: u64) -> Option<&StackRecord> {
-    snapshot
-        .stores
-        .iter()
-        .flat_map(|s| &s.records)
-        .find(|r| r.stack_low <= sp && sp < r.stack_high)
-}
-
-fn report_threads(
-    memory: &dyn Memory,
-    snapshot: &Snapshot,
-    threads: &[ThreadRegisters],
-    limits: Limits,
-) -> Vec<ThreadReport> {
-    threads
-        .iter()
-        .map(|t| {
-            let on_record = record_containing(snapshot, t.rsp);
-            if snapshot.module_at(t.rip).is_some() || snapshot.is_trampoline_return(t.rip + 1) {
-                let start = Start {
-                    pc: t.rip,
-                    fp: t.rbp,
-                    sp: t.rsp,
-                };
-                let steps = walk(memory, snapshot, start, on_record, limits);
-                return ThreadReport {
-                    tid: t.tid,
-                    state: "running Wasm",
-                    steps,
-                };
-            }
-            // In host code: if Wasm called it, the store recorded where.
-            for store in &snapshot.stores {
-                if store.last_exit_pc == 0 {
-                    continue;
-                }
-                let fp = store.last_exit_fp;
-                let running = snapshot.record(store.current_cont);
-                let on_this_thread = match running {
-                    Some(r) => on_record.is_some_and(|o| o.address == r.address),
-                    None => on_record.is_none() && fp >= t.rsp && fp < t.rsp + (256 << 20),
-                };
-                if on_this_thread {
-                    let start = Start {
-                        pc: store.last_exit_pc,
-                        fp,
-                        sp: t.rsp,
-                    };
-                    let mut steps = walk(memory, snapshot, start, running, limits);
-                    if let Some(Step::Frame { is_return, .. }) = steps.first_mut() {
-                        *is_return = true;
-                    }
-                    return ThreadReport {
-                        tid: t.tid,
-                        state: "in a host call from Wasm",
-                        steps,
-                    };
-                }
-            }
-            ThreadReport {
-                tid: t.tid,
-                state: "not running Wasm",
-                steps: Vec::new(),
-            }
-        })
-        .collect()
-}
-
-fn report_parked<'a>(
-    memory: &dyn Memory,
-    snapshot: &'a Snapshot,
-    limits: Limits,
-) -> Vec<(&'a StackRecord, Vec<Step>)> {
-    let mut parked: Vec<&StackRecord> = snapshot
-        .stores
-        .iter()
-        .flat_map(|s| &s.records)
-        .filter(|r| matches!(r.state, State::Suspended | State::Fresh))
-        .collect();
-    parked.sort_by_key(|r| r.id);
-    parked
-        .into_iter()
-        .map(|r| {
-            let steps = if r.state == State::Suspended {
-                walk_suspended(memory, snapshot, r, limits)
-            } else {
-                Vec::new()
-            };
-            (r, steps)
-        })
-        .collect()
 }
 
 fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {

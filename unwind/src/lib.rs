@@ -13,6 +13,7 @@ pub mod elf;
 pub mod memory;
 pub mod ptrace;
 pub mod registry;
+pub mod report;
 pub mod walk;
 
 pub use memory::{Memory, ProcessMemory, ReadError, SliceMemory};
