@@ -36,6 +36,10 @@ pub struct Config {
     pub max_memory_pages: u64,
     /// Cranelift optimization level: "none", "speed" or "speed_and_size".
     pub opt_level: String,
+    /// Report every switch to the watcher of [`crate::vm::events`]. Switch
+    /// events come from the libcall switching routines, so this implies
+    /// [`SwitchingMode::Libcall`].
+    pub report_switch_events: bool,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             max_wasm_stack: 1024 * 1024,
             max_memory_pages: 65536,
             opt_level: "speed".to_string(),
+            report_switch_events: false,
         }
     }
 }
@@ -89,9 +94,13 @@ impl Engine {
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
+        let mut config = config.clone();
+        if config.report_switch_events {
+            config.switching = SwitchingMode::Libcall;
+        }
         Ok(Engine(Arc::new(EngineInner {
             isa,
-            config: config.clone(),
+            config,
             registry: RwLock::new(TypeRegistry::default()),
             trampolines: Mutex::new(HashMap::new()),
         })))
