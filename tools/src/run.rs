@@ -98,7 +98,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
+pub(crate) fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
     if !path.exists() {
         bail!("{}: no such file", path.display());
     }
@@ -259,7 +259,7 @@ fn format_backtrace(
     out
 }
 
-fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     vars.iter()
         .map(|v| match v.split_once('=') {
             Some((k, val)) => Ok((k.to_string(), val.to_string())),
@@ -271,7 +271,7 @@ fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
+pub(crate) fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
     let bad = || anyhow!("`{s}` is not a valid {ty}");
     Ok(match ty {
         ValType::I32 => Val::I32(parse_int::<i32, u32>(s).ok_or_else(bad)?),
@@ -315,7 +315,7 @@ where
     S::try_from(signed).ok()
 }
 
-fn format_value(v: &Val) -> String {
+pub(crate) fn format_value(v: &Val) -> String {
     match v {
         Val::I32(x) => x.to_string(),
         Val::I64(x) => x.to_string(),
