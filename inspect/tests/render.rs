@@ -50,7 +50,12 @@ fn cont(id: u64, state: &str, entry: &str, frames: Vec<FrameLine>) -> Cont {
 /// A host stack running #1, which runs #2; #3 suspended on $yield; #4 fresh.
 fn chain_state() -> State {
     let mut state = State::new(SourceKind::Live, "chain.wat".into());
-    let mut host = cont(0, "host", "host entry", vec![frame("m!main"), FrameLine::HostEntry]);
+    let mut host = cont(
+        0,
+        "host",
+        "host entry",
+        vec![frame("m!main"), FrameLine::HostEntry],
+    );
     host.stack_size = 0;
     let mut one = cont(
         1,
@@ -160,10 +165,16 @@ fn continuations_pane_shows_the_running_chain_as_a_tree_and_the_parked_ones() {
     let text = screen(&app, 120, 40);
     assert!(text.contains("Continuations (4 live)"), "{text}");
     assert!(text.contains("│host entry"), "{text}");
-    assert!(text.contains("└ #1   running   m!outer r1 s0 1.0K/256.0K"), "{text}");
+    assert!(
+        text.contains("└ #1   running   m!outer r1 s0 1.0K/256.0K"),
+        "{text}"
+    );
     assert!(text.contains("  └ #2   running   m!inner r2 s0"), "{text}");
     assert!(text.contains("not running:"), "{text}");
-    assert!(text.contains("#3   suspended m!gen on $yield r3 s0"), "{text}");
+    assert!(
+        text.contains("#3   suspended m!gen on $yield r3 s0"),
+        "{text}"
+    );
     assert!(text.contains("#4   fresh     m!later"), "{text}");
 }
 
@@ -173,7 +184,12 @@ fn backtrace_pane_shows_the_innermost_running_continuation_first_with_boundaries
     let text = screen(&app, 120, 40);
     assert!(text.contains("Backtrace of #2 (m!inner)"), "{text}");
     let lines: Vec<&str> = text.lines().collect();
-    let at = |s: &str| lines.iter().position(|l| l.contains(s)).unwrap_or_else(|| panic!("{s}\n{text}"));
+    let at = |s: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(s))
+            .unwrap_or_else(|| panic!("{s}\n{text}"))
+    };
     assert!(at("  0 m!leaf") < at("  1 m!inner"));
     assert!(at("  1 m!inner") < at("-- #2 (m!inner) was resumed here"));
     assert!(at("-- #2 (m!inner) was resumed here") < at("  2 m!outer"));
@@ -220,7 +236,10 @@ fn a_trap_is_listed_first_and_its_chain_is_shown() {
     state.source = SourceKind::Snapshot;
     let app = App::new(state);
     let text = screen(&app, 120, 40);
-    assert!(text.contains("wasm trap: integer divide by zero in m!leaf"), "{text}");
+    assert!(
+        text.contains("wasm trap: integer divide by zero in m!leaf"),
+        "{text}"
+    );
     assert!(text.contains("Backtrace of the trap"), "{text}");
     assert!(text.contains("  0 m!leaf  at leaf.c:7"), "{text}");
     assert!(text.contains("-- #2 (m!inner) was resumed here"), "{text}");
@@ -257,11 +276,19 @@ fn status_line_shows_mode_keys_prompts_and_messages() {
     app.prompt_key(key('$'), &mut control);
     app.prompt_key(key('y'), &mut control);
     let text = screen(&app, 120, 40);
-    assert!(text.lines().last().unwrap().contains("break on function or tag: $y_"));
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .contains("break on function or tag: $y_")
+    );
     type_in(&mut app, &mut control, "ield");
     assert_eq!(control.breaks, vec![vec!["$yield".to_string()]]);
     let text = screen(&app, 120, 40);
-    assert!(text.lines().last().unwrap().contains("break on $yield"), "{text}");
+    assert!(
+        text.lines().last().unwrap().contains("break on $yield"),
+        "{text}"
+    );
     app.apply(input::action(key('N')), &mut control);
     type_in(&mut app, &mut control, "12");
     app.apply(input::action(key('n')), &mut control);
@@ -292,13 +319,22 @@ fn jump_and_search_select_continuations() {
 
 #[test]
 fn arrows_and_vim_keys_move_the_same_way() {
-    for (down, up) in [(KeyCode::Down, KeyCode::Up), (KeyCode::Char('j'), KeyCode::Char('k'))] {
+    for (down, up) in [
+        (KeyCode::Down, KeyCode::Up),
+        (KeyCode::Char('j'), KeyCode::Char('k')),
+    ] {
         let mut app = App::new(chain_state());
         let mut control = Recorded::default();
         let start = app.selected;
-        app.apply(input::action(KeyEvent::new(down, KeyModifiers::NONE)), &mut control);
+        app.apply(
+            input::action(KeyEvent::new(down, KeyModifiers::NONE)),
+            &mut control,
+        );
         assert_eq!(app.selected, start + 1);
-        app.apply(input::action(KeyEvent::new(up, KeyModifiers::NONE)), &mut control);
+        app.apply(
+            input::action(KeyEvent::new(up, KeyModifiers::NONE)),
+            &mut control,
+        );
         assert_eq!(app.selected, start);
     }
     assert_eq!(input::action(key('q')), Action::Quit);
@@ -313,7 +349,10 @@ fn help_lists_every_key_and_any_key_closes_it() {
     let text = screen(&app, 120, 40);
     assert!(text.contains(" Keys "), "{text}");
     for (keys, what) in input::HELP {
-        assert!(text.contains(&format!("{keys:<12} {what}")), "{keys}\n{text}");
+        assert!(
+            text.contains(&format!("{keys:<12} {what}")),
+            "{keys}\n{text}"
+        );
     }
     app.apply(Action::Down, &mut control);
     assert!(!app.help);
@@ -324,7 +363,8 @@ fn a_terminal_too_small_gets_a_message_instead_of_panes() {
     let app = App::new(chain_state());
     let text = screen(&app, 60, 15);
     assert!(
-        text.replace('\n', "").contains("The terminal is too small for the inspector: 60x15"),
+        text.replace('\n', "")
+            .contains("The terminal is too small for the inspector: 60x15"),
         "{text}"
     );
     assert!(!text.contains("Continuations"));
@@ -335,7 +375,11 @@ fn source_pane_shows_the_wat_definition_or_the_c_line() {
     let dir = std::env::temp_dir().join(format!("inspect-render-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wat = dir.join("chain.wat");
-    std::fs::write(&wat, "(module\n  (func $leaf)\n  (func $inner (call $leaf)))\n").unwrap();
+    std::fs::write(
+        &wat,
+        "(module\n  (func $leaf)\n  (func $inner (call $leaf)))\n",
+    )
+    .unwrap();
     let c = dir.join("leaf.c");
     std::fs::write(&c, "int a;\nint leaf(void) {\n  return 1 / a;\n}\n").unwrap();
 
@@ -343,7 +387,10 @@ fn source_pane_shows_the_wat_definition_or_the_c_line() {
     state.source_file = Some(wat.clone());
     let mut app = App::new(state);
     let text = screen(&app, 120, 40);
-    assert!(text.contains("Source: chain.wat, definition of $leaf"), "{text}");
+    assert!(
+        text.contains("Source: chain.wat, definition of $leaf"),
+        "{text}"
+    );
     assert!(text.contains("   2   (func $leaf)"), "{text}");
 
     if let FrameLine::Frame { position, .. } = &mut app.state.picture.conts[2].frames[0] {

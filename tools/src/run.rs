@@ -15,12 +15,25 @@ use crate::output::{Style, json_string};
 const TRAP_STATUS: u8 = 134;
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(&args.engine.config())?;
+    let mut config = args.engine.config();
+    // Recording the last switch events for a snapshot needs the engine to
+    // report them.
+    config.report_switch_events |= args.snapshot_on_trap.is_some();
+    let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
         format: args.format,
         modules: Vec::new(),
+        snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
+            path,
+            recorder: switchyard_inspect::Recorder::install(),
+            // Absolute, so that the snapshot opens from any directory.
+            source_file: std::fs::canonicalize(&args.file)
+                .unwrap_or_else(|_| args.file.clone())
+                .display()
+                .to_string(),
+        }),
     };
     let module = load(&engine, &args.file)?;
     how.modules.push(module.clone());
@@ -112,6 +125,38 @@ struct Reporting {
     format: Format,
     /// The modules loaded, for source locations from their DWARF.
     modules: Vec<Module>,
+    /// Where to write a snapshot of a trap (`--snapshot-on-trap`).
+    snapshot: Option<SnapshotOnTrap>,
+}
+
+/// `--snapshot-on-trap`: the file and the recorder of recent events.
+struct SnapshotOnTrap {
+    path: std::path::PathBuf,
+    recorder: switchyard_inspect::Recorder,
+    source_file: String,
+}
+
+impl SnapshotOnTrap {
+    /// Writes the snapshot of `trap`; says where on stderr, or why not.
+    fn write(&self, trap: &switchyard_engine::Trap, modules: &[Module]) {
+        let program = std::path::Path::new(&self.source_file)
+            .file_name()
+            .map_or_else(
+                || self.source_file.clone(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+        let file = self
+            .recorder
+            .snapshot(trap, modules, &program, Some(self.source_file.clone()));
+        match file.write(&self.path) {
+            Ok(()) => eprintln!(
+                "snapshot written to {} (open it with `switchyard inspect --snapshot {}`)",
+                self.path.display(),
+                self.path.display()
+            ),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
 }
 
 impl Reporting {
@@ -135,6 +180,9 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
+            if let Some(snapshot) = &how.snapshot {
+                snapshot.write(&trap, &how.modules);
+            }
             if how.format == Format::Json {
                 eprintln!("{}", trap_json(&trap, how));
                 return Ok(ExitCode::from(TRAP_STATUS));

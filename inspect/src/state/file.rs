@@ -22,7 +22,7 @@ pub struct SnapshotFile {
     pub version: u32,
     /// The program's file name.
     pub program: String,
-    /// The program's source file, as given on the command line.
+    /// The program's source file (absolute when it could be resolved).
     #[serde(default)]
     pub source_file: Option<String>,
     /// Why it was written ("wasm trap: ...").
