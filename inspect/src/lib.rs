@@ -63,11 +63,12 @@ fn handle_keys(app: &mut App, control: &mut dyn Control) -> anyhow::Result<bool>
 
 /// Runs `program` on its own thread under the inspector. `program` runs
 /// the module with an engine that reports switch events
+/// (`source_files`: the modules' files, for the source pane)
 /// (`Config::report_switch_events`) and reports its end through the
 /// handle. Its stdout and stderr are shown in a pane.
 pub fn live(
     name: String,
-    source_file: Option<PathBuf>,
+    source_files: Vec<PathBuf>,
     program: impl FnOnce(&ProgramHandle) + Send + 'static,
 ) -> anyhow::Result<()> {
     let (mut live, handle) = Live::install();
@@ -78,7 +79,7 @@ pub fn live(
         .stack_size(64 << 20)
         .spawn(move || program(&handle))?;
     let mut state = State::new(SourceKind::Live, name);
-    state.source_file = source_file;
+    state.source_files = source_files;
     let mut app = App::new(state);
     let result = (|| -> anyhow::Result<()> {
         loop {

@@ -384,7 +384,7 @@ fn source_pane_shows_the_wat_definition_or_the_c_line() {
     std::fs::write(&c, "int a;\nint leaf(void) {\n  return 1 / a;\n}\n").unwrap();
 
     let mut state = chain_state();
-    state.source_file = Some(wat.clone());
+    state.source_files = vec![wat.clone()];
     let mut app = App::new(state);
     let text = screen(&app, 120, 40);
     assert!(

@@ -17,7 +17,7 @@ fn sample() -> SnapshotFile {
         format: FORMAT.into(),
         version: VERSION,
         program: "p.wat".into(),
-        source_file: Some("/src/p.wat".into()),
+        source_files: vec!["/src/p.wat".into()],
         reason: "wasm trap: unreachable".into(),
         picture: Picture {
             conts: vec![Cont {

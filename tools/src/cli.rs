@@ -39,6 +39,10 @@ pub struct InspectArgs {
     /// Call this export instead of `_start`.
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,
+    /// Instantiate another module first and make its exports importable
+    /// under NAME.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub preload: Vec<String>,
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,

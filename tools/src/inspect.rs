@@ -32,6 +32,15 @@ pub fn main(args: InspectArgs) -> anyhow::Result<ExitCode> {
     // Errors in the module or the arguments are reported before the
     // screen is taken over.
     let module = load(&engine, &file)?;
+    let mut preloads = Vec::new();
+    for preload in &args.preload {
+        let (name, path) = preload
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--preload expects NAME=FILE, got `{preload}`"))?;
+        preloads.push((name.to_string(), load(&engine, std::path::Path::new(path))?));
+    }
+    let mut modules: Vec<_> = preloads.iter().map(|(_, m)| m.clone()).collect();
+    modules.push(module.clone());
     let env = parse_env(&args.env)?;
     let program = file.file_name().map_or_else(
         || file.display().to_string(),
@@ -41,13 +50,29 @@ pub fn main(args: InspectArgs) -> anyhow::Result<ExitCode> {
     argv.extend(args.args.iter().cloned());
     let invoke = args.invoke.clone();
     let call_args = args.args.clone();
-    switchyard_inspect::live(program, Some(file), move |handle: &ProgramHandle| {
+    let source_files = std::iter::once(file.clone())
+        .chain(
+            args.preload
+                .iter()
+                .filter_map(|p| Some(p.split_once('=')?.1.into())),
+        )
+        .collect();
+    switchyard_inspect::live(program, source_files, move |handle: &ProgramHandle| {
         let mut store = Store::new(&engine, WasiCtx::new(argv, env));
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+        for (name, preloaded) in &preloads {
+            match linker.instantiate(&mut store, preloaded) {
+                Ok(instance) => {
+                    linker.instance(&mut store, name, instance);
+                }
+                Err(Error::Trap(trap)) => return handle.trapped(&trap, &modules),
+                Err(e) => return handle.failed(format!("instantiating {name}: {e}")),
+            }
+        }
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(Error::Trap(trap)) => return handle.trapped(&trap, &[module.clone()]),
+            Err(Error::Trap(trap)) => return handle.trapped(&trap, &modules),
             Err(e) => return handle.failed(format!("instantiating the module: {e}")),
         };
         let result = match &invoke {
@@ -66,7 +91,7 @@ pub fn main(args: InspectArgs) -> anyhow::Result<ExitCode> {
         match result {
             Ok(how) => handle.finished(how),
             Err(Error::Exit(code)) => handle.finished(format!("exited with status {code}")),
-            Err(Error::Trap(trap)) => handle.trapped(&trap, &[module.clone()]),
+            Err(Error::Trap(trap)) => handle.trapped(&trap, &modules),
             Err(e) => handle.failed(e.to_string()),
         }
     })?;

@@ -28,11 +28,24 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
             recorder: switchyard_inspect::Recorder::install(),
+            program: args.file.file_name().map_or_else(
+                || args.file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
             // Absolute, so that the snapshot opens from any directory.
-            source_file: std::fs::canonicalize(&args.file)
-                .unwrap_or_else(|_| args.file.clone())
-                .display()
-                .to_string(),
+            source_files: std::iter::once(args.file.as_path())
+                .chain(
+                    args.preload
+                        .iter()
+                        .filter_map(|p| Some(std::path::Path::new(p.split_once('=')?.1))),
+                )
+                .map(|f| {
+                    std::fs::canonicalize(f)
+                        .unwrap_or_else(|_| f.to_path_buf())
+                        .display()
+                        .to_string()
+                })
+                .collect(),
         }),
     };
     let module = load(&engine, &args.file)?;
@@ -133,21 +146,16 @@ struct Reporting {
 struct SnapshotOnTrap {
     path: std::path::PathBuf,
     recorder: switchyard_inspect::Recorder,
-    source_file: String,
+    program: String,
+    source_files: Vec<String>,
 }
 
 impl SnapshotOnTrap {
     /// Writes the snapshot of `trap`; says where on stderr, or why not.
     fn write(&self, trap: &switchyard_engine::Trap, modules: &[Module]) {
-        let program = std::path::Path::new(&self.source_file)
-            .file_name()
-            .map_or_else(
-                || self.source_file.clone(),
-                |n| n.to_string_lossy().into_owned(),
-            );
         let file = self
             .recorder
-            .snapshot(trap, modules, &program, Some(self.source_file.clone()));
+            .snapshot(trap, modules, &self.program, self.source_files.clone());
         match file.write(&self.path) {
             Ok(()) => eprintln!(
                 "snapshot written to {} (open it with `switchyard inspect --snapshot {}`)",

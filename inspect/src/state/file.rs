@@ -22,9 +22,10 @@ pub struct SnapshotFile {
     pub version: u32,
     /// The program's file name.
     pub program: String,
-    /// The program's source file (absolute when it could be resolved).
+    /// The files of the program's modules (absolute when they could be
+    /// resolved).
     #[serde(default)]
-    pub source_file: Option<String>,
+    pub source_files: Vec<String>,
     /// Why it was written ("wasm trap: ...").
     pub reason: String,
     /// Every stack at the trap, with the trap's chain.
@@ -71,7 +72,7 @@ impl SnapshotFile {
     /// The inspector state it describes.
     pub fn into_state(self, path: &Path) -> State {
         let mut state = State::new(SourceKind::Snapshot, self.program);
-        state.source_file = self.source_file.map(Into::into);
+        state.source_files = self.source_files.into_iter().map(Into::into).collect();
         state.picture = self.picture;
         for e in self.events {
             state.push_event(e);

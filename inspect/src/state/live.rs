@@ -420,7 +420,7 @@ impl Recorder {
         trap: &Trap,
         modules: &[Module],
         program: &str,
-        source_file: Option<String>,
+        source_files: Vec<String>,
     ) -> super::file::SnapshotFile {
         events::set_watcher(None);
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -439,7 +439,7 @@ impl Recorder {
             format: super::file::FORMAT.into(),
             version: super::file::VERSION,
             program: program.to_string(),
-            source_file,
+            source_files,
             reason: picture
                 .trap
                 .as_ref()

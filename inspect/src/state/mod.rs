@@ -208,8 +208,8 @@ pub struct State {
     pub source: SourceKind,
     /// The program (file name, pid or snapshot path).
     pub program: String,
-    /// The program's source file, for the source pane.
-    pub source_file: Option<std::path::PathBuf>,
+    /// The files of the program's modules, for the source pane.
+    pub source_files: Vec<std::path::PathBuf>,
     /// The stacks at the last stop.
     pub picture: Picture,
     /// Recent events, oldest first.
@@ -230,7 +230,7 @@ impl State {
         State {
             source,
             program,
-            source_file: None,
+            source_files: Vec::new(),
             picture: Picture::default(),
             events: VecDeque::new(),
             total_events: 0,

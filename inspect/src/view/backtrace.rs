@@ -23,7 +23,9 @@ pub fn lines(frames: &[FrameLine]) -> Vec<Line<'static>> {
                     Span::styled(function.clone(), Style::default().fg(Color::Cyan)),
                 ];
                 if let Some(p) = position {
-                    spans.push(Span::raw(format!("  at {}:{}", p.file, p.line)));
+                    // The file name is enough next to the source pane.
+                    let file = p.file.rsplit('/').next().unwrap_or(&p.file);
+                    spans.push(Span::raw(format!("  at {file}:{}", p.line)));
                 }
                 n += 1;
                 Line::from(spans)

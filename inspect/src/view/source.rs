@@ -42,8 +42,19 @@ pub fn listing(app: &App) -> Result<Listing, String> {
             });
         }
     }
-    let source = app.state.source_file.as_ref();
-    let wat = source.filter(|s| s.extension().is_some_and(|e| e == "wat" || e == "wast"));
+    // The text file of the frame's module: the one named like the module,
+    // else the only text file given.
+    let (module, name) = function.split_once('!').unwrap_or(("", function));
+    let is_text = |p: &&PathBuf| p.extension().is_some_and(|e| e == "wat" || e == "wast");
+    let texts: Vec<&PathBuf> = app.state.source_files.iter().filter(is_text).collect();
+    let wat = texts
+        .iter()
+        .find(|p| p.file_stem().is_some_and(|s| s == module))
+        .or(if texts.len() == 1 {
+            texts.first()
+        } else {
+            None
+        });
     let Some(wat) = wat else {
         return Err(match position {
             Some(p) => format!("{} is not readable here", p.file),
@@ -52,7 +63,6 @@ pub fn listing(app: &App) -> Result<Listing, String> {
     };
     let text = std::fs::read_to_string(wat).map_err(|e| format!("{}: {e}", wat.display()))?;
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let name = function.rsplit('!').next().unwrap_or(function);
     let pattern = format!("(func ${name}");
     let line = lines
         .iter()
@@ -65,7 +75,7 @@ pub fn listing(app: &App) -> Result<Listing, String> {
         .map(|i| i + 1)
         .ok_or_else(|| format!("${name} is not defined by name in {}", wat.display()))?;
     Ok(Listing {
-        path: wat.clone(),
+        path: (*wat).clone(),
         lines,
         line,
         what: format!("definition of ${name}"),
