@@ -166,7 +166,7 @@ fn continuations_pane_shows_the_running_chain_as_a_tree_and_the_parked_ones() {
     assert!(text.contains("Continuations (4 live)"), "{text}");
     assert!(text.contains("│host entry"), "{text}");
     assert!(
-        text.contains("└ #1   running   m!outer r1 s0 1.0K/256.0K"),
+        text.contains("└ #1   running   m!outer r1 s0 1K/256K"),
         "{text}"
     );
     assert!(text.contains("  └ #2   running   m!inner r2 s0"), "{text}");

@@ -13,7 +13,13 @@ use crate::state::Cont;
 
 /// "12.0K" for a byte count.
 pub fn size(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
+    if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+        if bytes % (1 << 20) == 0 {
+            format!("{}M", bytes >> 20)
+        } else {
+            format!("{}K", bytes >> 10)
+        }
+    } else if bytes >= 1 << 20 {
         format!("{:.1}M", bytes as f64 / (1u64 << 20) as f64)
     } else if bytes >= 1 << 10 {
         format!("{:.1}K", bytes as f64 / 1024.0)
