@@ -13,8 +13,8 @@ use crate::state::Cont;
 
 /// "12.0K" for a byte count.
 pub fn size(bytes: u64) -> String {
-    if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
-        if bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        if bytes.is_multiple_of(1 << 20) {
             format!("{}M", bytes >> 20)
         } else {
             format!("{}K", bytes >> 10)
