@@ -36,9 +36,9 @@ pub struct Config {
     pub max_memory_pages: u64,
     /// Cranelift optimization level: "none", "speed" or "speed_and_size".
     pub opt_level: String,
-    /// Report every switch to the watcher of [`crate::vm::events`]. Switch
-    /// events come from the libcall switching routines, so this implies
-    /// [`SwitchingMode::Libcall`].
+    /// Report every switch to the watcher of [`crate::vm::events`]: in
+    /// native mode generated code then calls an event routine at each
+    /// switch point; libcall mode reports from its routines.
     pub report_switch_events: bool,
 }
 
@@ -94,13 +94,9 @@ impl Engine {
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
-        let mut config = config.clone();
-        if config.report_switch_events {
-            config.switching = SwitchingMode::Libcall;
-        }
         Ok(Engine(Arc::new(EngineInner {
             isa,
-            config,
+            config: config.clone(),
             registry: RwLock::new(TypeRegistry::default()),
             trampolines: Mutex::new(HashMap::new()),
         })))

@@ -5,20 +5,23 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use switchyard_engine::{Config, Engine, Error, Linker, Module, Store, Val};
+use switchyard_engine::{Config, Engine, Error, Linker, Module, Store, SwitchingMode, Val};
 use switchyard_inspect::app::{App, Control};
 use switchyard_inspect::state::live::{Live, LiveControl, ProgramHandle};
 use switchyard_inspect::state::{FrameLine, Progress, SourceKind, State};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn engine() -> Engine {
+fn engine(switching: SwitchingMode) -> Engine {
     Engine::new(&Config {
         report_switch_events: true,
+        switching,
         ..Default::default()
     })
     .unwrap()
 }
+
+const MODES: [SwitchingMode; 2] = [SwitchingMode::Native, SwitchingMode::Libcall];
 
 /// Starts `body` on a program thread under a live source.
 fn start(body: impl FnOnce(&ProgramHandle) + Send + 'static) -> (Live, State) {
@@ -69,9 +72,15 @@ fn functions(frames: &[FrameLine]) -> Vec<String> {
 
 #[test]
 fn stepping_a_generator_switch_by_switch() {
+    for mode in MODES {
+        stepping_a_generator(mode);
+    }
+}
+
+fn stepping_a_generator(mode: SwitchingMode) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut live, mut state) = start(|handle| {
-        let engine = engine();
+    let (mut live, mut state) = start(move |handle| {
+        let engine = engine(mode);
         let module = Module::from_file(&engine, "../bench/wat/yield_loop.wat").unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
@@ -173,9 +182,15 @@ fn stepping_a_generator_switch_by_switch() {
 
 #[test]
 fn a_trap_shows_its_chain_and_the_parked_continuations() {
+    for mode in MODES {
+        trap_chain(mode);
+    }
+}
+
+fn trap_chain(mode: SwitchingMode) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut live, mut state) = start(|handle| {
-        let engine = engine();
+    let (mut live, mut state) = start(move |handle| {
+        let engine = engine(mode);
         let module = Module::from_file(&engine, "../tests/inspect/trap_chain.wat").unwrap();
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)

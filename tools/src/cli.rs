@@ -55,6 +55,9 @@ pub struct InspectArgs {
     /// Size of each continuation stack, in bytes (suffixes k, m allowed).
     #[arg(long, value_parser = parse_size, default_value = "256k")]
     pub cont_stack_size: usize,
+    /// How resume/suspend/switch change stacks (both report switch events).
+    #[arg(long, value_enum, default_value_t = Switching::Native)]
+    pub switching: Switching,
 }
 
 /// Engine settings shared by the commands that run code.
@@ -125,8 +128,7 @@ pub struct RunArgs {
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
     /// On a trap, write a snapshot for `switchyard inspect --snapshot`
-    /// (every stack, the trap's chain, the last switch events). Switches
-    /// are then made by libcall, so that they can be recorded.
+    /// (every stack, the trap's chain, the last switch events).
     #[arg(long, value_name = "FILE")]
     pub snapshot_on_trap: Option<PathBuf>,
     #[command(flatten)]

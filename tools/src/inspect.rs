@@ -25,6 +25,10 @@ pub fn main(args: InspectArgs) -> anyhow::Result<ExitCode> {
     };
     let config = switchyard_engine::Config {
         cont_stack_size: args.cont_stack_size,
+        switching: match args.switching {
+            crate::cli::Switching::Native => switchyard_engine::SwitchingMode::Native,
+            crate::cli::Switching::Libcall => switchyard_engine::SwitchingMode::Libcall,
+        },
         report_switch_events: true,
         ..Default::default()
     };

@@ -74,6 +74,7 @@ pub(crate) fn compile_module(
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
     libcall_switching: bool,
+    switch_events: bool,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -83,6 +84,7 @@ pub(crate) fn compile_module(
         registry,
         cont_bodies,
         libcall_switching,
+        switch_events,
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

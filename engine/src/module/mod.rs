@@ -140,6 +140,7 @@ impl Module {
                 &name,
                 &cont_bodies,
                 engine.config().switching == crate::engine::SwitchingMode::Libcall,
+                engine.config().report_switch_events,
             )?
         };
         Ok(Module(Arc::new(ModuleInner {

@@ -3,11 +3,13 @@
 //! boundary, reported on the program's own thread at a moment when the
 //! registry of live stacks is consistent.
 //!
-//! Events come from the libcall switching routines (`libcall_switching`),
-//! so an engine built with [`Config::report_switch_events`] switches by
-//! libcall; native switching stays free of any host call. A watcher may
-//! block: the program thread waits in [`emit`] while the watcher reads the
-//! registry (this is how the inspector pauses and steps a program).
+//! With [`Config::report_switch_events`] they come from both switching
+//! modes: the libcall switching routines (`libcall_switching`) report them,
+//! and in native mode the translator emits a call to [`native_event`] at
+//! each switch point (without the setting, native switches make no host
+//! call). A watcher may block: the program thread waits in [`emit`] while
+//! the watcher reads the registry (this is how the inspector pauses and
+//! steps a program).
 //!
 //! When each event fires, and what the registry then shows:
 //! - `Resume`: before the switch into the continuation; it is still fresh
@@ -23,7 +25,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::layout::VMOffsets;
+use super::continuation::{ContinuationRecord, payload};
+use super::layout::{VMOffsets, VMStoreContext};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +156,114 @@ pub(crate) fn emit(
         },
     };
     watcher(&event);
+}
+
+/// The id of the record at `record` (0: a host stack), and its entry
+/// function's code address.
+///
+/// # Safety
+/// `record` is 0 or a live record.
+pub(crate) unsafe fn who(record: usize) -> (u64, u64) {
+    if record == 0 {
+        return (0, 0);
+    }
+    // SAFETY: the contract above; a record's entry funcref starts with its
+    // code address.
+    unsafe {
+        let r = &*(record as *const ContinuationRecord);
+        (r.id, entry_code(r.entry_func))
+    }
+}
+
+/// The code address of the `VMFuncRef` at `funcref` (0: none).
+///
+/// # Safety
+/// `funcref` is 0 or a live `VMFuncRef`.
+unsafe fn entry_code(funcref: usize) -> u64 {
+    if funcref == 0 {
+        0
+    } else {
+        // SAFETY: the contract above; the code pointer is its first field.
+        unsafe { *(funcref as *const u64) }
+    }
+}
+
+/// What native-mode generated code reports through [`native_event`].
+pub(crate) mod native {
+    /// Before a resume's switch: `a` the record, `b` 1 for `resume_throw`.
+    pub const RESUME: u64 = 0;
+    /// Back in a resume, not returned: `a` the payload word (reported if
+    /// the continuation died of an exception).
+    pub const BACK: u64 = 1;
+    /// A resume's continuation suspended and its chain was cut from the
+    /// resumer: `a` the record.
+    pub const SUSPENDED: u64 = 4;
+    /// A resume's continuation returned and was released: `a` its id, `b`
+    /// its entry `VMFuncRef`.
+    pub const RETURNED: u64 = 2;
+    /// Before a switch: `a` the target record, `tag` the tag.
+    pub const SWITCH: u64 = 3;
+}
+
+/// The event routine native-mode generated code calls at each switch point
+/// when the engine reports switch events (`what`: one of [`native`]).
+///
+/// # Safety
+/// Called by generated code with its VMContext and the values [`native`]
+/// describes.
+pub(crate) unsafe extern "sysv64" fn native_event(
+    vmctx: *mut u8,
+    what: u64,
+    a: u64,
+    b: u64,
+    tag: u64,
+) {
+    if !active() {
+        return;
+    }
+    // SAFETY: slot 0 of a live VMContext is its store context; records and
+    // funcrefs passed by generated code are live (a returned record's id
+    // and funcref were read before its release).
+    unsafe {
+        let current = (**(vmctx as *const *const VMStoreContext)).current_cont;
+        let (_, me_code) = who(current);
+        match what {
+            native::RESUME => {
+                let (id, code) = who(a as usize);
+                let (resumer, _) = who(current);
+                let kind = SwitchEventKind::Resume { throw: b != 0 };
+                emit(kind, id, resumer, code, None, current as u64);
+            }
+            native::BACK if a & payload::KIND_MASK == payload::EXCEPTION => {
+                let (id, code) = who((a & !payload::KIND_MASK) as usize);
+                emit(SwitchEventKind::Throw, id, 0, code, None, current as u64);
+            }
+            native::SUSPENDED => {
+                let (id, code) = who(a as usize);
+                let last = (*(a as *const ContinuationRecord)).last_tag;
+                let name = tag_name(vmctx, last);
+                emit(SwitchEventKind::Suspend, id, 0, code, name, current as u64);
+            }
+            native::RETURNED => {
+                let code = entry_code(b as usize);
+                emit(SwitchEventKind::Return, a, 0, code, None, current as u64);
+            }
+            native::SWITCH => {
+                let (me, _) = who(current);
+                let (to, _) = who(a as usize);
+                let name = tag_name(vmctx, tag as usize);
+                emit(
+                    SwitchEventKind::Switch,
+                    me,
+                    to,
+                    me_code,
+                    name,
+                    current as u64,
+                );
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A name for the tag at `tag` (a `VMTag` address) as seen from the

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::continuation::{
     ContinuationRecord, ControlContext, contref, payload, state, switchyard_host_stack_switch,
 };
-use super::events::{self, SwitchEventKind};
+use super::events::{self, SwitchEventKind, who};
 use super::layout::VMStoreContext;
 
 /// Switches performed in libcall mode since the process started.
@@ -22,28 +22,6 @@ pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
 /// The point every libcall-mode switch passes through.
 fn observe() {
     SWITCHES.fetch_add(1, Ordering::Relaxed);
-}
-
-/// The id of the record at `record` (0: a host stack), and its entry
-/// function's code address.
-///
-/// # Safety
-/// `record` is 0 or a live record.
-unsafe fn who(record: usize) -> (u64, u64) {
-    if record == 0 {
-        return (0, 0);
-    }
-    // SAFETY: the contract above; a record's entry funcref starts with its
-    // code address.
-    unsafe {
-        let r = &*(record as *const ContinuationRecord);
-        let code = if r.entry_func == 0 {
-            0
-        } else {
-            *(r.entry_func as *const u64)
-        };
-        (r.id, code)
-    }
 }
 
 /// Status codes returned to generated code, which raises the trap.
