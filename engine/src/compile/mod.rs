@@ -73,8 +73,7 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
-    libcall_switching: bool,
-    switch_events: bool,
+    config: &crate::engine::Config,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -83,8 +82,8 @@ pub(crate) fn compile_module(
         offsets: &offsets,
         registry,
         cont_bodies,
-        libcall_switching,
-        switch_events,
+        libcall_switching: config.switching == crate::engine::SwitchingMode::Libcall,
+        switch_events: config.report_switch_events,
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

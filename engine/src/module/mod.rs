@@ -139,8 +139,7 @@ impl Module {
                 &bytes,
                 &name,
                 &cont_bodies,
-                engine.config().switching == crate::engine::SwitchingMode::Libcall,
-                engine.config().report_switch_events,
+                engine.config(),
             )?
         };
         Ok(Module(Arc::new(ModuleInner {
