@@ -92,6 +92,8 @@ pub struct App {
     pub last_search: Option<String>,
     /// Set by quit.
     pub quit: bool,
+    /// WAT listings of the program's module files, made on first use.
+    pub listings: crate::view::source::Listings,
 }
 
 impl App {
@@ -108,6 +110,7 @@ impl App {
             message: None,
             last_search: None,
             quit: false,
+            listings: Default::default(),
         };
         app.select_default();
         app

@@ -29,6 +29,7 @@ fn frame(function: &str) -> FrameLine {
     FrameLine::Frame {
         function: function.into(),
         position: None,
+        offset: None,
     }
 }
 
@@ -223,6 +224,7 @@ fn a_trap_is_listed_first_and_its_chain_is_shown() {
                     line: 7,
                     column: 3,
                 }),
+                offset: Some(0x47),
             },
             FrameLine::Boundary {
                 id: 2,
@@ -371,28 +373,57 @@ fn a_terminal_too_small_gets_a_message_instead_of_panes() {
 }
 
 #[test]
-fn source_pane_shows_the_wat_definition_or_the_c_line() {
+fn source_pane_shows_the_wat_listing_or_the_c_line() {
     let dir = std::env::temp_dir().join(format!("inspect-render-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let wat = dir.join("chain.wat");
+    let wat = dir.join("m.wat");
     std::fs::write(
         &wat,
-        "(module\n  (func $leaf)\n  (func $inner (call $leaf)))\n",
+        "(module\n  (func $leaf)\n  (func $inner (call $leaf) (nop)))\n",
     )
     .unwrap();
     let c = dir.join("leaf.c");
     std::fs::write(&c, "int a;\nint leaf(void) {\n  return 1 / a;\n}\n").unwrap();
 
+    // No offset: the function's definition in the listing.
     let mut state = chain_state();
     state.source_files = vec![wat.clone()];
     let mut app = App::new(state);
     let text = screen(&app, 120, 40);
     assert!(
-        text.contains("Source: chain.wat, definition of $leaf"),
+        text.contains("Source: m.wat, WAT listing, definition of $leaf"),
         "{text}"
     );
-    assert!(text.contains("   2   (func $leaf)"), "{text}");
+    assert!(
+        text.contains("   17   (func $leaf (;0;) (type 0)"),
+        "{text}"
+    );
 
+    // An offset: the instruction there.
+    let listing = switchyard_inspect::view::source::wat_listing(&wat).unwrap();
+    let call = listing
+        .iter()
+        .find(|(_, l)| l.trim() == "call $leaf")
+        .and_then(|(o, _)| *o)
+        .expect("an offset for the call");
+    app.frame = 1;
+    if let FrameLine::Frame { offset, .. } = &mut app.state.picture.conts[2].frames[1] {
+        *offset = Some(call);
+    }
+    let text = screen(&app, 120, 40);
+    assert!(
+        text.contains(&format!(
+            "Source: m.wat, WAT listing, at {call:#x}: call $leaf"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{call:>5x}     call $leaf")),
+        "{text}"
+    );
+
+    // DWARF naming a file that exists: that file's line.
+    app.frame = 0;
     if let FrameLine::Frame { position, .. } = &mut app.state.picture.conts[2].frames[0] {
         *position = Some(Position {
             file: c.display().to_string(),

@@ -34,6 +34,7 @@ fn sample() -> SnapshotFile {
                     FrameLine::Frame {
                         function: "p!gen".into(),
                         position: None,
+                        offset: None,
                     },
                     FrameLine::Boundary {
                         id: 1,

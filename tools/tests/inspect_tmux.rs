@@ -153,8 +153,9 @@ fn stepping_yield_loop_shows_the_generator_suspended_on_its_tag() {
         &screen,
         &["0 yield_loop!gen", "-- bottom of #1 (yield_loop!gen)"],
     );
+    // The source pane: the module's WAT listing at the suspend.
     assert!(
-        screen.contains("Source: yield_loop.wat, definition of $gen"),
+        screen.contains("Source: yield_loop.wat, WAT listing, at 0x46: suspend $yield"),
         "{screen}"
     );
     assert_in_order(
@@ -170,6 +171,10 @@ fn stepping_yield_loop_shows_the_generator_suspended_on_its_tag() {
     t.keys("k");
     let screen = t.wait_for(&["Backtrace of the host stack"]);
     assert_in_order(&screen, &["0 yield_loop!run", "-- entered from the host"]);
+    assert!(
+        screen.contains("WAT listing, at 0x72: resume $ct0"),
+        "{screen}"
+    );
     // Run to the end: three yields, the last resume, the return.
     t.keys("c");
     t.wait_for(&["live: `run` returned 3", "8 return #1 (yield_loop!gen)"]);
@@ -205,6 +210,8 @@ fn a_trap_snapshot_shows_the_trap_chain() {
         &format!("{bin} inspect --snapshot {}", snapshot.display()),
     );
     let screen = t.wait_for(&["snapshot: post-mortem", "Backtrace of the trap"]);
+    assert!(screen.contains("WAT listing, at 0x"), "{screen}");
+    assert!(screen.contains(": i32.div_s"), "{screen}");
     assert!(
         screen.contains("wasm trap: integer divide by zero in trap_chain!inne"),
         "{screen}"

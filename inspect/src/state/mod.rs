@@ -39,6 +39,9 @@ pub enum FrameLine {
         /// Where in the source, if the module has DWARF.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         position: Option<Position>,
+        /// Byte offset of the instruction in the module, if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u32>,
     },
     /// The frames above ran on continuation `id`; below is its resumer
     /// (`resumed_here`) or nothing (the bottom of a parked stack).

@@ -37,7 +37,12 @@ pub fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
 
 /// Backtrace lines of a walk: Wasm frames by name with their source
 /// position, boundaries, notes. Host and glue frames are left out.
-pub fn frame_lines(snapshot: &Snapshot, sources: &Sources<'_>, steps: &[Step]) -> Vec<FrameLine> {
+pub fn frame_lines(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    sources: &Sources<'_>,
+    steps: &[Step],
+) -> Vec<FrameLine> {
     let mut lines = Vec::new();
     for step in steps {
         match step {
@@ -54,7 +59,14 @@ pub fn frame_lines(snapshot: &Snapshot, sources: &Sources<'_>, steps: &[Step]) -
                                 line: p.line,
                                 column: p.column,
                             });
-                    lines.push(FrameLine::Frame { function, position });
+                    let offset = snapshot
+                        .module_at(at)
+                        .and_then(|m| m.wasm_offset(memory, at));
+                    lines.push(FrameLine::Frame {
+                        function,
+                        position,
+                        offset,
+                    });
                 }
             }
             Step::Boundary(r) => lines.push(FrameLine::Boundary {
@@ -115,7 +127,7 @@ pub fn build(
         let mut segment_start = 0;
         let mut segments: Vec<Cont> = Vec::new();
         let mut close = |owner: &Option<StackRecord>, sp: u64, from: usize, parent: Option<u64>| {
-            let frames = frame_lines(snapshot, &sources, &walk.steps[from..]);
+            let frames = frame_lines(memory, snapshot, &sources, &walk.steps[from..]);
             match owner {
                 Some(r) => {
                     let mut c = cont_of(snapshot, r, tags);
@@ -171,7 +183,7 @@ pub fn build(
     }
     for (r, steps) in report_parked(memory, snapshot, LIMITS) {
         let mut c = cont_of(snapshot, r, tags);
-        c.frames = frame_lines(snapshot, &sources, &steps);
+        c.frames = frame_lines(memory, snapshot, &sources, &steps);
         conts.push(c);
     }
     Picture { conts, trap: None }
@@ -201,6 +213,7 @@ pub fn trap_view(trap: &Trap, dwarf: &HashMap<String, WasmDwarf>) -> TrapView {
                 frames.push(FrameLine::Frame {
                     function: format!("{module}!{function}"),
                     position,
+                    offset: *offset,
                 });
             }
             BacktraceFrame::Host { .. } => {}

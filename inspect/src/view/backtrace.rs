@@ -17,7 +17,9 @@ pub fn lines(frames: &[FrameLine]) -> Vec<Line<'static>> {
     frames
         .iter()
         .map(|f| match f {
-            FrameLine::Frame { function, position } => {
+            FrameLine::Frame {
+                function, position, ..
+            } => {
                 let mut spans = vec![
                     Span::raw(format!("{n:>3} ")),
                     Span::styled(function.clone(), Style::default().fg(Color::Cyan)),

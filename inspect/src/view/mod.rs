@@ -6,7 +6,7 @@ mod continuations;
 mod events;
 mod help;
 mod output;
-mod source;
+pub mod source;
 mod status;
 
 use ratatui::Frame;
