@@ -315,6 +315,7 @@ fn a_terminal_too_small_says_so_and_quits_cleanly() {
 fn bad_inputs_fail_with_one_line_before_taking_the_terminal() {
     let dir = std::env::temp_dir().join(format!("inspect-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let yield_loop = repo("bench/wat/yield_loop.wat");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"format\": 1").unwrap();
     let cases: Vec<(Vec<String>, String)> = vec![
@@ -337,6 +338,31 @@ fn bad_inputs_fail_with_one_line_before_taking_the_terminal() {
             vec!["no-such-file.wat".into()],
             "no-such-file.wat: no such file".into(),
         ),
+        (
+            vec![yield_loop.clone()],
+            "the module has no `_start` function".into(),
+        ),
+        (
+            vec![yield_loop.clone(), "--invoke".into(), "nope".into()],
+            "the module has no export named `nope`".into(),
+        ),
+        (
+            vec![yield_loop.clone(), "--invoke".into(), "run".into()],
+            "`run` takes 1 arguments".into(),
+        ),
+        (
+            vec![
+                yield_loop.clone(),
+                "--invoke".into(),
+                "run".into(),
+                "x".into(),
+            ],
+            "`x` is not a valid i64".into(),
+        ),
+        (
+            vec!["--preload".into(), "nothing".into(), yield_loop.clone()],
+            "--preload expects NAME=FILE".into(),
+        ),
     ];
     for (args, expected) in cases {
         let o = switchyard()
@@ -352,4 +378,35 @@ fn bad_inputs_fail_with_one_line_before_taking_the_terminal() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_a_terminal_it_says_so() {
+    // setsid leaves the controlling terminal behind: /dev/tty cannot open.
+    let Ok(o) = Command::new("setsid")
+        .arg("--wait")
+        .arg(env!("CARGO_BIN_EXE_switchyard"))
+        .args([
+            "inspect",
+            &repo("bench/wat/yield_loop.wat"),
+            "--invoke",
+            "run",
+            "3",
+        ])
+        .stdin(Stdio::null())
+        .output()
+    else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "setsid (util-linux) is required in CI"
+        );
+        eprintln!("skipping: no setsid");
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: the inspector needs a terminal (/dev/tty cannot be opened): No such device or address (os error 6)"
+    );
 }
