@@ -36,6 +36,10 @@ pub struct Config {
     pub max_memory_pages: u64,
     /// Cranelift optimization level: "none", "speed" or "speed_and_size".
     pub opt_level: String,
+    /// Report every switch to the watcher of [`crate::vm::events`]: in
+    /// native mode generated code then calls an event routine at each
+    /// switch point; libcall mode reports from its routines.
+    pub report_switch_events: bool,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             max_wasm_stack: 1024 * 1024,
             max_memory_pages: 65536,
             opt_level: "speed".to_string(),
+            report_switch_events: false,
         }
     }
 }

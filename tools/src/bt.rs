@@ -7,68 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use switchyard_unwind::core::CoreFile;
-use switchyard_unwind::dwarf::WasmDwarf;
-use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
+use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::{
-    CfiUnwinder, HostSymbols, Limits, Memory, Start, Step, elf, walk_from, walk_suspended_with,
-    walk_with,
-};
+use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
+use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::{Style, json_string};
-
-/// Source locations of the modules of the target, loaded on first use,
-/// and (with `--full`) the host binaries' symbols.
-struct Sources<'a> {
-    memory: &'a dyn Memory,
-    dwarf: std::cell::RefCell<std::collections::HashMap<String, Option<WasmDwarf>>>,
-    host: Option<HostSymbols>,
-}
-
-impl Sources<'_> {
-    /// `name+offset (file)` of the host function at `at`.
-    fn host_name(&self, at: u64) -> Option<String> {
-        let s = self.host.as_ref()?.lookup(at)?;
-        Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
-    }
-
-    /// "file:line:col" lines for the Wasm code at `pc` (innermost inlined
-    /// first), empty without DWARF.
-    fn locate(&self, snapshot: &Snapshot, pc: u64) -> Vec<String> {
-        let Some(module) = snapshot.module_at(pc) else {
-            return Vec::new();
-        };
-        let Some(offset) = module.wasm_offset(self.memory, pc) else {
-            return Vec::new();
-        };
-        let mut cache = self.dwarf.borrow_mut();
-        let dwarf = cache
-            .entry(module.name.clone())
-            .or_insert_with(|| WasmDwarf::new(&module.read_bytes(self.memory).ok()?));
-        let Some(dwarf) = dwarf else {
-            return Vec::new();
-        };
-        dwarf
-            .locate(u64::from(offset))
-            .into_iter()
-            .filter_map(|l| {
-                let file = l.file?;
-                let line = l.line.map_or(String::new(), |v| format!(":{v}"));
-                let col = l.column.map_or(String::new(), |v| format!(":{v}"));
-                Some(format!("{file}{line}{col}"))
-            })
-            .collect()
-    }
-}
-
-/// What one thread was doing.
-struct ThreadReport {
-    tid: i32,
-    /// "running Wasm", "in a host call from Wasm", "not running Wasm".
-    state: &'static str,
-    steps: Vec<Step>,
-}
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -100,11 +45,10 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let parked = report_parked(&memory, &snapshot, &cfi, limits);
             // Source lines are read while the process is stopped (its
             // memory holds the modules), then it goes on before printing.
-            let sources = Sources {
-                memory: &memory,
-                dwarf: Default::default(),
-                host,
-            };
+            let mut sources = Sources::new(&memory);
+            if let Some(host) = host {
+                sources = sources.with_host_symbols(host);
+            }
             let text = render(&args, &snapshot, &threads, &parked, &sources);
             stopped.resume();
             print!("{text}");
@@ -123,117 +67,18 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let snapshot =
                 Snapshot::read(&core, address).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             let mut cfi = CfiUnwinder::for_generated_code(&core, &snapshot);
-            let mut host = None;
+            let mut sources = Sources::new(&core);
             if args.full {
                 cfi.add_host_files(core.mappings());
-                host = Some(HostSymbols::from_mappings(core.mappings()));
+                sources = sources.with_host_symbols(HostSymbols::from_mappings(core.mappings()));
             }
             let threads = report_threads(&core, &snapshot, &cfi, core.threads(), limits);
             let parked = report_parked(&core, &snapshot, &cfi, limits);
-            let sources = Sources {
-                memory: &core,
-                dwarf: Default::default(),
-                host,
-            };
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
         }
         _ => bail!("give exactly one of --pid PID and --core FILE"),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The record whose stack contains `sp`.
-fn record_containing(snapshot: &Snapshot, sp: u64) -> Option<&StackRecord> {
-    snapshot
-        .stores
-        .iter()
-        .flat_map(|s| &s.records)
-        .find(|r| r.stack_low <= sp && sp < r.stack_high)
-}
-
-fn report_threads(
-    memory: &dyn Memory,
-    snapshot: &Snapshot,
-    cfi: &CfiUnwinder,
-    threads: &[ThreadRegisters],
-    limits: Limits,
-) -> Vec<ThreadReport> {
-    threads
-        .iter()
-        .map(|t| {
-            let on_record = record_containing(snapshot, t.rsp);
-            if snapshot.module_at(t.rip).is_some() || snapshot.is_trampoline_return(t.rip + 1) {
-                let start = Start {
-                    pc: t.rip,
-                    fp: t.rbp,
-                    sp: t.rsp,
-                };
-                let steps = walk_with(memory, snapshot, cfi, start, on_record, limits);
-                return ThreadReport {
-                    tid: t.tid,
-                    state: "running Wasm",
-                    steps,
-                };
-            }
-            // In host code: if Wasm called it, the store recorded where.
-            for store in &snapshot.stores {
-                if store.last_exit_pc == 0 {
-                    continue;
-                }
-                let fp = store.last_exit_fp;
-                let running = snapshot.record(store.current_cont);
-                let on_this_thread = match running {
-                    Some(r) => on_record.is_some_and(|o| o.address == r.address),
-                    None => on_record.is_none() && fp >= t.rsp && fp < t.rsp + (256 << 20),
-                };
-                if on_this_thread {
-                    let start = Start {
-                        pc: store.last_exit_pc,
-                        fp,
-                        sp: t.rsp,
-                    };
-                    // The host call's return address.
-                    let steps = walk_from(memory, snapshot, cfi, start, true, running, limits);
-                    return ThreadReport {
-                        tid: t.tid,
-                        state: "in a host call from Wasm",
-                        steps,
-                    };
-                }
-            }
-            ThreadReport {
-                tid: t.tid,
-                state: "not running Wasm",
-                steps: Vec::new(),
-            }
-        })
-        .collect()
-}
-
-fn report_parked<'a>(
-    memory: &dyn Memory,
-    snapshot: &'a Snapshot,
-    cfi: &CfiUnwinder,
-    limits: Limits,
-) -> Vec<(&'a StackRecord, Vec<Step>)> {
-    let mut parked: Vec<&StackRecord> = snapshot
-        .stores
-        .iter()
-        .flat_map(|s| &s.records)
-        .filter(|r| matches!(r.state, State::Suspended | State::Fresh))
-        .collect();
-    parked.sort_by_key(|r| r.id);
-    parked
-        .into_iter()
-        .map(|r| {
-            let steps = if r.state == State::Suspended {
-                walk_suspended_with(memory, snapshot, cfi, r, limits)
-            } else {
-                Vec::new()
-            };
-            (r, steps)
-        })
-        .collect()
 }
 
 fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {

@@ -21,6 +21,43 @@ pub enum Command {
     /// Print the logical backtraces of a running Switchyard process (stopped
     /// briefly) or of a core file: every thread and every live continuation.
     Bt(BtArgs),
+    /// Watch and step a program's continuations in a terminal UI: run FILE
+    /// under it, open a snapshot written by `run --snapshot-on-trap`, or
+    /// watch another Switchyard process read-only.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// The module to run (.wasm or .wat).
+    #[arg(required_unless_present_any = ["snapshot", "pid"], conflicts_with_all = ["snapshot", "pid"])]
+    pub file: Option<PathBuf>,
+    /// Arguments passed to the program (WASI argv[1..]), or to the invoked
+    /// function.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Call this export instead of `_start`.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Instantiate another module first and make its exports importable
+    /// under NAME.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub preload: Vec<String>,
+    /// Pass an environment variable (NAME=VALUE) to the program.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// Open a snapshot file (post-mortem).
+    #[arg(long, value_name = "FILE", conflicts_with = "pid")]
+    pub snapshot: Option<PathBuf>,
+    /// Watch another Switchyard process, read-only.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<i32>,
+    /// Size of each continuation stack, in bytes (suffixes k, m allowed).
+    #[arg(long, value_parser = parse_size, default_value = "256k")]
+    pub cont_stack_size: usize,
+    /// How resume/suspend/switch change stacks (both report switch events).
+    #[arg(long, value_enum, default_value_t = Switching::Native)]
+    pub switching: Switching,
 }
 
 /// Engine settings shared by the commands that run code.
@@ -90,6 +127,10 @@ pub struct RunArgs {
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+    /// On a trap, write a snapshot for `switchyard inspect --snapshot`
+    /// (every stack, the trap's chain, the last switch events).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot_on_trap: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

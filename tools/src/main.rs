@@ -2,6 +2,7 @@
 
 mod bt;
 mod cli;
+mod inspect;
 mod output;
 mod run;
 mod stacks;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => run::main(run),
         cli::Command::Wast(wast) => wast::main(wast),
         cli::Command::Bt(bt) => bt::main(bt),
+        cli::Command::Inspect(args) => inspect::main(args),
     };
     match result {
         Ok(code) => code,

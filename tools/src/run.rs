@@ -16,12 +16,38 @@ use switchyard_unwind::HostSymbols;
 const TRAP_STATUS: u8 = 134;
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(&args.engine.config())?;
+    let mut config = args.engine.config();
+    // Recording the last switch events for a snapshot needs the engine to
+    // report them.
+    config.report_switch_events |= args.snapshot_on_trap.is_some();
+    let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
         format: args.format,
         modules: Vec::new(),
+        snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
+            path,
+            recorder: switchyard_inspect::Recorder::install(),
+            program: args.file.file_name().map_or_else(
+                || args.file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            // Absolute, so that the snapshot opens from any directory.
+            source_files: std::iter::once(args.file.as_path())
+                .chain(
+                    args.preload
+                        .iter()
+                        .filter_map(|p| Some(std::path::Path::new(p.split_once('=')?.1))),
+                )
+                .map(|f| {
+                    std::fs::canonicalize(f)
+                        .unwrap_or_else(|_| f.to_path_buf())
+                        .display()
+                        .to_string()
+                })
+                .collect(),
+        }),
     };
     let module = load(&engine, &args.file)?;
     how.modules.push(module.clone());
@@ -99,7 +125,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
+pub(crate) fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Module> {
     if !path.exists() {
         bail!("{}: no such file", path.display());
     }
@@ -113,6 +139,33 @@ struct Reporting {
     format: Format,
     /// The modules loaded, for source locations from their DWARF.
     modules: Vec<Module>,
+    /// Where to write a snapshot of a trap (`--snapshot-on-trap`).
+    snapshot: Option<SnapshotOnTrap>,
+}
+
+/// `--snapshot-on-trap`: the file and the recorder of recent events.
+struct SnapshotOnTrap {
+    path: std::path::PathBuf,
+    recorder: switchyard_inspect::Recorder,
+    program: String,
+    source_files: Vec<String>,
+}
+
+impl SnapshotOnTrap {
+    /// Writes the snapshot of `trap`; says where on stderr, or why not.
+    fn write(&self, trap: &switchyard_engine::Trap, modules: &[Module]) {
+        let file = self
+            .recorder
+            .snapshot(trap, modules, &self.program, self.source_files.clone());
+        match file.write(&self.path) {
+            Ok(()) => eprintln!(
+                "snapshot written to {} (open it with `switchyard inspect --snapshot {}`)",
+                self.path.display(),
+                self.path.display()
+            ),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
 }
 
 impl Reporting {
@@ -136,6 +189,9 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     match e {
         Error::Exit(code) => Ok(ExitCode::from(code as u8)),
         Error::Trap(trap) => {
+            if let Some(snapshot) = &how.snapshot {
+                snapshot.write(&trap, &how.modules);
+            }
             if how.format == Format::Json {
                 eprintln!(
                     "{}",
@@ -281,7 +337,7 @@ fn format_backtrace(
     out
 }
 
-fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     vars.iter()
         .map(|v| match v.split_once('=') {
             Some((k, val)) => Ok((k.to_string(), val.to_string())),
@@ -293,7 +349,7 @@ fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
+pub(crate) fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
     let bad = || anyhow!("`{s}` is not a valid {ty}");
     Ok(match ty {
         ValType::I32 => Val::I32(parse_int::<i32, u32>(s).ok_or_else(bad)?),
@@ -337,7 +393,7 @@ where
     S::try_from(signed).ok()
 }
 
-fn format_value(v: &Val) -> String {
+pub(crate) fn format_value(v: &Val) -> String {
     match v {
         Val::I32(x) => x.to_string(),
         Val::I64(x) => x.to_string(),

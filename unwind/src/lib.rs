@@ -17,6 +17,7 @@ pub mod elf;
 pub mod memory;
 pub mod ptrace;
 pub mod registry;
+pub mod report;
 pub mod symbols;
 pub mod walk;
 

@@ -21,6 +21,9 @@ pub(crate) struct ModuleEnv<'a> {
     /// Switch through host calls (`--switching=libcall`) instead of inline
     /// `stack_switch`.
     pub libcall_switching: bool,
+    /// In native mode, call the switch event routine at each switch point
+    /// (`Config::report_switch_events`).
+    pub switch_events: bool,
 }
 
 impl ModuleEnv<'_> {

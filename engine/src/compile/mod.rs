@@ -73,7 +73,7 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
-    libcall_switching: bool,
+    config: &crate::engine::Config,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -82,7 +82,8 @@ pub(crate) fn compile_module(
         offsets: &offsets,
         registry,
         cont_bodies,
-        libcall_switching,
+        libcall_switching: config.switching == crate::engine::SwitchingMode::Libcall,
+        switch_events: config.report_switch_events,
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

@@ -5,6 +5,7 @@
 //! an unconditional branch is skipped until the enclosing `else` or `end`,
 //! counting the blocks nested inside it.
 
+use crate::vm::events;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self, AbiParam, BlockArg, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
@@ -665,6 +666,18 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.inst_results(call).to_vec()
     }
 
+    /// In native mode with switch events on, calls the event routine
+    /// (`vm::events::native_event`) with `what` and its operands.
+    fn switch_event(&mut self, what: u64, operands: [Value; 3]) {
+        if !self.env.switch_events || self.env.libcall_switching {
+            return;
+        }
+        use crate::vm::events::native_event;
+        let what = self.builder.ins().iconst(types::I64, what as i64);
+        let [a, b, tag] = operands;
+        self.libcall(native_event as *const () as usize, &[what, a, b, tag], &[]);
+    }
+
     fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
         if let Some(s) = self.sig_refs.get(&type_index) {
             return *s;
@@ -934,6 +947,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 .store(t, *a, base, rec::ARGS + 8 * i as i32);
         }
 
+        let throwing = self
+            .builder
+            .ins()
+            .iconst(types::I64, i64::from(exn.is_some()));
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.switch_event(events::native::RESUME, [record, throwing, zero]);
         let ancestor = self
             .builder
             .ins()
@@ -992,6 +1011,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .ins()
             .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
         let (kind, returned) = self.split_on_return(payload);
+        if self.env.switch_events {
+            // Died of an exception (the routine looks at the kind).
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.switch_event(events::native::BACK, [payload, zero, zero]);
+        }
         self.rethrow_if_exception(kind, |t| {
             t.builder
                 .ins()
@@ -1010,6 +1034,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             self.builder
                 .ins()
                 .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
+            self.switch_event(events::native::SUSPENDED, [suspender, zero, zero]);
             let new_ref = self.make_contref(suspender);
             self.branch_to_clause(clauses, store, new_ref, |t, i, ty| {
                 let off = rec::ARGS + 8 * i as i32;
@@ -1028,7 +1053,24 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let off = rec::ARGS + 8 * i as i32;
             results.push(self.builder.ins().load(clif_type(r), t, finished, off));
         }
+        // Read before the release frees the record.
+        let reported = self.env.switch_events.then(|| {
+            let id_offset = std::mem::offset_of!(crate::vm::continuation::ContinuationRecord, id);
+            let id = self
+                .builder
+                .ins()
+                .load(types::I64, t, finished, id_offset as i32);
+            let entry = self
+                .builder
+                .ins()
+                .load(types::I64, t, finished, rec::ENTRY_FUNC);
+            (id, entry)
+        });
         self.release_inline(finished, store);
+        if let Some((id, entry)) = reported {
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.switch_event(events::native::RETURNED, [id, entry, zero]);
+        }
         self.stack.extend(results);
     }
 
@@ -1445,6 +1487,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .ins()
             .trapz(found, clif_trap(TrapCode::UnhandledTag));
         let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.switch_event(events::native::SWITCH, [target, zero, tag]);
         let store = self.store_context();
         let me = self
             .builder

@@ -139,7 +139,7 @@ impl Module {
                 &bytes,
                 &name,
                 &cont_bodies,
-                engine.config().switching == crate::engine::SwitchingMode::Libcall,
+                engine.config(),
             )?
         };
         Ok(Module(Arc::new(ModuleInner {

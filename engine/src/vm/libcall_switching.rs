@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::continuation::{
     ContinuationRecord, ControlContext, contref, payload, state, switchyard_host_stack_switch,
 };
+use super::events::{self, SwitchEventKind, who};
 use super::layout::VMStoreContext;
 
 /// Switches performed in libcall mode since the process started.
@@ -106,6 +107,12 @@ pub unsafe extern "sysv64" fn resume(
             crate::runtime::continuations::release(ctx, record, state::RETURNED);
             return status::THROW;
         }
+        if events::active() {
+            let (id, code) = who(record as usize);
+            let (resumer, _) = who(ctx.current_cont);
+            let kind = SwitchEventKind::Resume { throw: exn != 0 };
+            events::emit(kind, id, resumer, code, None, ctx.current_cont as u64);
+        }
         let base = rec.bound as usize;
         for i in 0..nargs as usize {
             rec.args[base + i] = *values.add(i);
@@ -128,15 +135,22 @@ pub unsafe extern "sysv64" fn resume(
         ctx.stack_limit = old_limit;
         let involved = &mut *((word & !payload::KIND_MASK) as *mut ContinuationRecord);
         let cap = cap as usize;
+        let watched = events::active().then(|| who(involved as *mut _ as usize));
         if word & payload::KIND_MASK == payload::RETURNED {
             for i in 0..cap {
                 *values.add(i) = involved.args[i];
             }
             crate::runtime::continuations::release(ctx, involved, state::RETURNED);
+            if let Some((id, code)) = watched {
+                events::emit(SwitchEventKind::Return, id, 0, code, None, resumer as u64);
+            }
         } else if word & payload::KIND_MASK == payload::EXCEPTION {
             // It died of an exception (already released): generated code
             // rethrows it.
             *values = involved.args[0];
+            if let Some((id, code)) = watched {
+                events::emit(SwitchEventKind::Throw, id, 0, code, None, resumer as u64);
+            }
         } else {
             let chain_top = &mut *(involved.last_ancestor as *mut ContinuationRecord);
             chain_top.parent.pc = 0;
@@ -146,6 +160,10 @@ pub unsafe extern "sysv64" fn resume(
             // The reference to the suspended continuation goes in the slot
             // after the buffer's capacity.
             *values.add(cap) = make_ref(involved);
+            if let Some((id, code)) = watched {
+                let tag = events::tag_name(vmctx, involved.last_tag);
+                events::emit(SwitchEventKind::Suspend, id, 0, code, tag, resumer as u64);
+            }
         }
         word
     }
@@ -216,6 +234,13 @@ pub unsafe extern "sysv64" fn switch(
             ctx.unhandled_tag = tag;
             return status::UNHANDLED;
         };
+        if events::active() {
+            let (id, code) = who(ctx.current_cont);
+            let (to, _) = who(target as usize);
+            let name = events::tag_name(vmctx, tag);
+            let kind = SwitchEventKind::Switch;
+            events::emit(kind, id, to, code, name, ctx.current_cont as u64);
+        }
         let me = &mut *(ctx.current_cont as *mut ContinuationRecord);
         me.bound = 0;
         me.last_ancestor = handler as usize;

@@ -6,6 +6,7 @@ pub mod code_memory;
 pub mod code_registry;
 pub mod continuation;
 pub mod entry;
+pub mod events;
 pub mod exceptions;
 pub mod layout;
 pub(crate) mod libcall_switching;

@@ -1,0 +1,254 @@
+//! Building a [`Picture`] from the registry of live stacks (through
+//! `unwind`, so the same code serves this process and another one) and from
+//! an engine trap's backtrace.
+
+use std::collections::HashMap;
+
+use switchyard_engine::{BacktraceFrame, Trap};
+use switchyard_unwind::CfiUnwinder;
+use switchyard_unwind::dwarf::WasmDwarf;
+use switchyard_unwind::registry::{Snapshot, StackRecord, State as RecordState};
+use switchyard_unwind::report::{Sources, report_parked};
+use switchyard_unwind::{Limits, Memory, Step};
+
+use super::{Cont, FrameLine, Picture, Position, TrapView};
+
+/// Bounds of every walk the inspector makes.
+pub const LIMITS: Limits = Limits {
+    max_frames: 2000,
+    host_frames: false,
+};
+
+/// A walk of one thread's running chain.
+pub struct RunningWalk {
+    /// The steps, innermost first.
+    pub steps: Vec<Step>,
+    /// The stack pointer where it started.
+    pub sp: u64,
+    /// The record of the stack it started on (`None`: a host stack).
+    pub record: Option<StackRecord>,
+}
+
+/// Names a continuation's entry function.
+pub fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
+    snapshot
+        .function_name(r.entry_code)
+        .unwrap_or_else(|| "<host function>".into())
+}
+
+/// Backtrace lines of a walk: Wasm frames by name with their source
+/// position, boundaries, notes. Host and glue frames are left out.
+pub fn frame_lines(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    sources: &Sources<'_>,
+    steps: &[Step],
+) -> Vec<FrameLine> {
+    let mut lines = Vec::new();
+    for step in steps {
+        match step {
+            Step::Frame { pc, is_return } => {
+                let at = if *is_return { pc - 1 } else { *pc };
+                if let Some(function) = snapshot.function_name(at) {
+                    let position =
+                        sources
+                            .positions(snapshot, at)
+                            .into_iter()
+                            .next()
+                            .map(|p| Position {
+                                file: p.file,
+                                line: p.line,
+                                column: p.column,
+                            });
+                    let offset = snapshot
+                        .module_at(at)
+                        .and_then(|m| m.wasm_offset(memory, at));
+                    lines.push(FrameLine::Frame {
+                        function,
+                        position,
+                        offset,
+                    });
+                }
+            }
+            Step::Boundary(r) => lines.push(FrameLine::Boundary {
+                id: r.id,
+                entry: entry_name(snapshot, r),
+                resumed_here: r.parent.pc != 0,
+            }),
+            Step::HostEntry => lines.push(FrameLine::HostEntry),
+            Step::End(why) => lines.push(FrameLine::Note { text: why.clone() }),
+        }
+    }
+    lines
+}
+
+fn cont_of(snapshot: &Snapshot, r: &StackRecord, tags: &HashMap<u64, String>) -> Cont {
+    let tag = tags.get(&r.id).cloned().or_else(|| {
+        (r.last_tag != 0 && r.state == RecordState::Suspended)
+            .then(|| format!("tag@{:#x}", r.last_tag))
+    });
+    Cont {
+        id: r.id,
+        state: r.state.name().to_string(),
+        entry: entry_name(snapshot, r),
+        resumes: r.resumes,
+        switches: r.switches,
+        stack_used: match r.state {
+            RecordState::Suspended if r.own.sp != 0 => r.stack_high.saturating_sub(r.own.sp),
+            _ => 0,
+        },
+        stack_size: r.stack_high.saturating_sub(r.stack_low),
+        parent: None,
+        tag: if r.state == RecordState::Suspended {
+            tag
+        } else {
+            None
+        },
+        frames: Vec::new(),
+    }
+}
+
+/// The picture of every stack: the running chains from `running` (one walk
+/// per thread in Wasm), the parked continuations from the registry.
+/// `tags` names the last tag of continuations by id, where known.
+pub fn build(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    running: &[RunningWalk],
+    tags: &HashMap<u64, String>,
+) -> Picture {
+    let sources = Sources::new(memory);
+    let mut chain: Vec<Cont> = Vec::new();
+    let mut host: Option<Cont> = None;
+    for walk in running {
+        // Each segment of the walk belongs to one stack; each stack's
+        // backtrace is the walk from its segment down.
+        let mut owner = walk.record.clone();
+        let mut sp = walk.sp;
+        let mut segment_start = 0;
+        let mut segments: Vec<Cont> = Vec::new();
+        let mut close = |owner: &Option<StackRecord>, sp: u64, from: usize, parent: Option<u64>| {
+            let frames = frame_lines(memory, snapshot, &sources, &walk.steps[from..]);
+            match owner {
+                Some(r) => {
+                    let mut c = cont_of(snapshot, r, tags);
+                    c.stack_used = r.stack_high.saturating_sub(sp);
+                    c.parent = parent;
+                    c.frames = frames;
+                    segments.push(c);
+                }
+                None => {
+                    if host.is_none() {
+                        host = Some(Cont {
+                            id: 0,
+                            state: "host".into(),
+                            entry: "host entry".into(),
+                            resumes: 0,
+                            switches: 0,
+                            stack_used: 0,
+                            stack_size: 0,
+                            parent: None,
+                            tag: None,
+                            frames,
+                        });
+                    }
+                }
+            }
+        };
+        for (i, step) in walk.steps.iter().enumerate() {
+            if let Step::Boundary(r) = step {
+                if r.parent.pc == 0 {
+                    break;
+                }
+                let next = snapshot.record(r.parent_record).cloned();
+                let parent_id = next.as_ref().map_or(0, |n| n.id);
+                close(&owner, sp, segment_start, Some(parent_id));
+                owner = next;
+                sp = r.parent.sp;
+                segment_start = i + 1;
+            }
+        }
+        close(&owner, sp, segment_start, None);
+        segments.reverse();
+        chain.extend(segments);
+    }
+    let mut conts: Vec<Cont> = host.into_iter().collect();
+    conts.extend(chain);
+    // Running records no walk reached (another thread's, or no walk).
+    for r in snapshot.stores.iter().flat_map(|s| &s.records) {
+        if r.state == RecordState::Running && !conts.iter().any(|c| c.id == r.id) {
+            let mut c = cont_of(snapshot, r, tags);
+            c.parent = Some(snapshot.record(r.parent_record).map_or(0, |p| p.id));
+            conts.push(c);
+        }
+    }
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    for (r, steps) in report_parked(memory, snapshot, &cfi, LIMITS) {
+        let mut c = cont_of(snapshot, r, tags);
+        c.frames = frame_lines(memory, snapshot, &sources, &steps);
+        conts.push(c);
+    }
+    Picture { conts, trap: None }
+}
+
+/// The trap's logical backtrace as backtrace lines, with source positions
+/// from the DWARF of `modules` (by module name).
+pub fn trap_view(trap: &Trap, dwarf: &HashMap<String, WasmDwarf>) -> TrapView {
+    let mut frames = Vec::new();
+    for f in &trap.backtrace {
+        match f {
+            BacktraceFrame::Wasm {
+                module,
+                function,
+                offset,
+                ..
+            } => {
+                let position = offset.and_then(|o| {
+                    let d = dwarf.get(&**module)?;
+                    let l = d.locate(u64::from(o)).into_iter().next()?;
+                    Some(Position {
+                        file: l.file?,
+                        line: l.line.unwrap_or(0),
+                        column: l.column.unwrap_or(0),
+                    })
+                });
+                frames.push(FrameLine::Frame {
+                    function: format!("{module}!{function}"),
+                    position,
+                    offset: *offset,
+                });
+            }
+            BacktraceFrame::Host { .. } => {}
+            BacktraceFrame::Resumed { id, entry, .. } => frames.push(FrameLine::Boundary {
+                id: *id,
+                entry: entry.to_string(),
+                resumed_here: true,
+            }),
+            BacktraceFrame::HostEntry => frames.push(FrameLine::HostEntry),
+            BacktraceFrame::Truncated => frames.push(FrameLine::Note {
+                text: "backtrace truncated".into(),
+            }),
+            BacktraceFrame::Skipped(n) => frames.push(FrameLine::Note {
+                text: format!("{n} more frames"),
+            }),
+        }
+    }
+    let mut message = format!("wasm trap: {trap}");
+    if let Some(f) = &trap.function {
+        message.push_str(&format!(" in {f}"));
+    }
+    TrapView { message, frames }
+}
+
+/// The DWARF of every module that has some, by module name.
+pub fn module_dwarf(modules: &[switchyard_engine::Module]) -> HashMap<String, WasmDwarf> {
+    modules
+        .iter()
+        .filter_map(|m| Some((m.name().to_string(), WasmDwarf::new(m.bytes())?)))
+        .collect()
+}
+
+/// Where this process's registry is.
+pub fn own_registry() -> u64 {
+    &switchyard_engine::vm::registry::switchyard_registry as *const _ as u64
+}
