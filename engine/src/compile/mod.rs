@@ -41,6 +41,8 @@ struct CompiledFunction {
 
 /// A module's code, mapped executable and registered.
 pub(crate) struct CompiledModule {
+    /// gdb's description of the code; withdrawn before the code goes.
+    _debug: Option<crate::debug::DebugRegistration>,
     /// The registry's code map entry; dropped first, before what it names.
     _registry: crate::vm::registry::CodeRegistration,
     code: CodeMemory,
@@ -194,7 +196,9 @@ pub(crate) fn compile_module(
         }),
     );
     let registration = crate::vm::registry::add_code(&code_info, bytes);
+    let debug = crate::debug::register(&code_info, bytes, unwind.as_ref().map(|u| u.bytes()));
     Ok(CompiledModule {
+        _debug: debug,
         _registry: registration,
         code,
         func_offsets,

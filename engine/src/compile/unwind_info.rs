@@ -48,7 +48,6 @@ impl UnwindRegistration {
     }
 
     /// The raw section, for writers of debug objects.
-    #[allow(dead_code)]
     pub fn bytes(&self) -> &[u8] {
         &self.eh_frame
     }

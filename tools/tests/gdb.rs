@@ -1,0 +1,96 @@
+//! Stock gdb, in batch mode, on programs run by `switchyard`: the engine's
+//! JIT interface objects (symbols, CFI, line tables) and the gdb scripts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether gdb can be run; without it the tests fail under CI and skip
+/// (saying why) elsewhere.
+fn have_gdb() -> bool {
+    let ok = Command::new("gdb")
+        .args(["-batch", "-nx", "-ex", "python print(1)"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("gdb with Python is needed for these tests (CI is set)");
+        }
+        eprintln!("SKIPPED: gdb with Python is not installed");
+    }
+    ok
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// Runs `switchyard ARGS` under gdb with the commands `commands`
+/// and returns everything gdb printed.
+fn gdb(commands: &[&str], args: &[&str]) -> String {
+    let mut cmd = Command::new("gdb");
+    cmd.args(["-batch", "-nx", "-ex", "set breakpoint pending on"]);
+    cmd.args(["-ex", "set pagination off", "-ex", "set width 0"]);
+    for c in commands {
+        cmd.args(["-ex", c]);
+    }
+    cmd.arg("--args").arg(env!("CARGO_BIN_EXE_switchyard"));
+    cmd.args(args);
+    cmd.env_remove("SWITCHYARD_GDB");
+    let out = cmd.output().expect("gdb runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Asserts that `expected` occur in `text` in this order.
+fn assert_in_order(text: &str, expected: &[&str]) {
+    let mut rest = text;
+    for e in expected {
+        let at = rest
+            .find(e)
+            .unwrap_or_else(|| panic!("{e:?} missing or out of order in:\n{text}"));
+        rest = &rest[at + e.len()..];
+    }
+}
+
+/// The backtrace lines (`#N ...`) of gdb's output.
+fn frames(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with('#')).collect()
+}
+
+#[test]
+fn bt_from_the_bottom_of_a_3_deep_chain_reaches_main() {
+    if !have_gdb() {
+        return;
+    }
+    let chain = repo("tests/gdb/chain.wat");
+    for mode in ["native", "libcall"] {
+        let out = gdb(
+            &["break chain!bottom", "run", "bt"],
+            &[
+                "run",
+                &format!("--switching={mode}"),
+                chain.to_str().unwrap(),
+            ],
+        );
+        assert!(out.contains("Breakpoint 1, chain!bottom"), "{mode}:\n{out}");
+        let bt = frames(&out).join("\n");
+        assert_in_order(
+            &bt,
+            &[
+                "#0  chain!bottom () at chain.wat:12",
+                "chain!level () at chain.wat:19",
+                "chain!level () at chain.wat:27",
+                "chain!level () at chain.wat:27",
+                "chain!_start () at chain.wat:33",
+                "switchyard::main ()",
+            ],
+        );
+        // Every frame is named: no `??`, and the walk did not stop early.
+        assert!(!bt.contains("??"), "{mode}: unnamed frame in:\n{bt}");
+        assert!(!out.contains("Backtrace stopped"), "{mode}:\n{out}");
+        assert!(!out.contains("corrupt stack"), "{mode}:\n{out}");
+    }
+}
