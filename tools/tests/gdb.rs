@@ -94,3 +94,87 @@ fn bt_from_the_bottom_of_a_3_deep_chain_reaches_main() {
         assert!(!out.contains("corrupt stack"), "{mode}:\n{out}");
     }
 }
+
+/// Compiles `tests/gdb/NAME.c` for wasm32-wasi with `-g` and the flags the
+/// fiber library needs; `None` (skip) when clang cannot, outside CI.
+fn compile_c(name: &str, opt: &str) -> Option<PathBuf> {
+    let src = repo(&format!("tests/gdb/{name}.c"));
+    // The file name is the module's name in gdb (`gen!main`).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdb{opt}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.wasm"));
+    let status = Command::new("clang")
+        .args([
+            "--target=wasm32-wasi",
+            opt,
+            "-g",
+            "-Wl,--import-table",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&src)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(out),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("clang for wasm32-wasi is needed (CI is set)")
+        }
+        _ => {
+            eprintln!("SKIPPED: clang with a wasm32-wasi sysroot is not available");
+            None
+        }
+    }
+}
+
+fn fiber_preload() -> String {
+    format!("env={}", repo("tests/programs/fibers/fiber.wat").display())
+}
+
+#[test]
+fn break_by_line_and_list_show_c_source_lines() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:18", "run", "list 18,18", "info line gen.c:27"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (gen.c:18) pending.",
+            "Breakpoint 1, gen!squares () at ",
+            "gen.c:18",
+            "18\t        fiber_yield(i * i); /* line 18: suspends */",
+            "Line 27 of \"",
+            "gen.c\" starts at address ",
+            "<gen!__original_main",
+        ],
+    );
+}
+
+#[test]
+fn break_by_line_and_list_show_the_wat_listing_of_a_module_without_dwarf() {
+    if !have_gdb() {
+        return;
+    }
+    let chain = repo("tests/gdb/chain.wat");
+    let out = gdb(
+        &["break chain.wat:19", "run", "list 14,19", "bt 1"],
+        &["run", chain.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (chain.wat:19) pending.",
+            "Breakpoint 1, chain!level () at ",
+            "chain.wat:19",
+            "14\t  (func $level (;1;) (type $ft) (param $d i32)",
+            "19\t      call $bottom",
+            "#0  chain!level () at ",
+        ],
+    );
+}

@@ -66,38 +66,40 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
         .collect();
 
     let (code_start, code_len) = image.code;
-    program.begin_sequence(Some(Address::Constant(code_start)));
-    let mut last: Option<(usize, u64)> = None;
     let mut map = image.source_map.iter().peekable();
     for &(start, len, _) in &image.functions {
-        // Every function starts a row, with the line of its first mapped
-        // instruction, so that gdb sees where each function's lines begin.
+        // One sequence per function, so that code with no line (glue the
+        // linker made) does not inherit the line before it.
         while map.peek().is_some_and(|m| m.0 < start) {
             map.next();
         }
-        let mut first_line = true;
+        let mut last: Option<Option<(usize, u64)>> = None;
         while let Some(&&(address, offset)) = map.peek() {
             if address >= start + len {
                 break;
             }
             map.next();
-            let Some(here) = lines.at(offset) else {
-                continue;
-            };
-            if !first_line && last == Some(here) {
+            let here = lines.at(offset);
+            if last == Some(here) || (last.is_none() && here.is_none()) {
                 continue;
             }
+            if last.is_none() {
+                // The function's first row covers its prologue too.
+                program.begin_sequence(Some(Address::Constant(start)));
+            }
             let row = program.row();
-            row.address_offset = if first_line { start } else { address } - code_start;
-            row.file = file_ids[here.0];
-            row.line = here.1;
-            row.is_statement = true;
+            row.address_offset = if last.is_none() { 0 } else { address - start };
+            // Line 0: code that belongs to no source line.
+            row.file = file_ids[here.map_or(0, |h| h.0)];
+            row.line = here.map_or(0, |h| h.1);
+            row.is_statement = here.is_some();
             program.generate_row();
-            first_line = false;
             last = Some(here);
         }
+        if last.is_some() {
+            program.end_sequence(len);
+        }
     }
-    program.end_sequence(code_len);
 
     let mut dwarf = DwarfUnit::new(encoding);
     dwarf.unit.line_program = program;
