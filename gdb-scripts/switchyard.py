@@ -1,0 +1,823 @@
+# gdb helpers for Switchyard: continuations of the Wasm stack switching
+# proposal, as seen through the registry of live stacks (docs/registry.md).
+#
+# Commands:
+#   info continuations         every live continuation: id, state, entry
+#                              function, where it is, parent, stack use
+#   continuation ID            show a suspended (or not innermost running)
+#                              continuation's stack as the current one
+#   continuation restore       come back to the real registers
+#   wasm bt [ID]               logical backtrace: Wasm names, code and Wasm
+#                              offsets, source lines, continuation boundaries
+#   wasm break-switch [ID]     run to the next resume, suspend, switch or
+#                              return (or only the next one into ID)
+#   wasm step / wasm next      step / next by source line, following resume
+#                              into a continuation and suspend back out
+#   wasm finish                run until the current function returns or
+#                              its continuation switches away, then stop at
+#                              the next source line
+#
+# The registry is read through its documented layout only (magic, version,
+# offsets), never through Rust type information.
+
+import struct
+
+import gdb
+
+MAGIC_REGISTRY = 0x52575953  # "SYWR"
+MAGIC_RECORD = 0x43575953  # "SYWC"
+STATES = {0: "fresh", 1: "running", 2: "suspended", 3: "returned", 4: "trapped"}
+FRESH, RUNNING, SUSPENDED = 0, 1, 2
+# Listings of modules without DWARF are written under this directory.
+LISTING_DIR = "switchyard-wat"
+STEP_LIMIT = 100000
+
+
+class RegistryError(Exception):
+    pass
+
+
+def _mem(addr, size):
+    try:
+        return bytes(gdb.selected_inferior().read_memory(addr, size))
+    except gdb.MemoryError:
+        raise RegistryError("cannot read memory at 0x%x" % addr)
+
+
+def _u64(addr):
+    return struct.unpack("<Q", _mem(addr, 8))[0]
+
+
+def _u32(addr):
+    return struct.unpack("<I", _mem(addr, 4))[0]
+
+
+def _registry_address():
+    try:
+        return int(gdb.parse_and_eval("&switchyard_registry"))
+    except gdb.error:
+        pass
+    try:
+        text = gdb.execute("info address switchyard_registry", to_string=True)
+        return int(text.split(" at address ")[1].split()[0].rstrip("."), 16)
+    except (gdb.error, IndexError, ValueError):
+        raise RegistryError("no switchyard_registry symbol: is this a Switchyard process?")
+
+
+class Record:
+    """One ContinuationRecord (docs/registry.md)."""
+
+    def __init__(self, addr):
+        raw = _mem(addr, 136)
+        (magic, state, self.id, self.stack_low, self.stack_high,
+         self.parent_record, self.entry_func, self.last_tag,
+         self.resumes, self.switches) = struct.unpack_from("<IIQQQQQQQQ", raw, 0)
+        if magic != MAGIC_RECORD:
+            raise RegistryError("bad continuation record at 0x%x" % addr)
+        self.addr = addr
+        self.state = state
+        self.parent = struct.unpack_from("<QQQ", raw, 72)
+        self.own = struct.unpack_from("<QQQ", raw, 96)
+
+    @property
+    def live(self):
+        return self.state in (FRESH, RUNNING, SUSPENDED)
+
+    def contains(self, sp):
+        return self.stack_low <= sp < self.stack_high
+
+
+class Function:
+    def __init__(self, start, end, index, name, module):
+        self.start, self.end, self.index, self.name, self.module = start, end, index, name, module
+
+
+class CodeEntry:
+    """One compiled module of the code map."""
+
+    def __init__(self, addr):
+        raw = _mem(addr, 88)
+        (self.next, self.start, self.end, name, name_len, functions, count,
+         _bytes, _len, self.source_map, self.source_map_len) = struct.unpack("<11Q", raw)
+        self.name = _mem(name, name_len).decode("utf-8", "replace") if name_len else "?"
+        self.functions = []
+        table = _mem(functions, 32 * count) if count else b""
+        for i in range(count):
+            start, end, index, nlen, nptr = struct.unpack_from("<QQIIQ", table, 32 * i)
+            fname = _mem(nptr, nlen).decode("utf-8", "replace") if nlen else "wasm-function[%d]" % index
+            self.functions.append(Function(start, end, index, fname, self))
+        self._map = None
+
+    def function_at(self, pc):
+        for f in self.functions:
+            if f.start <= pc < f.end:
+                return f
+        return None
+
+    def wasm_offset(self, pc):
+        """Module byte offset of the Wasm instruction at pc."""
+        if self._map is None:
+            raw = _mem(self.source_map, 8 * self.source_map_len) if self.source_map_len else b""
+            self._map = [struct.unpack_from("<II", raw, 8 * i) for i in range(self.source_map_len)]
+        offset = pc - self.start
+        best = None
+        lo, hi = 0, len(self._map)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._map[mid][0] <= offset:
+                best = self._map[mid][1]
+                lo = mid + 1
+            else:
+                hi = mid
+        return best
+
+
+class Registry:
+    """A consistent snapshot of the registry (retried while it changes)."""
+
+    def __init__(self):
+        self.addr = _registry_address()
+        for _ in range(100):
+            gen = _u64(self.addr + 24)
+            if gen % 2 == 0:
+                self._read()
+                if _u64(self.addr + 24) == gen:
+                    return
+        raise RegistryError("the registry keeps changing (is the process stopped?)")
+
+    def _read(self):
+        head = _mem(self.addr, 80)
+        magic, version = struct.unpack_from("<II", head, 0)
+        if magic != MAGIC_REGISTRY:
+            raise RegistryError("switchyard_registry has a bad magic number")
+        if version != 1:
+            raise RegistryError("registry version %d is not supported (1 is)" % version)
+        (stores, code, self.tramp_start, self.tramp_end,
+         self.entry_start, self.entry_end) = struct.unpack_from("<6Q", head, 32)
+        self.records = []
+        self.contexts = []
+        seen = set()
+        while stores and stores not in seen:
+            seen.add(stores)
+            nxt, context, records, count, _host = struct.unpack("<5Q", _mem(stores, 40))
+            self.contexts.append(context)
+            ptrs = _mem(records, 8 * count) if count else b""
+            for i in range(count):
+                self.records.append(Record(struct.unpack_from("<Q", ptrs, 8 * i)[0]))
+            stores = nxt
+        self.modules = []
+        seen = set()
+        while code and code not in seen:
+            seen.add(code)
+            entry = CodeEntry(code)
+            self.modules.append(entry)
+            code = entry.next
+
+    # Lookups.
+    def live(self):
+        return sorted((r for r in self.records if r.live), key=lambda r: r.id)
+
+    def by_id(self, ident):
+        for r in self.records:
+            if r.id == ident and r.live:
+                return r
+        return None
+
+    def by_addr(self, addr):
+        for r in self.records:
+            if r.addr == addr:
+                return r
+        return None
+
+    def stack_of(self, sp):
+        """The live continuation whose stack holds sp; None for a host stack."""
+        for r in self.records:
+            if r.live and r.contains(sp):
+                return r
+        return None
+
+    def module_at(self, pc):
+        for m in self.modules:
+            if m.start <= pc < m.end:
+                return m
+        return None
+
+    def function_at(self, pc):
+        m = self.module_at(pc)
+        return m.function_at(pc) if m else None
+
+    def in_trampoline(self, pc):
+        return self.tramp_start <= pc < self.tramp_end
+
+    def child_of(self, record):
+        for r in self.records:
+            if r.state == RUNNING and r.parent_record == record.addr:
+                return r
+        return None
+
+    def entry_name(self, record):
+        if not record.entry_func:
+            return "?"
+        try:
+            code = _u64(record.entry_func)
+        except RegistryError:
+            return "?"
+        f = self.function_at(code)
+        return "%s!%s" % (f.module.name, f.name) if f else "0x%x" % code
+
+    def context_of(self, record):
+        """`(sp, fp, pc)` where the continuation's own frames start, or None
+        for the innermost running one (its context is the CPU's)."""
+        if record.state == SUSPENDED:
+            return record.own
+        if record.state == RUNNING:
+            child = self.child_of(record)
+            if child is not None:
+                return child.parent
+        return None
+
+    def landing_sites(self):
+        """Every address where execution continues after a switch: the
+        continuation trampoline (a fresh continuation's first instruction),
+        each suspended continuation's saved pc, and each running one's
+        resumer's saved pc (where suspend and return land)."""
+        sites = set()
+        if self.tramp_start:
+            sites.add(self.tramp_start)
+        for r in self.records:
+            if r.state == SUSPENDED and r.own[2]:
+                sites.add(r.own[2])
+            elif r.state == RUNNING and r.parent[2]:
+                sites.add(r.parent[2])
+        return sites
+
+
+def _current_sp():
+    return int(gdb.parse_and_eval("$sp"))
+
+
+def _current_pc():
+    return int(gdb.parse_and_eval("$pc"))
+
+
+def _line_of(pc, is_return_address):
+    """`file:line` of pc (of the call before it for a return address)."""
+    sal = gdb.find_pc_line(pc - 1 if is_return_address else pc)
+    if sal.symtab is None or sal.line == 0:
+        return None
+    return "%s:%d" % (sal.symtab.filename, sal.line)
+
+
+def _top_wasm_frame(reg, context):
+    """The first Wasm pc found by a frame-pointer walk from `context`."""
+    sp, fp, pc = context
+    is_ret = False
+    for _ in range(16):
+        if reg.function_at(pc):
+            return pc, is_ret
+        if not fp:
+            return None, False
+        try:
+            pc = _u64(fp + 8)
+            fp = _u64(fp)
+        except RegistryError:
+            return None, False
+        is_ret = True
+    return None, False
+
+
+def _describe_pc(reg, pc, is_ret):
+    f = reg.function_at(pc)
+    if f is None:
+        return "?"
+    text = "%s!%s" % (f.module.name, f.name)
+    line = _line_of(pc, is_ret)
+    if line:
+        text += " at " + line
+    return text
+
+
+class InfoContinuations(gdb.Command):
+    """List live continuations: id, state, entry function, where it is (top
+Wasm frame and source line), parent, stack used of stack size."""
+
+    def __init__(self):
+        super().__init__("info continuations", gdb.COMMAND_STACK)
+
+    def invoke(self, arg, from_tty):
+        try:
+            reg = Registry()
+        except RegistryError as e:
+            raise gdb.GdbError(str(e))
+        live = reg.live()
+        if not live:
+            print("No live continuations.")
+            return
+        try:
+            sp_now, pc_now = _current_sp(), _current_pc()
+        except gdb.error:
+            sp_now = pc_now = None
+        rows = [("ID", "STATE", "ENTRY", "WHERE", "PARENT", "STACK")]
+        for r in live:
+            where = "-"
+            used = 0
+            if r.state == FRESH:
+                where = "(not started)"
+            else:
+                ctx = reg.context_of(r)
+                if ctx is None and sp_now is not None and r.contains(sp_now):
+                    ctx = (sp_now, int(gdb.parse_and_eval("$rbp")), pc_now)
+                if ctx is not None:
+                    used = r.stack_high - ctx[0]
+                    pc, is_ret = _top_wasm_frame(reg, ctx)
+                    if pc is not None:
+                        where = _describe_pc(reg, pc, is_ret)
+            if r.state == RUNNING:
+                parent_rec = reg.by_addr(r.parent_record)
+                parent = str(parent_rec.id) if parent_rec else "host"
+            else:
+                parent = "-"
+            size = r.stack_high - r.stack_low
+            stack = "%d/%d" % (used, size)
+            rows.append((str(r.id), STATES.get(r.state, "?"), reg.entry_name(r), where, parent, stack))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5])
+
+
+# The registers saved by `continuation ID`, restored by `continuation restore`.
+_saved_registers = None
+_viewing = None
+
+
+def _set_registers(sp, fp, pc):
+    gdb.execute("set $rsp = 0x%x" % sp, to_string=True)
+    gdb.execute("set $rbp = 0x%x" % fp, to_string=True)
+    gdb.execute("set $pc = 0x%x" % pc, to_string=True)
+
+
+def _enter(record, reg):
+    """Point the registers at `record`'s own frames (saving the real ones)."""
+    global _saved_registers, _viewing
+    ctx = reg.context_of(record)
+    if ctx is None:
+        if record.state == FRESH:
+            raise gdb.GdbError("continuation %d has not started: it has no frames" % record.id)
+        raise gdb.GdbError("continuation %d is the one running: its frames are the current ones" % record.id)
+    if _saved_registers is None:
+        _saved_registers = tuple(int(gdb.parse_and_eval(r)) for r in ("$rsp", "$rbp", "$pc"))
+    _set_registers(*ctx)
+    _viewing = record.id
+
+
+def _restore():
+    global _saved_registers, _viewing
+    if _saved_registers is None:
+        return False
+    _set_registers(*_saved_registers)
+    _saved_registers = None
+    _viewing = None
+    return True
+
+
+def _on_cont(event):
+    # Never let the process run with a borrowed context.
+    if _saved_registers is not None:
+        print("switchyard: restoring the registers before the process runs")
+        _restore()
+
+
+class ContinuationCommand(gdb.Command):
+    """continuation ID: show continuation ID's stack as if it were the current one
+(bt, frame N, info frame work on it); continuation restore: come back.
+Restore before letting the process run."""
+
+    def __init__(self):
+        super().__init__("continuation", gdb.COMMAND_STACK)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if arg == "restore":
+            if not _restore():
+                raise gdb.GdbError("not viewing a continuation")
+            gdb.execute("frame 0")
+            return
+        try:
+            ident = int(arg, 0)
+        except ValueError:
+            raise gdb.GdbError("usage: continuation ID | continuation restore")
+        try:
+            reg = Registry()
+        except RegistryError as e:
+            raise gdb.GdbError(str(e))
+        record = reg.by_id(ident)
+        if record is None:
+            raise gdb.GdbError("no live continuation %d (see info continuations)" % ident)
+        _enter(record, reg)
+        print("[viewing continuation %d (%s, entry %s); `continuation restore` to come back]"
+              % (ident, STATES[record.state], reg.entry_name(record)))
+        gdb.execute("frame 0")
+
+
+class WasmPrefix(gdb.Command):
+    """Switchyard commands for Wasm code: wasm bt, wasm step, wasm next,
+wasm finish, wasm break-switch."""
+
+    def __init__(self):
+        super().__init__("wasm", gdb.COMMAND_USER, prefix=True)
+
+
+def _logical_backtrace(reg, limit=1000):
+    lines = []
+    frame = gdb.newest_frame()
+    n = 0
+    while frame is not None and n < limit:
+        pc = frame.pc()
+        is_ret = frame.level() > 0 and frame.type() != gdb.SIGTRAMP_FRAME
+        f = reg.function_at(pc)
+        if f is not None:
+            lookup = pc - 1 if is_ret else pc
+            off = f.module.wasm_offset(lookup)
+            text = "#%-3d %s!%s +0x%x" % (n, f.module.name, f.name, pc - f.start)
+            if off is not None:
+                text += " (wasm 0x%x)" % off
+            line = _line_of(pc, is_ret)
+            if line:
+                text += " at " + line
+            lines.append(text)
+            n += 1
+        elif reg.in_trampoline(pc):
+            rec = reg.by_addr(int(frame.read_register("rbp")) - 80)
+            if rec is None:
+                lines.append("---- continuation boundary ----")
+            else:
+                parent = reg.by_addr(rec.parent_record) if rec.state == RUNNING else None
+                if rec.state != RUNNING:
+                    lines.append("---- bottom of continuation %d (entry %s, %s) ----"
+                                 % (rec.id, reg.entry_name(rec), STATES[rec.state]))
+                    break
+                lines.append("---- continuation %d (entry %s), resumed by %s ----"
+                             % (rec.id, reg.entry_name(rec),
+                                "continuation %d" % parent.id if parent else "the host stack"))
+        else:
+            name = frame.name() or "??"
+            if name.startswith("switchyard!"):
+                pass  # glue between the host and Wasm: not a logical frame
+            else:
+                sal = frame.find_sal()
+                where = ""
+                if sal.symtab is not None:
+                    where = " at %s:%d" % (sal.symtab.filename, sal.line)
+                lines.append("#%-3d [host] %s%s" % (n, name, where))
+                n += 1
+        try:
+            frame = frame.older()
+        except gdb.error as e:
+            lines.append("(backtrace ends: %s)" % e)
+            break
+    return lines
+
+
+class WasmBacktrace(gdb.Command):
+    """wasm bt [ID]: the logical backtrace of the current stack, or of
+continuation ID: Wasm function names, code offsets, Wasm byte offsets,
+source lines, and a line at each continuation boundary."""
+
+    def __init__(self):
+        super().__init__("wasm bt", gdb.COMMAND_STACK)
+
+    def invoke(self, arg, from_tty):
+        try:
+            reg = Registry()
+        except RegistryError as e:
+            raise gdb.GdbError(str(e))
+        arg = arg.strip()
+        entered = False
+        if arg:
+            try:
+                ident = int(arg, 0)
+            except ValueError:
+                raise gdb.GdbError("usage: wasm bt [ID]")
+            record = reg.by_id(ident)
+            if record is None:
+                raise gdb.GdbError("no live continuation %d" % ident)
+            if reg.context_of(record) is not None:
+                entered = _saved_registers is None
+                _enter(record, reg)
+        try:
+            for line in _logical_backtrace(reg):
+                print(line)
+        finally:
+            if entered:
+                _restore()
+
+
+# Stepping across switches.
+
+class _Landing(gdb.Breakpoint):
+    """An internal breakpoint where a switch lands; it stops only when the
+    stack has changed (the same code runs without a switch otherwise)."""
+
+    def __init__(self, addr, stepper):
+        super().__init__("*0x%x" % addr, gdb.BP_BREAKPOINT, internal=True, temporary=False)
+        self.silent = True
+        self.stepper = stepper
+
+    def stop(self):
+        return self.stepper.landed()
+
+
+class _Return(gdb.Breakpoint):
+    def __init__(self, addr, frame_sp):
+        super().__init__("*0x%x" % addr, gdb.BP_BREAKPOINT, internal=True, temporary=False)
+        self.silent = True
+        self.frame_sp = frame_sp
+
+    def stop(self):
+        # A recursive call may pass here first: only stop above the frame.
+        return _current_sp() > self.frame_sp
+
+
+class Stepper:
+    """Runs the process with breakpoints at every switch landing site."""
+
+    def __init__(self, only_into=None):
+        self.reg = Registry()
+        self.start_stack = self._stack_id()
+        self.only_into = only_into
+        self.switched = False
+
+    def _stack_id(self):
+        rec = self.reg.stack_of(_current_sp())
+        return rec.addr if rec else 0
+
+    def landed(self):
+        reg = Registry()
+        rec = reg.stack_of(_current_sp())
+        here = rec.addr if rec else 0
+        if here == self.start_stack:
+            return False
+        if self.only_into is not None and (rec is None or rec.id != self.only_into):
+            return False
+        self.switched = True
+        return True
+
+    def run(self, extra=()):
+        """Continue until a landing (or one of `extra` breakpoints' hits)."""
+        bps = [_Landing(a, self) for a in sorted(self.reg.landing_sites())]
+        try:
+            gdb.execute("continue", to_string=True)
+        finally:
+            for b in bps:
+                b.delete()
+            for b in extra:
+                if b.is_valid():
+                    b.delete()
+
+
+def _eligible(sal, start_key, real_source_only):
+    if sal.symtab is None or sal.line == 0 or sal.pc != _current_pc():
+        return False
+    if (sal.symtab.filename, sal.line) == start_key:
+        return False
+    if real_source_only and LISTING_DIR in sal.symtab.filename:
+        return False
+    return True
+
+
+def _step_lines(mode):
+    """`step`/`next`/`finish` by source line across switches.
+
+    Instruction steps inside Wasm code and the switch machinery; calls into
+    host code (and, for `next`, into deeper Wasm frames) run to their return
+    with breakpoints at every switch landing site, so that a suspend inside
+    them still stops on the other side. Stops at the first instruction that
+    begins a new source line; started on a line of real source (DWARF),
+    lines of generated WAT listings (library modules without DWARF) are
+    stepped through."""
+    try:
+        reg = Registry()
+    except RegistryError as e:
+        raise gdb.GdbError(str(e))
+    if _saved_registers is not None:
+        raise gdb.GdbError("viewing a continuation: `continuation restore` first")
+    start = gdb.newest_frame()
+    sal = gdb.find_pc_line(_current_pc())
+    start_key = (sal.symtab.filename, sal.line) if sal.symtab else None
+    real_only = sal.symtab is not None and LISTING_DIR not in sal.symtab.filename
+    start_sp = _current_sp()
+    start_stack = reg.stack_of(start_sp)
+
+    if mode == "finish":
+        older = start.older()
+        ret = _Return(older.pc(), start_sp) if older is not None else None
+        Stepper().run([ret] if ret else [])
+        start_key = None
+    for _ in range(STEP_LIMIT):
+        gdb.execute("stepi", to_string=True)
+        if not gdb.selected_inferior().pid:
+            return
+        pc = _current_pc()
+        reg_now = reg if reg.function_at(pc) or reg.in_trampoline(pc) else Registry()
+        if reg_now.function_at(pc):
+            frame = gdb.newest_frame()
+            sal = gdb.find_pc_line(pc)
+            deeper = False
+            if mode == "next":
+                older = frame.older()
+                sp = _current_sp()
+                same_stack = reg_now.stack_of(sp) is start_stack or (
+                    start_stack is not None and reg_now.stack_of(sp) is not None
+                    and reg_now.stack_of(sp).addr == start_stack.addr)
+                deeper = (same_stack and sp < start_sp and older is not None
+                          and older.pc() != pc and frame.function() != start.function()
+                          and reg_now.function_at(pc).start == pc)
+            if deeper:
+                ret = _Return(frame.older().pc(), _current_sp())
+                st = Stepper()
+                st.run([ret])
+                continue
+            if _eligible(sal, start_key, real_only):
+                break
+            continue
+        if reg_now.in_trampoline(pc) or _is_glue(pc):
+            continue
+        # Host code: let it run to its return, or to a switch landing.
+        frame = gdb.newest_frame()
+        older = frame.older()
+        if older is None:
+            break
+        ret = _Return(older.pc(), _current_sp())
+        st = Stepper()
+        st.run([ret])
+    else:
+        print("switchyard: no new source line after %d instructions" % STEP_LIMIT)
+    gdb.execute("frame 0")
+
+
+def _is_glue(pc):
+    block = gdb.block_for_pc(pc)
+    name = None
+    if block is not None and block.function is not None:
+        name = block.function.name
+    else:
+        try:
+            name = gdb.execute("info symbol 0x%x" % pc, to_string=True)
+        except gdb.error:
+            return False
+    if name and (name.startswith("switchyard!") or "switchyard_host_stack_switch" in name
+                 or "switchyard_continuation" in name):
+        return True
+    return False
+
+
+class WasmStep(gdb.Command):
+    """wasm step: step to the next source line, following a resume or switch
+into the continuation it runs, and a suspend or return out to the resumer."""
+
+    def __init__(self):
+        super().__init__("wasm step", gdb.COMMAND_RUNNING)
+
+    def invoke(self, arg, from_tty):
+        _step_lines("step")
+
+
+class WasmNext(gdb.Command):
+    """wasm next: like wasm step, but calls on the same stack run to their
+return (a switch inside them still stops on the other side)."""
+
+    def __init__(self):
+        super().__init__("wasm next", gdb.COMMAND_RUNNING)
+
+    def invoke(self, arg, from_tty):
+        _step_lines("next")
+
+
+class WasmFinish(gdb.Command):
+    """wasm finish: run until the current function returns or its
+continuation switches away, then stop at the next source line."""
+
+    def __init__(self):
+        super().__init__("wasm finish", gdb.COMMAND_RUNNING)
+
+    def invoke(self, arg, from_tty):
+        _step_lines("finish")
+
+
+class WasmBreakSwitch(gdb.Command):
+    """wasm break-switch [ID]: run until the next resume, suspend, switch or
+return changes stacks (with ID: until continuation ID runs), and say what
+happened."""
+
+    def __init__(self):
+        super().__init__("wasm break-switch", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        only = None
+        if arg:
+            try:
+                only = int(arg, 0)
+            except ValueError:
+                raise gdb.GdbError("usage: wasm break-switch [ID]")
+        try:
+            before = Registry()
+            st = Stepper(only)
+        except RegistryError as e:
+            raise gdb.GdbError(str(e))
+        from_rec = before.stack_of(_current_sp())
+        st.run()
+        if not gdb.selected_inferior().pid or not st.switched:
+            return
+        reg = Registry()
+        to_rec = reg.stack_of(_current_sp())
+        print(_describe_switch(before, from_rec, reg, to_rec))
+        gdb.execute("frame 0")
+
+
+def _describe_switch(before, from_rec, reg, to_rec):
+    def name(r):
+        return "continuation %d" % r.id if r else "the host stack"
+    if to_rec is not None and reg.in_trampoline(_current_pc()):
+        return "switch: %s starts continuation %d (entry %s)" % (
+            name(from_rec), to_rec.id, reg.entry_name(to_rec))
+    if from_rec is not None:
+        now = reg.by_addr(from_rec.addr)
+        if now is not None and now.id == from_rec.id and now.state == SUSPENDED:
+            if to_rec is not None and before.by_addr(to_rec.addr) is not None and \
+                    before.by_addr(to_rec.addr).state == SUSPENDED:
+                return "switch: continuation %d switched to continuation %d" % (from_rec.id, to_rec.id)
+            return "suspend: continuation %d suspended to %s" % (from_rec.id, name(to_rec))
+        if now is None or now.id != from_rec.id or now.state != RUNNING:
+            return "return: continuation %d returned to %s" % (from_rec.id, name(to_rec))
+    return "resume: %s resumed %s" % (name(from_rec), name(to_rec))
+
+
+# A frame filter: the continuation trampoline's frame (which gdb, reading
+# its signal-frame CFI, calls `<signal handler called>`) is shown as the
+# continuation boundary it is.
+try:
+    from gdb.FrameDecorator import FrameDecorator
+
+    class _BoundaryDecorator(FrameDecorator):
+        def __init__(self, base, label):
+            super().__init__(base)
+            self.label = label
+
+        def function(self):
+            return self.label
+
+    class _BoundaryFilter:
+        def __init__(self):
+            self.name = "switchyard-continuations"
+            self.priority = 100
+            self.enabled = True
+            gdb.frame_filters[self.name] = self
+
+        def filter(self, frames):
+            try:
+                reg = Registry()
+            except (RegistryError, gdb.error):
+                return frames
+            return self._walk(reg, frames)
+
+        def _walk(self, reg, frames):
+            for decorator in frames:
+                label, bottom = self._label(reg, decorator.inferior_frame())
+                yield _BoundaryDecorator(decorator, label) if label else decorator
+                # A suspended continuation's bottom frame has no parent. Its
+                # CFI gives return address 0, but gdb unwinds on past a zero
+                # pc when the frame below it is a signal frame (it assumes a
+                # call through a null pointer), so end the walk here.
+                if bottom:
+                    return
+
+        def _label(self, reg, frame):
+            try:
+                if not reg.in_trampoline(frame.pc()):
+                    return None, False
+                rec = reg.by_addr(int(frame.read_register("rbp")) - 80)
+            except (gdb.error, RegistryError):
+                return None, False
+            if rec is None:
+                return None, False
+            if rec.state == RUNNING:
+                parent = reg.by_addr(rec.parent_record)
+                by = "continuation %d" % parent.id if parent else "the host stack"
+                return "<continuation %d (entry %s), resumed by %s>" % (
+                    rec.id, reg.entry_name(rec), by), False
+            return "<bottom of continuation %d (entry %s)>" % (rec.id, reg.entry_name(rec)), True
+
+    _BoundaryFilter()
+except ImportError:
+    pass
+
+InfoContinuations()
+ContinuationCommand()
+WasmPrefix()
+WasmBacktrace()
+WasmStep()
+WasmNext()
+WasmFinish()
+WasmBreakSwitch()
+gdb.events.cont.connect(_on_cont)
