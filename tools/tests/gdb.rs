@@ -28,7 +28,14 @@ fn repo(path: &str) -> PathBuf {
 /// and returns everything gdb printed.
 fn gdb(commands: &[&str], args: &[&str]) -> String {
     let mut cmd = Command::new("gdb");
-    cmd.args(["-batch", "-nx", "-ex", "set breakpoint pending on"]);
+    // The helpers load from the binary's .debug_gdb_scripts section once
+    // the binary is under gdb's auto-load safe path.
+    cmd.args(["-batch", "-nx", "-iex"]);
+    cmd.arg(format!(
+        "add-auto-load-safe-path {}",
+        env!("CARGO_BIN_EXE_switchyard")
+    ));
+    cmd.args(["-ex", "set breakpoint pending on"]);
     cmd.args(["-ex", "set pagination off", "-ex", "set width 0"]);
     for c in commands {
         cmd.args(["-ex", c]);
@@ -175,6 +182,126 @@ fn break_by_line_and_list_show_the_wat_listing_of_a_module_without_dwarf() {
             "14\t  (func $level (;1;) (type $ft) (param $d i32)",
             "19\t      call $bottom",
             "#0  chain!level () at ",
+        ],
+    );
+}
+
+#[test]
+fn the_helpers_load_automatically_with_the_binary() {
+    if !have_gdb() {
+        return;
+    }
+    let out = gdb(
+        &["info auto-load python-scripts", "help wasm"],
+        &["--version"],
+    );
+    assert_in_order(&out, &["Yes", "switchyard.py", "wasm bt", "wasm step"]);
+}
+
+#[test]
+fn info_continuations_and_continuation_id_on_a_generator() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            // The handler clause of `run`, after the generator's first suspend.
+            "break yield_loop.wat:40",
+            "run",
+            "info continuations",
+            "continuation 1",
+            "bt",
+            "continuation restore",
+            "wasm bt 1",
+            "wasm bt",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!run () at ",
+            "ID  STATE      ENTRY           WHERE",
+            "1   suspended  yield_loop!gen  yield_loop!gen at yield_loop.wat:15  -       ",
+            "/262144",
+            "[viewing continuation 1 (suspended, entry yield_loop!gen)",
+            "#0  0x",
+            " in yield_loop!gen () at ",
+            "yield_loop.wat:15",
+            "#1  ",
+            "<bottom of continuation 1 (entry yield_loop!gen)>",
+            "#0  yield_loop!run () at ",
+            // wasm bt 1
+            "yield_loop!gen +0x",
+            "at yield_loop.wat:15",
+            "---- bottom of continuation 1 (entry yield_loop!gen, suspended) ----",
+            // wasm bt
+            "#0   yield_loop!run +0x",
+            "[host] switchyard::main",
+        ],
+    );
+}
+
+#[test]
+fn info_continuations_on_a_ping_pong_of_switches() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/switch_pingpong.wat");
+    let out = gdb(
+        // The second player's first instruction: the first one has switched
+        // to it.
+        &[
+            "break switch_pingpong!player",
+            "run",
+            "continue",
+            "info continuations",
+            "continuation 2",
+            "bt 1",
+            "continuation restore",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "4"],
+    );
+    let p = "switch_pingpong!player";
+    assert_in_order(
+        &out,
+        &[
+            "ID  STATE      ENTRY",
+            &format!("1   running    {p}  {p} at switch_pingpong.wat:15  host"),
+            &format!("2   suspended  {p}  {p} at switch_pingpong.wat:23  -"),
+            "#0  0x",
+            &format!(" in {p} () at "),
+            "switch_pingpong.wat:23",
+        ],
+    );
+}
+
+#[test]
+fn wasm_bt_names_c_lines_and_continuation_boundaries() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:18", "run", "wasm bt"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "#0   gen!squares +0x",
+            "(wasm 0x",
+            "gen.c:18",
+            "#1   fiber!entry +0x",
+            "fiber.wat:",
+            "---- continuation 1 (entry fiber!entry), resumed by the host stack ----",
+            "fiber!fiber_resume +0x",
+            "gen!__original_main +0x",
+            "gen.c:27",
+            "[host] switchyard::main",
         ],
     );
 }
