@@ -52,16 +52,25 @@ def _u32(addr):
     return struct.unpack("<I", _mem(addr, 4))[0]
 
 
+_registry_cache = {}
+
+
 def _registry_address():
+    """The address of `switchyard_registry`, looked up as a C symbol (in a
+    Rust frame, gdb's Rust parser looks for a path and does not find it)."""
+    pid = gdb.selected_inferior().pid
+    if pid in _registry_cache:
+        return _registry_cache[pid]
+    lang = gdb.parameter("language")
     try:
-        return int(gdb.parse_and_eval("&switchyard_registry"))
+        gdb.execute("set language c", to_string=True)
+        addr = int(gdb.parse_and_eval("(unsigned long)&switchyard_registry"))
     except gdb.error:
-        pass
-    try:
-        text = gdb.execute("info address switchyard_registry", to_string=True)
-        return int(text.split(" at address ")[1].split()[0].rstrip("."), 16)
-    except (gdb.error, IndexError, ValueError):
         raise RegistryError("no switchyard_registry symbol: is this a Switchyard process?")
+    finally:
+        gdb.execute("set language %s" % (lang or "auto"), to_string=True)
+    _registry_cache[pid] = addr
+    return addr
 
 
 class Record:
@@ -575,17 +584,79 @@ class Stepper:
                     b.delete()
 
 
+# Statement addresses (line table rows marked is_stmt) by source file;
+# gdb's Python API does not expose the flag, `maint info line-table` does.
+_stmt_cache = {}
+
+
+def _clear_stmt_cache(event=None):
+    _stmt_cache.clear()
+
+
+def _statements(symtab):
+    path = symtab.fullname()
+    if path not in _stmt_cache:
+        # The regexp is matched against the symtab's file name as recorded
+        # (maybe not normalized); the listing prints full names.
+        base = path.rsplit("/", 1)[-1]
+        pattern = "".join("\\" + c if c in ".[]*^$\\" else c for c in base)
+        text = gdb.execute("maint info line-table " + pattern, to_string=True)
+        pcs = set()
+        current = None
+        for line in text.splitlines():
+            if line.startswith("symtab: "):
+                current = line[len("symtab: "):].rsplit(" ((struct", 1)[0]
+                continue
+            parts = line.split()
+            if current == path and len(parts) >= 4 and parts[0].isdigit() and parts[3] == "Y":
+                try:
+                    pcs.add(int(parts[2], 16))
+                except ValueError:
+                    pass
+        _stmt_cache[path] = pcs
+    return _stmt_cache[path]
+
+
 def _eligible(sal, start_key, real_source_only):
     if sal.symtab is None or sal.line == 0 or sal.pc != _current_pc():
         return False
+    if sal.pc not in _statements(sal.symtab):
+        return False
     if (sal.symtab.filename, sal.line) == start_key:
         return False
-    if real_source_only and LISTING_DIR in sal.symtab.filename:
+    if real_source_only and LISTING_DIR in sal.symtab.fullname():
         return False
     return True
 
 
+class _Quiet:
+    """Keeps gdb from printing every intermediate stop of a command made of
+    many. In gdb 13, `gdb.execute("stepi", to_string=True)` does not
+    capture the stop notice (the CLI prints it through its own stream),
+    and `set logging redirect` does not either; `suppress-cli-notifications`
+    (gdb 12 and later) does."""
+
+    def __enter__(self):
+        try:
+            self.old = gdb.parameter("suppress-cli-notifications")
+            gdb.execute("set suppress-cli-notifications on", to_string=True)
+        except (gdb.error, RuntimeError):
+            self.old = None
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            gdb.execute("set suppress-cli-notifications %s" % ("on" if self.old else "off"),
+                        to_string=True)
+
+
 def _step_lines(mode):
+    with _Quiet():
+        _step_lines_quietly(mode)
+    if gdb.selected_inferior().pid:
+        gdb.execute("frame 0")
+
+
+def _step_lines_quietly(mode):
     """`step`/`next`/`finish` by source line across switches.
 
     Instruction steps inside Wasm code and the switch machinery; calls into
@@ -604,7 +675,7 @@ def _step_lines(mode):
     start = gdb.newest_frame()
     sal = gdb.find_pc_line(_current_pc())
     start_key = (sal.symtab.filename, sal.line) if sal.symtab else None
-    real_only = sal.symtab is not None and LISTING_DIR not in sal.symtab.filename
+    real_only = sal.symtab is not None and LISTING_DIR not in sal.symtab.fullname()
     start_sp = _current_sp()
     start_stack = reg.stack_of(start_sp)
 
@@ -619,25 +690,25 @@ def _step_lines(mode):
             return
         pc = _current_pc()
         reg_now = reg if reg.function_at(pc) or reg.in_trampoline(pc) else Registry()
-        if reg_now.function_at(pc):
-            frame = gdb.newest_frame()
-            sal = gdb.find_pc_line(pc)
-            deeper = False
-            if mode == "next":
-                older = frame.older()
-                sp = _current_sp()
-                same_stack = reg_now.stack_of(sp) is start_stack or (
-                    start_stack is not None and reg_now.stack_of(sp) is not None
-                    and reg_now.stack_of(sp).addr == start_stack.addr)
-                deeper = (same_stack and sp < start_sp and older is not None
-                          and older.pc() != pc and frame.function() != start.function()
-                          and reg_now.function_at(pc).start == pc)
-            if deeper:
-                ret = _Return(frame.older().pc(), _current_sp())
-                st = Stepper()
-                st.run([ret])
-                continue
-            if _eligible(sal, start_key, real_only):
+        func = reg_now.function_at(pc)
+        if func:
+            at_entry = func.start == pc
+            if mode == "next" and at_entry:
+                # A call on the stack we started on: run it to its return
+                # (a switch inside it still stops on the other side).
+                rec = reg_now.stack_of(_current_sp())
+                same_stack = (rec.addr if rec else 0) == (start_stack.addr if start_stack else 0)
+                older = gdb.newest_frame().older()
+                if same_stack and older is not None:
+                    Stepper().run([_Return(older.pc(), _current_sp())])
+                    if not gdb.selected_inferior().pid:
+                        return
+                    pc = _current_pc()
+                    if not reg_now.function_at(pc):
+                        continue
+            # Never stop on a function's first byte: its first line starts
+            # after the prologue, as gdb's own step does.
+            if reg_now.function_at(pc).start != pc and _eligible(gdb.find_pc_line(pc), start_key, real_only):
                 break
             continue
         if reg_now.in_trampoline(pc) or _is_glue(pc):
@@ -652,7 +723,6 @@ def _step_lines(mode):
         st.run([ret])
     else:
         print("switchyard: no new source line after %d instructions" % STEP_LIMIT)
-    gdb.execute("frame 0")
 
 
 def _is_glue(pc):
@@ -726,7 +796,8 @@ happened."""
         except RegistryError as e:
             raise gdb.GdbError(str(e))
         from_rec = before.stack_of(_current_sp())
-        st.run()
+        with _Quiet():
+            st.run()
         if not gdb.selected_inferior().pid or not st.switched:
             return
         reg = Registry()
@@ -821,3 +892,5 @@ WasmNext()
 WasmFinish()
 WasmBreakSwitch()
 gdb.events.cont.connect(_on_cont)
+gdb.events.new_objfile.connect(_clear_stmt_cache)
+gdb.events.free_objfile.connect(_clear_stmt_cache)

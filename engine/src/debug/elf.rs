@@ -66,39 +66,36 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
         .collect();
 
     let (code_start, code_len) = image.code;
-    let mut map = image.source_map.iter().peekable();
     for &(start, len, _) in &image.functions {
         // One sequence per function, so that code with no line (glue the
         // linker made) does not inherit the line before it.
-        while map.peek().is_some_and(|m| m.0 < start) {
-            map.next();
+        let from = image.source_map.partition_point(|m| m.0 < start);
+        let to = image.source_map.partition_point(|m| m.0 < start + len);
+        let entries = &image.source_map[from..to];
+        let mut rows = function_rows(entries, |offset| lines.at(offset));
+        if rows.iter().all(|r| r.1.is_none()) {
+            continue;
         }
-        let mut last: Option<Option<(usize, u64)>> = None;
-        while let Some(&&(address, offset)) = map.peek() {
-            if address >= start + len {
-                break;
-            }
-            map.next();
-            let here = lines.at(offset);
-            if last == Some(here) || (last.is_none() && here.is_none()) {
-                continue;
-            }
-            if last.is_none() {
-                // The function's first row covers its prologue too.
-                program.begin_sequence(Some(Address::Constant(start)));
-            }
+        // In a listing, the function's entry (its prologue) belongs to its
+        // `(func` line, so that stepping into it stops at its first
+        // instruction's line after the prologue, as with compiled sources.
+        // Otherwise the first row covers the prologue.
+        let header = entries.first().and_then(|m| lines.function_header(m.1));
+        match header {
+            Some(h) => rows.insert(0, (start, Some(h), true)),
+            None => rows[0].0 = start,
+        }
+        program.begin_sequence(Some(Address::Constant(start)));
+        for (address, here, is_statement) in rows {
             let row = program.row();
-            row.address_offset = if last.is_none() { 0 } else { address - start };
+            row.address_offset = address - start;
             // Line 0: code that belongs to no source line.
             row.file = file_ids[here.map_or(0, |h| h.0)];
             row.line = here.map_or(0, |h| h.1);
-            row.is_statement = here.is_some();
+            row.is_statement = is_statement;
             program.generate_row();
-            last = Some(here);
         }
-        if last.is_some() {
-            program.end_sequence(len);
-        }
+        program.end_sequence(len);
     }
 
     let mut dwarf = DwarfUnit::new(encoding);
@@ -274,4 +271,62 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     w.write_shstrtab_section_header();
     debug_assert_eq!(w.reserved_len(), w.len());
     Some(buffer)
+}
+
+/// The line rows of one function from its `(code address, module offset)`
+/// entries: `(address, file and line, is a statement)`, one per run of
+/// code with the same line.
+///
+/// Optimized code moves parts of a Wasm instruction ahead of others (a
+/// call's target is loaded before the previous line's call): such a run
+/// holds only instructions that also appear in a later run of the same
+/// line, and it is not a statement, so that gdb (and the stepping helpers)
+/// stop where the line's own code starts rather than at the hoisted part.
+fn function_rows(
+    entries: &[(u64, u32)],
+    line_of: impl Fn(u32) -> Option<(usize, u64)>,
+) -> Vec<(u64, Option<(usize, u64)>, bool)> {
+    let mut runs: Vec<(u64, Option<(usize, u64)>, Vec<u32>)> = Vec::new();
+    for &(address, offset) in entries {
+        let here = line_of(offset);
+        match runs.last_mut() {
+            Some(run) if run.1 == here => run.2.push(offset),
+            _ => runs.push((address, here, vec![offset])),
+        }
+    }
+    let mut rows = Vec::with_capacity(runs.len());
+    for (i, (address, here, offsets)) in runs.iter().enumerate() {
+        let hoisted = here.is_some()
+            && offsets.iter().all(|o| {
+                runs[i + 1..]
+                    .iter()
+                    .any(|later| later.1 == *here && later.2.contains(o))
+            });
+        rows.push((*address, *here, here.is_some() && !hoisted));
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_rows;
+
+    #[test]
+    fn hoisted_parts_of_a_line_are_not_statements() {
+        // Line 27 at offsets 10..12, line 28 at 20; the load for line 28's
+        // call (offset 20) was hoisted between line 27's two parts.
+        let entries = [(0, 10), (4, 11), (8, 20), (12, 12), (16, 20), (20, 30)];
+        let line = |o: u32| Some((0, if o < 20 { 27 } else if o < 30 { 28 } else { 29 }));
+        let rows = function_rows(&entries, line);
+        assert_eq!(
+            rows,
+            vec![
+                (0, Some((0, 27)), true),
+                (8, Some((0, 28)), false),
+                (12, Some((0, 27)), true),
+                (16, Some((0, 28)), true),
+                (20, Some((0, 29)), true),
+            ]
+        );
+    }
 }

@@ -16,6 +16,9 @@ pub(crate) struct SourceLines {
     points: Vec<(u64, Option<(usize, u64)>)>,
     /// The DWARF language of the sources.
     pub language: gimli::DwLang,
+    /// For a listing: `(module byte offset, line)` of each `(func` line,
+    /// keyed by the offset of the first line after it that has one.
+    headers: Vec<(u64, u64)>,
 }
 
 impl SourceLines {
@@ -26,6 +29,16 @@ impl SourceLines {
             .partition_point(|p| p.0 <= u64::from(offset))
             .checked_sub(1)?;
         self.points[i].1
+    }
+
+    /// The line that declares the function whose first instruction is at
+    /// `offset`, for listings (DWARF sources have none to offer).
+    pub fn function_header(&self, offset: u32) -> Option<(usize, u64)> {
+        let i = self
+            .headers
+            .partition_point(|h| h.0 <= u64::from(offset))
+            .checked_sub(1)?;
+        Some((0, self.headers[i].1))
     }
 
     /// Lines for `bytes`: its DWARF, else a WAT listing written under
@@ -152,6 +165,7 @@ fn from_dwarf(bytes: &[u8]) -> Option<SourceLines> {
         files,
         points,
         language,
+        headers: Vec::new(),
     })
 }
 
@@ -207,11 +221,19 @@ fn from_listing(bytes: &[u8], module_name: &str, listing_dir: &Path) -> Option<S
     let mut text = String::new();
     let mut points = Vec::new();
     let mut listing = String::new();
+    let mut headers = Vec::new();
+    let mut pending_header = None;
     let mut config = wasmprinter::Config::new();
     config.name_unnamed(false);
     for (number, (offset, line)) in config.offsets_and_lines(bytes, &mut text).ok()?.enumerate() {
+        if line.trim_start().starts_with("(func") {
+            pending_header = Some(number as u64 + 1);
+        }
         if let Some(offset) = offset {
             points.push((offset as u64, Some((0, number as u64 + 1))));
+            if let Some(header) = pending_header.take() {
+                headers.push((offset as u64, header));
+            }
         }
         listing.push_str(line.strip_suffix('\n').unwrap_or(line));
         listing.push('\n');
@@ -236,6 +258,7 @@ fn from_listing(bytes: &[u8], module_name: &str, listing_dir: &Path) -> Option<S
         files: vec![path],
         points,
         language: gimli::DW_LANG_Mips_Assembler,
+        headers,
     })
 }
 
