@@ -261,6 +261,11 @@ class Registry:
         return sites
 
 
+def _require_process():
+    if not gdb.selected_inferior().pid:
+        raise gdb.GdbError("The program is not being run.")
+
+
 def _current_sp():
     return int(gdb.parse_and_eval("$sp"))
 
@@ -314,6 +319,7 @@ Wasm frame and source line), parent, stack used of stack size."""
         super().__init__("info continuations", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
+        _require_process()
         try:
             reg = Registry()
         except RegistryError as e:
@@ -415,6 +421,7 @@ Restore before letting the process run."""
             ident = int(arg, 0)
         except ValueError:
             raise gdb.GdbError("usage: continuation ID | continuation restore")
+        _require_process()
         try:
             reg = Registry()
         except RegistryError as e:
@@ -496,6 +503,7 @@ source lines, and a line at each continuation boundary."""
         super().__init__("wasm bt", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
+        _require_process()
         try:
             reg = Registry()
         except RegistryError as e:
@@ -555,6 +563,8 @@ class Stepper:
         self.start_stack = self._stack_id()
         self.only_into = only_into
         self.switched = False
+        # The stack of the last hop, for describing it.
+        self.from_rec = self.reg.stack_of(_current_sp())
 
     def _stack_id(self):
         rec = self.reg.stack_of(_current_sp())
@@ -563,22 +573,34 @@ class Stepper:
     def landed(self):
         reg = Registry()
         rec = reg.stack_of(_current_sp())
-        here = rec.addr if rec else 0
-        if here == self.start_stack:
-            return False
-        if self.only_into is not None and (rec is None or rec.id != self.only_into):
+        if (rec.addr if rec else 0) == self.start_stack:
             return False
         self.switched = True
         return True
 
     def run(self, extra=()):
-        """Continue until a landing (or one of `extra` breakpoints' hits)."""
-        bps = [_Landing(a, self) for a in sorted(self.reg.landing_sites())]
+        """Continue until a switch lands (into continuation `only_into` if
+        given), or one of `extra` breakpoints or any other stop."""
         try:
-            gdb.execute("continue", to_string=True)
+            while True:
+                self.switched = False
+                bps = [_Landing(a, self) for a in sorted(self.reg.landing_sites())]
+                try:
+                    gdb.execute("continue", to_string=True)
+                finally:
+                    for b in bps:
+                        b.delete()
+                if not gdb.selected_inferior().pid or not self.switched:
+                    return
+                rec = Registry().stack_of(_current_sp())
+                if self.only_into is None or (rec is not None and rec.id == self.only_into):
+                    return
+                # Another switch: the sites have moved (the continuation we
+                # left is now suspended somewhere new).
+                self.reg = Registry()
+                self.start_stack = self._stack_id()
+                self.from_rec = self.reg.stack_of(_current_sp())
         finally:
-            for b in bps:
-                b.delete()
             for b in extra:
                 if b.is_valid():
                     b.delete()
@@ -650,6 +672,7 @@ class _Quiet:
 
 
 def _step_lines(mode):
+    _require_process()
     with _Quiet():
         _step_lines_quietly(mode)
     if gdb.selected_inferior().pid:
@@ -790,37 +813,41 @@ happened."""
                 only = int(arg, 0)
             except ValueError:
                 raise gdb.GdbError("usage: wasm break-switch [ID]")
+        _require_process()
         try:
-            before = Registry()
             st = Stepper(only)
         except RegistryError as e:
             raise gdb.GdbError(str(e))
-        from_rec = before.stack_of(_current_sp())
         with _Quiet():
             st.run()
         if not gdb.selected_inferior().pid or not st.switched:
             return
         reg = Registry()
         to_rec = reg.stack_of(_current_sp())
-        print(_describe_switch(before, from_rec, reg, to_rec))
-        gdb.execute("frame 0")
+        print(_describe_switch(st.reg, st.from_rec, reg, to_rec))
+        if reg.in_trampoline(_current_pc()):
+            # gdb would call this frame `<signal handler called>`.
+            print("#0  at the entry of continuation %d" % to_rec.id)
+        else:
+            gdb.execute("frame 0")
 
 
 def _describe_switch(before, from_rec, reg, to_rec):
     def name(r):
         return "continuation %d" % r.id if r else "the host stack"
+    now = reg.by_addr(from_rec.addr) if from_rec is not None else None
+    left_suspended = now is not None and now.id == from_rec.id and now.state == SUSPENDED
     if to_rec is not None and reg.in_trampoline(_current_pc()):
-        return "switch: %s starts continuation %d (entry %s)" % (
-            name(from_rec), to_rec.id, reg.entry_name(to_rec))
-    if from_rec is not None:
-        now = reg.by_addr(from_rec.addr)
-        if now is not None and now.id == from_rec.id and now.state == SUSPENDED:
-            if to_rec is not None and before.by_addr(to_rec.addr) is not None and \
-                    before.by_addr(to_rec.addr).state == SUSPENDED:
-                return "switch: continuation %d switched to continuation %d" % (from_rec.id, to_rec.id)
-            return "suspend: continuation %d suspended to %s" % (from_rec.id, name(to_rec))
-        if now is None or now.id != from_rec.id or now.state != RUNNING:
-            return "return: continuation %d returned to %s" % (from_rec.id, name(to_rec))
+        return "%s: %s starts continuation %d (entry %s)" % (
+            "switch" if left_suspended else "resume", name(from_rec), to_rec.id,
+            reg.entry_name(to_rec))
+    was = before.by_addr(to_rec.addr) if to_rec is not None else None
+    if left_suspended:
+        if was is not None and was.id == to_rec.id and was.state == SUSPENDED:
+            return "switch: continuation %d switched to continuation %d" % (from_rec.id, to_rec.id)
+        return "suspend: continuation %d suspended to %s" % (from_rec.id, name(to_rec))
+    if from_rec is not None and (now is None or now.id != from_rec.id or now.state != RUNNING):
+        return "return: continuation %d returned to %s" % (from_rec.id, name(to_rec))
     return "resume: %s resumed %s" % (name(from_rec), name(to_rec))
 
 

@@ -87,7 +87,7 @@ fn bt_from_the_bottom_of_a_3_deep_chain_reaches_main() {
         assert_in_order(
             &bt,
             &[
-                "#0  chain!bottom () at chain.wat:12",
+                "#0  chain!bottom () at chain.wat:9",
                 "chain!level () at chain.wat:19",
                 "chain!level () at chain.wat:27",
                 "chain!level () at chain.wat:27",
@@ -268,7 +268,8 @@ fn info_continuations_on_a_ping_pong_of_switches() {
         &out,
         &[
             "ID  STATE      ENTRY",
-            &format!("1   running    {p}  {p} at switch_pingpong.wat:15  host"),
+            &format!("1   running    {p}  {p} at switch_pingpong.wat:"),
+            "  host    ",
             &format!("2   suspended  {p}  {p} at switch_pingpong.wat:23  -"),
             "#0  0x",
             &format!(" in {p} () at "),
@@ -302,6 +303,132 @@ fn wasm_bt_names_c_lines_and_continuation_boundaries() {
             "gen!__original_main +0x",
             "gen.c:27",
             "[host] switchyard::main",
+        ],
+    );
+}
+
+/// The `#0` lines (where each command stopped), in order.
+fn stops(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("#0  ")).collect()
+}
+
+#[test]
+fn wasm_step_enters_a_resumed_c_continuation_and_next_leaves_at_suspend() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &[
+            "break gen.c:27",
+            "run",
+            "wasm step", // resume: first line run inside the fiber
+            "wasm step",
+            "wasm next", // fiber_yield suspends: back in main after the resume
+            "wasm next",
+            "wasm next",
+            "wasm step",
+            "wasm next", // resumed again: where fiber_yield returned
+        ],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    let lines: Vec<String> = stops(&out)
+        .iter()
+        .map(|l| {
+            let f = l.split(" () at ").next().unwrap();
+            let f = f.rsplit(' ').next().unwrap();
+            format!("{f}:{}", l.rsplit(':').next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "gen!squares:17",
+            "gen!squares:18",
+            "gen!__original_main:28",
+            "gen!__original_main:30",
+            "gen!__original_main:26",
+            "gen!__original_main:27",
+            "gen!squares:17",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn wasm_step_through_resume_and_suspend_of_a_wat_module_by_its_listing() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &["break yield_loop.wat:37", "run", "wasm step", "wasm step"],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!run () at ",
+            "37\t          resume $ct0 (on $yield $on_yield)",
+            // Into the generator, at its suspend ...
+            "#0  yield_loop!gen () at ",
+            "yield_loop.wat:15",
+            "15\t      suspend $yield",
+            // ... and out at the handler's code in the resumer.
+            "#0  yield_loop!run () at ",
+            "yield_loop.wat:42",
+        ],
+    );
+}
+
+#[test]
+fn wasm_break_switch_stops_at_every_kind_of_switch() {
+    if !have_gdb() {
+        return;
+    }
+    let generator = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break yield_loop!run",
+            "run",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch",
+        ],
+        &["run", "--invoke", "run", generator.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resume: the host stack starts continuation 1 (entry yield_loop!gen)",
+            "suspend: continuation 1 suspended to the host stack",
+            "yield_loop!run () at ",
+            "resume: the host stack resumed continuation 1",
+            "yield_loop!gen () at ",
+        ],
+    );
+    let pingpong = repo("bench/wat/switch_pingpong.wat");
+    let out = gdb(
+        &[
+            "break switch_pingpong!run",
+            "run",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch 2",
+        ],
+        &["run", "--invoke", "run", pingpong.to_str().unwrap(), "5"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resume: the host stack starts continuation 2 (entry switch_pingpong!player)",
+            "switch: continuation 2 starts continuation 1 (entry switch_pingpong!player)",
+            "switch: continuation 1 switched to continuation 2",
+            // With an id: past the switch into 1, to the next into 2.
+            "switch: continuation 1 switched to continuation 2",
         ],
     );
 }

@@ -278,10 +278,12 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
 /// code with the same line.
 ///
 /// Optimized code moves parts of a Wasm instruction ahead of others (a
-/// call's target is loaded before the previous line's call): such a run
-/// holds only instructions that also appear in a later run of the same
-/// line, and it is not a statement, so that gdb (and the stepping helpers)
-/// stop where the line's own code starts rather than at the hoisted part.
+/// call's target is loaded before the previous line's call). Such a run is
+/// followed only by code of earlier Wasm instructions and then by the next
+/// run of its line, which holds the same instructions: it is not a
+/// statement, so that gdb (and the stepping helpers) stop where the line's
+/// own code starts rather than at the hoisted part. (A later run of a line
+/// after code of later instructions is a cold path, not a hoisted part.)
 fn function_rows(
     entries: &[(u64, u32)],
     line_of: impl Fn(u32) -> Option<(usize, u64)>,
@@ -296,12 +298,17 @@ fn function_rows(
     }
     let mut rows = Vec::with_capacity(runs.len());
     for (i, (address, here, offsets)) in runs.iter().enumerate() {
+        let first = offsets.iter().copied().min().unwrap_or(0);
         let hoisted = here.is_some()
-            && offsets.iter().all(|o| {
-                runs[i + 1..]
-                    .iter()
-                    .any(|later| later.1 == *here && later.2.contains(o))
-            });
+            && runs[i + 1..]
+                .iter()
+                .position(|later| later.1 == *here)
+                .is_some_and(|j| {
+                    let between = &runs[i + 1..i + 1 + j];
+                    let next = &runs[i + 1 + j];
+                    between.iter().all(|r| r.2.iter().all(|&o| o < first))
+                        && offsets.iter().all(|o| next.2.contains(o))
+                });
         rows.push((*address, *here, here.is_some() && !hoisted));
     }
     rows
@@ -316,7 +323,18 @@ mod tests {
         // Line 27 at offsets 10..12, line 28 at 20; the load for line 28's
         // call (offset 20) was hoisted between line 27's two parts.
         let entries = [(0, 10), (4, 11), (8, 20), (12, 12), (16, 20), (20, 30)];
-        let line = |o: u32| Some((0, if o < 20 { 27 } else if o < 30 { 28 } else { 29 }));
+        let line = |o: u32| {
+            Some((
+                0,
+                if o < 20 {
+                    27
+                } else if o < 30 {
+                    28
+                } else {
+                    29
+                },
+            ))
+        };
         let rows = function_rows(&entries, line);
         assert_eq!(
             rows,
@@ -328,5 +346,15 @@ mod tests {
                 (20, Some((0, 29)), true),
             ]
         );
+    }
+
+    #[test]
+    fn a_cold_path_of_a_line_does_not_hide_its_main_path() {
+        // Line 37 (offset 40), then line 42 (offset 50), then a slow path
+        // of line 37 placed at the end of the function.
+        let entries = [(0, 40), (8, 50), (16, 40)];
+        let line = |o: u32| Some((0, if o < 50 { 37 } else { 42 }));
+        let rows = function_rows(&entries, line);
+        assert!(rows.iter().all(|r| r.2), "{rows:?}");
     }
 }
