@@ -899,7 +899,9 @@ try:
                 return None, False
             if rec is None:
                 return None, False
-            if rec.state == RUNNING:
+            # Decide as the trampoline's CFI does, by the resumer's saved pc:
+            # the state field changes a few instructions before the switch.
+            if rec.parent[2]:
                 parent = reg.by_addr(rec.parent_record)
                 by = "continuation %d" % parent.id if parent else "the host stack"
                 return "<continuation %d (entry %s), resumed by %s>" % (

@@ -432,3 +432,38 @@ fn wasm_break_switch_stops_at_every_kind_of_switch() {
         ],
     );
 }
+
+#[test]
+fn stepi_and_bt_are_sane_through_a_resume_suspend_resume_cycle() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let script = repo("tests/gdb/stepi_bt.py");
+    let out = gdb(
+        &[
+            "break yield_loop.wat:37",
+            "run",
+            &format!("source {}", script.display()),
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("stepi-bt: "))
+        .unwrap_or_else(|| panic!("no summary in:\n{out}"));
+    eprintln!("{summary}");
+    let numbers: Vec<usize> = summary
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (checked, failed, in_window) = (numbers[0], numbers[1], numbers[2]);
+    assert!(
+        summary.ends_with("stacks 0->1 1->0 0->1"),
+        "not a resume/suspend/resume cycle: {summary}"
+    );
+    assert!(checked > 100, "{summary}");
+    assert_eq!(failed, 0, "{out}");
+    // What the helpers cannot fix: see docs/gdb.md.
+    assert!(in_window <= 4 * 3, "{out}");
+}
