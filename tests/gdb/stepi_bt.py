@@ -8,7 +8,7 @@
 # last instructions of a Cranelift `stack_switch` sequence (the frame
 # pointer already holds the target's, the code is still the switcher's,
 # up to the indirect jump) is counted apart: generated code has no CFI for
-# that window.
+# that window, and only the helpers' unwinder covers it.
 import gdb
 import __main__  # the helpers, loaded with the binary
 
