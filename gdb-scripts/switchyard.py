@@ -404,11 +404,20 @@ def _restore():
     return True
 
 
-def _on_cont(event):
-    # Never let the process run with a borrowed context.
-    if _saved_registers is not None:
-        print("switchyard: restoring the registers before the process runs")
-        _restore()
+# Commands that let the process run get a hook that restores the real
+# registers first. (Writing registers from a `gdb.events.cont` handler
+# crashes gdb 13: the process is already being resumed then.)
+_RESUMING_COMMANDS = ("continue", "next", "step", "stepi", "nexti", "finish",
+                      "until", "advance", "jump", "signal", "call", "kill", "run")
+
+
+def _install_restore_hooks():
+    for command in _RESUMING_COMMANDS:
+        try:
+            gdb.execute("define hook-%s\ncontinuation _restore-if-viewing\nend" % command,
+                        to_string=True)
+        except gdb.error:
+            pass
 
 
 class ContinuationCommand(gdb.Command):
@@ -421,6 +430,10 @@ Restore before letting the process run."""
 
     def invoke(self, arg, from_tty):
         arg = arg.strip()
+        if arg == "_restore-if-viewing":
+            if _restore():
+                print("switchyard: registers restored (left continuation view)")
+            return
         if arg == "restore":
             if not _restore():
                 raise gdb.GdbError("not viewing a continuation")
@@ -1045,7 +1058,7 @@ def _on_stop(event):
         pass
 
 
-gdb.events.cont.connect(_on_cont)
+_install_restore_hooks()
 gdb.events.stop.connect(_on_stop)
 gdb.events.new_objfile.connect(_clear_stmt_cache)
 gdb.events.free_objfile.connect(_clear_stmt_cache)

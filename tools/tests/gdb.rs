@@ -468,3 +468,33 @@ fn stepi_and_bt_are_sane_through_a_resume_suspend_resume_cycle() {
     // it right (docs/gdb.md).
     assert_eq!(in_window, 0, "{out}");
 }
+
+#[test]
+fn continuing_from_a_continuation_view_restores_the_real_registers() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break yield_loop.wat:42",
+            "run",
+            "continuation 1",
+            "continue",
+            "continue",
+            "continue",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "[viewing continuation 1",
+            "switchyard: registers restored (left continuation view)",
+            "Breakpoint 1, yield_loop!run () at ",
+            "Breakpoint 1, yield_loop!run () at ",
+            // The program's result: 0 + 1 + 2.
+            "\n3\n",
+        ],
+    );
+}
