@@ -273,6 +273,12 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     Some(buffer)
 }
 
+/// A file index and line, or none (code of no source line).
+type SourceLine = Option<(usize, u64)>;
+
+/// A line table row: address, line, whether it is a statement.
+type Row = (u64, SourceLine, bool);
+
 /// The line rows of one function from its `(code address, module offset)`
 /// entries: `(address, file and line, is a statement)`, one per run of
 /// code with the same line.
@@ -287,8 +293,9 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
 fn function_rows(
     entries: &[(u64, u32)],
     line_of: impl Fn(u32) -> Option<(usize, u64)>,
-) -> Vec<(u64, Option<(usize, u64)>, bool)> {
-    let mut runs: Vec<(u64, Option<(usize, u64)>, Vec<u32>)> = Vec::new();
+) -> Vec<Row> {
+    // (first address, line, module offsets of the code in the run)
+    let mut runs: Vec<(u64, SourceLine, Vec<u32>)> = Vec::new();
     for &(address, offset) in entries {
         let here = line_of(offset);
         match runs.last_mut() {
