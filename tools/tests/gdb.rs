@@ -440,33 +440,42 @@ fn stepi_and_bt_are_sane_through_a_resume_suspend_resume_cycle() {
     }
     let wat = repo("bench/wat/yield_loop.wat");
     let script = repo("tests/gdb/stepi_bt.py");
-    let out = gdb(
-        &[
-            "break yield_loop.wat:37",
-            "run",
-            &format!("source {}", script.display()),
-        ],
-        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
-    );
-    let summary = out
-        .lines()
-        .find(|l| l.starts_with("stepi-bt: "))
-        .unwrap_or_else(|| panic!("no summary in:\n{out}"));
-    eprintln!("{summary}");
-    let numbers: Vec<usize> = summary
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    let (checked, failed, in_window) = (numbers[0], numbers[1], numbers[2]);
-    assert!(
-        summary.ends_with("stacks 0->1 1->0 0->1"),
-        "not a resume/suspend/resume cycle: {summary}"
-    );
-    assert!(checked > 100, "{summary}");
-    assert_eq!(failed, 0, "{out}");
-    // Inside Cranelift's switch sequence only the helpers' unwinder gets
-    // it right (docs/gdb.md).
-    assert_eq!(in_window, 0, "{out}");
+    for mode in ["native", "libcall"] {
+        let out = gdb(
+            &[
+                "break yield_loop.wat:37",
+                "run",
+                &format!("source {}", script.display()),
+            ],
+            &[
+                "run",
+                &format!("--switching={mode}"),
+                "--invoke",
+                "run",
+                wat.to_str().unwrap(),
+                "3",
+            ],
+        );
+        let summary = out
+            .lines()
+            .find(|l| l.starts_with("stepi-bt: "))
+            .unwrap_or_else(|| panic!("{mode}: no summary in:\n{out}"));
+        eprintln!("{mode}: {summary}");
+        let numbers: Vec<usize> = summary
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        let (checked, failed, in_window) = (numbers[0], numbers[1], numbers[2]);
+        assert!(
+            summary.ends_with("stacks 0->1 1->0 0->1"),
+            "{mode}: not a resume/suspend/resume cycle: {summary}"
+        );
+        assert!(checked > 100, "{mode}: {summary}");
+        assert_eq!(failed, 0, "{mode}: {out}");
+        // Inside Cranelift's switch sequence only the helpers' unwinder
+        // gets it right (docs/gdb.md).
+        assert_eq!(in_window, 0, "{mode}: {out}");
+    }
 }
 
 #[test]
