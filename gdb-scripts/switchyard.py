@@ -819,34 +819,45 @@ continuation switches away, then stop at the next source line."""
         _step_lines("finish")
 
 
+_SWITCH_KINDS = ("resume", "suspend", "switch", "return")
+
+
 class WasmBreakSwitch(gdb.Command):
-    """wasm break-switch [ID]: run until the next resume, suspend, switch or
-return changes stacks (with ID: until continuation ID runs), and say what
-happened."""
+    """wasm break-switch [KIND] [ID]: run until the next resume, suspend,
+switch or return changes stacks, and say what happened. KIND (resume,
+suspend, switch or return) waits for that kind only; ID for a switch into
+continuation ID only."""
 
     def __init__(self):
         super().__init__("wasm break-switch", gdb.COMMAND_BREAKPOINTS)
 
     def invoke(self, arg, from_tty):
-        arg = arg.strip()
+        kind = None
         only = None
-        if arg:
+        for word in arg.split():
+            if word in _SWITCH_KINDS and kind is None:
+                kind = word
+                continue
             try:
-                only = int(arg, 0)
+                only = int(word, 0)
             except ValueError:
-                raise gdb.GdbError("usage: wasm break-switch [ID]")
+                raise gdb.GdbError("usage: wasm break-switch [resume|suspend|switch|return] [ID]")
         _require_process()
-        try:
-            st = Stepper(only)
-        except RegistryError as e:
-            raise gdb.GdbError(str(e))
-        with _Quiet():
-            st.run()
-        if not gdb.selected_inferior().pid or not st.switched:
-            return
-        reg = Registry()
-        to_rec = reg.stack_of(_current_sp())
-        print(_describe_switch(st.reg, st.from_rec, reg, to_rec))
+        while True:
+            try:
+                st = Stepper(only)
+            except RegistryError as e:
+                raise gdb.GdbError(str(e))
+            with _Quiet():
+                st.run()
+            if not gdb.selected_inferior().pid or not st.switched:
+                return
+            reg = Registry()
+            to_rec = reg.stack_of(_current_sp())
+            what = _describe_switch(st.reg, st.from_rec, reg, to_rec)
+            if kind is None or what.startswith(kind + ":"):
+                break
+        print(what)
         if reg.in_trampoline(_current_pc()):
             # gdb would call this frame `<signal handler called>`.
             print("#0  at the entry of continuation %d" % to_rec.id)

@@ -418,6 +418,7 @@ fn wasm_break_switch_stops_at_every_kind_of_switch() {
             "wasm break-switch",
             "wasm break-switch",
             "wasm break-switch 2",
+            "wasm break-switch return",
         ],
         &["run", "--invoke", "run", pingpong.to_str().unwrap(), "5"],
     );
@@ -429,6 +430,10 @@ fn wasm_break_switch_stops_at_every_kind_of_switch() {
             "switch: continuation 1 switched to continuation 2",
             // With an id: past the switch into 1, to the next into 2.
             "switch: continuation 1 switched to continuation 2",
+            // With a kind: past every switch, to the player that returns.
+            "return: continuation ",
+            " returned to the host stack",
+            "switch_pingpong!run () at ",
         ],
     );
 }
