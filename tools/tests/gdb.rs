@@ -43,12 +43,19 @@ fn gdb(commands: &[&str], args: &[&str]) -> String {
     cmd.arg("--args").arg(env!("CARGO_BIN_EXE_switchyard"));
     cmd.args(args);
     cmd.env_remove("SWITCHYARD_GDB");
-    let out = cmd.output().expect("gdb runs");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    // One file for stdout and stderr, so that messages keep their order.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("gdb-output-{}-{n}.txt", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    cmd.stdout(file.try_clone().unwrap()).stderr(file);
+    cmd.stdin(std::process::Stdio::null());
+    let status = cmd.status().expect("gdb runs");
+    let out = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(status.code().is_some(), "gdb was killed:\n{out}");
+    out
 }
 
 /// Asserts that `expected` occur in `text` in this order.
@@ -511,4 +518,41 @@ fn continuing_from_a_continuation_view_restores_the_real_registers() {
             "\n3\n",
         ],
     );
+}
+
+#[test]
+fn helper_commands_reject_bad_input_with_one_line() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "info continuations",
+            "wasm bt",
+            "break yield_loop.wat:42",
+            "run",
+            "continuation 99",
+            "continuation abc",
+            "continuation restore",
+            "wasm bt 99",
+            "wasm break-switch sideways",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "The program is not being run.",
+            "The program is not being run.",
+            "Breakpoint 1, yield_loop!run () at ",
+            "no live continuation 99 (see info continuations)",
+            "usage: continuation ID | continuation restore",
+            "not viewing a continuation",
+            "no live continuation 99",
+            "usage: wasm break-switch [resume|suspend|switch|return] [ID]",
+        ],
+    );
+    assert!(!out.contains("Traceback"), "{out}");
+    assert!(!out.contains("Python Exception"), "{out}");
 }
