@@ -365,3 +365,45 @@ mod tests {
         assert!(rows.iter().all(|r| r.2), "{rows:?}");
     }
 }
+
+#[cfg(test)]
+mod image_tests {
+    use super::*;
+    use object::{Object, ObjectSection, ObjectSymbol};
+
+    #[test]
+    fn the_image_places_symbols_and_sections_at_run_time_addresses() {
+        let eh_frame = [0u8; 24];
+        let image = ModuleImage {
+            code: (0x10_0000, 0x80),
+            functions: vec![
+                (0x10_0000, 0x30, "m!first".to_string()),
+                (0x10_0040, 0x40, "m!second".to_string()),
+            ],
+            eh_frame: Some((0x20_0000, &eh_frame)),
+            source_map: Vec::new(),
+            lines: None,
+            unit_name: "m",
+        };
+        let bytes = write(&image).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let symbols: Vec<_> = file
+            .symbols()
+            .map(|s| (s.name().unwrap().to_string(), s.address(), s.size()))
+            .collect();
+        assert_eq!(
+            symbols,
+            [
+                ("m!first".to_string(), 0x10_0000, 0x30),
+                ("m!second".to_string(), 0x10_0040, 0x40)
+            ]
+        );
+        let text = file.section_by_name(".text").unwrap();
+        assert_eq!((text.address(), text.size()), (0x10_0000, 0x80));
+        let eh = file.section_by_name(".eh_frame").unwrap();
+        assert_eq!(eh.address(), 0x20_0000);
+        assert_eq!(eh.data().unwrap(), &eh_frame);
+        // No lines, no DWARF.
+        assert!(file.section_by_name(".debug_line").is_none());
+    }
+}

@@ -120,3 +120,48 @@ impl Drop for Registered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The object files in gdb's list, as gdb walks it.
+    fn listed() -> Vec<*const u8> {
+        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        // SAFETY: entries are only linked and unlinked under `LOCK`.
+        unsafe {
+            let mut e = (*(&raw const __jit_debug_descriptor)).first_entry;
+            while !e.is_null() {
+                out.push((*e).symfile_addr);
+                let next = (*e).next_entry;
+                if !next.is_null() {
+                    assert_eq!((*next).prev_entry, e, "broken back link");
+                }
+                e = next;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn registrations_are_linked_until_dropped() {
+        let a = Registered::new(vec![1u8; 16].into_boxed_slice());
+        let b = Registered::new(vec![2u8; 16].into_boxed_slice());
+        let c = Registered::new(vec![3u8; 16].into_boxed_slice());
+        let (pa, pb, pc) = (a._image.as_ptr(), b._image.as_ptr(), c._image.as_ptr());
+        let list = listed();
+        assert!([pa, pb, pc].iter().all(|p| list.contains(p)));
+        // Unlink from the middle, then the ends.
+        drop(b);
+        let list = listed();
+        assert!(list.contains(&pa) && list.contains(&pc) && !list.contains(&pb));
+        drop(c);
+        drop(a);
+        let list = listed();
+        assert!(![pa, pb, pc].iter().any(|p| list.contains(p)));
+        // SAFETY: a plain read of a field only written under `LOCK`.
+        let action = unsafe { (*(&raw const __jit_debug_descriptor)).action_flag };
+        assert_eq!(action, JIT_NOACTION);
+    }
+}
