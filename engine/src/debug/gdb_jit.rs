@@ -131,7 +131,8 @@ mod tests {
         let mut out = Vec::new();
         // SAFETY: entries are only linked and unlinked under `LOCK`.
         unsafe {
-            let mut e = (*(&raw const __jit_debug_descriptor)).first_entry;
+            let d = &raw const __jit_debug_descriptor;
+            let mut e = (*d).first_entry;
             while !e.is_null() {
                 out.push((*e).symfile_addr);
                 let next = (*e).next_entry;
@@ -160,8 +161,10 @@ mod tests {
         drop(a);
         let list = listed();
         assert!(![pa, pb, pc].iter().any(|p| list.contains(p)));
-        // SAFETY: a plain read of a field only written under `LOCK`.
-        let action = unsafe { (*(&raw const __jit_debug_descriptor)).action_flag };
+        // A plain read of a field only written under `LOCK`.
+        let d = &raw const __jit_debug_descriptor;
+        // SAFETY: as above.
+        let action = unsafe { (*d).action_flag };
         assert_eq!(action, JIT_NOACTION);
     }
 }
