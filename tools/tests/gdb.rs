@@ -362,6 +362,25 @@ fn wasm_step_enters_a_resumed_c_continuation_and_next_leaves_at_suspend() {
         ],
         "{out}"
     );
+
+    // Optimized: the loop's first line is gone, but stepping still goes
+    // into the fiber at resume and back out to main at suspend.
+    let Some(wasm) = compile_c("gen", "-O2") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:27", "run", "wasm step", "wasm step"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "#0  gen!squares () at ",
+            "gen.c:18",
+            "#0  gen!__original_main () at ",
+            "gen.c:28",
+        ],
+    );
 }
 
 #[test]
