@@ -407,6 +407,21 @@ fn wasm_step_through_resume_and_suspend_of_a_wat_module_by_its_listing() {
             "yield_loop.wat:42",
         ],
     );
+
+    // `wasm finish` in the generator: it suspends, and the resumer's next
+    // line is where it stops.
+    let out = gdb(
+        &["break yield_loop!gen", "run", "wasm finish"],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!gen () at ",
+            "#0  yield_loop!run () at ",
+            "yield_loop.wat:42",
+        ],
+    );
 }
 
 #[test]
