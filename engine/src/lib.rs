@@ -16,6 +16,7 @@
 //! ```
 
 mod compile;
+mod debug;
 mod engine;
 mod error;
 mod module;

@@ -2,6 +2,7 @@
 
 mod bt;
 mod cli;
+mod gdb_autoload;
 mod inspect;
 mod output;
 mod run;

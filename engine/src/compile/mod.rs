@@ -41,7 +41,9 @@ struct CompiledFunction {
 
 /// A module's code, mapped executable and registered.
 pub(crate) struct CompiledModule {
-    /// The registry's code map entry; dropped first, before what it names.
+    /// gdb's description of the code; withdrawn before the code goes.
+    _debug: Option<crate::debug::DebugRegistration>,
+    /// The registry's code map entry; dropped before what it names.
     _registry: crate::vm::registry::CodeRegistration,
     code: CodeMemory,
     /// Code offset of each defined function.
@@ -198,7 +200,9 @@ pub(crate) fn compile_module(
     // the entry before the section.
     let eh_frame = unwind.as_ref().map_or(&[][..], |u| u.bytes());
     let registration = crate::vm::registry::add_code(&code_info, bytes, eh_frame);
+    let debug = crate::debug::register(&code_info, bytes, unwind.as_ref().map(|u| u.bytes()));
     Ok(CompiledModule {
+        _debug: debug,
         _registry: registration,
         code,
         func_offsets,

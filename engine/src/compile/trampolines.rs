@@ -30,6 +30,8 @@ use crate::vm::layout::{
 
 /// The glue code of one signature.
 pub(crate) struct Trampolines {
+    /// gdb's description of the glue; withdrawn before the code goes.
+    _debug: Option<crate::debug::DebugRegistration>,
     _code: CodeMemory,
     _unwind: Option<UnwindRegistration>,
     /// `extern "sysv64" fn(callee_vmctx, code, values: *mut u64)`.
@@ -201,7 +203,36 @@ impl Trampolines {
             unwinds.push((base + body_offset, body_code.len(), u));
         }
         let unwind = UnwindRegistration::new(isa, unwinds.into_iter());
+        // A compact signature for the symbol names: `[i32,i64->f32]`.
+        let join = |v: &[crate::types::ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ty = format!("[{}->{}]", join(ty.params()), join(ty.results()));
+        let debug = crate::debug::register_glue(
+            vec![
+                (
+                    base,
+                    entry_code.len(),
+                    format!("switchyard!host_to_wasm{ty}"),
+                ),
+                (
+                    base + adapter_offset,
+                    adapter_code.len(),
+                    format!("switchyard!wasm_to_host{ty}"),
+                ),
+                (
+                    base + body_offset,
+                    body_code.len(),
+                    format!("switchyard!continuation_body{ty}"),
+                ),
+            ],
+            unwind.as_ref().map(|u| u.bytes()),
+        );
         Ok(Trampolines {
+            _debug: debug,
             _code: code,
             _unwind: unwind,
             entry: base,

@@ -1,0 +1,120 @@
+//! Debug information for gdb: each compiled module is described by an
+//! in-memory ELF object (symbols named `module!function`, the code's CFI,
+//! line tables) registered through gdb's JIT interface for as long as the
+//! module's code lives.
+//!
+//! Line tables map native code to the module's own source lines when it
+//! carries DWARF, else to a WAT listing of the module written to a file
+//! (under the temporary directory, in `switchyard-wat/<hash>/<name>.wat`),
+//! so that `list`, `break FILE:LINE` and stepping work on Wasm text.
+//!
+//! Building all this costs time and, for listings, a file per module, so
+//! it is done only when a debugger is attached to the process when a
+//! module is compiled (or when `SWITCHYARD_GDB=1`; `SWITCHYARD_GDB=0`
+//! turns it off).
+
+mod elf;
+mod gdb_jit;
+mod lines;
+
+use std::sync::OnceLock;
+
+use crate::vm::code_registry::CodeInfo;
+
+/// A module's object file, known to gdb until dropped.
+pub(crate) struct DebugRegistration {
+    _gdb: gdb_jit::Registered,
+}
+
+/// Whether modules are described to debuggers in this process.
+fn enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| match std::env::var("SWITCHYARD_GDB").as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => traced(),
+    })
+}
+
+/// Whether another process (a debugger) traces this one.
+fn traced() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("TracerPid:"))
+            .is_some_and(|pid| pid.trim() != "0")
+    })
+}
+
+/// Describes a compiled module to gdb, if debugging is enabled.
+/// `eh_frame` is the code's registered `.eh_frame` section.
+pub(crate) fn register(
+    code: &CodeInfo,
+    module_bytes: &[u8],
+    eh_frame: Option<&[u8]>,
+) -> Option<DebugRegistration> {
+    if !enabled() {
+        return None;
+    }
+    let base = code.start as u64;
+    let lines = lines::SourceLines::for_module(
+        module_bytes,
+        &code.module_name,
+        &std::env::temp_dir().join("switchyard-wat"),
+    );
+    let image = elf::ModuleImage {
+        code: (base, (code.end - code.start) as u64),
+        functions: code
+            .functions
+            .iter()
+            .zip(&code.function_names)
+            .map(|(&(start, end, _), name)| {
+                (
+                    base + u64::from(start),
+                    u64::from(end - start),
+                    format!("{}!{}", code.module_name, name),
+                )
+            })
+            .collect(),
+        eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
+        source_map: code
+            .source_map
+            .iter()
+            .map(|&[at, offset]| (base + u64::from(at), offset))
+            .collect(),
+        lines: lines.as_ref(),
+        unit_name: &code.module_name,
+    };
+    let object = elf::write(&image)?;
+    Some(DebugRegistration {
+        _gdb: gdb_jit::Registered::new(object.into_boxed_slice()),
+    })
+}
+
+/// Describes glue code that has no Wasm source (trampolines) to gdb:
+/// `functions` are `(address, length, name)`, sorted by address.
+pub(crate) fn register_glue(
+    functions: Vec<(usize, usize, String)>,
+    eh_frame: Option<&[u8]>,
+) -> Option<DebugRegistration> {
+    if !enabled() {
+        return None;
+    }
+    let start = functions.first()?.0;
+    let end = functions.iter().map(|f| f.0 + f.1).max()?;
+    let image = elf::ModuleImage {
+        code: (start as u64, (end - start) as u64),
+        functions: functions
+            .into_iter()
+            .map(|(a, l, n)| (a as u64, l as u64, n))
+            .collect(),
+        eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
+        source_map: Vec::new(),
+        lines: None,
+        unit_name: "switchyard-glue",
+    };
+    let object = elf::write(&image)?;
+    Some(DebugRegistration {
+        _gdb: gdb_jit::Registered::new(object.into_boxed_slice()),
+    })
+}

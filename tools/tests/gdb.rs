@@ -1,0 +1,592 @@
+//! Stock gdb, in batch mode, on programs run by `switchyard`: the engine's
+//! JIT interface objects (symbols, CFI, line tables) and the gdb scripts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether gdb can be run; without it the tests fail under CI and skip
+/// (saying why) elsewhere.
+fn have_gdb() -> bool {
+    let ok = Command::new("gdb")
+        .args(["-batch", "-nx", "-ex", "python print(1)"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("gdb with Python is needed for these tests (CI is set)");
+        }
+        eprintln!("SKIPPED: gdb with Python is not installed");
+    }
+    ok
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// Runs `switchyard ARGS` under gdb with the commands `commands`
+/// and returns everything gdb printed.
+fn gdb(commands: &[&str], args: &[&str]) -> String {
+    let mut cmd = Command::new("gdb");
+    // The helpers load from the binary's .debug_gdb_scripts section once
+    // the binary is under gdb's auto-load safe path.
+    cmd.args(["-batch", "-nx", "-iex"]);
+    cmd.arg(format!(
+        "add-auto-load-safe-path {}",
+        env!("CARGO_BIN_EXE_switchyard")
+    ));
+    cmd.args(["-ex", "set breakpoint pending on"]);
+    cmd.args(["-ex", "set pagination off", "-ex", "set width 0"]);
+    for c in commands {
+        cmd.args(["-ex", c]);
+    }
+    cmd.arg("--args").arg(env!("CARGO_BIN_EXE_switchyard"));
+    cmd.args(args);
+    cmd.env_remove("SWITCHYARD_GDB");
+    // One file for stdout and stderr, so that messages keep their order.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("gdb-output-{}-{n}.txt", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    cmd.stdout(file.try_clone().unwrap()).stderr(file);
+    cmd.stdin(std::process::Stdio::null());
+    let status = cmd.status().expect("gdb runs");
+    let out = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(status.code().is_some(), "gdb was killed:\n{out}");
+    out
+}
+
+/// Asserts that `expected` occur in `text` in this order.
+fn assert_in_order(text: &str, expected: &[&str]) {
+    let mut rest = text;
+    for e in expected {
+        let at = rest
+            .find(e)
+            .unwrap_or_else(|| panic!("{e:?} missing or out of order in:\n{text}"));
+        rest = &rest[at + e.len()..];
+    }
+}
+
+/// The backtrace lines (`#N ...`) of gdb's output.
+fn frames(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with('#')).collect()
+}
+
+#[test]
+fn bt_from_the_bottom_of_a_3_deep_chain_reaches_main() {
+    if !have_gdb() {
+        return;
+    }
+    let chain = repo("tests/gdb/chain.wat");
+    for mode in ["native", "libcall"] {
+        let out = gdb(
+            &["break chain!bottom", "run", "bt"],
+            &[
+                "run",
+                &format!("--switching={mode}"),
+                chain.to_str().unwrap(),
+            ],
+        );
+        assert!(out.contains("Breakpoint 1, chain!bottom"), "{mode}:\n{out}");
+        let bt = frames(&out).join("\n");
+        assert_in_order(
+            &bt,
+            &[
+                "#0  chain!bottom () at chain.wat:9",
+                "chain!level () at chain.wat:19",
+                "chain!level () at chain.wat:27",
+                "chain!level () at chain.wat:27",
+                "chain!_start () at chain.wat:33",
+                "switchyard::main ()",
+            ],
+        );
+        // Every frame is named: no `??`, and the walk did not stop early.
+        assert!(!bt.contains("??"), "{mode}: unnamed frame in:\n{bt}");
+        assert!(!out.contains("Backtrace stopped"), "{mode}:\n{out}");
+        assert!(!out.contains("corrupt stack"), "{mode}:\n{out}");
+    }
+}
+
+/// Compiles `tests/gdb/NAME.c` for wasm32-wasi with `-g` and the flags the
+/// fiber library needs; `None` (skip) when clang cannot, outside CI.
+fn compile_c(name: &str, opt: &str) -> Option<PathBuf> {
+    let src = repo(&format!("tests/gdb/{name}.c"));
+    // The file name is the module's name in gdb (`gen!main`).
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdb{opt}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{name}.wasm"));
+    let status = Command::new("clang")
+        .args([
+            "--target=wasm32-wasi",
+            opt,
+            "-g",
+            "-Wl,--import-table",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&src)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(out),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("clang for wasm32-wasi is needed (CI is set)")
+        }
+        _ => {
+            eprintln!("SKIPPED: clang with a wasm32-wasi sysroot is not available");
+            None
+        }
+    }
+}
+
+fn fiber_preload() -> String {
+    format!("env={}", repo("tests/programs/fibers/fiber.wat").display())
+}
+
+#[test]
+fn break_by_line_and_list_show_c_source_lines() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:18", "run", "list 18,18", "info line gen.c:27"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (gen.c:18) pending.",
+            "Breakpoint 1, gen!squares () at ",
+            "gen.c:18",
+            "18\t        fiber_yield(i * i); /* line 18: suspends */",
+            "Line 27 of \"",
+            "gen.c\" starts at address ",
+            "<gen!__original_main",
+        ],
+    );
+}
+
+#[test]
+fn break_by_line_and_list_show_the_wat_listing_of_a_module_without_dwarf() {
+    if !have_gdb() {
+        return;
+    }
+    let chain = repo("tests/gdb/chain.wat");
+    let out = gdb(
+        &["break chain.wat:19", "run", "list 14,19", "bt 1"],
+        &["run", chain.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (chain.wat:19) pending.",
+            "Breakpoint 1, chain!level () at ",
+            "chain.wat:19",
+            "14\t  (func $level (;1;) (type $ft) (param $d i32)",
+            "19\t      call $bottom",
+            "#0  chain!level () at ",
+        ],
+    );
+}
+
+#[test]
+fn the_helpers_load_automatically_with_the_binary() {
+    if !have_gdb() {
+        return;
+    }
+    let out = gdb(
+        &["info auto-load python-scripts", "help wasm"],
+        &["--version"],
+    );
+    assert_in_order(&out, &["Yes", "switchyard.py", "wasm bt", "wasm step"]);
+}
+
+#[test]
+fn info_continuations_and_continuation_id_on_a_generator() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            // The handler clause of `run`, after the generator's first suspend.
+            "break yield_loop.wat:40",
+            "run",
+            "info continuations",
+            "continuation 1",
+            "bt",
+            "continuation restore",
+            "wasm bt 1",
+            "wasm bt",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!run () at ",
+            "ID  STATE      ENTRY           WHERE",
+            "1   suspended  yield_loop!gen  yield_loop!gen at yield_loop.wat:15  -       ",
+            "/262144",
+            "[viewing continuation 1 (suspended, entry yield_loop!gen)",
+            "#0  0x",
+            " in yield_loop!gen () at ",
+            "yield_loop.wat:15",
+            "#1  ",
+            "<bottom of continuation 1 (entry yield_loop!gen)>",
+            "#0  yield_loop!run () at ",
+            // wasm bt 1
+            "yield_loop!gen +0x",
+            "at yield_loop.wat:15",
+            "---- bottom of continuation 1 (entry yield_loop!gen, suspended) ----",
+            // wasm bt
+            "#0   yield_loop!run +0x",
+            "[host] switchyard::main",
+        ],
+    );
+}
+
+#[test]
+fn info_continuations_on_a_ping_pong_of_switches() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/switch_pingpong.wat");
+    let out = gdb(
+        // The second player's first instruction: the first one has switched
+        // to it.
+        &[
+            "break switch_pingpong!player",
+            "run",
+            "continue",
+            "info continuations",
+            "continuation 2",
+            "bt 1",
+            "continuation restore",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "4"],
+    );
+    let p = "switch_pingpong!player";
+    assert_in_order(
+        &out,
+        &[
+            "ID  STATE      ENTRY",
+            &format!("1   running    {p}  {p} at switch_pingpong.wat:"),
+            "  host    ",
+            &format!("2   suspended  {p}  {p} at switch_pingpong.wat:23  -"),
+            "#0  0x",
+            &format!(" in {p} () at "),
+            "switch_pingpong.wat:23",
+        ],
+    );
+}
+
+#[test]
+fn wasm_bt_names_c_lines_and_continuation_boundaries() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:18", "run", "wasm bt"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "#0   gen!squares +0x",
+            "(wasm 0x",
+            "gen.c:18",
+            "#1   fiber!entry +0x",
+            "fiber.wat:",
+            "---- continuation 1 (entry fiber!entry), resumed by the host stack ----",
+            "fiber!fiber_resume +0x",
+            "gen!__original_main +0x",
+            "gen.c:27",
+            "[host] switchyard::main",
+        ],
+    );
+}
+
+/// The `#0` lines (where each command stopped), in order.
+fn stops(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("#0  ")).collect()
+}
+
+#[test]
+fn wasm_step_enters_a_resumed_c_continuation_and_next_leaves_at_suspend() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &[
+            "break gen.c:27",
+            "run",
+            "wasm step", // resume: first line run inside the fiber
+            "wasm step",
+            "wasm next", // fiber_yield suspends: back in main after the resume
+            "wasm next",
+            "wasm next",
+            "wasm step",
+            "wasm next", // resumed again: where fiber_yield returned
+        ],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    let lines: Vec<String> = stops(&out)
+        .iter()
+        .map(|l| {
+            let f = l.split(" () at ").next().unwrap();
+            let f = f.rsplit(' ').next().unwrap();
+            format!("{f}:{}", l.rsplit(':').next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "gen!squares:17",
+            "gen!squares:18",
+            "gen!__original_main:28",
+            "gen!__original_main:30",
+            "gen!__original_main:26",
+            "gen!__original_main:27",
+            "gen!squares:17",
+        ],
+        "{out}"
+    );
+
+    // Optimized: the loop's first line is gone, but stepping still goes
+    // into the fiber at resume and back out to main at suspend.
+    let Some(wasm) = compile_c("gen", "-O2") else {
+        return;
+    };
+    let out = gdb(
+        &["break gen.c:27", "run", "wasm step", "wasm step"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "#0  gen!squares () at ",
+            "gen.c:18",
+            "#0  gen!__original_main () at ",
+            "gen.c:28",
+        ],
+    );
+}
+
+#[test]
+fn wasm_step_through_resume_and_suspend_of_a_wat_module_by_its_listing() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &["break yield_loop.wat:37", "run", "wasm step", "wasm step"],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!run () at ",
+            "37\t          resume $ct0 (on $yield $on_yield)",
+            // Into the generator, at its suspend ...
+            "#0  yield_loop!gen () at ",
+            "yield_loop.wat:15",
+            "15\t      suspend $yield",
+            // ... and out at the handler's code in the resumer.
+            "#0  yield_loop!run () at ",
+            "yield_loop.wat:42",
+        ],
+    );
+
+    // `wasm finish` in the generator: it suspends, and the resumer's next
+    // line is where it stops.
+    let out = gdb(
+        &["break yield_loop!gen", "run", "wasm finish"],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1, yield_loop!gen () at ",
+            "#0  yield_loop!run () at ",
+            "yield_loop.wat:42",
+        ],
+    );
+}
+
+#[test]
+fn wasm_break_switch_stops_at_every_kind_of_switch() {
+    if !have_gdb() {
+        return;
+    }
+    let generator = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break yield_loop!run",
+            "run",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch",
+        ],
+        &["run", "--invoke", "run", generator.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resume: the host stack starts continuation 1 (entry yield_loop!gen)",
+            "suspend: continuation 1 suspended to the host stack",
+            "yield_loop!run () at ",
+            "resume: the host stack resumed continuation 1",
+            "yield_loop!gen () at ",
+        ],
+    );
+    let pingpong = repo("bench/wat/switch_pingpong.wat");
+    let out = gdb(
+        &[
+            "break switch_pingpong!run",
+            "run",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch",
+            "wasm break-switch 2",
+            "wasm break-switch return",
+        ],
+        &["run", "--invoke", "run", pingpong.to_str().unwrap(), "5"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resume: the host stack starts continuation 2 (entry switch_pingpong!player)",
+            "switch: continuation 2 starts continuation 1 (entry switch_pingpong!player)",
+            "switch: continuation 1 switched to continuation 2",
+            // With an id: past the switch into 1, to the next into 2.
+            "switch: continuation 1 switched to continuation 2",
+            // With a kind: past every switch, to the player that returns.
+            "return: continuation ",
+            " returned to the host stack",
+            "switch_pingpong!run () at ",
+        ],
+    );
+}
+
+#[test]
+fn stepi_and_bt_are_sane_through_a_resume_suspend_resume_cycle() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let script = repo("tests/gdb/stepi_bt.py");
+    for mode in ["native", "libcall"] {
+        let out = gdb(
+            &[
+                "break yield_loop.wat:37",
+                "run",
+                &format!("source {}", script.display()),
+            ],
+            &[
+                "run",
+                &format!("--switching={mode}"),
+                "--invoke",
+                "run",
+                wat.to_str().unwrap(),
+                "3",
+            ],
+        );
+        let summary = out
+            .lines()
+            .find(|l| l.starts_with("stepi-bt: "))
+            .unwrap_or_else(|| panic!("{mode}: no summary in:\n{out}"));
+        eprintln!("{mode}: {summary}");
+        let numbers: Vec<usize> = summary
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        let (checked, failed, in_window) = (numbers[0], numbers[1], numbers[2]);
+        assert!(
+            summary.ends_with("stacks 0->1 1->0 0->1"),
+            "{mode}: not a resume/suspend/resume cycle: {summary}"
+        );
+        assert!(checked > 100, "{mode}: {summary}");
+        assert_eq!(failed, 0, "{mode}: {out}");
+        // Inside Cranelift's switch sequence only the helpers' unwinder
+        // gets it right (docs/gdb.md).
+        assert_eq!(in_window, 0, "{mode}: {out}");
+    }
+}
+
+#[test]
+fn continuing_from_a_continuation_view_restores_the_real_registers() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break yield_loop.wat:42",
+            "run",
+            "continuation 1",
+            "continue",
+            "continue",
+            "continue",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "[viewing continuation 1",
+            "switchyard: registers restored (left continuation view)",
+            "Breakpoint 1, yield_loop!run () at ",
+            "Breakpoint 1, yield_loop!run () at ",
+            // The program's result: 0 + 1 + 2.
+            "\n3\n",
+        ],
+    );
+}
+
+#[test]
+fn helper_commands_reject_bad_input_with_one_line() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "info continuations",
+            "wasm bt",
+            "break yield_loop.wat:42",
+            "run",
+            "continuation 99",
+            "continuation abc",
+            "continuation restore",
+            "wasm bt 99",
+            "wasm break-switch sideways",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "The program is not being run.",
+            "The program is not being run.",
+            "Breakpoint 1, yield_loop!run () at ",
+            "no live continuation 99 (see info continuations)",
+            "usage: continuation ID | continuation restore",
+            "not viewing a continuation",
+            "no live continuation 99",
+            "usage: wasm break-switch [resume|suspend|switch|return] [ID]",
+        ],
+    );
+    assert!(!out.contains("Traceback"), "{out}");
+    assert!(!out.contains("Python Exception"), "{out}");
+}
