@@ -36,6 +36,8 @@ pub struct Config {
     pub max_memory_pages: u64,
     /// Cranelift optimization level: "none", "speed" or "speed_and_size".
     pub opt_level: String,
+    /// What to write for Linux perf about generated code (per process).
+    pub perf: crate::profiling::PerfOutput,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             max_wasm_stack: 1024 * 1024,
             max_memory_pages: 65536,
             opt_level: "speed".to_string(),
+            perf: crate::profiling::PerfOutput::None,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Engine {
                 "false"
             },
         )?;
+        crate::profiling::enable(config.perf)?;
         let isa_builder = cranelift_native::builder()
             .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
         let isa = isa_builder

@@ -19,6 +19,7 @@ mod compile;
 mod engine;
 mod error;
 mod module;
+pub mod profiling;
 mod runtime;
 mod types;
 pub mod vm;
@@ -27,6 +28,7 @@ pub mod wasi;
 pub use engine::{Config, Engine, SwitchingMode};
 pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
 pub use module::{Module, ModuleInfo, supported_features};
+pub use profiling::PerfOutput;
 pub use runtime::*;
 pub use types::{
     CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,

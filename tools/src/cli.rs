@@ -90,8 +90,31 @@ pub struct RunArgs {
     /// Pass an environment variable (NAME=VALUE) to the program.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+    /// Describe generated code for Linux perf: `perfmap` writes
+    /// /tmp/perf-PID.map, `jitdump` writes jit-PID.dump (in $JITDUMPDIR,
+    /// else the current directory) for `perf inject --jit`.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub profile: Option<PerfProfile>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerfProfile {
+    /// /tmp/perf-PID.map (symbols only).
+    Perfmap,
+    /// A jitdump file (symbols, code, source lines, unwinding information).
+    Jitdump,
+}
+
+impl PerfProfile {
+    /// The engine setting for this choice.
+    pub fn output(self) -> switchyard_engine::PerfOutput {
+        match self {
+            PerfProfile::Perfmap => switchyard_engine::PerfOutput::PerfMap,
+            PerfProfile::Jitdump => switchyard_engine::PerfOutput::JitDump,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

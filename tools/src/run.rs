@@ -15,7 +15,11 @@ use crate::output::{Style, json_string};
 const TRAP_STATUS: u8 = 134;
 
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(&args.engine.config())?;
+    let mut config = args.engine.config();
+    if let Some(profile) = args.profile {
+        config.perf = profile.output();
+    }
+    let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
