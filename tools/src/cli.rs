@@ -21,6 +21,9 @@ pub enum Command {
     /// Print the logical backtraces of a running Switchyard process (stopped
     /// briefly) or of a core file: every thread and every live continuation.
     Bt(BtArgs),
+    /// Record with Linux perf (call graphs across continuations, JIT code
+    /// named through a jitdump) and view the result.
+    Perf(PerfArgs),
 }
 
 /// Engine settings shared by the commands that run code.
@@ -173,4 +176,63 @@ impl EngineArgs {
             ..Default::default()
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct PerfArgs {
+    #[command(subcommand)]
+    pub command: PerfCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PerfCommand {
+    /// `perf record -k mono --call-graph fp -e cpu-clock [PERF OPTIONS]` on
+    /// `switchyard run --profile=jitdump ARGS...`, then `perf inject --jit`.
+    Record(PerfRecordArgs),
+    /// `perf report` on the recorded, injected data.
+    Report(PerfViewArgs),
+    /// `perf script` on the recorded, injected data.
+    Script(PerfViewArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PerfRecordArgs {
+    /// Directory for perf.data, the jitdump, the generated ELF files and
+    /// perf.jit.data.
+    #[arg(short, long, value_name = "DIR", default_value = "switchyard-perf")]
+    pub output: PathBuf,
+    /// Options for `perf record` (e.g. `-F 999`; `-e` and `--call-graph`
+    /// replace the defaults), then `--`, then what `switchyard run` takes
+    /// (FILE, ARGS, --invoke, --preload, ...).
+    #[arg(
+        allow_hyphen_values = true,
+        trailing_var_arg = true,
+        value_name = "[PERF OPTIONS] -- RUN ARGS"
+    )]
+    pub rest: Vec<String>,
+}
+
+impl PerfRecordArgs {
+    /// The perf options and the `switchyard run` arguments, split at the
+    /// first `--`.
+    pub fn split(&self) -> (&[String], &[String]) {
+        match self.rest.iter().position(|a| a == "--") {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (&[], &self.rest[..]),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PerfViewArgs {
+    /// The directory given to `switchyard perf record -o`.
+    #[arg(short, long, value_name = "DIR", default_value = "switchyard-perf")]
+    pub input: PathBuf,
+    /// Options passed to perf.
+    #[arg(
+        allow_hyphen_values = true,
+        trailing_var_arg = true,
+        value_name = "PERF OPTIONS"
+    )]
+    pub perf_options: Vec<String>,
 }

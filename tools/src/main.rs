@@ -3,6 +3,7 @@
 mod bt;
 mod cli;
 mod output;
+mod perf;
 mod run;
 mod stacks;
 mod wast;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Run(run) => run::main(run),
         cli::Command::Wast(wast) => wast::main(wast),
         cli::Command::Bt(bt) => bt::main(bt),
+        cli::Command::Perf(perf) => perf::main(perf),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,286 @@
+//! Linux perf on JIT code with continuation stacks: `switchyard run
+//! --profile=perfmap|jitdump`, the `switchyard perf` wrappers and the plain
+//! perf commands the README gives, checked with the real perf (software
+//! clock event, frame-pointer call graphs) and `perf inject --jit`.
+
+mod common;
+
+use std::process::Command;
+
+use common::{require, switchyard, temp_dir};
+
+/// One sample of `perf script`: the frames' symbols, innermost first
+/// (offsets removed; `[unknown]` where perf had no symbol).
+fn samples(script: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in script.lines() {
+        if line.trim().is_empty() {
+            out.extend(current.take());
+        } else if line.starts_with(char::is_whitespace) {
+            // "\t  addr sym+0xoff (dso)"
+            let frame = line.trim();
+            let frame = frame.split_once(' ').map_or("", |(_, rest)| rest);
+            let frame = frame.rsplit_once(" (").map_or(frame, |(sym, _)| sym);
+            let sym = match frame.rsplit_once("+0x") {
+                Some((sym, off)) if off.chars().all(|c| c.is_ascii_hexdigit()) => sym,
+                _ => frame,
+            };
+            current.get_or_insert_with(Vec::new).push(sym.to_string());
+        } else {
+            out.extend(current.take());
+            current = Some(Vec::new());
+        }
+    }
+    out.extend(current);
+    out
+}
+
+/// Whether `frames` holds `expected` in this order (others may come
+/// between), and ends in the host's `main`.
+fn chain_reaches_main(frames: &[String], expected: &[&str]) -> bool {
+    let mut at = 0;
+    for e in expected {
+        match frames[at..].iter().position(|f| f == e) {
+            Some(i) => at += i + 1,
+            None => return false,
+        }
+    }
+    frames[at..].iter().any(|f| f == "main")
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let o = cmd.output().unwrap();
+    assert!(
+        o.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn perf_record_crosses_every_resume_of_deep_chain() {
+    if !require(common::perf_works(), "perf cannot record cpu-clock here") {
+        return;
+    }
+    let dir = temp_dir("perf-deep-chain");
+    let wat = common::root().join("bench/wat/deep_chain.wat");
+    run_ok(
+        switchyard()
+            .args(["perf", "record", "-o"])
+            .arg(&dir)
+            .args(["-F", "4000", "--", "--invoke", "run"])
+            .arg(&wat)
+            .args(["10", "400000"]),
+    );
+    let script = run_ok(switchyard().args(["perf", "script", "-i"]).arg(&dir));
+    let all = samples(&script);
+    // Samples taken while Wasm ran (the innermost Wasm frame is the
+    // chain's bottom `level`, at depth 0).
+    let in_wasm: Vec<_> = all
+        .iter()
+        .filter(|s| s.iter().any(|f| f == "deep_chain!level"))
+        .collect();
+    assert!(
+        in_wasm.len() >= 20,
+        "too few samples in Wasm ({} of {}):\n{script}",
+        in_wasm.len(),
+        all.len()
+    );
+    // depth 10: run resumes level(10), which resumes level(9), ... level(0).
+    let mut expected = Vec::new();
+    for _ in 0..11 {
+        expected.extend(["deep_chain!level", "switchyard_continuation_start"]);
+    }
+    expected.extend(["deep_chain!run", "switchyard_enter_wasm_start"]);
+    let full: Vec<_> = in_wasm
+        .iter()
+        .filter(|s| chain_reaches_main(s, &expected))
+        .collect();
+    assert!(
+        full.len() * 2 >= in_wasm.len(),
+        "only {} of {} Wasm samples have the whole chain to main; first: {:#?}",
+        full.len(),
+        in_wasm.len(),
+        in_wasm.first()
+    );
+    // Names are resolved all along those chains.
+    for s in &full {
+        let main = s.iter().position(|f| f == "main").unwrap();
+        assert!(
+            !s[..main].iter().any(|f| f.contains("[unknown]")),
+            "unresolved frame in {s:#?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
+    if !require(common::perf_works(), "perf cannot record cpu-clock here") {
+        return;
+    }
+    let dir = temp_dir("perf-c-generator");
+    let Some(wasm) = common::build_hot_generator(&dir) else {
+        require(false, "clang cannot build wasm32-wasi programs");
+        return;
+    };
+    // The sequence the README gives, without the wrapper.
+    let data = dir.join("perf.data");
+    run_ok(
+        Command::new("perf")
+            .args([
+                "record",
+                "-q",
+                "-k",
+                "mono",
+                "-e",
+                "cpu-clock",
+                "-F",
+                "4000",
+            ])
+            .args(["--call-graph", "fp", "-o"])
+            .arg(&data)
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["run", "--profile=jitdump", "--preload"])
+            .arg(format!("env={}", common::fiber_wat().display()))
+            .arg(&wasm)
+            .arg("6000")
+            .env("JITDUMPDIR", &dir),
+    );
+    let injected = dir.join("perf.jit.data");
+    run_ok(
+        Command::new("perf")
+            .args(["inject", "--jit", "-i"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&injected),
+    );
+    let script = run_ok(Command::new("perf").arg("script").arg("-i").arg(&injected));
+    let all = samples(&script);
+    let hot: Vec<_> = all
+        .iter()
+        .filter(|s| s.first().is_some_and(|f| f == "hot!hot_digest"))
+        .collect();
+    assert!(
+        hot.len() >= 20,
+        "too few samples in hot_digest ({} of {})",
+        hot.len(),
+        all.len()
+    );
+    let expected = [
+        "hot!hot_digest",
+        "hot!generator",
+        "fiber!entry",
+        "switchyard_continuation_start",
+        "fiber!fiber_resume",
+        "hot!main",
+        "hot!_start",
+        "switchyard_enter_wasm_start",
+    ];
+    let full = hot
+        .iter()
+        .filter(|s| chain_reaches_main(s, &expected))
+        .count();
+    assert!(
+        full * 10 >= hot.len() * 9,
+        "only {full} of {} hot samples reach main through the resume: {:#?}",
+        hot.len(),
+        hot.first()
+    );
+    // Debug-info records: perf knows hot_digest's source lines.
+    let report = run_ok(
+        Command::new("perf")
+            .args([
+                "report",
+                "--no-children",
+                "--sort",
+                "sym,srcline",
+                "--stdio",
+                "-i",
+            ])
+            .arg(&injected),
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("hot!hot_digest") && l.contains("hot_generator.c:")),
+        "no source line for hot_digest:\n{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn perf_map_names_every_function_and_glue() {
+    let wat = common::root().join("bench/wat/deep_chain.wat");
+    let child = switchyard()
+        .args(["run", "--profile=perfmap", "--invoke", "run"])
+        .arg(&wat)
+        .args(["3", "10"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let path = format!("/tmp/perf-{pid}.map");
+    let map = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let mut names = Vec::new();
+    for line in map.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let start = u64::from_str_radix(parts.next().unwrap(), 16).unwrap();
+        let size = u64::from_str_radix(parts.next().unwrap(), 16).unwrap();
+        assert!(start > 0 && size > 0, "{line}");
+        names.push(parts.next().unwrap().to_string());
+    }
+    for name in ["deep_chain!level", "deep_chain!run"] {
+        assert!(names.iter().any(|n| n == name), "{name} missing:\n{map}");
+    }
+    assert!(
+        names.iter().any(|n| n.starts_with("switchyard::cont_body")),
+        "{map}"
+    );
+}
+
+#[test]
+fn perf_output_errors_are_one_line() {
+    // An unwritable jitdump directory.
+    let wat = common::root().join("bench/wat/deep_chain.wat");
+    let o = switchyard()
+        .args(["run", "--profile=jitdump", "--invoke", "run"])
+        .arg(&wat)
+        .args(["1", "1"])
+        .env("JITDUMPDIR", "/nonexistent/dir")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.starts_with("error: cannot write the jitdump file: /nonexistent/dir/jit-"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Viewing a recording that was never made.
+    let o = switchyard()
+        .args(["perf", "report", "-i", "/nonexistent/rec"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("switchyard perf record"), "{err}");
+
+    // Recording without a program.
+    let o = switchyard()
+        .args(["perf", "record", "-o", "/tmp", "--"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.starts_with("error: "), "{err}");
+}
