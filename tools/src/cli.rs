@@ -24,6 +24,9 @@ pub enum Command {
     /// Record with Linux perf (call graphs across continuations, JIT code
     /// named through a jitdump) and view the result.
     Perf(PerfArgs),
+    /// Run a module under the built-in sampling profiler, whose stacks cross
+    /// continuation boundaries, and write a profile.
+    Profile(ProfileArgs),
 }
 
 /// Engine settings shared by the commands that run code.
@@ -235,4 +238,55 @@ pub struct PerfViewArgs {
         value_name = "PERF OPTIONS"
     )]
     pub perf_options: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileFormat {
+    /// Folded stacks (`root;...;leaf COUNT`).
+    Folded,
+    /// A flame graph.
+    Svg,
+    /// A Firefox Profiler profile (JSON).
+    Firefox,
+    /// Top functions and time per continuation.
+    Text,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    /// The module (.wasm or .wat).
+    pub file: PathBuf,
+    /// Arguments passed to the program (WASI argv[1..]), or to the invoked
+    /// function.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Samples per second (wall-clock time of the thread running Wasm).
+    #[arg(long, default_value_t = 1000)]
+    pub hz: u32,
+    /// Write the profile here; the extension chooses the format (.svg,
+    /// .json for the Firefox Profiler, .folded, .txt) unless --format does.
+    /// Without it, the text summary goes to stderr.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<ProfileFormat>,
+    /// Size of the sample buffer, allocated before the run (suffixes k, m).
+    #[arg(long, value_parser = parse_size, default_value = "64m")]
+    pub buffer_size: usize,
+    /// Frames kept per sample.
+    #[arg(long, default_value_t = 1024)]
+    pub max_depth: usize,
+    /// Call this export instead of `_start`, with typed arguments.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Instantiate another module first and make its exports importable
+    /// under NAME.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub preload: Vec<String>,
+    /// Pass an environment variable (NAME=VALUE) to the program.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }

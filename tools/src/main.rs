@@ -4,6 +4,7 @@ mod bt;
 mod cli;
 mod output;
 mod perf;
+mod profile;
 mod run;
 mod stacks;
 mod wast;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Wast(wast) => wast::main(wast),
         cli::Command::Bt(bt) => bt::main(bt),
         cli::Command::Perf(perf) => perf::main(perf),
+        cli::Command::Profile(profile) => profile::main(profile),
     };
     match result {
         Ok(code) => code,

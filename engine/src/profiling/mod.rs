@@ -42,12 +42,29 @@ pub enum PerfOutput {
 struct Agent {
     perf_map: Option<perf_map::PerfMap>,
     jitdump: Option<jitdump::JitDump>,
+    /// Kept for in-process profilers, which symbolize after the run.
+    code_log: Option<Vec<CodeRange>>,
+}
+
+/// A range of generated code, remembered by [`keep_code_log`].
+#[derive(Clone, Debug)]
+pub struct CodeRange {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// `module!function` for Wasm functions, `switchyard::KIND SIGNATURE`
+    /// for glue.
+    pub name: std::sync::Arc<str>,
+    /// Whether this is a Wasm function (else glue between host and Wasm).
+    pub is_wasm: bool,
 }
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static AGENT: Mutex<Agent> = Mutex::new(Agent {
     perf_map: None,
     jitdump: None,
+    code_log: None,
 });
 
 fn agent() -> std::sync::MutexGuard<'static, Agent> {
@@ -80,6 +97,32 @@ pub(crate) fn enable(kind: PerfOutput) -> Result<(), Error> {
     }
     ENABLED.store(true, Ordering::Release);
     Ok(())
+}
+
+/// From now on, remembers every range of code generated in this process,
+/// with its name, until [`code_log`] is read; code that is later dropped
+/// stays in the log, so that samples taken in it can still be named.
+pub fn keep_code_log() {
+    let mut agent = agent();
+    agent.code_log.get_or_insert_with(Vec::new);
+    ENABLED.store(true, Ordering::Release);
+}
+
+/// The code generated since [`keep_code_log`], sorted by address (a later
+/// range replaces an earlier one at the same address).
+pub fn code_log() -> Vec<CodeRange> {
+    let agent = agent();
+    let mut log = agent.code_log.clone().unwrap_or_default();
+    // Later entries win: stable sort, then keep the last of equal starts.
+    log.sort_by_key(|r| r.start);
+    let mut out: Vec<CodeRange> = Vec::with_capacity(log.len());
+    for r in log {
+        match out.last_mut() {
+            Some(last) if last.start == r.start => *last = r,
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// Whether any perf output is open (cheap: one atomic load).
@@ -122,6 +165,16 @@ pub(crate) fn publish_module<'a>(
 ) {
     let mut agent = agent();
     let agent = &mut *agent;
+    if let Some(log) = &mut agent.code_log {
+        for (&(start, end, _), name) in info.functions.iter().zip(&info.function_names) {
+            log.push(CodeRange {
+                start: info.start + start as usize,
+                end: info.start + end as usize,
+                name: format!("{}!{name}", info.module_name).into(),
+                is_wasm: true,
+            });
+        }
+    }
     if let Some(map) = &mut agent.perf_map {
         let result = info
             .functions
@@ -174,6 +227,14 @@ pub(crate) fn publish_glue(
 ) {
     let mut agent = agent();
     let agent = &mut *agent;
+    if let Some(log) = &mut agent.code_log {
+        log.push(CodeRange {
+            start: address,
+            end: address + size,
+            name: name.into(),
+            is_wasm: false,
+        });
+    }
     if let Some(map) = &mut agent.perf_map
         && let Err(e) = map.add(address, size, name).and_then(|()| map.flush())
     {

@@ -1,0 +1,518 @@
+//! The in-process sampler: a `SIGPROF` timer whose handler records the
+//! interrupted thread's frame-pointer chain, across continuation stacks,
+//! into a buffer allocated before sampling starts.
+//!
+//! The handler allocates nothing and takes no lock. It reads only:
+//! - the registry of live stacks (docs/registry.md), through its fixed
+//!   layout, to find the chain of running continuations and their stack
+//!   bounds; a structural update in progress (odd generation) drops the
+//!   sample;
+//! - frame records `[fp, fp + 16)` that lie inside a known stack: the
+//!   sampled thread's own stack or a stack of the running chain. A frame
+//!   pointer anywhere else ends the walk.
+//!
+//! Because every continuation's bottom frame (the entry trampoline) has as
+//! its frame record the resumer's `{fp, pc}`, one frame-pointer walk goes
+//! from the innermost continuation through every resume site to the host.
+
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+// Registry layout (docs/registry.md, version 1).
+const HEADER_GENERATION: u64 = 24;
+const HEADER_STORES: u64 = 32;
+const STORE_NEXT: u64 = 0;
+const STORE_CONTEXT: u64 = 8;
+const CONTEXT_CURRENT_CONT: u64 = 40;
+const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
+const RECORD_ID: u64 = 8;
+const RECORD_STACK_LOW: u64 = 16;
+const RECORD_STACK_HIGH: u64 = 24;
+const RECORD_PARENT: u64 = 32;
+const RECORD_ENTRY_FUNC: u64 = 40;
+const RECORD_RESUMES: u64 = 56;
+const RECORD_SWITCHES: u64 = 64;
+/// `VMFuncRef::code`.
+const FUNCREF_CODE: u64 = 0;
+
+/// At most this many stores and running continuations are looked at.
+const MAX_STORES: usize = 64;
+/// At most this many continuations in a chain (deeper chains are cut).
+pub const MAX_CHAIN: usize = 64;
+
+/// Words before a sample's frames.
+pub(crate) const SAMPLE_HEADER_WORDS: usize = 4;
+/// Flag: the walk ended at a frame pointer outside every known stack
+/// while still on a continuation stack, so it never reached the host.
+pub(crate) const FLAG_CUT: u64 = 1;
+
+/// Sampling settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplerOptions {
+    /// Samples per second (wall-clock time of the sampled thread).
+    pub hz: u32,
+    /// Size of the sample buffer, in bytes.
+    pub buffer_bytes: usize,
+    /// Frames kept per sample (deeper stacks are cut, and counted).
+    pub max_depth: usize,
+}
+
+impl Default for SamplerOptions {
+    fn default() -> SamplerOptions {
+        SamplerOptions {
+            hz: 1000,
+            buffer_bytes: 64 << 20,
+            max_depth: 1024,
+        }
+    }
+}
+
+/// What the handler shares with the thread that owns the sampler.
+struct State {
+    /// The sample buffer; only the handler writes, below `len`.
+    buffer: *mut u64,
+    capacity: usize,
+    len: AtomicUsize,
+    registry: u64,
+    /// The sampled thread and its stack.
+    tid: i32,
+    stack: (u64, u64),
+    max_depth: usize,
+    taken: AtomicU64,
+    dropped_full: AtomicU64,
+    dropped_busy: AtomicU64,
+    other_thread: AtomicU64,
+    cut_depth: AtomicU64,
+}
+
+static STATE: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
+
+/// A running sampler; [`Sampler::stop`] ends it.
+pub struct Sampler {
+    state: Box<State>,
+    timer: libc::timer_t,
+    buffer: Vec<u64>,
+    options: SamplerOptions,
+    started_ns: u64,
+}
+
+/// What a sampling run collected, not yet symbolized.
+pub struct RawSamples {
+    pub(crate) words: Vec<u64>,
+    /// Samples stored.
+    pub taken: u64,
+    /// Samples lost because the buffer was full.
+    pub dropped_full: u64,
+    /// Samples lost because the registry was being changed.
+    pub dropped_busy: u64,
+    /// Timer signals that arrived on another thread (ignored).
+    pub other_thread: u64,
+    /// Samples whose stack was deeper than `max_depth` (cut).
+    pub cut_depth: u64,
+    /// The settings used.
+    pub options: SamplerOptions,
+    /// Wall time the sampler ran, in nanoseconds.
+    pub duration_ns: u64,
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds (async-signal-safe).
+pub(crate) fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Bounds of the calling thread's stack.
+fn own_stack() -> Result<(u64, u64), String> {
+    // SAFETY: pthread_getattr_np fills `attr`, which is destroyed after
+    // use; the out-pointers are valid.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return Err("cannot find the thread's stack".into());
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            return Err("cannot find the thread's stack".into());
+        }
+        Ok((addr as u64, addr as u64 + size as u64))
+    }
+}
+
+impl Sampler {
+    /// Starts sampling the calling thread, which runs Wasm with the
+    /// registry at `registry`. One sampler at a time per process.
+    pub fn start(registry: u64, options: SamplerOptions) -> Result<Sampler, String> {
+        if options.hz == 0 || options.hz > 100_000 {
+            return Err(format!(
+                "--hz must be between 1 and 100000, not {}",
+                options.hz
+            ));
+        }
+        let capacity = options.buffer_bytes / 8;
+        let mut buffer = vec![0u64; capacity];
+        let state = Box::new(State {
+            buffer: buffer.as_mut_ptr(),
+            capacity,
+            len: AtomicUsize::new(0),
+            registry,
+            // SAFETY: gettid has no preconditions.
+            tid: unsafe { libc::gettid() },
+            stack: own_stack()?,
+            max_depth: options.max_depth.max(1),
+            taken: AtomicU64::new(0),
+            dropped_full: AtomicU64::new(0),
+            dropped_busy: AtomicU64::new(0),
+            other_thread: AtomicU64::new(0),
+            cut_depth: AtomicU64::new(0),
+        });
+        let ptr = &*state as *const State as *mut State;
+        if STATE
+            .compare_exchange(
+                std::ptr::null_mut(),
+                ptr,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return Err("a sampler is already running in this process".into());
+        }
+        // SAFETY: installs a handler that only reads through STATE (set
+        // above) and memory it checks; SA_ONSTACK runs it on the engine's
+        // alternate signal stack when the thread has one, so that a
+        // sample taken near the end of a continuation stack cannot
+        // overflow it.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigprof as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(libc::SIGPROF, &action, std::ptr::null_mut()) != 0 {
+                STATE.store(std::ptr::null_mut(), Ordering::Release);
+                return Err("cannot install the SIGPROF handler".into());
+            }
+        }
+        // A POSIX timer on CLOCK_MONOTONIC aimed at this thread: high
+        // resolution (ITIMER_PROF and CPU-time timers advance with the
+        // scheduler tick, 250 Hz on many kernels).
+        let timer = match arm_timer(state.tid, options.hz) {
+            Ok(t) => t,
+            Err(e) => {
+                STATE.store(std::ptr::null_mut(), Ordering::Release);
+                return Err(e);
+            }
+        };
+        Ok(Sampler {
+            state,
+            timer,
+            buffer,
+            options,
+            started_ns: monotonic_ns(),
+        })
+    }
+
+    /// Stops the timer and returns what was collected.
+    pub fn stop(mut self) -> RawSamples {
+        // SAFETY: deletes the timer made in `start`, so no further signal
+        // is sent. The handler stays installed (with no state it returns
+        // at once), so a signal still pending cannot take the default
+        // action, which would end the process.
+        unsafe { libc::timer_delete(self.timer) };
+        STATE.store(std::ptr::null_mut(), Ordering::SeqCst);
+        let len = self.state.len.load(Ordering::Acquire);
+        self.buffer.truncate(len);
+        let s = &self.state;
+        RawSamples {
+            words: std::mem::take(&mut self.buffer),
+            taken: s.taken.load(Ordering::Relaxed),
+            dropped_full: s.dropped_full.load(Ordering::Relaxed),
+            dropped_busy: s.dropped_busy.load(Ordering::Relaxed),
+            other_thread: s.other_thread.load(Ordering::Relaxed),
+            cut_depth: s.cut_depth.load(Ordering::Relaxed),
+            options: self.options,
+            duration_ns: monotonic_ns() - self.started_ns,
+        }
+    }
+}
+
+/// Creates and starts a timer that sends SIGPROF to thread `tid` `hz`
+/// times a second.
+fn arm_timer(tid: i32, hz: u32) -> Result<libc::timer_t, String> {
+    // SAFETY: a zeroed sigevent is valid; the fields set make it target
+    // one thread with SIGPROF; `timer` receives the new timer's id.
+    unsafe {
+        let mut event: libc::sigevent = std::mem::zeroed();
+        event.sigev_notify = libc::SIGEV_THREAD_ID;
+        event.sigev_signo = libc::SIGPROF;
+        event.sigev_notify_thread_id = tid;
+        let mut timer: libc::timer_t = std::mem::zeroed();
+        if libc::timer_create(libc::CLOCK_MONOTONIC, &mut event, &mut timer) != 0 {
+            return Err(format!(
+                "cannot create the profiling timer: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        let period = 1_000_000_000 / u64::from(hz);
+        let interval = libc::timespec {
+            tv_sec: (period / 1_000_000_000) as libc::time_t,
+            tv_nsec: (period % 1_000_000_000) as libc::c_long,
+        };
+        let spec = libc::itimerspec {
+            it_interval: interval,
+            it_value: interval,
+        };
+        if libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) != 0 {
+            let e = std::io::Error::last_os_error();
+            libc::timer_delete(timer);
+            return Err(format!("cannot start the profiling timer: {e}"));
+        }
+        Ok(timer)
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        // Stopped or not, the handler must no longer see this state.
+        let ptr = &*self.state as *const State as *mut State;
+        let _ = STATE.compare_exchange(
+            ptr,
+            std::ptr::null_mut(),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+    }
+}
+
+/// Reads a word of registry memory.
+///
+/// # Safety
+/// `addr` must point at a live, readable part of the registry structures.
+unsafe fn read(addr: u64) -> u64 {
+    // SAFETY: as the caller promises.
+    unsafe { std::ptr::read_volatile(addr as *const u64) }
+}
+
+/// One continuation of the running chain.
+#[derive(Clone, Copy, Default)]
+struct Link {
+    id: u64,
+    entry_code: u64,
+    low: u64,
+    high: u64,
+    switches: u64,
+}
+
+/// Reads the chain of running continuations (innermost first) of the
+/// store whose innermost running stack contains `sp`, into `chain`.
+/// Returns the number of links, or `None` if the registry was changing.
+///
+/// # Safety
+/// `registry` must be the address of this process's registry header.
+unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -> Option<usize> {
+    // SAFETY (all reads below): the header is a static; while its
+    // generation is even and unchanged, the store list, the contexts and
+    // the records it leads to are live (they change only under the
+    // runtime's lock, which bumps the generation around every change, and
+    // a record's stack is mapped as long as its store lives). A record is
+    // only trusted after its magic is checked.
+    unsafe {
+        let generation = read(registry + HEADER_GENERATION);
+        if generation % 2 == 1 {
+            return None;
+        }
+        let mut store = read(registry + HEADER_STORES);
+        let mut n = 0;
+        for _ in 0..MAX_STORES {
+            if store == 0 {
+                break;
+            }
+            let context = read(store + STORE_CONTEXT);
+            let mut record = if context != 0 {
+                read(context + CONTEXT_CURRENT_CONT)
+            } else {
+                0
+            };
+            n = 0;
+            while record != 0 && record % 8 == 0 && n < MAX_CHAIN {
+                if (read(record) & 0xffff_ffff) as u32 != RECORD_MAGIC {
+                    break;
+                }
+                let entry_func = read(record + RECORD_ENTRY_FUNC);
+                chain[n] = Link {
+                    id: read(record + RECORD_ID),
+                    entry_code: if entry_func != 0 && entry_func % 8 == 0 {
+                        read(entry_func + FUNCREF_CODE)
+                    } else {
+                        0
+                    },
+                    low: read(record + RECORD_STACK_LOW),
+                    high: read(record + RECORD_STACK_HIGH),
+                    switches: read(record + RECORD_RESUMES)
+                        .wrapping_add(read(record + RECORD_SWITCHES)),
+                };
+                n += 1;
+                record = read(record + RECORD_PARENT);
+            }
+            if n > 0 && sp >= chain[0].low && sp < chain[0].high {
+                break;
+            }
+            n = 0;
+            store = read(store + STORE_NEXT);
+        }
+        (read(registry + HEADER_GENERATION) == generation).then_some(n)
+    }
+}
+
+extern "C" fn on_sigprof(
+    _signal: libc::c_int,
+    _info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    let state = STATE.load(Ordering::Acquire);
+    if state.is_null() || context.is_null() {
+        return;
+    }
+    // SAFETY: STATE points at the sampler's state until `stop` or drop
+    // clears it; the owning thread clears it before freeing the state, and
+    // a handler running on another thread only touches counters.
+    let state = unsafe { &*state };
+    // SAFETY: gettid has no preconditions.
+    if unsafe { libc::gettid() } != state.tid {
+        state.other_thread.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: with SA_SIGINFO the third argument is the interrupted
+    // thread's ucontext_t.
+    let (pc, mut fp, sp) = unsafe {
+        let uc = &*(context as *const libc::ucontext_t);
+        let g = &uc.uc_mcontext.gregs;
+        (
+            g[libc::REG_RIP as usize] as u64,
+            g[libc::REG_RBP as usize] as u64,
+            g[libc::REG_RSP as usize] as u64,
+        )
+    };
+    let mut chain = [Link::default(); MAX_CHAIN];
+    // SAFETY: `registry` is this process's registry header.
+    let Some(links) = (unsafe { running_chain(state.registry, sp, &mut chain) }) else {
+        state.dropped_busy.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let chain = &chain[..links];
+    let inside = |addr: u64, (low, high): (u64, u64)| {
+        addr % 8 == 0 && addr >= low && addr.saturating_add(16) <= high
+    };
+    let on_host_stack = |addr: u64| inside(addr, state.stack);
+    let known =
+        |addr: u64| on_host_stack(addr) || chain.iter().any(|l| inside(addr, (l.low, l.high)));
+
+    let start = state.len.load(Ordering::Relaxed);
+    let room = state.capacity - start;
+    // Room for the deepest sample, so that a nearly full buffer drops
+    // samples rather than keeping cut ones.
+    let most = SAMPLE_HEADER_WORDS + state.max_depth + 2 * links;
+    if room < most {
+        state.dropped_full.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let frames_room = state.max_depth;
+    // SAFETY: every write below is at an index in [start, start + room),
+    // inside the buffer; only this handler writes there, and the owner
+    // reads only below `len`, which is published after the writes.
+    let buffer = unsafe { std::slice::from_raw_parts_mut(state.buffer.add(start), room) };
+    let frames = &mut buffer[SAMPLE_HEADER_WORDS..];
+    frames[0] = pc;
+    let mut n = 1;
+    let mut flags = 0;
+    // Host code without frame pointers (libc's start routine) ends every
+    // walk on the host stack with a stray value: that is the normal end.
+    // Leaving a continuation stack for nowhere is not.
+    let mut last_on_host = on_host_stack(sp);
+    loop {
+        // The thread's outermost frame has a null frame pointer.
+        if fp == 0 {
+            break;
+        }
+        if !known(fp) {
+            if !last_on_host {
+                flags |= FLAG_CUT;
+            }
+            break;
+        }
+        last_on_host = on_host_stack(fp);
+        // SAFETY: `[fp, fp + 16)` lies inside a live stack (checked by
+        // `known`), which is mapped and readable.
+        let (next, ret) = unsafe { (read(fp), read(fp + 8)) };
+        if ret == 0 {
+            break;
+        }
+        if n == frames_room {
+            state.cut_depth.fetch_add(1, Ordering::Relaxed);
+            break;
+        }
+        frames[n] = ret;
+        n += 1;
+        fp = next;
+    }
+    for (i, l) in chain.iter().enumerate() {
+        frames[n + 2 * i] = l.id;
+        frames[n + 2 * i + 1] = l.entry_code;
+    }
+    buffer[0] = n as u64 | (links as u64) << 32;
+    buffer[1] = monotonic_ns();
+    buffer[2] = chain.first().map_or(0, |l| l.switches);
+    buffer[3] = flags;
+    state.len.store(
+        start + SAMPLE_HEADER_WORDS + n + 2 * links,
+        Ordering::Release,
+    );
+    state.taken.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One stored sample, as the handler wrote it.
+pub(crate) struct RawSample<'a> {
+    pub time_ns: u64,
+    /// Times the innermost running continuation was resumed, plus times
+    /// it was switched to or from.
+    pub switches: u64,
+    pub flags: u64,
+    /// The interrupted pc, then return addresses, innermost first.
+    pub frames: &'a [u64],
+    /// `(id, entry code address)` of each running continuation,
+    /// innermost first.
+    pub chain: Vec<(u64, u64)>,
+}
+
+impl RawSamples {
+    /// The samples in the order they were taken.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = RawSample<'_>> {
+        let w = &self.words;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            if at + SAMPLE_HEADER_WORDS > w.len() {
+                return None;
+            }
+            let n = (w[at] & 0xffff_ffff) as usize;
+            let links = (w[at] >> 32) as usize;
+            let frames_at = at + SAMPLE_HEADER_WORDS;
+            let chain_at = frames_at + n;
+            let end = chain_at + 2 * links;
+            let sample = RawSample {
+                time_ns: w[at + 1],
+                switches: w[at + 2],
+                flags: w[at + 3],
+                frames: &w[frames_at..chain_at],
+                chain: w[chain_at..end].chunks(2).map(|c| (c[0], c[1])).collect(),
+            };
+            at = end;
+            Some(sample)
+        })
+    }
+}
