@@ -74,6 +74,9 @@ pub struct Profile {
     pub cut_depth: u64,
     /// Size of the sample buffer in bytes.
     pub buffer_bytes: usize,
+    /// Samples taken outside Wasm (no Wasm frame on the stack: compiling,
+    /// instantiating, host code before or after the program), left out.
+    pub outside_wasm: u64,
 }
 
 /// Address ranges that name code: the engine's code log and the two
@@ -115,6 +118,7 @@ impl Profile {
         let host: Arc<str> = Arc::from("[host]");
         let mut samples = Vec::with_capacity(raw.taken as usize);
         let first_time = raw.iter().next().map_or(0, |s| s.time_ns);
+        let mut outside_wasm = 0;
         for s in raw.iter() {
             let mut stack: Vec<Frame> = Vec::with_capacity(s.frames.len());
             let mut boundary = 0;
@@ -154,6 +158,10 @@ impl Profile {
                 }
                 stack.push(frame);
             }
+            if !stack.iter().any(|f| f.kind != FrameKind::Host) {
+                outside_wasm += 1;
+                continue;
+            }
             stack.reverse();
             let running = s.chain.first().map(|&(id, code)| Running {
                 id,
@@ -175,6 +183,7 @@ impl Profile {
             dropped_busy: raw.dropped_busy,
             cut_depth: raw.cut_depth,
             buffer_bytes: raw.options.buffer_bytes,
+            outside_wasm,
         }
     }
 }

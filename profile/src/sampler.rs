@@ -347,7 +347,7 @@ unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -
                 let entry_func = read(record + RECORD_ENTRY_FUNC);
                 chain[n] = Link {
                     id: read(record + RECORD_ID),
-                    entry_code: if entry_func != 0 && entry_func % 8 == 0 {
+                    entry_code: if entry_func != 0 && entry_func.is_multiple_of(8) {
                         read(entry_func + FUNCREF_CODE)
                     } else {
                         0
@@ -407,7 +407,7 @@ extern "C" fn on_sigprof(
     };
     let chain = &chain[..links];
     let inside = |addr: u64, (low, high): (u64, u64)| {
-        addr % 8 == 0 && addr >= low && addr.saturating_add(16) <= high
+        addr.is_multiple_of(8) && addr >= low && addr.saturating_add(16) <= high
     };
     let on_host_stack = |addr: u64| inside(addr, state.stack);
     let known =

@@ -91,11 +91,11 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     if profile.samples.is_empty() {
         discard(&args.output, file.take());
         eprintln!(
-            "warning: no samples: the program used less than one sampling interval \
-             ({} ms at --hz {}) before it ended ({:.1} ms); no profile written",
+            "warning: no samples in Wasm: the run took {:.1} ms and the sampling interval is \
+             {} ms (--hz {}); no profile written",
+            raw.duration_ns as f64 / 1e6,
             1000.0 / f64::from(args.hz),
-            args.hz,
-            raw.duration_ns as f64 / 1e6
+            args.hz
         );
         return Ok(status);
     }
@@ -131,9 +131,9 @@ fn discard(path: &Option<std::path::PathBuf>, file: Option<File>) {
 }
 
 fn size_text(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")

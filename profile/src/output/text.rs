@@ -27,6 +27,13 @@ pub fn summary(profile: &Profile) -> String {
         profile.hz,
         profile.duration_ns as f64 / 1e9
     );
+    if profile.outside_wasm > 0 {
+        let _ = writeln!(
+            out,
+            "left out: {} samples outside Wasm (compiling, instantiating)",
+            profile.outside_wasm
+        );
+    }
     if profile.dropped_full + profile.dropped_busy + profile.cut_depth > 0 {
         let _ = writeln!(
             out,
@@ -43,7 +50,7 @@ pub fn summary(profile: &Profile) -> String {
     let mut inclusive: HashMap<Arc<str>, u64> = HashMap::new();
     for s in &profile.samples {
         let frames = s.stack.iter().filter(|f| f.kind != FrameKind::Continuation);
-        if let Some(leaf) = frames.clone().last() {
+        if let Some(leaf) = frames.clone().next_back() {
             *own.entry(leaf.name.clone()).or_default() += 1;
         }
         let distinct: HashSet<&Arc<str>> = frames.map(|f| &f.name).collect();
