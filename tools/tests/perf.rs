@@ -94,7 +94,7 @@ fn perf_record_crosses_every_resume_of_deep_chain() {
     for _ in 0..11 {
         expected.extend(["deep_chain!level", "switchyard_continuation_start"]);
     }
-    expected.extend(["deep_chain!run", "switchyard_enter_wasm_start"]);
+    expected.push("deep_chain!run");
     let full: Vec<_> = in_wasm
         .iter()
         .filter(|s| chain_reaches_main(s, &expected))
@@ -179,7 +179,6 @@ fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
         "fiber!fiber_resume",
         "hot!main",
         "hot!_start",
-        "switchyard_enter_wasm_start",
     ];
     let full = hot
         .iter()
