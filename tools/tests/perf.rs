@@ -213,6 +213,47 @@ fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
 }
 
 #[test]
+fn dwarf_call_graphs_unwind_jit_frames_with_the_jitdump_unwinding_info() {
+    if !require(common::perf_works(), "perf cannot record cpu-clock here") {
+        return;
+    }
+    let dir = temp_dir("perf-dwarf");
+    let wat = common::root().join("tests/profile/nested_hot.wat");
+    // Without the unwinding-info records perf's DWARF unwinder stops at the
+    // first JIT frame: only `hot` would be seen.
+    run_ok(
+        switchyard()
+            .args(["perf", "record", "-o"])
+            .arg(&dir)
+            .args(["--call-graph", "dwarf", "--", "--invoke", "run"])
+            .arg(&wat)
+            .arg("800"),
+    );
+    let script = run_ok(switchyard().args(["perf", "script", "-i"]).arg(&dir));
+    let hot: Vec<_> = samples(&script)
+        .into_iter()
+        .filter(|s| s.first().is_some_and(|f| f == "nested_hot!hot"))
+        .collect();
+    assert!(hot.len() >= 20, "too few samples in hot: {}", hot.len());
+    let unwound = hot
+        .iter()
+        .filter(|s| {
+            s.len() >= 4
+                && s[1] == "nested_hot!inner"
+                && s[2].starts_with("switchyard::cont_body")
+                && s[3] == "switchyard_continuation_start"
+        })
+        .count();
+    assert!(
+        unwound * 10 >= hot.len() * 9,
+        "{unwound} of {} unwound through the JIT frames; first: {:#?}",
+        hot.len(),
+        hot.first()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn perf_map_names_every_function_and_glue() {
     let wat = common::root().join("bench/wat/deep_chain.wat");
     let child = switchyard()
