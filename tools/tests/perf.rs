@@ -253,6 +253,120 @@ fn dwarf_call_graphs_unwind_jit_frames_with_the_jitdump_unwinding_info() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The records of a jitdump file: `(id, body)`, after checking the header.
+fn jitdump_records(bytes: &[u8], pid: u32) -> Vec<(u32, &[u8])> {
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    assert_eq!(u32_at(bytes, 0), 0x4A69_5444, "magic");
+    assert_eq!(u32_at(bytes, 4), 1, "version");
+    let header = u32_at(bytes, 8) as usize;
+    assert_eq!(header, 40);
+    assert_eq!(u32_at(bytes, 12), 62, "EM_X86_64");
+    assert_eq!(u32_at(bytes, 20), pid);
+    let mut out = Vec::new();
+    let mut at = header;
+    while at < bytes.len() {
+        let id = u32_at(bytes, at);
+        let size = u32_at(bytes, at + 4) as usize;
+        assert!(
+            size >= 16 && at + size <= bytes.len(),
+            "record size {size} at {at}"
+        );
+        out.push((id, &bytes[at + 16..at + size]));
+        at += size;
+    }
+    out
+}
+
+#[test]
+fn jitdump_records_follow_perfs_layout() {
+    let dir = temp_dir("jitdump-layout");
+    let Some(wasm) = common::build_hot_generator(&dir) else {
+        require(false, "clang cannot build wasm32-wasi programs");
+        return;
+    };
+    let child = switchyard()
+        .args(["run", "--profile=jitdump", "--preload"])
+        .arg(format!("env={}", common::fiber_wat().display()))
+        .arg(&wasm)
+        .arg("10")
+        .env("JITDUMPDIR", &dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let bytes = std::fs::read(dir.join(format!("jit-{pid}.dump"))).unwrap();
+    let records = jitdump_records(&bytes, pid);
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let mut loads = Vec::new();
+    let mut pending_debug = None;
+    let mut pending_unwind = false;
+    for (id, body) in &records {
+        match id {
+            0 => {
+                // pid, tid, vma, code_addr, code_size, code_index, name, code
+                let (addr, size, index) = (u64_at(body, 16), u64_at(body, 24), u64_at(body, 32));
+                let name_end = body[40..].iter().position(|&b| b == 0).unwrap() + 40;
+                let name = std::str::from_utf8(&body[40..name_end])
+                    .unwrap()
+                    .to_string();
+                assert_eq!(
+                    body.len() - name_end - 1,
+                    size as usize,
+                    "{name}: code bytes"
+                );
+                assert_eq!(index, loads.len() as u64, "code_index counts up");
+                if let Some(debug_addr) = pending_debug.take() {
+                    assert_eq!(debug_addr, addr, "debug info of {name}");
+                }
+                loads.push((name, addr, pending_unwind));
+                pending_unwind = false;
+            }
+            2 => {
+                let addr = u64_at(body, 0);
+                let entries = u64_at(body, 8);
+                assert!(entries > 0);
+                let first_file_at = 16 + 16;
+                let file_end = body[first_file_at..].iter().position(|&b| b == 0).unwrap();
+                let file =
+                    std::str::from_utf8(&body[first_file_at..first_file_at + file_end]).unwrap();
+                assert!(file.ends_with(".c") || file.ends_with(".h"), "{file}");
+                pending_debug = Some(addr);
+            }
+            4 => {
+                let (total, hdr, mapped) = (u64_at(body, 0), u64_at(body, 8), u64_at(body, 16));
+                assert!(
+                    hdr == 20 && total > hdr && mapped == 0,
+                    "{total} {hdr} {mapped}"
+                );
+                // .eh_frame_hdr version 1 after the .eh_frame
+                assert_eq!(body[24 + (total - hdr) as usize], 1);
+                pending_unwind = true;
+            }
+            other => panic!("unexpected record {other}"),
+        }
+    }
+    let names: Vec<&str> = loads.iter().map(|l| l.0.as_str()).collect();
+    for want in [
+        "hot!hot_digest",
+        "hot!generator",
+        "hot!main",
+        "fiber!fiber_resume",
+    ] {
+        assert!(names.contains(&want), "{want} not loaded: {names:?}");
+    }
+    assert!(
+        loads.iter().all(|l| l.2),
+        "every function has unwinding info"
+    );
+    // hot_digest comes from C with -g: it has source lines.
+    let has_lines = records.windows(3).any(|w| {
+        w[0].0 == 2 && w[2].0 == 0 && String::from_utf8_lossy(w[2].1).contains("hot!hot_digest")
+    });
+    assert!(has_lines, "no debug info for hot_digest");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn perf_map_names_every_function_and_glue() {
     let wat = common::root().join("bench/wat/deep_chain.wat");
