@@ -1,7 +1,7 @@
 //! `switchyard perf record|report|script`: the usual perf sequence for JIT
 //! code, with the settings that make continuation stacks visible.
 //!
-//! `record` runs `perf record -k mono --call-graph fp -e cpu-clock` on
+//! `record` runs `perf record -k mono -N --call-graph fp -e cpu-clock` on
 //! `switchyard run --profile=jitdump ...` (frame-pointer call graphs cross
 //! continuation boundaries because every continuation's bottom frame links
 //! to its resumer), with the jitdump file in the output directory, then
@@ -35,6 +35,15 @@ fn check_perf() -> anyhow::Result<()> {
     }
 }
 
+/// perf, with its build-id cache in `DIR/.debug` rather than in the home
+/// directory, where every recording would add the generated ELF files and
+/// a copy of the binary.
+fn perf_in(dir: &Path) -> Command {
+    let mut perf = Command::new("perf");
+    perf.arg("--buildid-dir").arg(dir.join(".debug"));
+    perf
+}
+
 fn has_option(options: &[String], short: &str, long: &str) -> bool {
     options
         .iter()
@@ -57,7 +66,9 @@ fn record(args: PerfRecordArgs) -> anyhow::Result<ExitCode> {
     let data = dir.join("perf.data");
 
     let mut perf = Command::new("perf");
-    perf.arg("record").args(["-k", "mono"]);
+    // -N: otherwise perf copies the (large) switchyard binary into
+    // ~/.debug on every recording.
+    perf.arg("record").args(["-k", "mono", "-N"]);
     if !has_option(perf_options, "-g", "--call-graph") {
         perf.args(["--call-graph", "fp"]);
     }
@@ -91,7 +102,7 @@ fn record(args: PerfRecordArgs) -> anyhow::Result<ExitCode> {
 /// `perf inject --jit`: turns the jitdump's code loads into ELF files next
 /// to it and points the samples at them.
 fn inject(dir: &Path) -> anyhow::Result<()> {
-    let output = Command::new("perf")
+    let output = perf_in(dir)
         .args(["inject", "--jit", "-i"])
         .arg(dir.join("perf.data"))
         .arg("-o")
@@ -117,7 +128,7 @@ fn view(what: &str, args: PerfViewArgs) -> anyhow::Result<ExitCode> {
             args.input.display()
         );
     }
-    let status = Command::new("perf")
+    let status = perf_in(&args.input)
         .arg(what)
         .arg("-i")
         .arg(&data)

@@ -131,9 +131,12 @@ fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
     let data = dir.join("perf.data");
     run_ok(
         Command::new("perf")
+            .arg("--buildid-dir")
+            .arg(dir.join(".debug"))
             .args([
                 "record",
                 "-q",
+                "-N",
                 "-k",
                 "mono",
                 "-e",
@@ -154,12 +157,21 @@ fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
     let injected = dir.join("perf.jit.data");
     run_ok(
         Command::new("perf")
+            .arg("--buildid-dir")
+            .arg(dir.join(".debug"))
             .args(["inject", "--jit", "-i"])
             .arg(&data)
             .arg("-o")
             .arg(&injected),
     );
-    let script = run_ok(Command::new("perf").arg("script").arg("-i").arg(&injected));
+    let script = run_ok(
+        Command::new("perf")
+            .arg("--buildid-dir")
+            .arg(dir.join(".debug"))
+            .arg("script")
+            .arg("-i")
+            .arg(&injected),
+    );
     let all = samples(&script);
     let hot: Vec<_> = all
         .iter()
@@ -193,6 +205,8 @@ fn plain_perf_commands_on_a_c_generator_give_chains_and_source_lines() {
     // Debug-info records: perf knows hot_digest's source lines.
     let report = run_ok(
         Command::new("perf")
+            .arg("--buildid-dir")
+            .arg(dir.join(".debug"))
             .args([
                 "report",
                 "--no-children",

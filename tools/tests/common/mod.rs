@@ -45,7 +45,9 @@ pub fn require(ok: bool, what: &str) -> bool {
 pub fn perf_works() -> bool {
     let dir = temp_dir("perf-probe");
     let ok = Command::new("perf")
-        .args(["record", "-q", "-e", "cpu-clock", "-o"])
+        .arg("--buildid-dir")
+        .arg(dir.join(".debug"))
+        .args(["record", "-q", "-N", "-e", "cpu-clock", "-o"])
         .arg(dir.join("probe.data"))
         .arg("true")
         .output()
