@@ -438,3 +438,46 @@ fn bad_output_paths_and_flags_fail_before_the_run() {
     assert!(!o.status.success());
     assert_eq!(stderr.trim(), "error: /nonexistent.wasm: no such file");
 }
+
+#[test]
+fn a_program_that_traps_still_gets_its_profile() {
+    let dir = temp_dir("profile-trap");
+    let wat = dir.join("spin.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+             (type $ft (func))
+             (type $ct (cont $ft))
+             (func $spin_then_trap
+               (local $i i32)
+               (loop $l
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get $i) (i32.const 300000000))))
+               (drop (i32.div_u (i32.const 1) (i32.const 0))))
+             (elem declare func $spin_then_trap)
+             (func (export "_start")
+               (resume $ct (cont.new $ct (ref.func $spin_then_trap)))))"#,
+    )
+    .unwrap();
+    let out = dir.join("p.folded");
+    let o = profile(&["--hz", "2000", "-o", out.to_str().unwrap()], &wat, &[]);
+    assert_eq!(o.status.code(), Some(134), "the trap's exit status");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("wasm trap: integer divide by zero"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("samples written to"), "{stderr}");
+    let stacks = parse_folded(&std::fs::read_to_string(&out).unwrap());
+    assert!(
+        stacks.iter().any(|(s, _)| s
+            == &[
+                "[host]",
+                "spin!_start",
+                "[continuation spin!spin_then_trap]",
+                "spin!spin_then_trap"
+            ]),
+        "{stacks:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
