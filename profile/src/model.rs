@@ -16,7 +16,9 @@ pub enum FrameKind {
     /// The bottom of a continuation stack: below it (towards the root) is
     /// the `resume` that runs it.
     Continuation,
-    /// Host code (consecutive host frames are merged into one).
+    /// Host code: named when it was called from Wasm and the executable's
+    /// symbols name it; the frames below the outermost Wasm frame (and
+    /// unnamed ones) are merged into one `[host]`.
     Host,
 }
 
@@ -84,6 +86,7 @@ pub struct Profile {
 pub struct Symbols {
     code: Vec<CodeRange>,
     trampoline: (u64, u64),
+    host: Option<crate::HostSymbols>,
 }
 
 impl Symbols {
@@ -91,7 +94,17 @@ impl Symbols {
     /// entry trampoline's range (from the registry header).
     pub fn new(mut code: Vec<CodeRange>, trampoline: (u64, u64)) -> Symbols {
         code.sort_by_key(|r| r.start);
-        Symbols { code, trampoline }
+        Symbols {
+            code,
+            trampoline,
+            host: None,
+        }
+    }
+
+    /// Also names host code called from Wasm.
+    pub fn with_host(mut self, host: Option<crate::HostSymbols>) -> Symbols {
+        self.host = host;
+        self
     }
 
     fn code_at(&self, pc: u64) -> Option<&CodeRange> {
@@ -145,19 +158,39 @@ impl Profile {
                         // Glue between host and Wasm says nothing to users.
                         Some(_) => continue,
                         None => Frame {
-                            name: host.clone(),
+                            name: symbols
+                                .host
+                                .as_ref()
+                                .and_then(|h| h.name_at(at))
+                                .unwrap_or(&host)
+                                .clone(),
                             kind: FrameKind::Host,
                             continuation: None,
                         },
                     }
                 };
-                if frame.kind == FrameKind::Host
-                    && stack.last().is_some_and(|f| f.kind == FrameKind::Host)
-                {
-                    continue;
-                }
                 stack.push(frame);
             }
+            // Below the outermost Wasm frame: the host's way into Wasm
+            // (`main`, the runtime, the command), the same in every sample.
+            let outermost = stack.iter().rposition(|f| f.kind != FrameKind::Host);
+            if let Some(i) = outermost
+                && i + 1 < stack.len()
+            {
+                stack.truncate(i + 1);
+                stack.push(Frame {
+                    name: host.clone(),
+                    kind: FrameKind::Host,
+                    continuation: None,
+                });
+            }
+            // Unnamed host code: one frame for a run of them.
+            stack.dedup_by(|f, prev| {
+                f.kind == FrameKind::Host
+                    && prev.kind == FrameKind::Host
+                    && *f.name == *"[host]"
+                    && *prev.name == *"[host]"
+            });
             if !stack.iter().any(|f| f.kind != FrameKind::Host) {
                 outside_wasm += 1;
                 continue;

@@ -76,7 +76,12 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     let trampoline = switchyard_unwind::Snapshot::read(&memory, registry)
         .map(|s| s.trampoline)
         .context("cannot read the registry of live stacks")?;
-    let symbols = Symbols::new(switchyard_engine::profiling::code_log(), trampoline);
+    let host = switchyard_profile::HostSymbols::of_this_executable(
+        switchyard_unwind::elf::REGISTRY_SYMBOL,
+        registry,
+    );
+    let symbols =
+        Symbols::new(switchyard_engine::profiling::code_log(), trampoline).with_host(host);
     let profile = Profile::symbolize(&raw, &symbols);
 
     if raw.dropped_full > 0 {

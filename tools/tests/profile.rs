@@ -157,6 +157,16 @@ fn deep_chain_folded_stacks_hold_every_stack_of_the_chain() {
             .count();
         assert_eq!(boundaries, 11, "{stack:?}");
     }
+    // Forwarding a suspension through ten handlers calls into the runtime:
+    // that host code is named from the executable's symbols.
+    let named_host = stacks.iter().any(|(s, _)| {
+        s.windows(2)
+            .any(|w| w[0] == "deep_chain!level" && w[1].starts_with("switchyard_engine::"))
+    });
+    assert!(
+        named_host,
+        "no named host frame above a Wasm frame: {stacks:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
