@@ -52,12 +52,14 @@ fn main() -> Result<()> {
     let mut samples = 0;
     let mut symbolize_ms = 0.0;
     let mut crossing = 0;
+    let mut handler_ns = 0.0;
     for _ in 0..rounds {
         plain = plain.min(call(&mut store)?);
         let sampler = Sampler::start(registry, options).map_err(anyhow::Error::msg)?;
         let ns = call(&mut store)?;
         let raw = sampler.stop();
         profiled = profiled.min(ns);
+        handler_ns = raw.handler_ns as f64 / raw.taken.max(1) as f64;
         // Symbolization runs after the program, outside the timed part.
         let start = Instant::now();
         let memory = switchyard_unwind::ProcessMemory::current();
@@ -82,6 +84,11 @@ fn main() -> Result<()> {
          {crossing} inside a continuation; symbolized in {symbolize_ms:.1} ms after the run)"
     );
     println!("  profiled / plain   {ratio:8.4}  (target <= 1.05)");
+    println!(
+        "  time in the signal handler: {handler_ns:.0} ns per sample (last round), \
+         {:.3}% of the run at {HZ} Hz",
+        handler_ns * f64::from(HZ) / 1e9 * 100.0
+    );
     if ratio > 1.05 {
         println!("target missed");
     }

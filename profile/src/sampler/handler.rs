@@ -131,6 +131,7 @@ pub(super) extern "C" fn on_sigprof(
     // clears it; the owning thread clears it before freeing the state, and
     // a handler running on another thread only touches counters.
     let state = unsafe { &*state };
+    let entered = monotonic_ns();
     // SAFETY: gettid has no preconditions.
     if unsafe { libc::gettid() } != state.tid {
         state.other_thread.fetch_add(1, Ordering::Relaxed);
@@ -214,7 +215,7 @@ pub(super) extern "C" fn on_sigprof(
         frames[n + 2 * i + 1] = l.entry_code;
     }
     buffer[0] = n as u64 | (links as u64) << 32;
-    buffer[1] = monotonic_ns();
+    buffer[1] = entered;
     buffer[2] = chain.first().map_or(0, |l| l.switches);
     buffer[3] = flags;
     state.len.store(
@@ -222,4 +223,7 @@ pub(super) extern "C" fn on_sigprof(
         Ordering::Release,
     );
     state.taken.fetch_add(1, Ordering::Relaxed);
+    state
+        .handler_ns
+        .fetch_add(monotonic_ns() - entered, Ordering::Relaxed);
 }

@@ -55,6 +55,8 @@ pub(super) struct State {
     pub(super) dropped_busy: AtomicU64,
     pub(super) other_thread: AtomicU64,
     pub(super) cut_depth: AtomicU64,
+    /// Time spent in the handler for the samples stored.
+    pub(super) handler_ns: AtomicU64,
 }
 
 pub(super) static STATE: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
@@ -81,6 +83,9 @@ pub struct RawSamples {
     pub other_thread: u64,
     /// Samples whose stack was deeper than `max_depth` (cut).
     pub cut_depth: u64,
+    /// Time spent in the signal handler for the stored samples, in
+    /// nanoseconds (the sampler's own cost, signal delivery aside).
+    pub handler_ns: u64,
     /// The settings used.
     pub options: SamplerOptions,
     /// Wall time the sampler ran, in nanoseconds.
@@ -144,6 +149,7 @@ impl Sampler {
             dropped_busy: AtomicU64::new(0),
             other_thread: AtomicU64::new(0),
             cut_depth: AtomicU64::new(0),
+            handler_ns: AtomicU64::new(0),
         });
         let ptr = &*state as *const State as *mut State;
         if STATE
@@ -209,6 +215,7 @@ impl Sampler {
             dropped_busy: s.dropped_busy.load(Ordering::Relaxed),
             other_thread: s.other_thread.load(Ordering::Relaxed),
             cut_depth: s.cut_depth.load(Ordering::Relaxed),
+            handler_ns: s.handler_ns.load(Ordering::Relaxed),
             options: self.options,
             duration_ns: monotonic_ns() - self.started_ns,
         }
