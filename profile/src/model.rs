@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
-use switchyard_engine::profiling::CodeRange;
+use std::collections::HashMap;
+
+use switchyard_engine::profiling::{CodeRange, CodeSource};
+use switchyard_unwind::dwarf::WasmDwarf;
 
 use crate::sampler::{FLAG_CUT, RawSamples};
 
@@ -57,6 +60,9 @@ pub struct Sample {
     /// Whether the walk stopped early (a frame pointer outside every known
     /// stack), so that the root is not the host's `main`.
     pub incomplete: bool,
+    /// `file:line` of the innermost Wasm frame, from its module's DWARF
+    /// (file name only).
+    pub line: Option<Arc<str>>,
 }
 
 /// A whole profile.
@@ -129,12 +135,14 @@ impl Profile {
     /// Names the frames of `raw`.
     pub fn symbolize(raw: &RawSamples, symbols: &Symbols) -> Profile {
         let host: Arc<str> = Arc::from("[host]");
+        let mut lines = Lines::default();
         let mut samples = Vec::with_capacity(raw.taken as usize);
         let first_time = raw.iter().next().map_or(0, |s| s.time_ns);
         let mut outside_wasm = 0;
         for s in raw.iter() {
             let mut stack: Vec<Frame> = Vec::with_capacity(s.frames.len());
             let mut boundary = 0;
+            let mut line = None;
             for (i, &pc) in s.frames.iter().enumerate() {
                 // A return address points after the call; look up the call.
                 let at = if i == 0 { pc } else { pc - 1 };
@@ -150,11 +158,16 @@ impl Profile {
                     }
                 } else {
                     match symbols.code_at(at) {
-                        Some(r) if r.is_wasm => Frame {
-                            name: r.name.clone(),
-                            kind: FrameKind::Wasm,
-                            continuation: None,
-                        },
+                        Some(r) if r.is_wasm => {
+                            if line.is_none() && !stack.iter().any(|f| f.kind == FrameKind::Wasm) {
+                                line = lines.at(r, at);
+                            }
+                            Frame {
+                                name: r.name.clone(),
+                                kind: FrameKind::Wasm,
+                                continuation: None,
+                            }
+                        }
                         // Glue between host and Wasm says nothing to users.
                         Some(_) => continue,
                         None => Frame {
@@ -206,6 +219,7 @@ impl Profile {
                 running,
                 switches: s.switches,
                 incomplete: s.flags & FLAG_CUT != 0,
+                line,
             });
         }
         Profile {
@@ -218,5 +232,35 @@ impl Profile {
             buffer_bytes: raw.options.buffer_bytes,
             outside_wasm,
         }
+    }
+}
+
+/// Source lines of Wasm code, from each module's DWARF, read once per
+/// module and once per address.
+#[derive(Default)]
+struct Lines {
+    dwarf: HashMap<*const CodeSource, Option<WasmDwarf>>,
+    known: HashMap<u64, Option<Arc<str>>>,
+}
+
+impl Lines {
+    fn at(&mut self, range: &CodeRange, pc: u64) -> Option<Arc<str>> {
+        if let Some(known) = self.known.get(&pc) {
+            return known.clone();
+        }
+        let source = range.source.as_ref()?;
+        let dwarf = self
+            .dwarf
+            .entry(Arc::as_ptr(source))
+            .or_insert_with(|| WasmDwarf::new(&source.module));
+        let found = dwarf.as_ref().and_then(|dwarf| {
+            let offset = source.wasm_offset(pc as usize, range.start)?;
+            let location = dwarf.locate(u64::from(offset)).into_iter().next()?;
+            let file = location.file?;
+            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+            Some(Arc::from(format!("{name}:{}", location.line?)))
+        });
+        self.known.insert(pc, found.clone());
+        found
     }
 }

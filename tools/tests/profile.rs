@@ -335,6 +335,33 @@ fn c_generator_time_goes_to_its_hot_function_on_the_fiber() {
                 + 1;
         }
     }
+    // Source lines from the module's DWARF: hot_digest's loop body
+    // (lines 30-34 of hot_generator.c) has most of the samples.
+    let txt = dir.join("p.txt");
+    ok(&profile(
+        &["-o", txt.to_str().unwrap(), "--preload", &preload],
+        &wasm,
+        &["4000"],
+    ));
+    let text = std::fs::read_to_string(&txt).unwrap();
+    let lines = text
+        .split("top source lines")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    let in_loop: f64 = lines
+        .lines()
+        .filter(|l| (30..=34).any(|n| l.ends_with(&format!("hot_generator.c:{n}"))))
+        .map(|l| {
+            l.split('%')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .last()
+                .unwrap()
+        })
+        .map(|p| p.parse::<f64>().unwrap())
+        .sum();
+    assert!(in_loop >= 50.0, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -58,6 +58,36 @@ pub struct CodeRange {
     pub name: std::sync::Arc<str>,
     /// Whether this is a Wasm function (else glue between host and Wasm).
     pub is_wasm: bool,
+    /// For a Wasm function: its module, to find source positions.
+    pub source: Option<std::sync::Arc<CodeSource>>,
+}
+
+/// A compiled module as the code log keeps it: its binary (for its DWARF)
+/// and the map from its code to Wasm byte offsets.
+#[derive(Debug)]
+pub struct CodeSource {
+    /// The module's binary.
+    pub module: Vec<u8>,
+    /// Address of the module's code.
+    pub start: usize,
+    /// `(code offset, module byte offset)`, sorted.
+    pub source_map: Vec<[u32; 2]>,
+}
+
+impl CodeSource {
+    /// The byte offset in the module of the Wasm instruction at `pc`, in
+    /// the function whose code starts at `function_start`. `None` for code
+    /// before the function's first mapped instruction (its prologue): the
+    /// map's previous entry belongs to the function before it.
+    pub fn wasm_offset(&self, pc: usize, function_start: usize) -> Option<u32> {
+        let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let first = u32::try_from(function_start.checked_sub(self.start)?).ok()?;
+        let i = self
+            .source_map
+            .partition_point(|m| m[0] <= offset)
+            .checked_sub(1)?;
+        (self.source_map[i][0] >= first).then_some(self.source_map[i][1])
+    }
 }
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -166,12 +196,18 @@ pub(crate) fn publish_module<'a>(
     let mut agent = agent();
     let agent = &mut *agent;
     if let Some(log) = &mut agent.code_log {
+        let source = std::sync::Arc::new(CodeSource {
+            module: module.to_vec(),
+            start: info.start,
+            source_map: info.source_map.clone(),
+        });
         for (&(start, end, _), name) in info.functions.iter().zip(&info.function_names) {
             log.push(CodeRange {
                 start: info.start + start as usize,
                 end: info.start + end as usize,
                 name: format!("{}!{name}", info.module_name).into(),
                 is_wasm: true,
+                source: Some(source.clone()),
             });
         }
     }
@@ -233,6 +269,7 @@ pub(crate) fn publish_glue(
             end: address + size,
             name: name.into(),
             is_wasm: false,
+            source: None,
         });
     }
     if let Some(map) = &mut agent.perf_map

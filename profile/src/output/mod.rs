@@ -79,6 +79,7 @@ mod tests {
             running,
             switches: 3,
             incomplete: false,
+            line: None,
         };
         let generator = Some(Running {
             id: 7,

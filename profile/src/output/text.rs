@@ -75,6 +75,33 @@ pub fn summary(profile: &Profile) -> String {
         );
     }
 
+    // Source lines, when the modules have DWARF.
+    let mut by_line: HashMap<&Arc<str>, u64> = HashMap::new();
+    for s in &profile.samples {
+        if let Some(line) = &s.line {
+            *by_line.entry(line).or_default() += 1;
+        }
+    }
+    if !by_line.is_empty() {
+        let mut by_line: Vec<_> = by_line.into_iter().collect();
+        by_line.sort_by(|a, b| (b.1, a.0).cmp(&(a.1, b.0)));
+        let _ = writeln!(
+            out,
+            "\ntop source lines (of the innermost Wasm frame):\n  samples       %  line"
+        );
+        for (line, n) in by_line.iter().take(TOP) {
+            let _ = writeln!(out, "  {n:7}  {:5.1}%  {line}", percent(*n, total));
+        }
+        let without = profile.samples.iter().filter(|s| s.line.is_none()).count() as u64;
+        if without > 0 {
+            let _ = writeln!(
+                out,
+                "  {without:7}  {:5.1}%  (no line: code before a function's first instruction, or no DWARF)",
+                percent(without, total)
+            );
+        }
+    }
+
     // Continuations: the innermost running one at each sample.
     struct Cont {
         entry: Arc<str>,
