@@ -518,3 +518,47 @@ fn a_program_that_traps_still_gets_its_profile() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn libcall_switching_keeps_the_chain_with_the_host_switch_frames_between() {
+    let dir = temp_dir("profile-libcall");
+    let out = dir.join("p.folded");
+    let o = profile(
+        &[
+            "--switching",
+            "libcall",
+            "--hz",
+            "2000",
+            "-o",
+            out.to_str().unwrap(),
+            "--invoke",
+            "run",
+        ],
+        &nested_hot(),
+        &["1000"],
+    );
+    ok(&o);
+    let stacks = parse_folded(&std::fs::read_to_string(&out).unwrap());
+    let total: u64 = stacks.iter().map(|s| s.1).sum();
+    let hot: Vec<_> = stacks
+        .iter()
+        .filter(|(s, _)| s.last().unwrap() == "nested_hot!hot")
+        .collect();
+    let n: u64 = hot.iter().map(|s| s.1).sum();
+    assert!(n * 10 >= total * 8, "{stacks:?}");
+    for (stack, _) in hot {
+        // The host's switch routine sits under each boundary here, named.
+        assert!(
+            stack.iter().any(|f| f.starts_with("switchyard_engine::")),
+            "{stack:?}"
+        );
+        let wasm_and_boundaries: Vec<&str> = stack
+            .iter()
+            .map(String::as_str)
+            // Wasm frames and boundaries are `module!function`.
+            .filter(|f| f.contains('!'))
+            .collect();
+        assert_eq!(wasm_and_boundaries, &HOT_CHAIN[1..], "{stack:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
