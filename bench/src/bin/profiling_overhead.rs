@@ -19,7 +19,11 @@ const HZ: u32 = 1000;
 
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (n, rounds): (i64, usize) = if quick { (5_000_000, 3) } else { (50_000_000, 7) };
+    let (n, rounds): (i64, usize) = if quick {
+        (5_000_000, 3)
+    } else {
+        (50_000_000, 7)
+    };
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wat/yield_loop.wat");
     let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
 
