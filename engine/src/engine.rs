@@ -40,6 +40,8 @@ pub struct Config {
     /// native mode generated code then calls an event routine at each
     /// switch point; libcall mode reports from its routines.
     pub report_switch_events: bool,
+    /// What to write for Linux perf about generated code (per process).
+    pub perf: crate::profiling::PerfOutput,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             max_memory_pages: 65536,
             opt_level: "speed".to_string(),
             report_switch_events: false,
+            perf: crate::profiling::PerfOutput::None,
         }
     }
 }
@@ -89,6 +92,7 @@ impl Engine {
                 "false"
             },
         )?;
+        crate::profiling::enable(config.perf)?;
         let isa_builder = cranelift_native::builder()
             .map_err(|e| Error::Compile(format!("unsupported host: {e}")))?;
         let isa = isa_builder

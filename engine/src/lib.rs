@@ -20,6 +20,7 @@ mod debug;
 mod engine;
 mod error;
 mod module;
+pub mod profiling;
 mod runtime;
 mod types;
 pub mod vm;
@@ -28,6 +29,7 @@ pub mod wasi;
 pub use engine::{Config, Engine, SwitchingMode};
 pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
 pub use module::{Module, ModuleInfo, supported_features};
+pub use profiling::PerfOutput;
 pub use runtime::*;
 pub use types::{
     CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,

@@ -25,6 +25,12 @@ pub enum Command {
     /// under it, open a snapshot written by `run --snapshot-on-trap`, or
     /// watch another Switchyard process read-only.
     Inspect(InspectArgs),
+    /// Record with Linux perf (call graphs across continuations, JIT code
+    /// named through a jitdump) and view the result.
+    Perf(PerfArgs),
+    /// Run a module under the built-in sampling profiler, whose stacks cross
+    /// continuation boundaries, and write a profile.
+    Profile(ProfileArgs),
 }
 
 #[derive(Args, Debug)]
@@ -131,8 +137,31 @@ pub struct RunArgs {
     /// (every stack, the trap's chain, the last switch events).
     #[arg(long, value_name = "FILE")]
     pub snapshot_on_trap: Option<PathBuf>,
+    /// Describe generated code for Linux perf: `perfmap` writes
+    /// /tmp/perf-PID.map, `jitdump` writes jit-PID.dump (in $JITDUMPDIR,
+    /// else the current directory) for `perf inject --jit`.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub profile: Option<PerfProfile>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerfProfile {
+    /// /tmp/perf-PID.map (symbols only).
+    Perfmap,
+    /// A jitdump file (symbols, code, source lines, unwinding information).
+    Jitdump,
+}
+
+impl PerfProfile {
+    /// The engine setting for this choice.
+    pub fn output(self) -> switchyard_engine::PerfOutput {
+        match self {
+            PerfProfile::Perfmap => switchyard_engine::PerfOutput::PerfMap,
+            PerfProfile::Jitdump => switchyard_engine::PerfOutput::JitDump,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -191,4 +220,114 @@ impl EngineArgs {
             ..Default::default()
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct PerfArgs {
+    #[command(subcommand)]
+    pub command: PerfCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PerfCommand {
+    /// `perf record -k mono --call-graph fp -e cpu-clock [PERF OPTIONS]` on
+    /// `switchyard run --profile=jitdump ARGS...`, then `perf inject --jit`.
+    Record(PerfRecordArgs),
+    /// `perf report` on the recorded, injected data.
+    Report(PerfViewArgs),
+    /// `perf script` on the recorded, injected data.
+    Script(PerfViewArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PerfRecordArgs {
+    /// Directory for perf.data, the jitdump, the generated ELF files and
+    /// perf.jit.data.
+    #[arg(short, long, value_name = "DIR", default_value = "switchyard-perf")]
+    pub output: PathBuf,
+    /// Options for `perf record` (e.g. `-F 999`; `-e` and `--call-graph`
+    /// replace the defaults), then `--`, then what `switchyard run` takes
+    /// (FILE, ARGS, --invoke, --preload, ...).
+    #[arg(
+        allow_hyphen_values = true,
+        trailing_var_arg = true,
+        value_name = "[PERF OPTIONS] -- RUN ARGS"
+    )]
+    pub rest: Vec<String>,
+}
+
+impl PerfRecordArgs {
+    /// The perf options and the `switchyard run` arguments, split at the
+    /// first `--`.
+    pub fn split(&self) -> (&[String], &[String]) {
+        match self.rest.iter().position(|a| a == "--") {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (&[], &self.rest[..]),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PerfViewArgs {
+    /// The directory given to `switchyard perf record -o`.
+    #[arg(short, long, value_name = "DIR", default_value = "switchyard-perf")]
+    pub input: PathBuf,
+    /// Options passed to perf.
+    #[arg(
+        allow_hyphen_values = true,
+        trailing_var_arg = true,
+        value_name = "PERF OPTIONS"
+    )]
+    pub perf_options: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileFormat {
+    /// Folded stacks (`root;...;leaf COUNT`).
+    Folded,
+    /// A flame graph.
+    Svg,
+    /// A Firefox Profiler profile (JSON).
+    Firefox,
+    /// Top functions and time per continuation.
+    Text,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    /// The module (.wasm or .wat).
+    pub file: PathBuf,
+    /// Arguments passed to the program (WASI argv[1..]), or to the invoked
+    /// function.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Samples per second (wall-clock time of the thread running Wasm).
+    #[arg(long, default_value_t = 1000)]
+    pub hz: u32,
+    /// Write the profile here; the extension chooses the format (.svg,
+    /// .json for the Firefox Profiler, .folded, .txt) unless --format does.
+    /// Without it, the text summary goes to stderr.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<ProfileFormat>,
+    /// Size of the sample buffer, allocated before the run (suffixes k, m).
+    #[arg(long, value_parser = parse_size, default_value = "64m")]
+    pub buffer_size: usize,
+    /// Frames kept per sample.
+    #[arg(long, default_value_t = 1024)]
+    pub max_depth: usize,
+    /// Call this export instead of `_start`, with typed arguments.
+    #[arg(long, value_name = "NAME")]
+    pub invoke: Option<String>,
+    /// Instantiate another module first and make its exports importable
+    /// under NAME.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub preload: Vec<String>,
+    /// Pass an environment variable (NAME=VALUE) to the program.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }

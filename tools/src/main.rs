@@ -5,6 +5,8 @@ mod cli;
 mod gdb_autoload;
 mod inspect;
 mod output;
+mod perf;
+mod profile;
 mod run;
 mod stacks;
 mod wast;
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
         cli::Command::Wast(wast) => wast::main(wast),
         cli::Command::Bt(bt) => bt::main(bt),
         cli::Command::Inspect(args) => inspect::main(args),
+        cli::Command::Perf(perf) => perf::main(perf),
+        cli::Command::Profile(profile) => profile::main(profile),
     };
     match result {
         Ok(code) => code,

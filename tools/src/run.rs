@@ -20,6 +20,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Recording the last switch events for a snapshot needs the engine to
     // report them.
     config.report_switch_events |= args.snapshot_on_trap.is_some();
+    if let Some(profile) = args.profile {
+        config.perf = profile.output();
+    }
     let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,

@@ -190,6 +190,10 @@ pub(crate) fn compile_module(
             .collect(),
     });
     code_registry::register(code_info.clone());
+    if crate::profiling::enabled() {
+        let unwind = functions.iter().map(|f| f.unwind.as_ref());
+        crate::profiling::publish_module(isa, &code_info, bytes, unwind);
+    }
     let unwind = unwind_info::UnwindRegistration::new(
         isa,
         functions.iter().zip(&func_offsets).filter_map(|(f, &o)| {

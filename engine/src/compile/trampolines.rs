@@ -202,6 +202,23 @@ impl Trampolines {
         if let Some(u) = &body_unwind {
             unwinds.push((base + body_offset, body_code.len(), u));
         }
+        if crate::profiling::enabled() {
+            let sig = ty.to_string();
+            let glue = [
+                ("entry", base, &entry_code, &entry_unwind),
+                (
+                    "host_adapter",
+                    base + adapter_offset,
+                    &adapter_code,
+                    &adapter_unwind,
+                ),
+                ("cont_body", base + body_offset, &body_code, &body_unwind),
+            ];
+            for (what, address, code, unwind) in glue {
+                let name = format!("switchyard::{what} {sig}");
+                crate::profiling::publish_glue(isa, &name, address, code.len(), unwind.as_ref());
+            }
+        }
         let unwind = UnwindRegistration::new(isa, unwinds.into_iter());
         // A compact signature for the symbol names: `[i32,i64->f32]`.
         let join = |v: &[crate::types::ValType]| {

@@ -1,0 +1,26 @@
+//! A sampling profiler for Switchyard programs whose stacks cross
+//! continuation boundaries.
+//!
+//! What it does not do: it samples only the thread that starts it (the one
+//! that runs Wasm), on a `CLOCK_MONOTONIC` timer (so a thread blocked in
+//! a host call is sampled where it blocks); it names host code called from
+//! Wasm from the executable's symbols only, and shows the host frames below
+//! the outermost Wasm frame as one `[host]` frame (for everything else,
+//! use perf: `switchyard perf`).
+//!
+//! How: [`Sampler`] arms a `SIGPROF` timer whose handler walks frame
+//! pointers, bounded by the stacks the registry of live stacks announces,
+//! into a preallocated buffer; after the run, [`Profile::symbolize`] names
+//! the addresses from the engine's code log
+//! (`switchyard_engine::profiling::keep_code_log`), and [`output`] writes
+//! folded stacks, a flame graph SVG, a Firefox Profiler profile or a text
+//! summary.
+
+mod host_symbols;
+mod model;
+pub mod output;
+mod sampler;
+
+pub use host_symbols::HostSymbols;
+pub use model::{Frame, FrameKind, Profile, Running, Sample, Symbols};
+pub use sampler::{MAX_CHAIN, RawSamples, Sampler, SamplerOptions};

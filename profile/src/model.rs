@@ -1,0 +1,266 @@
+//! Symbolized samples: each raw sample's addresses become named frames,
+//! root first, with a frame at every continuation boundary, and the sample
+//! remembers which continuation was running.
+
+use std::sync::Arc;
+
+use std::collections::HashMap;
+
+use switchyard_engine::profiling::{CodeRange, CodeSource};
+use switchyard_unwind::dwarf::WasmDwarf;
+
+use crate::sampler::{FLAG_CUT, RawSamples};
+
+/// What a frame is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A Wasm function.
+    Wasm,
+    /// The bottom of a continuation stack: below it (towards the root) is
+    /// the `resume` that runs it.
+    Continuation,
+    /// Host code: named when it was called from Wasm and the executable's
+    /// symbols name it; the frames below the outermost Wasm frame (and
+    /// unnamed ones) are merged into one `[host]`.
+    Host,
+}
+
+/// One frame of a symbolized sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// `module!function`; `[continuation ENTRY]` at a boundary; `[host]`.
+    pub name: Arc<str>,
+    /// What it is.
+    pub kind: FrameKind,
+    /// The continuation's id, at a boundary.
+    pub continuation: Option<u64>,
+}
+
+/// The continuation a sample was taken in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Running {
+    /// Its unique id.
+    pub id: u64,
+    /// The function it was created from.
+    pub entry: Arc<str>,
+}
+
+/// One symbolized sample.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Time since sampling started.
+    pub time_ns: u64,
+    /// Frames, root (the host's `main`) first.
+    pub stack: Vec<Frame>,
+    /// The innermost running continuation; `None` on a host stack.
+    pub running: Option<Running>,
+    /// Times that continuation had been resumed or switched to or from
+    /// when the sample was taken.
+    pub switches: u64,
+    /// Whether the walk stopped early (a frame pointer outside every known
+    /// stack), so that the root is not the host's `main`.
+    pub incomplete: bool,
+    /// `file:line` of the innermost Wasm frame, from its module's DWARF
+    /// (file name only).
+    pub line: Option<Arc<str>>,
+}
+
+/// A whole profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The samples, in the order taken.
+    pub samples: Vec<Sample>,
+    /// Sampling frequency.
+    pub hz: u32,
+    /// Wall time sampled.
+    pub duration_ns: u64,
+    /// Samples lost: buffer full.
+    pub dropped_full: u64,
+    /// Samples lost: the registry was changing.
+    pub dropped_busy: u64,
+    /// Samples whose stack was cut at the depth limit.
+    pub cut_depth: u64,
+    /// Size of the sample buffer in bytes.
+    pub buffer_bytes: usize,
+    /// Samples taken outside Wasm (no Wasm frame on the stack: compiling,
+    /// instantiating, host code before or after the program), left out.
+    pub outside_wasm: u64,
+}
+
+/// Address ranges that name code: the engine's code log and the two
+/// hand-written routines the registry announces.
+pub struct Symbols {
+    code: Vec<CodeRange>,
+    trampoline: (u64, u64),
+    host: Option<crate::HostSymbols>,
+}
+
+impl Symbols {
+    /// `code` from the engine's code log; `trampoline`, the continuation
+    /// entry trampoline's range (from the registry header).
+    pub fn new(mut code: Vec<CodeRange>, trampoline: (u64, u64)) -> Symbols {
+        code.sort_by_key(|r| r.start);
+        Symbols {
+            code,
+            trampoline,
+            host: None,
+        }
+    }
+
+    /// Also names host code called from Wasm.
+    pub fn with_host(mut self, host: Option<crate::HostSymbols>) -> Symbols {
+        self.host = host;
+        self
+    }
+
+    fn code_at(&self, pc: u64) -> Option<&CodeRange> {
+        let i = self
+            .code
+            .partition_point(|r| r.start as u64 <= pc)
+            .checked_sub(1)?;
+        let r = &self.code[i];
+        (pc < r.end as u64).then_some(r)
+    }
+
+    /// The name of the function whose code starts at `code`.
+    fn entry_name(&self, code: u64) -> Arc<str> {
+        match self.code_at(code) {
+            Some(r) => r.name.clone(),
+            None => Arc::from(format!("{code:#x}")),
+        }
+    }
+}
+
+impl Profile {
+    /// Names the frames of `raw`.
+    pub fn symbolize(raw: &RawSamples, symbols: &Symbols) -> Profile {
+        let host: Arc<str> = Arc::from("[host]");
+        let mut lines = Lines::default();
+        let mut samples = Vec::with_capacity(raw.taken as usize);
+        let first_time = raw.iter().next().map_or(0, |s| s.time_ns);
+        let mut outside_wasm = 0;
+        for s in raw.iter() {
+            let mut stack: Vec<Frame> = Vec::with_capacity(s.frames.len());
+            let mut boundary = 0;
+            let mut line = None;
+            for (i, &pc) in s.frames.iter().enumerate() {
+                // A return address points after the call; look up the call.
+                let at = if i == 0 { pc } else { pc - 1 };
+                let frame = if at >= symbols.trampoline.0 && at < symbols.trampoline.1 {
+                    let link = s.chain.get(boundary).copied();
+                    boundary += 1;
+                    let entry =
+                        link.map_or_else(|| Arc::from("?"), |(_, code)| symbols.entry_name(code));
+                    Frame {
+                        name: Arc::from(format!("[continuation {entry}]")),
+                        kind: FrameKind::Continuation,
+                        continuation: link.map(|(id, _)| id),
+                    }
+                } else {
+                    match symbols.code_at(at) {
+                        Some(r) if r.is_wasm => {
+                            if line.is_none() && !stack.iter().any(|f| f.kind == FrameKind::Wasm) {
+                                line = lines.at(r, at);
+                            }
+                            Frame {
+                                name: r.name.clone(),
+                                kind: FrameKind::Wasm,
+                                continuation: None,
+                            }
+                        }
+                        // Glue between host and Wasm says nothing to users.
+                        Some(_) => continue,
+                        None => Frame {
+                            name: symbols
+                                .host
+                                .as_ref()
+                                .and_then(|h| h.name_at(at))
+                                .unwrap_or(&host)
+                                .clone(),
+                            kind: FrameKind::Host,
+                            continuation: None,
+                        },
+                    }
+                };
+                stack.push(frame);
+            }
+            // Below the outermost Wasm frame: the host's way into Wasm
+            // (`main`, the runtime, the command), the same in every sample.
+            let outermost = stack.iter().rposition(|f| f.kind != FrameKind::Host);
+            if let Some(i) = outermost
+                && i + 1 < stack.len()
+            {
+                stack.truncate(i + 1);
+                stack.push(Frame {
+                    name: host.clone(),
+                    kind: FrameKind::Host,
+                    continuation: None,
+                });
+            }
+            // Unnamed host code: one frame for a run of them.
+            stack.dedup_by(|f, prev| {
+                f.kind == FrameKind::Host
+                    && prev.kind == FrameKind::Host
+                    && *f.name == *"[host]"
+                    && *prev.name == *"[host]"
+            });
+            if !stack.iter().any(|f| f.kind != FrameKind::Host) {
+                outside_wasm += 1;
+                continue;
+            }
+            stack.reverse();
+            let running = s.chain.first().map(|&(id, code)| Running {
+                id,
+                entry: symbols.entry_name(code),
+            });
+            samples.push(Sample {
+                time_ns: s.time_ns - first_time,
+                stack,
+                running,
+                switches: s.switches,
+                incomplete: s.flags & FLAG_CUT != 0,
+                line,
+            });
+        }
+        Profile {
+            samples,
+            hz: raw.options.hz,
+            duration_ns: raw.duration_ns,
+            dropped_full: raw.dropped_full,
+            dropped_busy: raw.dropped_busy,
+            cut_depth: raw.cut_depth,
+            buffer_bytes: raw.options.buffer_bytes,
+            outside_wasm,
+        }
+    }
+}
+
+/// Source lines of Wasm code, from each module's DWARF, read once per
+/// module and once per address.
+#[derive(Default)]
+struct Lines {
+    dwarf: HashMap<*const CodeSource, Option<WasmDwarf>>,
+    known: HashMap<u64, Option<Arc<str>>>,
+}
+
+impl Lines {
+    fn at(&mut self, range: &CodeRange, pc: u64) -> Option<Arc<str>> {
+        if let Some(known) = self.known.get(&pc) {
+            return known.clone();
+        }
+        let source = range.source.as_ref()?;
+        let dwarf = self
+            .dwarf
+            .entry(Arc::as_ptr(source))
+            .or_insert_with(|| WasmDwarf::new(&source.module));
+        let found = dwarf.as_ref().and_then(|dwarf| {
+            let offset = source.wasm_offset(pc as usize, range.start)?;
+            let location = dwarf.locate(u64::from(offset)).into_iter().next()?;
+            let file = location.file?;
+            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+            Some(Arc::from(format!("{name}:{}", location.line?)))
+        });
+        self.known.insert(pc, found.clone());
+        found
+    }
+}

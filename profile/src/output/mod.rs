@@ -1,0 +1,141 @@
+//! The output formats of a [`Profile`].
+
+mod firefox;
+mod folded;
+mod text;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::Profile;
+
+pub use firefox::firefox_json;
+pub use folded::{flame_graph_svg, folded};
+pub use text::summary;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One line per distinct stack, `root;...;leaf COUNT` (flamegraph.pl,
+    /// inferno, speedscope read it).
+    Folded,
+    /// A flame graph (inferno).
+    Svg,
+    /// A Firefox Profiler profile (JSON, open at profiler.firefox.com).
+    Firefox,
+    /// Top functions and time per continuation.
+    Text,
+}
+
+impl Format {
+    /// The format an output file's extension asks for: `.svg`, `.json`,
+    /// `.folded`, `.txt`.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()? {
+            "svg" => Some(Format::Svg),
+            "json" => Some(Format::Firefox),
+            "folded" => Some(Format::Folded),
+            "txt" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `profile` in `format`.
+pub fn write(profile: &Profile, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Folded => out.write_all(folded(profile).as_bytes()),
+        Format::Svg => flame_graph_svg(profile, out),
+        Format::Firefox => out.write_all(firefox_json(profile).as_bytes()),
+        Format::Text => out.write_all(summary(profile).as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{Frame, FrameKind, Running, Sample};
+
+    fn frame(name: &str, kind: FrameKind, continuation: Option<u64>) -> Frame {
+        Frame {
+            name: Arc::from(name),
+            kind,
+            continuation,
+        }
+    }
+
+    fn profile() -> Profile {
+        let stack = vec![
+            frame("[host]", FrameKind::Host, None),
+            frame("m!run", FrameKind::Wasm, None),
+            frame("[continuation m!gen]", FrameKind::Continuation, Some(7)),
+            frame("m!gen;odd", FrameKind::Wasm, None),
+        ];
+        let sample = |time_ns, stack: Vec<Frame>, running| Sample {
+            time_ns,
+            stack,
+            running,
+            switches: 3,
+            incomplete: false,
+            line: None,
+        };
+        let generator = Some(Running {
+            id: 7,
+            entry: Arc::from("m!gen"),
+        });
+        Profile {
+            samples: vec![
+                sample(0, stack.clone(), generator.clone()),
+                sample(1_000_000, stack.clone(), generator),
+                sample(2_000_000, stack[..2].to_vec(), None),
+            ],
+            hz: 1000,
+            duration_ns: 3_000_000,
+            dropped_full: 0,
+            dropped_busy: 0,
+            cut_depth: 0,
+            buffer_bytes: 1 << 20,
+            outside_wasm: 0,
+        }
+    }
+
+    #[test]
+    fn formats_follow_extensions() {
+        assert_eq!(Format::from_path(Path::new("a.svg")), Some(Format::Svg));
+        assert_eq!(
+            Format::from_path(Path::new("a.json")),
+            Some(Format::Firefox)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.folded")),
+            Some(Format::Folded)
+        );
+        assert_eq!(Format::from_path(Path::new("a.txt")), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("a")), None);
+    }
+
+    #[test]
+    fn folded_counts_stacks_and_escapes_separators() {
+        assert_eq!(
+            folded(&profile()),
+            "[host];m!run 1\n[host];m!run;[continuation m!gen];m!gen,odd 2\n"
+        );
+    }
+
+    #[test]
+    fn summary_has_self_total_and_continuations() {
+        let text = summary(&profile());
+        assert!(text.contains(" 66.7%   66.7%  m!gen;odd"), "{text}");
+        assert!(text.contains(" 33.3%  100.0%  m!run"), "{text}");
+        assert!(
+            text.contains("        2   66.7%        #7         3  m!gen"),
+            "{text}"
+        );
+        assert!(
+            text.contains("        1   33.3%         -         -  (host stack"),
+            "{text}"
+        );
+    }
+}

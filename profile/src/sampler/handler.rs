@@ -1,0 +1,229 @@
+//! The `SIGPROF` handler: one sample of the interrupted thread's
+//! frame-pointer chain, across continuation stacks, into the buffer.
+//!
+//! The handler allocates nothing and takes no lock. It reads only:
+//! - the registry of live stacks (docs/registry.md), through its fixed
+//!   layout, to find the chain of running continuations and their stack
+//!   bounds; a structural update in progress (odd generation) drops the
+//!   sample;
+//! - frame records `[fp, fp + 16)` that lie inside a known stack: the
+//!   sampled thread's own stack or a stack of the running chain. A frame
+//!   pointer anywhere else ends the walk.
+//!
+//! Because every continuation's bottom frame (the entry trampoline) has as
+//! its frame record the resumer's `{fp, pc}`, one frame-pointer walk goes
+//! from the innermost continuation through every resume site to the host.
+
+use std::sync::atomic::Ordering;
+
+use super::{FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
+
+// Registry layout (docs/registry.md, version 1).
+const HEADER_GENERATION: u64 = 24;
+const HEADER_STORES: u64 = 32;
+const STORE_NEXT: u64 = 0;
+const STORE_CONTEXT: u64 = 8;
+const CONTEXT_CURRENT_CONT: u64 = 40;
+const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
+const RECORD_ID: u64 = 8;
+const RECORD_STACK_LOW: u64 = 16;
+const RECORD_STACK_HIGH: u64 = 24;
+const RECORD_PARENT: u64 = 32;
+const RECORD_ENTRY_FUNC: u64 = 40;
+const RECORD_RESUMES: u64 = 56;
+const RECORD_SWITCHES: u64 = 64;
+/// `VMFuncRef::code`.
+const FUNCREF_CODE: u64 = 0;
+
+/// At most this many stores are looked at.
+const MAX_STORES: usize = 64;
+
+/// Reads a word of registry memory.
+///
+/// # Safety
+/// `addr` must point at a live, readable part of the registry structures.
+unsafe fn read(addr: u64) -> u64 {
+    // SAFETY: as the caller promises.
+    unsafe { std::ptr::read_volatile(addr as *const u64) }
+}
+
+/// One continuation of the running chain.
+#[derive(Clone, Copy, Default)]
+struct Link {
+    id: u64,
+    entry_code: u64,
+    low: u64,
+    high: u64,
+    switches: u64,
+}
+
+/// Reads the chain of running continuations (innermost first) of the
+/// store whose innermost running stack contains `sp`, into `chain`.
+/// Returns the number of links, or `None` if the registry was changing.
+///
+/// # Safety
+/// `registry` must be the address of this process's registry header.
+unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -> Option<usize> {
+    // SAFETY (all reads below): the header is a static; while its
+    // generation is even and unchanged, the store list, the contexts and
+    // the records it leads to are live (they change only under the
+    // runtime's lock, which bumps the generation around every change, and
+    // a record's stack is mapped as long as its store lives). A record is
+    // only trusted after its magic is checked.
+    unsafe {
+        let generation = read(registry + HEADER_GENERATION);
+        if generation % 2 == 1 {
+            return None;
+        }
+        let mut store = read(registry + HEADER_STORES);
+        let mut n = 0;
+        for _ in 0..MAX_STORES {
+            if store == 0 {
+                break;
+            }
+            let context = read(store + STORE_CONTEXT);
+            let mut record = if context != 0 {
+                read(context + CONTEXT_CURRENT_CONT)
+            } else {
+                0
+            };
+            n = 0;
+            while record != 0 && record % 8 == 0 && n < MAX_CHAIN {
+                if (read(record) & 0xffff_ffff) as u32 != RECORD_MAGIC {
+                    break;
+                }
+                let entry_func = read(record + RECORD_ENTRY_FUNC);
+                chain[n] = Link {
+                    id: read(record + RECORD_ID),
+                    entry_code: if entry_func != 0 && entry_func.is_multiple_of(8) {
+                        read(entry_func + FUNCREF_CODE)
+                    } else {
+                        0
+                    },
+                    low: read(record + RECORD_STACK_LOW),
+                    high: read(record + RECORD_STACK_HIGH),
+                    switches: read(record + RECORD_RESUMES)
+                        .wrapping_add(read(record + RECORD_SWITCHES)),
+                };
+                n += 1;
+                record = read(record + RECORD_PARENT);
+            }
+            if n > 0 && sp >= chain[0].low && sp < chain[0].high {
+                break;
+            }
+            n = 0;
+            store = read(store + STORE_NEXT);
+        }
+        (read(registry + HEADER_GENERATION) == generation).then_some(n)
+    }
+}
+
+pub(super) extern "C" fn on_sigprof(
+    _signal: libc::c_int,
+    _info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    let state = STATE.load(Ordering::Acquire);
+    if state.is_null() || context.is_null() {
+        return;
+    }
+    // SAFETY: STATE points at the sampler's state until `stop` or drop
+    // clears it; the owning thread clears it before freeing the state, and
+    // a handler running on another thread only touches counters.
+    let state = unsafe { &*state };
+    let entered = monotonic_ns();
+    // SAFETY: gettid has no preconditions.
+    if unsafe { libc::gettid() } != state.tid {
+        state.other_thread.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: with SA_SIGINFO the third argument is the interrupted
+    // thread's ucontext_t.
+    let (pc, mut fp, sp) = unsafe {
+        let uc = &*(context as *const libc::ucontext_t);
+        let g = &uc.uc_mcontext.gregs;
+        (
+            g[libc::REG_RIP as usize] as u64,
+            g[libc::REG_RBP as usize] as u64,
+            g[libc::REG_RSP as usize] as u64,
+        )
+    };
+    let mut chain = [Link::default(); MAX_CHAIN];
+    // SAFETY: `registry` is this process's registry header.
+    let Some(links) = (unsafe { running_chain(state.registry, sp, &mut chain) }) else {
+        state.dropped_busy.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let chain = &chain[..links];
+    let inside = |addr: u64, (low, high): (u64, u64)| {
+        addr.is_multiple_of(8) && addr >= low && addr.saturating_add(16) <= high
+    };
+    let on_host_stack = |addr: u64| inside(addr, state.stack);
+    let known =
+        |addr: u64| on_host_stack(addr) || chain.iter().any(|l| inside(addr, (l.low, l.high)));
+
+    let start = state.len.load(Ordering::Relaxed);
+    let room = state.capacity - start;
+    // Room for the deepest sample, so that a nearly full buffer drops
+    // samples rather than keeping cut ones.
+    let most = SAMPLE_HEADER_WORDS + state.max_depth + 2 * links;
+    if room < most {
+        state.dropped_full.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let frames_room = state.max_depth;
+    // SAFETY: every write below is at an index in [start, start + room),
+    // inside the buffer; only this handler writes there, and the owner
+    // reads only below `len`, which is published after the writes.
+    let buffer = unsafe { std::slice::from_raw_parts_mut(state.buffer.add(start), room) };
+    let frames = &mut buffer[SAMPLE_HEADER_WORDS..];
+    frames[0] = pc;
+    let mut n = 1;
+    let mut flags = 0;
+    // Host code without frame pointers (libc's start routine) ends every
+    // walk on the host stack with a stray value: that is the normal end.
+    // Leaving a continuation stack for nowhere is not.
+    let mut last_on_host = on_host_stack(sp);
+    loop {
+        // The thread's outermost frame has a null frame pointer.
+        if fp == 0 {
+            break;
+        }
+        if !known(fp) {
+            if !last_on_host {
+                flags |= FLAG_CUT;
+            }
+            break;
+        }
+        last_on_host = on_host_stack(fp);
+        // SAFETY: `[fp, fp + 16)` lies inside a live stack (checked by
+        // `known`), which is mapped and readable.
+        let (next, ret) = unsafe { (read(fp), read(fp + 8)) };
+        if ret == 0 {
+            break;
+        }
+        if n == frames_room {
+            state.cut_depth.fetch_add(1, Ordering::Relaxed);
+            break;
+        }
+        frames[n] = ret;
+        n += 1;
+        fp = next;
+    }
+    for (i, l) in chain.iter().enumerate() {
+        frames[n + 2 * i] = l.id;
+        frames[n + 2 * i + 1] = l.entry_code;
+    }
+    buffer[0] = n as u64 | (links as u64) << 32;
+    buffer[1] = entered;
+    buffer[2] = chain.first().map_or(0, |l| l.switches);
+    buffer[3] = flags;
+    state.len.store(
+        start + SAMPLE_HEADER_WORDS + n + 2 * links,
+        Ordering::Release,
+    );
+    state.taken.fetch_add(1, Ordering::Relaxed);
+    state
+        .handler_ns
+        .fetch_add(monotonic_ns() - entered, Ordering::Relaxed);
+}

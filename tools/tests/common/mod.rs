@@ -1,0 +1,82 @@
+//! Helpers shared by the perf and profiler tests: temporary directories,
+//! tools that may be missing, building the C test program.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `switchyard` binary under test.
+pub fn switchyard() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A fresh, empty directory for one test.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A missing tool: a failure in CI, a skip (with the reason) elsewhere.
+/// Returns whether the test should go on.
+pub fn require(ok: bool, what: &str) -> bool {
+    if ok {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} (required when CI is set)"
+    );
+    eprintln!("SKIPPED: {what}");
+    false
+}
+
+/// Whether perf can record a software clock event here.
+pub fn perf_works() -> bool {
+    let dir = temp_dir("perf-probe");
+    let ok = Command::new("perf")
+        .arg("--buildid-dir")
+        .arg(dir.join(".debug"))
+        .args(["record", "-q", "-N", "-e", "cpu-clock", "-o"])
+        .arg(dir.join("probe.data"))
+        .arg("true")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+    ok
+}
+
+/// Builds tests/profile/hot_generator.c for wasm32-wasi with DWARF, into
+/// `dir`; `None` if clang or the WASI sysroot is missing.
+pub fn build_hot_generator(dir: &Path) -> Option<PathBuf> {
+    let out = dir.join("hot.wasm");
+    let cc = std::env::var("WASI_CC").unwrap_or_else(|_| "clang".into());
+    let status = Command::new(cc)
+        .args([
+            "--target=wasm32-wasi",
+            "-O1",
+            "-g",
+            "-Wl,--import-table",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(root().join("tests/profile/hot_generator.c"))
+        .status()
+        .ok()?;
+    status.success().then_some(out)
+}
+
+/// The fiber library the C program preloads.
+pub fn fiber_wat() -> PathBuf {
+    root().join("tests/programs/fibers/fiber.wat")
+}
