@@ -224,13 +224,17 @@ impl ModuleInfo {
     /// search in the source map in `memory`.
     pub fn wasm_offset(&self, memory: &dyn Memory, pc: u64) -> Option<u32> {
         let offset = u32::try_from(pc.checked_sub(self.code_start)?).ok()?;
+        let function = self.function_at(pc)?;
+        let function_start = u32::try_from(function.start.checked_sub(self.code_start)?).ok()?;
+        let function_end = u32::try_from(function.end.checked_sub(self.code_start)?).ok()?;
         let pair = |i: u64| -> Option<[u32; 2]> {
             let a = self.source_map_address.checked_add(i.checked_mul(8)?)?;
             let v = memory.read_u64(a).ok()?;
             Some([v as u32, (v >> 32) as u32])
         };
-        // The last pair whose code offset is <= offset.
-        let (mut lo, mut hi) = (0u64, self.source_map_len.min(1 << 28));
+        // The first pair whose code offset is > offset.
+        let len = self.source_map_len.min(1 << 28);
+        let (mut lo, mut hi) = (0u64, len);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             if pair(mid)?[0] <= offset {
@@ -239,7 +243,16 @@ impl ModuleInfo {
                 hi = mid
             }
         }
-        Some(pair(lo.checked_sub(1)?)?[1])
+        // The instruction at or before `offset` if it is in the same
+        // function; before the function's first mapped instruction (its
+        // prologue), that first instruction.
+        if let Some(before) = lo.checked_sub(1).and_then(pair)
+            && before[0] >= function_start
+        {
+            return Some(before[1]);
+        }
+        let after = if lo < len { pair(lo)? } else { return None };
+        (after[0] < function_end).then_some(after[1])
     }
 
     /// The function containing `pc`.
@@ -488,4 +501,48 @@ fn read_module(
         eh_frame_address: u64_at(88),
         eh_frame_len: u64_at(96),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SliceMemory;
+
+    #[test]
+    fn a_prologue_belongs_to_its_own_functions_first_instruction() {
+        let pairs: [[u32; 2]; 4] = [[0x4, 0x20], [0x30, 0x24], [0x50, 0x40], [0x60, 0x44]];
+        let bytes: Vec<u8> = pairs
+            .iter()
+            .flat_map(|p| p.iter().flat_map(|v| v.to_le_bytes()))
+            .collect();
+        let memory = SliceMemory {
+            base: 0x9000,
+            bytes,
+        };
+        let function = |start, end, index| FunctionInfo {
+            start,
+            end,
+            index,
+            name: String::new(),
+        };
+        let module = ModuleInfo {
+            name: "m".into(),
+            code_start: 0x1000,
+            code_end: 0x1100,
+            functions: vec![function(0x1000, 0x1040, 0), function(0x1040, 0x1100, 1)],
+            bytes_address: 0,
+            bytes_len: 0,
+            source_map_address: 0x9000,
+            source_map_len: 4,
+            eh_frame_address: 0,
+            eh_frame_len: 0,
+        };
+        let at = |pc| module.wasm_offset(&memory, pc);
+        assert_eq!(at(0x1040), Some(0x40));
+        assert_eq!(at(0x1055), Some(0x40));
+        assert_eq!(at(0x1060), Some(0x44));
+        assert_eq!(at(0x1000), Some(0x20));
+        assert_eq!(at(0x103f), Some(0x24));
+        assert_eq!(at(0x1100), None);
+    }
 }

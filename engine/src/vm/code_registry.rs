@@ -74,14 +74,25 @@ impl CodeInfo {
         (offset >= start && offset < end).then_some(index)
     }
 
-    /// The byte offset in the module of the Wasm instruction at `pc`.
+    /// The byte offset in the module of the Wasm instruction at `pc`. Code
+    /// before a function's first mapped instruction (its prologue, where a
+    /// stack overflow traps) belongs to that first instruction, never to
+    /// the end of the function laid out before it.
     pub fn wasm_offset(&self, pc: usize) -> Option<u32> {
         let offset = u32::try_from(pc.checked_sub(self.start)?).ok()?;
-        let i = self
-            .source_map
-            .partition_point(|m| m[0] <= offset)
+        let f = self
+            .functions
+            .partition_point(|f| f.0 <= offset)
             .checked_sub(1)?;
-        Some(self.source_map[i][1])
+        let (start, end, _) = self.functions[f];
+        if offset >= end {
+            return None;
+        }
+        let i = self.source_map.partition_point(|m| m[0] <= offset);
+        match i.checked_sub(1).map(|j| self.source_map[j]) {
+            Some([at, wasm]) if at >= start => Some(wasm),
+            _ => self.source_map.get(i).filter(|m| m[0] < end).map(|m| m[1]),
+        }
     }
 
     /// The `try_call` site whose return address is `ret`.
@@ -164,4 +175,37 @@ pub fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
     };
     READERS.fetch_sub(1, Ordering::SeqCst);
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two functions; the second's first mapped instruction comes after
+    /// its prologue.
+    fn two_functions() -> CodeInfo {
+        CodeInfo {
+            start: 0x1000,
+            end: 0x1100,
+            functions: vec![(0, 0x40, 0), (0x40, 0x100, 1)],
+            function_names: vec!["a".into(), "b".into()],
+            source_map: vec![[0x4, 0x20], [0x30, 0x24], [0x50, 0x40], [0x60, 0x44]],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_prologue_belongs_to_its_own_functions_first_instruction() {
+        let info = two_functions();
+        // In b's prologue: b's first instruction, not a's last.
+        assert_eq!(info.wasm_offset(0x1040), Some(0x40));
+        assert_eq!(info.wasm_offset(0x104f), Some(0x40));
+        assert_eq!(info.wasm_offset(0x1055), Some(0x40));
+        assert_eq!(info.wasm_offset(0x1060), Some(0x44));
+        // a's own prologue and body.
+        assert_eq!(info.wasm_offset(0x1000), Some(0x20));
+        assert_eq!(info.wasm_offset(0x103f), Some(0x24));
+        // Outside every function.
+        assert_eq!(info.wasm_offset(0x1100), None);
+    }
 }
