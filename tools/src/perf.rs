@@ -56,6 +56,7 @@ fn record(args: PerfRecordArgs) -> anyhow::Result<ExitCode> {
     if program.is_empty() {
         bail!("nothing to run: give the program after `--`, as for `switchyard run`");
     }
+    check_program(program)?;
     let dir = &args.output;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the output directory {}", dir.display()))?;
@@ -97,6 +98,32 @@ fn record(args: PerfRecordArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(
         status.code().unwrap_or(1).clamp(0, 255) as u8
     ))
+}
+
+/// Refuses a program that `switchyard run` would refuse before running it
+/// (bad options, a missing file), so that nothing is recorded for it.
+fn check_program(program: &[String]) -> anyhow::Result<()> {
+    #[derive(clap::Parser)]
+    struct Run {
+        #[command(flatten)]
+        run: crate::cli::RunArgs,
+    }
+    let run = <Run as clap::Parser>::try_parse_from(
+        std::iter::once("switchyard run".to_string()).chain(program.iter().cloned()),
+    )
+    .map_err(|e| {
+        let text = e.to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        anyhow::anyhow!("the program after `--`: {first}")
+    })?;
+    if let Err(e) = std::fs::File::open(&run.run.file) {
+        bail!("{}: {e}", run.run.file.display());
+    }
+    Ok(())
 }
 
 /// `perf inject --jit`: turns the jitdump's code loads into ELF files next

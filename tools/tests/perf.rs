@@ -451,4 +451,29 @@ fn perf_output_errors_are_one_line() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err.starts_with("error: "), "{err}");
+
+    // A program that `switchyard run` would refuse is refused before perf
+    // records anything.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("perf-refused");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (program, says) in [
+        (
+            &["/nonexistent/module.wasm"][..],
+            "/nonexistent/module.wasm: ",
+        ),
+        (&["--no-such-flag", "x.wat"][..], "the program after `--`: "),
+    ] {
+        let o = switchyard()
+            .args(["perf", "record", "-o"])
+            .arg(&dir)
+            .arg("--")
+            .args(program)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(err.starts_with(&format!("error: {says}")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!dir.join("perf.data").exists());
+    }
 }
