@@ -41,6 +41,18 @@ impl SourceLines {
         Some((0, self.headers[i].1))
     }
 
+    /// Lines from the module's own DWARF, `None` without line information.
+    pub fn from_dwarf(bytes: &[u8]) -> Option<Self> {
+        from_dwarf(bytes)
+    }
+
+    /// The file (full path, as the DWARF names it) and line of the
+    /// instruction at module byte offset `offset`.
+    pub fn file_and_line(&self, offset: u32) -> Option<(&Path, u64)> {
+        let (file, line) = self.at(offset)?;
+        Some((self.files.get(file)?.as_path(), line))
+    }
+
     /// Lines for `bytes`: its DWARF, else a WAT listing written under
     /// `listing_dir` and named after `module_name`.
     pub fn for_module(bytes: &[u8], module_name: &str, listing_dir: &Path) -> Option<Self> {

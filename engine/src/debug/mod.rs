@@ -15,7 +15,7 @@
 
 mod elf;
 mod gdb_jit;
-mod lines;
+pub(crate) mod lines;
 
 use std::sync::OnceLock;
 

@@ -10,8 +10,9 @@
 //! keeps the last symbol it saw for an address, which is right as long as
 //! the address is not reused within one recording.
 
+use crate::debug::lines::SourceLines;
+
 mod jitdump;
-mod lines;
 mod perf_map;
 
 use std::path::PathBuf;
@@ -229,7 +230,7 @@ pub(crate) fn publish_module<'a>(
         }
     }
     if let Some(dump) = &mut agent.jitdump {
-        let lines = lines::LineTable::new(module);
+        let lines = SourceLines::from_dwarf(module);
         let mut result = Ok(());
         for ((&(start, end, _), name), unwind) in
             info.functions.iter().zip(&info.function_names).zip(unwind)
@@ -310,7 +311,7 @@ fn write_function(
 /// source line, from the code's source map and the module's line table.
 fn source_lines(
     info: &CodeInfo,
-    table: Option<&lines::LineTable>,
+    table: Option<&SourceLines>,
     from: usize,
     to: usize,
 ) -> Vec<jitdump::LineEntry> {
@@ -326,16 +327,18 @@ fn source_lines(
     let first = info.source_map.partition_point(|m| m[0] < lo);
     let mut out: Vec<jitdump::LineEntry> = Vec::new();
     for &[code, wasm] in info.source_map[first..].iter().take_while(|m| m[0] < hi) {
-        let Some((file, line)) = table.locate(u64::from(wasm)) else {
+        let Some((file, line)) = table.file_and_line(wasm) else {
             continue;
         };
+        let line = line.min(u64::from(u32::MAX)) as u32;
+        let file = file.to_string_lossy();
         if out.last().is_some_and(|l| l.line == line && l.file == file) {
             continue;
         }
         out.push(jitdump::LineEntry {
             address: (info.start + code as usize) as u64,
             line,
-            file: file.to_string(),
+            file: file.into_owned(),
         });
     }
     out
