@@ -9,7 +9,7 @@ use switchyard_engine::{Engine, Error, Extern, ExternType, Linker, Store, Val};
 use switchyard_inspect::state::live::ProgramHandle;
 
 use crate::cli::{InspectArgs, Switching};
-use crate::run::{format_value, load, parse_env, parse_value};
+use crate::run::{format_value, invoke_arguments, load, parse_env};
 
 /// What to call once the module is instantiated.
 enum Entry {
@@ -94,20 +94,7 @@ fn entry(
                 Some(_) => bail!("export `{name}` is not a function"),
                 None => bail!("the module has no export named `{name}`"),
             };
-            if args.args.len() != ty.params().len() {
-                bail!(
-                    "`{name}` takes {} arguments ({}), {} given",
-                    ty.params().len(),
-                    ty,
-                    args.args.len()
-                );
-            }
-            let params = ty
-                .params()
-                .iter()
-                .zip(&args.args)
-                .map(|(t, a)| parse_value(t, a))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let params = invoke_arguments(name, &ty, &args.args)?;
             Ok(Entry::Invoke(name.clone(), params, ty.results().len()))
         }
     }

@@ -91,20 +91,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => bail!("the module has no export named `{name}`"),
         };
         let ty = func.ty(&store);
-        if args.args.len() != ty.params().len() {
-            bail!(
-                "`{name}` takes {} arguments ({}), {} given",
-                ty.params().len(),
-                ty,
-                args.args.len()
-            );
-        }
-        let params = ty
-            .params()
-            .iter()
-            .zip(&args.args)
-            .map(|(t, a)| parse_value(t, a))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let params = invoke_arguments(name, &ty, &args.args)?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
             return report(e, &format!("calling `{name}`"), &how);
@@ -338,6 +325,28 @@ fn format_backtrace(
         }
     }
     out
+}
+
+/// The typed arguments of a call to export `name` of type `ty`, parsed
+/// from the command line.
+pub(crate) fn invoke_arguments(
+    name: &str,
+    ty: &switchyard_engine::FuncType,
+    args: &[String],
+) -> anyhow::Result<Vec<Val>> {
+    if args.len() != ty.params().len() {
+        bail!(
+            "`{name}` takes {} arguments ({}), {} given",
+            ty.params().len(),
+            ty,
+            args.len()
+        );
+    }
+    ty.params()
+        .iter()
+        .zip(args)
+        .map(|(t, a)| parse_value(t, a))
+        .collect()
 }
 
 pub(crate) fn parse_env(vars: &[String]) -> anyhow::Result<Vec<(String, String)>> {
