@@ -4,7 +4,8 @@
 use std::fmt::Write;
 
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::{Limits, Memory, Step, walk_suspended};
+use switchyard_unwind::report::report_parked;
+use switchyard_unwind::{CfiUnwinder, Limits, Memory, Step};
 
 /// Where the registry of this process is.
 pub fn own_registry() -> u64 {
@@ -61,14 +62,12 @@ pub fn describe(snapshot: &Snapshot, r: &StackRecord) -> String {
 /// its stack, as a Go traceback prints all goroutines.
 pub fn format_parked(memory: &dyn Memory, snapshot: &Snapshot, full: bool) -> String {
     let mut out = String::new();
-    let mut parked: Vec<&StackRecord> = snapshot
-        .stores
-        .iter()
-        .flat_map(|s| &s.records)
-        .filter(|r| matches!(r.state, State::Suspended | State::Fresh))
-        .collect();
-    parked.sort_by_key(|r| r.id);
-    for r in parked {
+    let limits = Limits {
+        max_frames: 10_000,
+        host_frames: false,
+    };
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    for (r, steps) in report_parked(memory, snapshot, &cfi, limits) {
         let _ = writeln!(
             out,
             "\n{} {}, resumed {} times, stack {:#x}..{:#x}:",
@@ -82,15 +81,6 @@ pub fn format_parked(memory: &dyn Memory, snapshot: &Snapshot, full: bool) -> St
             let _ = writeln!(out, "  (not started)");
             continue;
         }
-        let steps = walk_suspended(
-            memory,
-            snapshot,
-            r,
-            Limits {
-                max_frames: 10_000,
-                host_frames: false,
-            },
-        );
         format_steps(snapshot, &steps, full, &mut out);
     }
     out
