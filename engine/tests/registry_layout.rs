@@ -130,6 +130,7 @@ fn stores_and_modules_appear_in_the_registry() {
         let mut s = h.stores;
         while !s.is_null() {
             has_store = true;
+            // SAFETY: as above, the list holds live descriptors.
             s = unsafe { (*s).next };
         }
         (has_module, has_store)

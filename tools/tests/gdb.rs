@@ -590,3 +590,56 @@ fn helper_commands_reject_bad_input_with_one_line() {
     assert!(!out.contains("Traceback"), "{out}");
     assert!(!out.contains("Python Exception"), "{out}");
 }
+
+/// `gdb -p` on a process started without a debugger: the engine registers
+/// symbols and CFI with gdb's JIT interface for every module, so gdb names
+/// the Wasm frames and `bt` crosses the five continuations of the chain.
+#[test]
+fn gdb_attached_later_names_wasm_frames_across_continuations() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("tests/bt/blocked.wat");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["run", wat.to_str().unwrap()])
+        .env_remove("SWITCHYARD_GDB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Attach once the program waits in its host call (the registry names
+    // the blocked function by then).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let out = loop {
+        let o = Command::new("gdb")
+            .args(["-batch", "-nx", "-iex"])
+            .arg(format!(
+                "add-auto-load-safe-path {}",
+                env!("CARGO_BIN_EXE_switchyard")
+            ))
+            .args(["-ex", "set pagination off", "-ex", "set width 0"])
+            .args(["-ex", "bt", "-ex", "info continuations"])
+            .arg("-p")
+            .arg(child.id().to_string())
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        if text.contains("blocked!read_stdin") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(child.wait().unwrap().success(), "{out}");
+    let bt = frames(&out).join("\n");
+    let mut expected = vec!["blocked!read_stdin", "blocked!level"];
+    for _ in 0..4 {
+        expected.extend(["<continuation ", "blocked!level"]);
+    }
+    expected.extend(["<continuation ", "blocked!_start", "switchyard::main"]);
+    assert_in_order(&bt, &expected);
+    assert!(!bt.contains("??"), "unnamed frame in:\n{bt}");
+    assert_eq!(out.matches("suspended").count(), 2, "{out}");
+}

@@ -8,10 +8,11 @@
 //! (under the temporary directory, in `switchyard-wat/<hash>/<name>.wat`),
 //! so that `list`, `break FILE:LINE` and stepping work on Wasm text.
 //!
-//! Building all this costs time and, for listings, a file per module, so
-//! it is done only when a debugger is attached to the process when a
-//! module is compiled (or when `SWITCHYARD_GDB=1`; `SWITCHYARD_GDB=0`
-//! turns it off).
+//! Symbols, CFI and the lines of a module's own DWARF cost little, so they
+//! are always registered: `gdb -p` on a running process names and unwinds
+//! its Wasm frames. A WAT listing costs a file per module, so it is written
+//! only when a debugger traces the process as the module is compiled (or
+//! with `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
 
 mod elf;
 mod gdb_jit;
@@ -26,13 +27,24 @@ pub(crate) struct DebugRegistration {
     _gdb: gdb_jit::Registered,
 }
 
-/// Whether modules are described to debuggers in this process.
-fn enabled() -> bool {
-    static ENABLED: OnceLock<bool> = OnceLock::new();
-    *ENABLED.get_or_init(|| match std::env::var("SWITCHYARD_GDB").as_deref() {
-        Ok("1") => true,
-        Ok("0") => false,
-        _ => traced(),
+/// How much of each module is described to debuggers in this process.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Nothing (`SWITCHYARD_GDB=0`).
+    Off,
+    /// Symbols, CFI and the module's own DWARF lines.
+    Symbols,
+    /// Also a WAT listing for modules without DWARF.
+    Full,
+}
+
+fn detail() -> Detail {
+    static DETAIL: OnceLock<Detail> = OnceLock::new();
+    *DETAIL.get_or_init(|| match std::env::var("SWITCHYARD_GDB").as_deref() {
+        Ok("1") => Detail::Full,
+        Ok("0") => Detail::Off,
+        _ if traced() => Detail::Full,
+        _ => Detail::Symbols,
     })
 }
 
@@ -46,22 +58,23 @@ fn traced() -> bool {
     })
 }
 
-/// Describes a compiled module to gdb, if debugging is enabled.
+/// Describes a compiled module to gdb (unless `SWITCHYARD_GDB=0`).
 /// `eh_frame` is the code's registered `.eh_frame` section.
 pub(crate) fn register(
     code: &CodeInfo,
     module_bytes: &[u8],
     eh_frame: Option<&[u8]>,
 ) -> Option<DebugRegistration> {
-    if !enabled() {
-        return None;
-    }
+    let lines = match detail() {
+        Detail::Off => return None,
+        Detail::Symbols => lines::SourceLines::from_dwarf(module_bytes),
+        Detail::Full => lines::SourceLines::for_module(
+            module_bytes,
+            &code.module_name,
+            &std::env::temp_dir().join("switchyard-wat"),
+        ),
+    };
     let base = code.start as u64;
-    let lines = lines::SourceLines::for_module(
-        module_bytes,
-        &code.module_name,
-        &std::env::temp_dir().join("switchyard-wat"),
-    );
     let image = elf::ModuleImage {
         code: (base, (code.end - code.start) as u64),
         functions: code
@@ -97,7 +110,7 @@ pub(crate) fn register_glue(
     functions: Vec<(usize, usize, String)>,
     eh_frame: Option<&[u8]>,
 ) -> Option<DebugRegistration> {
-    if !enabled() {
+    if detail() == Detail::Off {
         return None;
     }
     let start = functions.first()?.0;
