@@ -15,6 +15,8 @@
 //! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
 //! ```
 
+#![warn(missing_docs)]
+
 mod compile;
 mod debug;
 mod engine;

@@ -11,6 +11,8 @@
 //! process); [`view`] draws it, one pane per file; [`input`] maps keys to
 //! actions; [`app`] holds the selection and applies actions.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod input;
 pub mod state;

@@ -16,6 +16,8 @@
 //! folded stacks, a flame graph SVG, a Firefox Profiler profile or a text
 //! summary.
 
+#![warn(missing_docs)]
+
 mod host_symbols;
 mod model;
 pub mod output;

@@ -10,6 +10,8 @@
 //! the engine's Rust types, so the same code serves this process, another
 //! process and a core file.
 
+#![warn(missing_docs)]
+
 pub mod cfi;
 pub mod core;
 pub mod dwarf;

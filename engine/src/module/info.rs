@@ -113,22 +113,37 @@ pub struct DataSegment {
 pub struct ModuleInfo {
     /// Module type index → canonical id.
     pub types: Vec<TypeId>,
+    /// Every function, imported ones first.
     pub funcs: Vec<FuncDecl>,
+    /// How many of `funcs` are imported.
     pub num_imported_funcs: u32,
+    /// Every table, imported ones first.
     pub tables: Vec<TableDecl>,
+    /// How many of `tables` are imported.
     pub num_imported_tables: u32,
+    /// Every linear memory, imported ones first.
     pub memories: Vec<MemoryType>,
+    /// How many of `memories` are imported.
     pub num_imported_memories: u32,
+    /// Every global, imported ones first.
     pub globals: Vec<GlobalDecl>,
+    /// How many of `globals` are imported.
     pub num_imported_globals: u32,
     /// Tag index → module type index of its signature.
     pub tags: Vec<u32>,
+    /// How many of `tags` are imported.
     pub num_imported_tags: u32,
+    /// Imports in the order of the import section.
     pub imports: Vec<Import>,
+    /// Exports in the order of the export section.
     pub exports: Vec<(String, ExportIndex)>,
+    /// Exports by name.
     pub export_map: HashMap<String, ExportIndex>,
+    /// The start function's index, if the module has one.
     pub start: Option<u32>,
+    /// Element segments in module order.
     pub elements: Vec<ElementSegment>,
+    /// Data segments in module order.
     pub data: Vec<DataSegment>,
     /// Byte ranges of the function bodies, by defined-function index.
     pub bodies: Vec<Range<usize>>,

@@ -5,9 +5,9 @@
 //!
 //! With [`Config::report_switch_events`] they come from both switching
 //! modes: the libcall switching routines (`libcall_switching`) report them,
-//! and in native mode the translator emits a call to [`native_event`] at
+//! and in native mode the translator emits a call to `native_event` at
 //! each switch point (without the setting, native switches make no host
-//! call). A watcher may block: the program thread waits in [`emit`] while
+//! call). A watcher may block: the program thread waits in `emit` while
 //! the watcher reads the registry (this is how the inspector pauses and
 //! steps a program).
 //!

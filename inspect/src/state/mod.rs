@@ -1,6 +1,6 @@
 //! The inspector's model: a [`Picture`] of every stack at one moment, the
 //! log of switch events, the program's output and where the program is.
-//! Views only draw this; the sources ([`live`], [`file`], [`attach`])
+//! Views only draw this; the sources ([`live`], [`file`](mod@file), [`attach`])
 //! only fill it.
 
 pub mod attach;
