@@ -4,9 +4,9 @@
 //! What it does not do: it samples only the thread that starts it (the one
 //! that runs Wasm), on a `CLOCK_MONOTONIC` timer (so a thread blocked in
 //! a host call is sampled where it blocks); it names host code called from
-//! Wasm from the executable's symbols only, and shows the host frames below
-//! the outermost Wasm frame as one `[host]` frame (for everything else,
-//! use perf: `switchyard perf`).
+//! Wasm from the symbol tables of the executable and its libraries, and
+//! shows the host frames below the outermost Wasm frame as one `[host]`
+//! frame (for everything else, use perf: `switchyard perf`).
 //!
 //! How: [`Sampler`] arms a `SIGPROF` timer whose handler walks frame
 //! pointers, bounded by the stacks the registry of live stacks announces,
@@ -18,11 +18,9 @@
 
 #![warn(missing_docs)]
 
-mod host_symbols;
 mod model;
 pub mod output;
 mod sampler;
 
-pub use host_symbols::HostSymbols;
 pub use model::{Frame, FrameKind, Profile, Running, Sample, Symbols};
 pub use sampler::{MAX_CHAIN, RawSamples, Sampler, SamplerOptions};

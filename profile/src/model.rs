@@ -3,6 +3,7 @@
 //! remembers which continuation was running.
 
 use std::sync::Arc;
+use switchyard_unwind::HostSymbols;
 
 use std::collections::HashMap;
 
@@ -92,7 +93,7 @@ pub struct Profile {
 pub struct Symbols {
     code: Vec<CodeRange>,
     trampoline: (u64, u64),
-    host: Option<crate::HostSymbols>,
+    host: Option<HostSymbols>,
 }
 
 impl Symbols {
@@ -108,7 +109,7 @@ impl Symbols {
     }
 
     /// Also names host code called from Wasm.
-    pub fn with_host(mut self, host: Option<crate::HostSymbols>) -> Symbols {
+    pub fn with_host(mut self, host: Option<HostSymbols>) -> Symbols {
         self.host = host;
         self
     }
@@ -174,9 +175,8 @@ impl Profile {
                             name: symbols
                                 .host
                                 .as_ref()
-                                .and_then(|h| h.name_at(at))
-                                .unwrap_or(&host)
-                                .clone(),
+                                .and_then(|h| h.lookup(at))
+                                .map_or_else(|| host.clone(), |s| Arc::from(s.name)),
                             kind: FrameKind::Host,
                             continuation: None,
                         },

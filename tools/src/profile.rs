@@ -77,10 +77,9 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     let trampoline = switchyard_unwind::Snapshot::read(&memory, registry)
         .map(|s| s.trampoline)
         .context("cannot read the registry of live stacks")?;
-    let host = switchyard_profile::HostSymbols::of_this_executable(
-        switchyard_unwind::elf::REGISTRY_SYMBOL,
-        registry,
-    );
+    let host = switchyard_unwind::elf::process_mappings(std::process::id() as i32)
+        .ok()
+        .map(|m| switchyard_unwind::HostSymbols::from_mappings(&m));
     let symbols =
         Symbols::new(switchyard_engine::profiling::code_log(), trampoline).with_host(host);
     let profile = Profile::symbolize(&raw, &symbols);
