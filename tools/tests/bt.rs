@@ -155,6 +155,13 @@ fn bt_core_reads_a_core_file_made_by_gcore() {
         .arg(&core)
         .output()
         .unwrap();
+    // With --full, the host frames come from the core's mapped files'
+    // CFI and symbols, down to `_start`.
+    let full = switchyard()
+        .args(["bt", "--full", "--core"])
+        .arg(&core)
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&core);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -163,6 +170,18 @@ fn bt_core_reads_a_core_file_made_by_gcore() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_in_order(&text, CHAIN);
+    let full = String::from_utf8_lossy(&full.stdout);
+    assert_in_order(
+        &full,
+        &[
+            "blocked!read_stdin",
+            "-- entered from the host",
+            "switchyard::run::main",
+            "__libc_start_main+",
+            "_start+",
+            "live continuations not running:",
+        ],
+    );
 }
 
 #[test]
