@@ -750,22 +750,22 @@ fn nanoseconds(ts: libc::timespec) -> Result<u64, Fail> {
 fn clock_time_get<T: 'static>(c: &mut Call<'_, '_, T>) -> Result<(), Fail> {
     // The precision (parameter 1) is only a hint.
     let (id, _precision, out) = (c.u32(0)?, c.u64(1)?, c.u32(2)?);
-    let clock = host_clock(id)?;
-    let mem = c.mem()?;
-    region(mem.len(), out, 8)?;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable `timespec`.
-    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
-        return Err(io::Error::last_os_error().into());
-    }
-    store_u64(mem, out, nanoseconds(ts)?)
+    store_clock_reading(c, id, out, libc::clock_gettime)
 }
 
 fn clock_res_get<T: 'static>(c: &mut Call<'_, '_, T>) -> Result<(), Fail> {
     let (id, out) = (c.u32(0)?, c.u32(1)?);
+    store_clock_reading(c, id, out, libc::clock_getres)
+}
+
+/// Reads WASI clock `id` with `read` (`clock_gettime` or `clock_getres`)
+/// and stores the nanoseconds at `out`.
+fn store_clock_reading<T: 'static>(
+    c: &mut Call<'_, '_, T>,
+    id: u32,
+    out: u32,
+    read: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int,
+) -> Result<(), Fail> {
     let clock = host_clock(id)?;
     let mem = c.mem()?;
     region(mem.len(), out, 8)?;
@@ -773,8 +773,9 @@ fn clock_res_get<T: 'static>(c: &mut Call<'_, '_, T>) -> Result<(), Fail> {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid, writable `timespec`.
-    if unsafe { libc::clock_getres(clock, &mut ts) } != 0 {
+    // SAFETY: `read` is one of libc's clock queries, given a valid clock id
+    // and a valid, writable `timespec`.
+    if unsafe { read(clock, &mut ts) } != 0 {
         return Err(io::Error::last_os_error().into());
     }
     store_u64(mem, out, nanoseconds(ts)?)

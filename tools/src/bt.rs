@@ -14,6 +14,7 @@ use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::{Style, json_string};
+use crate::stacks::{describe, entry_name, format_steps};
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -81,12 +82,6 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
-    snapshot
-        .function_name(r.entry_code)
-        .unwrap_or_else(|| "<host function>".into())
-}
-
 fn render(
     args: &BtArgs,
     snapshot: &Snapshot,
@@ -104,7 +99,7 @@ fn render(
             "{}\n",
             style.heading(&format!("thread {} ({})", t.tid, t.state))
         ));
-        text_steps(snapshot, &t.steps, args.full, &style, sources, &mut out);
+        format_steps(snapshot, &t.steps, args.full, &style, sources, &mut out);
     }
     if !parked.is_empty() {
         out.push_str(&format!(
@@ -113,7 +108,7 @@ fn render(
         ));
     }
     for (r, steps) in parked {
-        let what = format!("continuation #{} ({})", r.id, entry_name(snapshot, r));
+        let what = describe(snapshot, r);
         out.push_str(&format!(
             "{} {}, resumed {} times, switched {} times\n",
             style.boundary(&what),
@@ -124,57 +119,9 @@ fn render(
         if r.state == State::Fresh {
             out.push_str("  (not started)\n");
         }
-        text_steps(snapshot, steps, args.full, &style, sources, &mut out);
+        format_steps(snapshot, steps, args.full, &style, sources, &mut out);
     }
     out
-}
-
-fn text_steps(
-    snapshot: &Snapshot,
-    steps: &[Step],
-    full: bool,
-    style: &Style,
-    sources: &Sources<'_>,
-    out: &mut String,
-) {
-    let mut n = 0;
-    for step in steps {
-        match step {
-            Step::Frame { pc, is_return } => {
-                let at = if *is_return { pc - 1 } else { *pc };
-                match snapshot.function_name(at) {
-                    Some(name) => {
-                        out.push_str(&format!("  {n:>3}: {}\n", style.function(&name)));
-                        for at in sources.locate(snapshot, at) {
-                            out.push_str(&format!("                 at {at}\n"));
-                        }
-                        n += 1;
-                    }
-                    None if full => {
-                        let name = sources
-                            .host_name(at)
-                            .unwrap_or_else(|| "<host or glue code>".into());
-                        out.push_str(&format!("  {n:>3}: {pc:#x} - {name}\n"));
-                        n += 1;
-                    }
-                    None => {}
-                }
-            }
-            Step::Boundary(r) => {
-                let what = format!("continuation #{} ({})", r.id, entry_name(snapshot, r));
-                if r.parent.pc != 0 {
-                    out.push_str(&format!(
-                        "       -- {} was resumed here\n",
-                        style.boundary(&what)
-                    ));
-                } else {
-                    out.push_str(&format!("       -- bottom of {}\n", style.boundary(&what)));
-                }
-            }
-            Step::HostEntry => out.push_str("       -- entered from the host\n"),
-            Step::End(why) => out.push_str(&format!("       -- walk ended: {why}\n")),
-        }
-    }
 }
 
 fn json_steps(snapshot: &Snapshot, steps: &[Step], sources: &Sources<'_>) -> String {

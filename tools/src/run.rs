@@ -208,7 +208,7 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                 match switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry()) {
                     Ok(snapshot) => {
                         let full = backtrace == BacktraceMode::Full;
-                        let parked = crate::stacks::format_parked(&memory, &snapshot, full);
+                        let parked = crate::stacks::format_parked(&memory, &snapshot, full, &style);
                         if !parked.is_empty() {
                             eprint!("\nother live continuations:{parked}");
                         }
@@ -381,20 +381,20 @@ where
 {
     let s = s.replace('_', "");
     if let Some(hex) = s.strip_prefix("0x") {
-        let u = u128::from_str_radix(hex, 16).ok()?;
-        U::try_from(u).ok()?;
-        let bits = std::mem::size_of::<S>() * 8;
-        let signed = if u >> (bits - 1) & 1 == 1 {
-            u as i128 - (1i128 << bits)
-        } else {
-            u as i128
-        };
-        return S::try_from(signed).ok();
+        return wrapped::<S, U>(u128::from_str_radix(hex, 16).ok()?);
     }
     if let Ok(v) = s.parse::<S>() {
         return Some(v);
     }
-    let u: u128 = s.parse().ok()?;
+    wrapped::<S, U>(s.parse().ok()?)
+}
+
+/// `u`, which must fit `U`, read as the signed `S` of the same width.
+fn wrapped<S, U>(u: u128) -> Option<S>
+where
+    S: TryFrom<i128>,
+    U: TryFrom<u128>,
+{
     U::try_from(u).ok()?;
     let bits = std::mem::size_of::<S>() * 8;
     let signed = if u >> (bits - 1) & 1 == 1 {

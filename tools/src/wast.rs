@@ -45,6 +45,7 @@ use wast::parser::{self, ParseBuffer};
 use wast::{Wast, WastDirective};
 
 use crate::cli::{Format, WastArgs};
+use crate::output::json_string;
 use runner::{Runner, Verdict};
 use spectest::PrintTo;
 
@@ -363,27 +364,6 @@ fn to_json(report: &Report) -> String {
         report.failures.len(),
         report.errors.len()
     );
-    out
-}
-
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 

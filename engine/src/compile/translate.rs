@@ -1392,11 +1392,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.stack.extend(vals);
     }
 
-    /// `switch` in libcall mode.
-    fn switch_by_libcall(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::libcall_switching::{self as ls, status};
-        let ft = self.env.func_type(cont_type_index).clone();
-        let (last, values) = ft.params().split_last().expect("validated switch type");
+    /// For `switch` with continuation type `cont_type_index`: how many
+    /// values it sends (the type's parameters but the last, the switcher's
+    /// own continuation) and the types it receives back when switched to
+    /// again (the parameters of that continuation's type).
+    fn switch_signature(&self, cont_type_index: u32) -> (usize, Vec<ValType>) {
+        let ft = self.env.func_type(cont_type_index);
+        let (last, sent) = ft.params().split_last().expect("validated switch type");
         let received = match last {
             ValType::Ref(r) => match r.heap {
                 crate::types::HeapType::ConcreteCont(id) => {
@@ -1406,8 +1408,15 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             },
             _ => Vec::new(),
         };
+        (sent.len(), received)
+    }
+
+    /// `switch` in libcall mode.
+    fn switch_by_libcall(&mut self, cont_type_index: u32, tag_index: u32) {
+        use crate::vm::libcall_switching::{self as ls, status};
+        let (sent, received) = self.switch_signature(cont_type_index);
         let target = self.pop();
-        let vals = self.popn(values.len());
+        let vals = self.popn(sent);
         let (slot, buffer) = self.switch_buffer(&vals, received.len());
         let tag = self.tag_ptr(tag_index);
         let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
@@ -1462,19 +1471,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     fn switch(&mut self, cont_type_index: u32, tag_index: u32) {
         use crate::vm::continuation::{offsets as rec, state};
         let t = trusted();
-        let ft = self.env.func_type(cont_type_index).clone();
-        let (last, values) = ft.params().split_last().expect("validated switch type");
-        let received = match last {
-            ValType::Ref(r) => match r.heap {
-                crate::types::HeapType::ConcreteCont(id) => {
-                    self.env.func_type_by_id(id).params().to_vec()
-                }
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
+        let (sent, received) = self.switch_signature(cont_type_index);
         let target_ref = self.pop();
-        let vals = self.popn(values.len());
+        let vals = self.popn(sent);
         let target = self.take_continuation(target_ref);
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
