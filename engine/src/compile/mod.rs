@@ -3,6 +3,8 @@
 //! calls between them, and publish trap tables and unwind information.
 
 pub(crate) mod env;
+mod exceptions;
+mod stack_switching;
 pub(crate) mod trampolines;
 mod translate;
 pub(crate) mod unwind_info;
