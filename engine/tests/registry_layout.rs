@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::mem::{offset_of, size_of};
 
-use switchyard_engine::vm::continuation::ContinuationRecord;
 use switchyard_engine::vm::layout::VMStoreContext;
 use switchyard_engine::vm::registry::*;
+use switchyard_engine::vm::stack_switching::continuation::ContinuationRecord;
 
 /// `section -> (declared size, field -> (offset, size))` from the document.
 type Tables = HashMap<String, (Option<usize>, HashMap<String, (usize, usize)>)>;

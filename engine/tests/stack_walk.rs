@@ -172,8 +172,8 @@ fn a_resumed_continuation_walks_into_its_new_resumer() {
 
 /// The records of this process's stores, from the registry.
 fn suspended_records() -> Vec<usize> {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, state};
     use switchyard_engine::vm::registry::with_registry;
+    use switchyard_engine::vm::stack_switching::continuation::{ContinuationRecord, state};
     with_registry(|h| {
         let mut found = Vec::new();
         let mut store = h.stores;
@@ -195,7 +195,9 @@ fn suspended_records() -> Vec<usize> {
 
 #[test]
 fn a_walk_from_a_suspended_continuation_ends_at_its_trampoline() {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, switchyard_continuation_start};
+    use switchyard_engine::vm::stack_switching::continuation::{
+        ContinuationRecord, switchyard_continuation_start,
+    };
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let module = Module::new(

@@ -22,11 +22,11 @@ use super::unwind_info::UnwindRegistration;
 use crate::error::Error;
 use crate::types::FuncType;
 use crate::vm::code_memory::CodeMemory;
-use crate::vm::continuation::offsets as cont_offsets;
 use crate::vm::layout::{VMFUNCREF_CODE, VMFUNCREF_VMCTX};
 use crate::vm::layout::{
     VMHOSTCTX_DISPATCH, VMHOSTCTX_STORE, VMSTORE_LAST_EXIT_FP, VMSTORE_LAST_EXIT_PC,
 };
+use crate::vm::stack_switching::continuation::offsets as cont_offsets;
 
 /// The glue code of one signature.
 pub(crate) struct Trampolines {

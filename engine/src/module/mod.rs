@@ -87,7 +87,7 @@ impl Module {
             .unwrap_or_else(|| "<module>".to_string());
         // Switches and exceptions carry their values in fixed-size buffers.
         {
-            use crate::vm::continuation::MAX_PAYLOAD;
+            use crate::vm::stack_switching::continuation::MAX_PAYLOAD;
             let too_many =
                 |f: &FuncType| f.params().len() > MAX_PAYLOAD || f.results().len() > MAX_PAYLOAD;
             for (index, &id) in info.types.iter().enumerate() {

@@ -172,7 +172,10 @@ pub(crate) unsafe fn invoke(
     }
     // Continuations that were running below this entry are cut short.
     // SAFETY: as above.
-    super::continuations::ContinuationRuntime::abandon_chain(unsafe { &mut *vm }, previous_cont);
+    crate::vm::stack_switching::StoreContinuations::abandon_chain(
+        unsafe { &mut *vm },
+        previous_cont,
+    );
     if let Some(e) = core.pending_error.take() {
         return Err(e);
     }

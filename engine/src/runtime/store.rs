@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::continuations::ContinuationRuntime;
 use super::instance::InstanceData;
 use super::values::Val;
 use crate::engine::Engine;
@@ -15,6 +14,7 @@ use crate::types::{FuncType, GlobalType, TypeId};
 use crate::vm::layout::{VMFuncRef, VMGlobal, VMHostContext, VMStoreContext, VMTag};
 use crate::vm::memory::LinearMemory;
 use crate::vm::registry::{self, StoreDescriptor};
+use crate::vm::stack_switching::StoreContinuations;
 use crate::vm::table::Table as VmTable;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -69,7 +69,7 @@ pub struct StoreCore {
     /// The error a host function failed with, carried across the unwind.
     pub(crate) pending_error: Option<Error>,
     /// Continuation stacks and ids.
-    pub(crate) conts: Box<ContinuationRuntime>,
+    pub(crate) conts: Box<StoreContinuations>,
     /// Exception objects thrown in this store.
     pub(crate) exceptions: Box<crate::vm::exceptions::ExceptionArena>,
     /// This store's entry in the registry of live stacks.
@@ -133,7 +133,7 @@ impl<T: 'static> Store<T> {
                     record_count: 0,
                     host_entry: 0,
                 }),
-                conts: Box::new(ContinuationRuntime::new(
+                conts: Box::new(StoreContinuations::new(
                     engine.config().cont_stack_size,
                     engine.config().max_live_continuations,
                 )),

@@ -4,9 +4,9 @@
 //! registry of live stacks is consistent.
 //!
 //! With [`Config::report_switch_events`] they come from both switching
-//! modes: the libcall switching routines (`libcall_switching`) report them,
-//! and in native mode the translator emits a call to `native_event` at
-//! each switch point (without the setting, native switches make no host
+//! modes: the libcall switching routines (`stack_switching::libcall`)
+//! report them, and in native mode the translator emits a call to
+//! `native_event` at each switch point (without the setting, native switches make no host
 //! call). A watcher may block: the program thread waits in `emit` while
 //! the watcher reads the registry (this is how the inspector pauses and
 //! steps a program).
@@ -25,8 +25,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::continuation::{ContinuationRecord, payload};
 use super::layout::{VMOffsets, VMStoreContext};
+use super::stack_switching::continuation::{ContinuationRecord, payload};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -100,7 +100,7 @@ pub struct VMStoreContext {
     /// Number of live continuations.
     pub cont_live: u64,
     /// The store's continuation runtime (stacks, ids).
-    pub conts: *mut crate::runtime::continuations::ContinuationRuntime,
+    pub conts: *mut crate::vm::stack_switching::StoreContinuations,
     /// Which handler clause of the resumer a suspension went to.
     pub suspend_clause: u64,
     /// The tag of the last suspension that found no handler.

@@ -4,15 +4,13 @@
 pub mod backtrace;
 pub mod code_memory;
 pub mod code_registry;
-pub mod continuation;
 pub mod entry;
 pub mod events;
 pub mod exceptions;
 pub mod layout;
-pub(crate) mod libcall_switching;
 pub(crate) mod libcalls;
 pub mod memory;
 pub mod registry;
 pub mod signals;
-pub mod stack;
+pub mod stack_switching;
 pub mod table;

@@ -14,8 +14,8 @@ use std::cell::UnsafeCell;
 use std::sync::Mutex;
 
 use super::code_registry::CodeInfo;
-use super::continuation::ContinuationRecord;
 use super::layout::VMStoreContext;
+use super::stack_switching::continuation::ContinuationRecord;
 
 /// `RegistryHeader::magic`: "SYWR".
 pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
@@ -174,7 +174,7 @@ pub fn with_registry<R>(f: impl FnOnce(&RegistryHeader) -> R) -> R {
 pub(crate) fn add_store(desc: *mut StoreDescriptor) {
     update(|h| {
         if h.trampoline_start == 0 {
-            let (t0, t1) = super::continuation::trampoline_range();
+            let (t0, t1) = super::stack_switching::continuation::trampoline_range();
             let (e0, e1) = super::entry::entry_range();
             (h.trampoline_start, h.trampoline_end) = (t0, t1);
             (h.entry_start, h.entry_end) = (e0, e1);

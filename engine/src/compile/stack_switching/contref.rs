@@ -16,7 +16,7 @@ impl FuncTranslator<'_, '_> {
     /// Consumes a continuation reference: traps on null and on a reference
     /// already used, then bumps the record's generation. Returns the record.
     pub(in crate::compile) fn take_continuation(&mut self, contref: Value) -> Value {
-        use crate::vm::continuation::{contref as cref, offsets as rec};
+        use crate::vm::stack_switching::continuation::{contref as cref, offsets as rec};
         self.builder
             .ins()
             .trapz(contref, clif_trap(TrapCode::NullContinuation));
@@ -50,7 +50,7 @@ impl FuncTranslator<'_, '_> {
 
     /// A reference to `record` at its current generation.
     pub(in crate::compile) fn make_contref(&mut self, record: Value) -> Value {
-        use crate::vm::continuation::{contref as cref, offsets as rec};
+        use crate::vm::stack_switching::continuation::{contref as cref, offsets as rec};
         let generation = self
             .builder
             .ins()
@@ -70,7 +70,7 @@ impl FuncTranslator<'_, '_> {
     /// `cont.bind`: consumes the continuation and returns a new reference to
     /// it with its first arguments stored in the record.
     pub(in crate::compile) fn cont_bind(&mut self, from: u32, to: u32) {
-        use crate::vm::continuation::offsets as rec;
+        use crate::vm::stack_switching::continuation::offsets as rec;
         let n = self.env.func_type(from).params().len() - self.env.func_type(to).params().len();
         let contref = self.pop();
         let record = self.take_continuation(contref);

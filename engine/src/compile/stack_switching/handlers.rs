@@ -8,8 +8,8 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
 use crate::types::ValType;
-use crate::vm::continuation::payload as cpayload;
 use crate::vm::layout::*;
+use crate::vm::stack_switching::continuation::payload as cpayload;
 
 impl FuncTranslator<'_, '_> {
     /// After a switch back from a continuation: if it died of an exception

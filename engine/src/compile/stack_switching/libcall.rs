@@ -15,7 +15,7 @@ impl FuncTranslator<'_, '_> {
     /// A libcall-mode `suspend` or `switch` reporting that this continuation
     /// was resumed by `resume_throw`: raise the exception (in the buffer).
     pub(in crate::compile) fn raise_on_throw_status(&mut self, status: Value, slot: ir::StackSlot) {
-        use crate::vm::libcall_switching::status as st;
+        use crate::vm::stack_switching::libcall::status as st;
         let hit = self
             .builder
             .ins()
@@ -50,7 +50,7 @@ impl FuncTranslator<'_, '_> {
         clauses: &[(u32, Option<u32>)],
         throw_tag: Option<u32>,
     ) {
-        use crate::vm::libcall_switching::{self as ls, status};
+        use crate::vm::stack_switching::libcall::{self as ls, status};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
         let (args, thrown) = match throw_tag {
@@ -121,7 +121,7 @@ impl FuncTranslator<'_, '_> {
 
     /// `suspend` in libcall mode.
     pub(in crate::compile) fn suspend_by_libcall(&mut self, tag_index: u32) {
-        use crate::vm::libcall_switching as ls;
+        use crate::vm::stack_switching::libcall as ls;
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
         let ty = self.env.info.tags[tag_index as usize];
@@ -148,7 +148,7 @@ impl FuncTranslator<'_, '_> {
 
     /// `switch` in libcall mode.
     pub(in crate::compile) fn switch_by_libcall(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::libcall_switching::{self as ls, status};
+        use crate::vm::stack_switching::libcall::{self as ls, status};
         let (sent, received) = self.switch_signature(cont_type_index);
         let target = self.pop();
         let vals = self.popn(sent);

@@ -24,7 +24,7 @@ use cranelift_codegen::ir::{InstBuilder, types};
 use crate::compile::env::clif_trap;
 use crate::compile::translate::FuncTranslator;
 use crate::error::TrapCode;
-use crate::vm::libcalls;
+use crate::vm::stack_switching::routines;
 
 impl FuncTranslator<'_, '_> {
     /// `cont.new`: a fresh continuation of the function reference on the
@@ -38,7 +38,7 @@ impl FuncTranslator<'_, '_> {
         let body = self.env.cont_bodies[&cont_type_index];
         let body = self.builder.ins().iconst(types::I64, body as i64);
         let r = self.libcall(
-            libcalls::cont_new as *const () as usize,
+            routines::cont_new as *const () as usize,
             &[funcref, body],
             &[types::I64],
         );

@@ -10,10 +10,10 @@ use cranelift_codegen::ir::{InstBuilder, Value, types};
 use crate::compile::env::{clif_trap, clif_type};
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
-use crate::vm::continuation::payload as cpayload;
 use crate::vm::events;
 use crate::vm::layout::*;
-use crate::vm::libcalls;
+use crate::vm::stack_switching::continuation::payload as cpayload;
+use crate::vm::stack_switching::routines;
 
 impl FuncTranslator<'_, '_> {
     /// In native mode with switch events on, calls the event routine
@@ -39,7 +39,7 @@ impl FuncTranslator<'_, '_> {
         clauses: &[(u32, Option<u32>)],
         throw_tag: Option<u32>,
     ) {
-        use crate::vm::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
         let t = trusted();
@@ -198,7 +198,10 @@ impl FuncTranslator<'_, '_> {
         }
         // Read before the release frees the record.
         let reported = self.env.switch_events.then(|| {
-            let id_offset = std::mem::offset_of!(crate::vm::continuation::ContinuationRecord, id);
+            let id_offset = std::mem::offset_of!(
+                crate::vm::stack_switching::continuation::ContinuationRecord,
+                id
+            );
             let id = self
                 .builder
                 .ins()
@@ -218,9 +221,9 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Puts a finished continuation's record on the store's free list (the
-    /// inline twin of `runtime::continuations::release`).
+    /// inline twin of `vm::stack_switching::store_continuations::release`).
     pub(in crate::compile) fn release_inline(&mut self, record: Value, store: Value) {
-        use crate::vm::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let t = trusted();
         let returned = self
             .builder
@@ -260,7 +263,7 @@ impl FuncTranslator<'_, '_> {
     /// continuation in its place, handing it the values and a reference to
     /// the suspended one.
     pub(in crate::compile) fn switch_native(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let t = trusted();
         let (sent, received) = self.switch_signature(cont_type_index);
         let target_ref = self.pop();
@@ -269,7 +272,7 @@ impl FuncTranslator<'_, '_> {
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
         let found = self.libcall(
-            libcalls::find_handler as *const () as usize,
+            routines::find_handler as *const () as usize,
             &[marked],
             &[types::I64],
         )[0];
@@ -370,7 +373,7 @@ impl FuncTranslator<'_, '_> {
     /// clause index. The common case, the first clause of the innermost
     /// resume, is checked inline; the rest is an allocation-free routine.
     pub(in crate::compile) fn find_handler(&mut self, me: Value, tag: Value) -> (Value, Value) {
-        use crate::vm::continuation::offsets as rec;
+        use crate::vm::stack_switching::continuation::offsets as rec;
         let t = trusted();
         let done = self.builder.create_block();
         let handler = self.builder.append_block_param(done, types::I64);
@@ -394,7 +397,7 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().brif(hit, done, &args, slow, &[]);
         self.builder.switch_to_block(slow);
         let found = self.libcall(
-            libcalls::find_handler as *const () as usize,
+            routines::find_handler as *const () as usize,
             &[tag],
             &[types::I64],
         )[0];
@@ -413,7 +416,7 @@ impl FuncTranslator<'_, '_> {
     /// continuation to it, and when resumed pushes the values it was
     /// resumed with.
     pub(in crate::compile) fn suspend_native(&mut self, tag_index: u32) {
-        use crate::vm::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let t = trusted();
         let tag = self.tag_ptr(tag_index);
         let store = self.store_context();

@@ -406,7 +406,7 @@ pub unsafe fn reset_record(record: *mut ContinuationRecord, body: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::stack::StackPool;
+    use crate::vm::stack_switching::stack::ContinuationStack;
 
     /// A body that suspends twice with payloads 10 and 20, then returns.
     unsafe extern "sysv64" fn body(record: *mut ContinuationRecord) {
@@ -424,9 +424,8 @@ mod tests {
 
     #[test]
     fn a_continuation_suspends_and_returns_through_the_trampoline() {
-        let mut pool = StackPool::new(64 * 1024, 1);
-        let stack = pool.allocate().unwrap();
-        // SAFETY: a fresh stack from the pool.
+        let stack = ContinuationStack::map_usable(64 * 1024).unwrap();
+        // SAFETY: a fresh stack nothing else uses.
         let record = unsafe {
             init_record(
                 stack.bottom(),
@@ -454,7 +453,6 @@ mod tests {
             send = payload + 1;
         }
         assert_eq!(received, [10, 20]);
-        pool.release(stack);
     }
 
     #[repr(C)]
@@ -499,8 +497,7 @@ mod tests {
 
     #[test]
     fn a_dwarf_unwinder_crosses_the_trampoline_into_the_resumer() {
-        let mut pool = StackPool::new(64 * 1024, 1);
-        let stack = pool.allocate().unwrap();
+        let stack = ContinuationStack::map_usable(64 * 1024).unwrap();
         let mut inside: Vec<usize> = Vec::new();
         // SAFETY: a fresh stack; `inside` outlives the continuation.
         let record = unsafe {
@@ -540,6 +537,5 @@ mod tests {
             inside[inside.len() - common..],
             outside[outside.len() - common..]
         );
-        pool.release(stack);
     }
 }
