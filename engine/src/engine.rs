@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 
-use crate::compile::trampolines::Trampolines;
+use crate::compile::entry_glue::EntryGlue;
 use crate::error::Error;
 use crate::types::{CompositeType, FuncType, TypeId, TypeRegistry};
 
@@ -63,7 +63,7 @@ pub(crate) struct EngineInner {
     pub isa: OwnedTargetIsa,
     pub config: Config,
     pub registry: RwLock<TypeRegistry>,
-    trampolines: Mutex<HashMap<TypeId, Arc<Trampolines>>>,
+    entry_glue: Mutex<HashMap<TypeId, Arc<EntryGlue>>>,
 }
 
 /// Compiles modules; shared by the stores that run them.
@@ -102,7 +102,7 @@ impl Engine {
             isa,
             config: config.clone(),
             registry: RwLock::new(TypeRegistry::default()),
-            trampolines: Mutex::new(HashMap::new()),
+            entry_glue: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -134,13 +134,13 @@ impl Engine {
     }
 
     /// The glue code for signature `id`, compiled on first use.
-    pub(crate) fn trampolines(&self, id: TypeId) -> Result<Arc<Trampolines>, Error> {
-        let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn entry_glue(&self, id: TypeId) -> Result<Arc<EntryGlue>, Error> {
+        let mut cache = self.0.entry_glue.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = cache.get(&id) {
             return Ok(t.clone());
         }
         let ty = self.func_type(id);
-        let t = Arc::new(Trampolines::new(&*self.0.isa, &ty)?);
+        let t = Arc::new(EntryGlue::new(&*self.0.isa, &ty)?);
         cache.insert(id, t.clone());
         Ok(t)
     }

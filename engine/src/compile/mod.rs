@@ -2,10 +2,10 @@
 //! Cranelift IR, compile, lay the functions out in one code mapping, patch
 //! calls between them, and publish trap tables and unwind information.
 
+pub(crate) mod entry_glue;
 pub(crate) mod env;
 mod exceptions;
 mod stack_switching;
-pub(crate) mod trampolines;
 mod translate;
 pub(crate) mod unwind_info;
 

@@ -104,7 +104,7 @@ pub(crate) fn register(
     })
 }
 
-/// Describes glue code that has no Wasm source (trampolines) to gdb:
+/// Describes glue code that has no Wasm source (entry glue) to gdb:
 /// `functions` are `(address, length, name)`, sorted by address.
 pub(crate) fn register_glue(
     functions: Vec<(usize, usize, String)>,

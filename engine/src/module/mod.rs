@@ -127,7 +127,7 @@ impl Module {
                 }
             };
             if let Some(f) = cont_of {
-                cont_bodies.insert(index as u32, engine.trampolines(f)?.cont_body);
+                cont_bodies.insert(index as u32, engine.entry_glue(f)?.cont_body);
             }
         }
         let compiled = {

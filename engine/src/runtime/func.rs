@@ -92,14 +92,14 @@ impl Func {
         raw.resize(ty.params().len().max(ty.results().len()), 0);
         let type_id = entry.type_id;
         let funcref = entry.funcref;
-        let trampoline = inner.core.engine.trampolines(type_id)?.entry;
+        let host_entry = inner.core.engine.entry_glue(type_id)?.host_entry;
         // SAFETY: `funcref` belongs to this store's live instance and
-        // `raw` has room for the signature; the trampoline matches it.
+        // `raw` has room for the signature; the host entry matches it.
         unsafe {
             let f = &*funcref;
             invoke(
                 &mut inner.core,
-                trampoline,
+                host_entry,
                 f.vmctx,
                 f.code,
                 raw.as_mut_ptr(),
@@ -129,16 +129,16 @@ impl Func {
     }
 }
 
-/// Runs generated code through an entry trampoline, turning a trap or a
+/// Runs generated code through a host entry, turning a trap or a
 /// failing host function below it into an error.
 ///
 /// # Safety
-/// `trampoline`, `vmctx` and `code` must form a valid call of a function
+/// `host_entry`, `vmctx` and `code` must form a valid call of a function
 /// of this store, and `values` must have room for its parameters and
 /// results.
 pub(crate) unsafe fn invoke(
     core: &mut StoreCore,
-    trampoline: usize,
+    host_entry: usize,
     vmctx: usize,
     code: usize,
     values: *mut u64,
@@ -160,7 +160,7 @@ pub(crate) unsafe fn invoke(
         (*vm).entry_jmpbuf = &mut jmpbuf;
     }
     // SAFETY: the caller's contract; the JmpBuf is published above.
-    let ok = unsafe { entry::enter_wasm(&mut jmpbuf, trampoline, vmctx, code, values) };
+    let ok = unsafe { entry::enter_wasm(&mut jmpbuf, host_entry, vmctx, code, values) };
     // SAFETY: as above.
     unsafe {
         (*vm).entry_jmpbuf = previous_jmpbuf;

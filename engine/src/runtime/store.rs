@@ -348,7 +348,7 @@ impl<T: 'static> StoreInner<T> {
     pub(crate) fn push_host_func(&mut self, ty: &FuncType, f: HostFn<T>) -> Result<u32, Error> {
         let engine = self.core.engine.clone();
         let type_id = engine.register_func_type(ty);
-        let trampolines = engine.trampolines(type_id)?;
+        let glue = engine.entry_glue(type_id)?;
         let index = self.host_funcs.len();
         self.host_funcs.push(HostFunc { f, ty: ty.clone() });
         let ctx = Box::new(VMHostContext {
@@ -357,7 +357,7 @@ impl<T: 'static> StoreInner<T> {
             index,
         });
         let funcref = Box::new(VMFuncRef {
-            code: trampolines.host_adapter,
+            code: glue.host_adapter,
             type_id: type_id as u64,
             vmctx: &*ctx as *const VMHostContext as usize,
         });
