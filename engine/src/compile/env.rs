@@ -5,7 +5,7 @@ use cranelift_codegen::ir::{self, AbiParam, Signature, types};
 use cranelift_codegen::isa::CallConv;
 
 use crate::error::TrapCode;
-use crate::module::ModuleInfo;
+use crate::module_info::ModuleInfo;
 use crate::types::{CompositeType, FuncType, TypeRegistry, ValType};
 use crate::vm::layout::VMOffsets;
 

@@ -21,7 +21,7 @@ use cranelift_codegen::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::error::Error;
-use crate::module::ModuleInfo;
+use crate::module_info::ModuleInfo;
 use crate::types::TypeRegistry;
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::code_registry::{self, CallSite, CallSiteHandler, CodeInfo};
@@ -77,7 +77,7 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
-    config: &crate::engine::Config,
+    config: &crate::config::Config,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
@@ -86,7 +86,7 @@ pub(crate) fn compile_module(
         offsets: &offsets,
         registry,
         cont_bodies,
-        libcall_switching: config.switching == crate::engine::SwitchingMode::Libcall,
+        libcall_switching: config.switching == crate::config::SwitchingMode::Libcall,
         switch_events: config.report_switch_events,
     };
     let n = info.bodies.len();

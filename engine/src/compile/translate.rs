@@ -18,7 +18,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
 use super::exceptions::CatchClause;
 use crate::error::{Error, TrapCode};
-use crate::module::info::{unsupported, val_type};
+use crate::module_info::{unsupported, val_type};
 use crate::types::ValType;
 use crate::vm::layout::*;
 use crate::vm::libcalls;

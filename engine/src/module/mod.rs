@@ -1,7 +1,5 @@
 //! Modules: bytes validated, parsed and compiled, ready to instantiate.
 
-pub(crate) mod info;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,9 +8,8 @@ use wasmparser::{Validator, WasmFeatures};
 use crate::compile::{self, CompiledModule};
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::module_info::{ExportIndex, ModuleInfo};
 use crate::types::{ExternType, FuncType};
-use info::ExportIndex;
-pub use info::ModuleInfo;
 
 /// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
 pub fn supported_features() -> WasmFeatures {
@@ -31,8 +28,8 @@ pub(crate) struct ModuleInner {
     // Dropped first: the registry entry in it points into `bytes`.
     pub compiled: CompiledModule,
     pub engine: Engine,
-    pub bytes: Vec<u8>,
-    pub info: ModuleInfo,
+    pub bytes: Arc<[u8]>,
+    pub info: Arc<ModuleInfo>,
     pub name: String,
 }
 
@@ -76,6 +73,9 @@ impl Module {
                 offset: e.offset(),
             });
         }
+        // Shared with the instances (data segments) and pointed into by the
+        // registry's code map, so it never moves from here on.
+        let bytes: Arc<[u8]> = bytes.into();
         let info = {
             let mut registry = engine.0.registry.write().unwrap_or_else(|e| e.into_inner());
             ModuleInfo::parse(&bytes, &mut registry)?
@@ -145,7 +145,7 @@ impl Module {
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             bytes,
-            info,
+            info: Arc::new(info),
             compiled,
             name,
         })))

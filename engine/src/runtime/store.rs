@@ -304,7 +304,7 @@ impl StoreCore {
             };
             let info = inst.module.info();
             for (name, export) in &info.exports {
-                if *export == crate::module::info::ExportIndex::Tag(index as u32) {
+                if *export == crate::module_info::ExportIndex::Tag(index as u32) {
                     return Some(format!("${name}"));
                 }
             }

@@ -276,11 +276,8 @@ pub(crate) unsafe fn tag_name(vmctx: *mut u8, tag: usize) -> Option<String> {
         return None;
     }
     // SAFETY: the contract above; the instance is only read.
-    let inst = unsafe {
-        &*(*(vmctx.add(super::layout::VMCTX_INSTANCE as usize)
-            as *const *const crate::runtime::instance::InstanceData))
-    };
-    let info = inst.module.info();
+    let inst = unsafe { &*super::instance::VMInstance::of_vmctx(vmctx) };
+    let info = &*inst.info;
     let offsets = VMOffsets::new(info);
     let index = (0..info.tags.len() as u32).find(|&i| {
         // SAFETY: tag slots of the VMContext are initialized at
@@ -289,7 +286,7 @@ pub(crate) unsafe fn tag_name(vmctx: *mut u8, tag: usize) -> Option<String> {
         slot == tag
     })?;
     for (name, export) in &info.exports {
-        if *export == crate::module::info::ExportIndex::Tag(index) {
+        if *export == crate::module_info::ExportIndex::Tag(index) {
             return Some(format!("${name}"));
         }
     }

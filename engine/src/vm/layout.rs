@@ -7,7 +7,7 @@
 //! ```text
 //! VMContext (one per instance, 8-byte slots)
 //!   +0   *mut VMStoreContext        the store this instance lives in
-//!   +8   *mut InstanceData          for libcalls
+//!   +8   *mut VMInstance            for libcalls (vm/instance.rs)
 //!   then, per module index space, in this order:
 //!        *mut VMMemory   per memory
 //!        *mut VMTable    per table
@@ -17,7 +17,7 @@
 //!        VMFuncRef       per defined function (inline, 3 slots)
 //! ```
 
-use crate::module::ModuleInfo;
+use crate::module_info::ModuleInfo;
 
 /// One linear memory, shared by every instance that imports it.
 #[repr(C)]

@@ -7,19 +7,17 @@
 //! trapping themselves, so the trap is raised by generated code at a pc
 //! that names the Wasm function.
 
-use crate::runtime::instance::InstanceData;
+use super::instance::VMInstance;
 
 /// The instance behind a VMContext.
 ///
 /// # Safety
 /// `vmctx` must be the VMContext of a live instance, and no other reference
-/// to that instance's data may be active (generated code is running).
-unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
-    // SAFETY: the slot at VMCTX_INSTANCE holds the instance pointer for the
-    // VMContext's whole life; see the function's contract.
-    unsafe {
-        &mut **(vmctx.add(crate::vm::layout::VMCTX_INSTANCE as usize) as *mut *mut InstanceData)
-    }
+/// to that instance's `VMInstance` may be active (generated code is
+/// running, paused in this libcall).
+unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut VMInstance {
+    // SAFETY: see the function's contract.
+    unsafe { &mut *VMInstance::of_vmctx(vmctx) }
 }
 
 fn range(start: u32, len: u32, size: u64) -> Option<std::ops::Range<usize>> {

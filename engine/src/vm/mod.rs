@@ -7,6 +7,7 @@ pub mod code_registry;
 pub mod entry;
 pub mod events;
 pub mod exceptions;
+pub(crate) mod instance;
 pub mod layout;
 pub(crate) mod libcalls;
 pub mod memory;
