@@ -1,5 +1,5 @@
 //! The engine: the compiler for the host, the engine's settings, the
-//! canonical type registry and the per-signature glue shared by every
+//! canonical type interner and the per-signature glue shared by every
 //! module and store.
 
 use std::collections::HashMap;
@@ -11,12 +11,12 @@ use cranelift_codegen::settings::{self, Configurable};
 use crate::compile::entry_glue::EntryGlue;
 use crate::config::Config;
 use crate::error::Error;
-use crate::types::{CompositeType, FuncType, TypeId, TypeRegistry};
+use crate::types::{CompositeType, FuncType, TypeId, TypeInterner};
 
 pub(crate) struct EngineInner {
     pub isa: OwnedTargetIsa,
     pub config: Config,
-    pub registry: RwLock<TypeRegistry>,
+    pub interner: RwLock<TypeInterner>,
     entry_glue: Mutex<HashMap<TypeId, Arc<EntryGlue>>>,
 }
 
@@ -55,7 +55,7 @@ impl Engine {
         Ok(Engine(Arc::new(EngineInner {
             isa,
             config: config.clone(),
-            registry: RwLock::new(TypeRegistry::default()),
+            interner: RwLock::new(TypeInterner::default()),
             entry_glue: Mutex::new(HashMap::new()),
         })))
     }
@@ -68,7 +68,7 @@ impl Engine {
     /// Gives a host-made function type its canonical id.
     pub fn register_func_type(&self, ty: &FuncType) -> TypeId {
         self.0
-            .registry
+            .interner
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .register_func(ty)
@@ -77,10 +77,10 @@ impl Engine {
     /// The function type of canonical id `id` (the wrapped function type for
     /// a continuation type).
     pub fn func_type(&self, id: TypeId) -> FuncType {
-        let registry = self.0.registry.read().unwrap_or_else(|e| e.into_inner());
+        let interner = self.0.interner.read().unwrap_or_else(|e| e.into_inner());
         let mut id = id;
         loop {
-            match registry.get(id) {
+            match interner.get(id) {
                 CompositeType::Func(f) => return f.clone(),
                 CompositeType::Cont(f) => id = *f,
             }

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchyard_engine::vm::code_registry;
+use switchyard_engine::vm::code_lookup;
 use switchyard_engine::*;
 
 #[repr(C)]
@@ -68,7 +68,7 @@ fn wasm_names(ips: &[usize]) -> Vec<String> {
     ips.iter()
         .filter_map(|&ip| {
             let pc = ip.checked_sub(1)?;
-            let info = code_registry::lookup(pc)?;
+            let info = code_lookup::lookup(pc)?;
             Some(info.function_name_at(pc)?.to_string())
         })
         .collect()

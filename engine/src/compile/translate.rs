@@ -150,7 +150,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let mut locals_reader = body.get_locals_reader()?;
         for _ in 0..locals_reader.get_count() {
             let (count, ty) = locals_reader.read()?;
-            let ty = val_type(ty, &env.info.types, env.registry)?;
+            let ty = val_type(ty, &env.info.types, env.interner)?;
             for _ in 0..count {
                 let var = self.builder.declare_var(clif_type(&ty));
                 let zero = self.zero(&ty);
@@ -233,7 +233,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         match bt {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
-                let t = val_type(t, &self.env.info.types, self.env.registry)
+                let t = val_type(t, &self.env.info.types, self.env.interner)
                     .map(|t| clif_type(&t))
                     .unwrap_or(types::I64);
                 (vec![], vec![t])

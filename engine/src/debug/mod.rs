@@ -20,7 +20,7 @@ pub(crate) mod lines;
 
 use std::sync::OnceLock;
 
-use crate::vm::code_registry::CodeInfo;
+use crate::vm::code_lookup::CodeInfo;
 
 /// A module's object file, known to gdb until dropped.
 pub(crate) struct DebugRegistration {

@@ -77,8 +77,8 @@ impl Module {
         // registry's code map, so it never moves from here on.
         let bytes: Arc<[u8]> = bytes.into();
         let info = {
-            let mut registry = engine.0.registry.write().unwrap_or_else(|e| e.into_inner());
-            ModuleInfo::parse(&bytes, &mut registry)?
+            let mut interner = engine.0.interner.write().unwrap_or_else(|e| e.into_inner());
+            ModuleInfo::parse(&bytes, &mut interner)?
         };
         let name = info
             .name
@@ -94,7 +94,7 @@ impl Module {
                 let is_cont = matches!(
                     engine
                         .0
-                        .registry
+                        .interner
                         .read()
                         .unwrap_or_else(|e| e.into_inner())
                         .get(id),
@@ -120,8 +120,8 @@ impl Module {
         let mut cont_bodies = std::collections::HashMap::new();
         for (index, &id) in info.types.iter().enumerate() {
             let cont_of = {
-                let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
-                match registry.get(id) {
+                let interner = engine.0.interner.read().unwrap_or_else(|e| e.into_inner());
+                match interner.get(id) {
                     crate::types::CompositeType::Cont(f) => Some(*f),
                     crate::types::CompositeType::Func(_) => None,
                 }
@@ -131,10 +131,10 @@ impl Module {
             }
         }
         let compiled = {
-            let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
+            let interner = engine.0.interner.read().unwrap_or_else(|e| e.into_inner());
             compile::compile_module(
                 &*engine.0.isa,
-                &registry,
+                &interner,
                 &info,
                 &bytes,
                 &name,

@@ -23,7 +23,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::isa::unwind::UnwindInfo;
 
 use crate::error::Error;
-use crate::vm::code_registry::CodeInfo;
+use crate::vm::code_lookup::CodeInfo;
 
 /// What the engine writes for perf about the code it generates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

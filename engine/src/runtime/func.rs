@@ -6,7 +6,7 @@ use super::store::{AsStoreMut, Caller, FuncKind, HostFn, StoreCore, StoreInner};
 use super::values::Val;
 use crate::error::{Error, Trap, TrapCode};
 use crate::types::FuncType;
-use crate::vm::code_registry;
+use crate::vm::code_lookup;
 use crate::vm::entry::{self, JmpBuf};
 use crate::vm::layout::{VMHostContext, VMStoreContext};
 use crate::vm::signals;
@@ -191,7 +191,7 @@ pub(crate) unsafe fn invoke(
     }
     trap.pc = Some(record.pc);
     trap.fp = Some(record.fp);
-    if let Some(info) = code_registry::lookup(record.pc)
+    if let Some(info) = code_lookup::lookup(record.pc)
         && let Some(f) = info.function_at(record.pc)
     {
         let _ = f;
@@ -215,14 +215,14 @@ pub(crate) fn symbolize(
     use std::sync::Arc;
     // Most frames are in the module of the previous one, and a chain repeats
     // its tags and entries: remember what was looked up.
-    let mut last: Option<Arc<code_registry::CodeInfo>> = None;
+    let mut last: Option<Arc<code_lookup::CodeInfo>> = None;
     /// Module, function, function index, module offset.
     type Named = (Arc<str>, Arc<str>, u32, Option<u32>);
     let mut name_of = |pc: usize| -> Option<Named> {
         let info = match &last {
             Some(i) if i.start <= pc && pc < i.end => i.clone(),
             _ => {
-                let i = code_registry::lookup(pc)?;
+                let i = code_lookup::lookup(pc)?;
                 last = Some(i.clone());
                 i
             }

@@ -10,7 +10,7 @@
 
 use std::arch::global_asm;
 
-use super::code_registry::{self, CallSiteHandler};
+use super::code_lookup::{self, CallSiteHandler};
 use super::entry;
 use super::layout::VMStoreContext;
 use super::stack_switching::continuation::{
@@ -213,7 +213,7 @@ unsafe fn unwind(ctx: &mut VMStoreContext, exn: usize, fp: usize, regs: &SavedRe
                 break;
             }
             // Frames of glue code (adapters, trampolines) have no handlers.
-            if let Some(info) = code_registry::lookup(ret.wrapping_sub(1))
+            if let Some(info) = code_lookup::lookup(ret.wrapping_sub(1))
                 && let Some(site) = info.call_site(ret)
             {
                 let sp = fp - site.frame_offset as usize;

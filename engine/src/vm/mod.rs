@@ -2,8 +2,8 @@
 //! around them: code memory, linear memory, tables, host entry and traps.
 
 pub mod backtrace;
+pub mod code_lookup;
 pub mod code_memory;
-pub mod code_registry;
 pub mod entry;
 pub mod events;
 pub mod exceptions;

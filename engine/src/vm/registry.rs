@@ -13,7 +13,7 @@
 use std::cell::UnsafeCell;
 use std::sync::Mutex;
 
-use super::code_registry::CodeInfo;
+use super::code_lookup::CodeInfo;
 use super::layout::VMStoreContext;
 use super::stack_switching::continuation::ContinuationRecord;
 
