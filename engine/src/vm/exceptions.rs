@@ -212,7 +212,7 @@ unsafe fn unwind(ctx: &mut VMStoreContext, exn: usize, fp: usize, regs: &SavedRe
             if is_trampoline(ret) || entry::is_entry_return(ret) || ret == 0 || frames > 1_000_000 {
                 break;
             }
-            // Frames of glue code (adapters, trampolines) have no handlers.
+            // Frames of entry glue and of the host have no handlers.
             if let Some(info) = code_lookup::lookup(ret.wrapping_sub(1))
                 && let Some(site) = info.call_site(ret)
             {
