@@ -253,68 +253,61 @@ impl Runner {
 
     fn module(&mut self, mut module: QuoteWat<'_>) -> Verdict {
         let name = module.name().map(|id| id.name().to_string());
-        let outcome = self
-            .build(&mut module)
-            .map_err(|e| e.describe())
-            .and_then(|compiled| {
-                self.linker
-                    .instantiate(&mut self.store, &compiled)
-                    .map_err(|e| format!("instantiation failed: {e}"))
-            });
-        self.instantiated(name, outcome, "module")
-    }
-
-    /// Records the outcome of instantiating a module (named `name`) as the
-    /// current instance. A failure must not leave an older instance
-    /// answering the directives that follow, which instead report the line
-    /// of the failed module.
-    fn instantiated(
-        &mut self,
-        name: Option<String>,
-        outcome: Result<Instance, String>,
-        kind: &str,
-    ) -> Verdict {
-        match outcome {
+        self.instance_failed(name.as_deref(), self.line);
+        let compiled = match self.build(&mut module) {
+            Ok(m) => m,
+            Err(e) => return Verdict::Failed(format!("module: {}", e.describe())),
+        };
+        match self.linker.instantiate(&mut self.store, &compiled) {
             Ok(instance) => {
-                self.current = Some(instance);
-                self.current_failed_at = None;
-                if let Some(name) = name {
-                    self.failed_named.remove(&name);
-                    self.instances.insert(name, instance);
-                }
+                self.instance_made(name, instance);
                 Verdict::Done
             }
-            Err(message) => {
-                self.current = None;
-                self.current_failed_at = Some(self.line);
-                if let Some(name) = name {
-                    self.instances.remove(&name);
-                    self.failed_named.insert(name, self.line);
-                }
-                Verdict::Failed(format!("{kind}: {message}"))
-            }
+            Err(e) => Verdict::Failed(format!("module: instantiation failed: {e}")),
+        }
+    }
+
+    /// Records that the instance of a module directive (named `name`)
+    /// failed at `line`. It is recorded before the module is built, so that
+    /// even a panic while building cannot leave an older instance answering
+    /// the directives that follow; they report `line` instead.
+    fn instance_failed(&mut self, name: Option<&str>, line: usize) {
+        self.current = None;
+        self.current_failed_at = Some(line);
+        if let Some(name) = name {
+            self.instances.remove(name);
+            self.failed_named.insert(name.to_string(), line);
+        }
+    }
+
+    /// Records a new instance (named `name`) as the current one.
+    fn instance_made(&mut self, name: Option<String>, instance: Instance) {
+        self.current = Some(instance);
+        self.current_failed_at = None;
+        if let Some(name) = name {
+            self.failed_named.remove(&name);
+            self.instances.insert(name, instance);
         }
     }
 
     fn module_definition(&mut self, mut module: QuoteWat<'_>) -> Verdict {
         let name = module.name().map(|id| id.name().to_string());
+        // Failed until built, as for `module`.
+        self.last_definition = Err(Some(self.line));
+        if let Some(name) = &name {
+            self.definitions.remove(name);
+            self.failed_definitions.insert(name.clone(), self.line);
+        }
         match self.build(&mut module) {
             Ok(m) => {
-                if let Some(name) = &name {
-                    self.failed_definitions.remove(name);
-                    self.definitions.insert(name.clone(), m.clone());
+                if let Some(name) = name {
+                    self.failed_definitions.remove(&name);
+                    self.definitions.insert(name, m.clone());
                 }
                 self.last_definition = Ok(m);
                 Verdict::Done
             }
-            Err(e) => {
-                if let Some(name) = name {
-                    self.definitions.remove(&name);
-                    self.failed_definitions.insert(name, self.line);
-                }
-                self.last_definition = Err(Some(self.line));
-                Verdict::Failed(format!("module definition: {}", e.describe()))
-            }
+            Err(e) => Verdict::Failed(format!("module definition: {}", e.describe())),
         }
     }
 
@@ -330,17 +323,11 @@ impl Runner {
         let definition = match definition {
             Ok(m) => m,
             Err(failed_at) => {
-                let which = module.map_or("any module".to_string(), |id| format!("${}", id.name()));
-                let message = format!("module instance: no definition of {which} to instantiate");
                 // The directives that use this instance fail because of the
                 // definition, when there was one.
-                let blamed = failed_at.unwrap_or(self.line);
-                self.current = None;
-                self.current_failed_at = Some(blamed);
-                if let Some(name) = name {
-                    self.instances.remove(&name);
-                    self.failed_named.insert(name, blamed);
-                }
+                self.instance_failed(name.as_deref(), failed_at.unwrap_or(self.line));
+                let which = module.map_or("any module".to_string(), |id| format!("${}", id.name()));
+                let message = format!("module instance: no definition of {which} to instantiate");
                 return match failed_at {
                     Some(module_line) => Verdict::Blocked {
                         module_line,
@@ -350,11 +337,14 @@ impl Runner {
                 };
             }
         };
-        let outcome = self
-            .linker
-            .instantiate(&mut self.store, &definition)
-            .map_err(|e| format!("instantiation failed: {e}"));
-        self.instantiated(name, outcome, "module instance")
+        self.instance_failed(name.as_deref(), self.line);
+        match self.linker.instantiate(&mut self.store, &definition) {
+            Ok(instance) => {
+                self.instance_made(name, instance);
+                Verdict::Done
+            }
+            Err(e) => Verdict::Failed(format!("module instance: instantiation failed: {e}")),
+        }
     }
 
     fn assert_return(&mut self, exec: WastExecute<'_>, expected: &[WastRet<'_>]) -> Verdict {
