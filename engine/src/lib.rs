@@ -30,7 +30,7 @@ pub mod wasi;
 
 pub use engine::{Config, Engine, SwitchingMode};
 pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
-pub use module::{Module, ModuleInfo, supported_features};
+pub use module::{Module, ModuleInfo, display_name, supported_features};
 pub use profiling::PerfOutput;
 pub use runtime::*;
 pub use types::{

@@ -43,7 +43,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use switchyard_engine::Engine;
+use switchyard_engine::{Engine, display_name};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::{Wast, WastDirective};
@@ -112,7 +112,8 @@ pub fn main(args: WastArgs) -> anyhow::Result<ExitCode> {
     drop(hook);
 
     if json {
-        print_line(&to_json(&report));
+        // Escaped by its JSON strings; its line breaks are its own.
+        let _ = writeln!(std::io::stdout().lock(), "{}", to_json(&report));
     } else if report.scripts_run > 0 {
         let skipped = match report.skips.len() {
             0 => String::new(),
@@ -140,8 +141,11 @@ fn run_file(engine: &Engine, path: &Path, print_to: PrintTo, report: &mut Report
     let script_error = |report: &mut Report, position, message: String| {
         if stream {
             match position {
-                Some((line, column)) => eprintln!("error: {file}:{line}:{column}: {message}"),
-                None => eprintln!("error: {file}: {message}"),
+                Some((line, column)) => eprintln!(
+                    "error: {}",
+                    display_name(&format!("{file}:{line}:{column}: {message}"))
+                ),
+                None => eprintln!("error: {}", display_name(&format!("{file}: {message}"))),
             }
         }
         report.errors.push(ScriptError {
@@ -243,11 +247,13 @@ fn run_file(engine: &Engine, path: &Path, print_to: PrintTo, report: &mut Report
     }
 }
 
-/// Prints a line on stdout. A reader that went away (`| head`) is not an
+/// Prints a line on stdout, escaped: scripts name exports with any
+/// characters (`names.wast`), and a report line must stay one line that
+/// cannot drive the terminal. A reader that went away (`| head`) is not an
 /// error worth a panic; the exit status still tells the outcome.
 fn print_line(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", display_name(line));
 }
 
 /// 1-based line and column of a byte offset.

@@ -1,6 +1,7 @@
 //! Modules: bytes validated, parsed and compiled, ready to instantiate.
 
 pub(crate) mod info;
+mod names;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use crate::error::Error;
 use crate::types::{ExternType, FuncType};
 use info::ExportIndex;
 pub use info::ModuleInfo;
+pub use names::display_name;
 
 /// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
 pub fn supported_features() -> WasmFeatures {
@@ -80,10 +82,11 @@ impl Module {
             let mut registry = engine.0.registry.write().unwrap_or_else(|e| e.into_inner());
             ModuleInfo::parse(&bytes, &mut registry)?
         };
+        // The name section's name is escaped already; a file name is not.
         let name = info
             .name
             .clone()
-            .or(name)
+            .or_else(|| name.map(|n| display_name(&n).into_owned()))
             .unwrap_or_else(|| "<module>".to_string());
         // Switches and exceptions carry their values in fixed-size buffers.
         {
@@ -151,7 +154,8 @@ impl Module {
         })))
     }
 
-    /// The module's display name (name section, else file name).
+    /// The module's display name (name section, else file name), with
+    /// control characters escaped ([`display_name`]).
     pub fn name(&self) -> &str {
         &self.0.name
     }
