@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod module;
 mod module_info;
+mod names;
 pub mod profiling;
 mod runtime;
 mod types;
@@ -35,6 +36,7 @@ pub use engine::Engine;
 pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
 pub use module::{Module, supported_features};
 pub use module_info::ModuleInfo;
+pub use names::display_name;
 pub use profiling::PerfOutput;
 pub use runtime::*;
 pub use types::{

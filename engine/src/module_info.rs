@@ -8,6 +8,7 @@ use wasmparser::{
     CompositeInnerType, ElementItems, ElementKind, ExternalKind, Operator, Parser, Payload, TypeRef,
 };
 
+use crate::names::display_name;
 use crate::error::Error;
 use crate::types::{
     CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType, ModuleCompositeType,
@@ -147,11 +148,13 @@ pub struct ModuleInfo {
     pub data: Vec<DataSegment>,
     /// Byte ranges of the function bodies, by defined-function index.
     pub bodies: Vec<Range<usize>>,
-    /// The module's name from the name section.
+    /// The module's name from the name section, escaped for display
+    /// ([`display_name`]).
     pub name: Option<String>,
-    /// Function names from the name section.
+    /// Function names from the name section (else an export's), escaped
+    /// for display.
     pub func_names: HashMap<u32, String>,
-    /// Tag names from the name section.
+    /// Tag names from the name section, escaped for display.
     pub tag_names: HashMap<u32, String>,
     /// Custom sections by name (e.g. `.debug_info`).
     pub custom_sections: Vec<(String, Range<usize>)>,
@@ -385,7 +388,9 @@ impl ModuleInfo {
         // export name, which is what a user knows them by.
         for (name, index) in &info.exports {
             if let ExportIndex::Func(f) = index {
-                info.func_names.entry(*f).or_insert_with(|| name.clone());
+                info.func_names
+                    .entry(*f)
+                    .or_insert_with(|| display_name(name).into_owned());
             }
         }
         Ok(info)
@@ -398,18 +403,21 @@ fn read_names(
 ) -> Result<(), Error> {
     for name in names {
         match name? {
-            wasmparser::Name::Module { name, .. } => info.name = Some(name.to_string()),
+            wasmparser::Name::Module { name, .. } => {
+                info.name = Some(display_name(name).into_owned());
+            }
             wasmparser::Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
                     info.func_names
-                        .insert(naming.index, naming.name.to_string());
+                        .insert(naming.index, display_name(naming.name).into_owned());
                 }
             }
             wasmparser::Name::Tag(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.tag_names.insert(naming.index, naming.name.to_string());
+                    info.tag_names
+                        .insert(naming.index, display_name(naming.name).into_owned());
                 }
             }
             _ => {}

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use switchyard_engine::display_name;
 use switchyard_engine::wasi::{self, WasiCtx};
 use switchyard_engine::{
     BacktraceFrame, Engine, Error, Extern, Linker, Module, Store, Val, ValType,
@@ -153,7 +154,7 @@ impl SnapshotOnTrap {
                 self.path.display(),
                 self.path.display()
             ),
-            Err(e) => eprintln!("error: {e:#}"),
+            Err(e) => eprintln!("error: {}", display_name(&format!("{e:#}"))),
         }
     }
 }
@@ -190,7 +191,12 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(TRAP_STATUS));
             }
             let style = Style::for_stderr();
-            eprintln!("{} wasm trap: {trap}", style.error("error:"));
+            let message = trap.to_string();
+            eprintln!(
+                "{} wasm trap: {}",
+                style.error("error:"),
+                display_name(&message)
+            );
             if let Some(f) = &trap.function {
                 eprintln!("  in {}", style.function(f));
             }
@@ -277,7 +283,9 @@ fn format_backtrace(
                             (Some(f), true) => format!(" (inlined {f})"),
                             _ => String::new(),
                         };
-                        let _ = writeln!(out, "                 at {file}{line}{col}{inlined}");
+                        // File and function names come from the module's DWARF.
+                        let at = format!("{file}{line}{col}{inlined}");
+                        let _ = writeln!(out, "                 at {}", display_name(&at));
                     }
                 }
                 // A recursion shows as one line and a count.

@@ -7,6 +7,7 @@ use switchyard_unwind::registry::{Snapshot, StackRecord, State};
 use switchyard_unwind::report::{Sources, report_parked};
 
 use crate::output::Style;
+use switchyard_engine::display_name;
 use switchyard_unwind::{CfiUnwinder, Limits, Memory, Step};
 
 /// Where the registry of this process is.
@@ -34,6 +35,7 @@ pub fn format_steps(
                     Some(name) => {
                         out.push_str(&format!("  {n:>3}: {}\n", style.function(&name)));
                         for at in sources.locate(snapshot, at) {
+                            let at = display_name(&at);
                             out.push_str(&format!("                 at {at}\n"));
                         }
                         n += 1;

@@ -9,6 +9,7 @@ use crate::compile::{self, CompiledModule};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::module_info::{ExportIndex, ModuleInfo};
+use crate::names::display_name;
 use crate::types::{ExternType, FuncType};
 
 /// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
@@ -80,10 +81,11 @@ impl Module {
             let mut interner = engine.0.interner.write().unwrap_or_else(|e| e.into_inner());
             ModuleInfo::parse(&bytes, &mut interner)?
         };
+        // The name section's name is escaped already; a file name is not.
         let name = info
             .name
             .clone()
-            .or(name)
+            .or_else(|| name.map(|n| display_name(&n).into_owned()))
             .unwrap_or_else(|| "<module>".to_string());
         // Switches and exceptions carry their values in fixed-size buffers.
         {
@@ -151,7 +153,8 @@ impl Module {
         })))
     }
 
-    /// The module's display name (name section, else file name).
+    /// The module's display name (name section, else file name), with
+    /// control characters escaped ([`display_name`]).
     pub fn name(&self) -> &str {
         &self.0.name
     }
