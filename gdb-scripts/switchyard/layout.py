@@ -116,3 +116,7 @@ FUNCTION_NAME = 24  # 8 bytes
 TRAMPOLINE_FP = 80
 # The smallest code entry a version 1 writer makes.
 CODE_ENTRY_MIN_SIZE = 88
+# One address of a store's records array.
+RECORD_POINTER_SIZE = 8
+# One (code offset, module offset) pair of a source map.
+SOURCE_MAP_PAIR_SIZE = 8

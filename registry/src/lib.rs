@@ -163,6 +163,13 @@ macro_rules! layout {
             /// A [`CodeEntry`](crate::CodeEntry) of the oldest version-1
             /// writers: up to `source_map_len`.
             pub const CODE_ENTRY_MIN_SIZE: usize = code::EH_FRAME;
+
+            /// Size of one entry of a store's `records` array (an address).
+            pub const RECORD_POINTER_SIZE: usize = core::mem::size_of::<usize>();
+
+            /// Size of one `(code offset, module offset)` pair of a
+            /// `source_map`.
+            pub const SOURCE_MAP_PAIR_SIZE: usize = core::mem::size_of::<[u32; 2]>();
         }
     };
 }
@@ -204,7 +211,7 @@ layout! {
 
     /// One store: its context (which names the running continuation)
     /// and the records of every continuation stack it ever mapped.
-    #[derive(Debug)]
+    #[derive(Debug, Default)]
     pub struct StoreDescriptor in store {
         /// Next store, or 0.
         next: usize => NEXT,

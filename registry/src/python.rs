@@ -67,7 +67,11 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
         out,
         "# The smallest code entry a version {REGISTRY_VERSION} writer makes."
     )?;
-    writeln!(out, "CODE_ENTRY_MIN_SIZE = {}", offsets::CODE_ENTRY_MIN_SIZE)
+    writeln!(out, "CODE_ENTRY_MIN_SIZE = {}", offsets::CODE_ENTRY_MIN_SIZE)?;
+    writeln!(out, "# One address of a store's records array.")?;
+    writeln!(out, "RECORD_POINTER_SIZE = {}", offsets::RECORD_POINTER_SIZE)?;
+    writeln!(out, "# One (code offset, module offset) pair of a source map.")?;
+    writeln!(out, "SOURCE_MAP_PAIR_SIZE = {}", offsets::SOURCE_MAP_PAIR_SIZE)
 }
 
 fn upper(out: &mut impl Write, name: &str) -> fmt::Result {
