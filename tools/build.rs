@@ -39,7 +39,10 @@ fn main() {
     }
     out.push_str("})\n\n");
     out.push_str(&read(&entry));
-    assert!(!out.contains('\0'), "a gdb script section cannot hold NUL bytes");
+    assert!(
+        !out.contains('\0'),
+        "a gdb script section cannot hold NUL bytes"
+    );
 
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("switchyard-gdb.py");
     std::fs::write(dest, out).expect("OUT_DIR is writable");

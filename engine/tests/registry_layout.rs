@@ -1,4 +1,4 @@
-//! The engine's registry, as the layout (the `switchyard-registry` crate)
+//! The engine's registry, as the layout (the `switchyard-registry-layout` crate)
 //! says: the exported header describes itself, and stores and modules
 //! appear in it. The layout's agreement with docs/registry.md is checked
 //! in that crate.

@@ -17,7 +17,7 @@ Commands:
                              its continuation switches away, then stop at
                              the next source line
 
-Modules: `layout` (generated from the switchyard-registry crate),
+Modules: `layout` (generated from the switchyard-registry-layout crate),
 `registry` (the reader; no gdb), `target` (the process under gdb), `view`
 (looking at another continuation's stack), `commands`, `stepping`,
 `frame_filter`, `unwinder`. The registry is read through its layout only,

@@ -1,6 +1,6 @@
-# Generated from the switchyard-registry crate: do not edit.
+# Generated from the switchyard-registry-layout crate: do not edit.
 # Regenerate with:
-#   cargo run -p switchyard-registry --example python_layout > gdb-scripts/switchyard/layout.py
+#   cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py
 """The layout of the registry of live stacks, version 1 (docs/registry.md)."""
 
 SYMBOL = "switchyard_registry"

@@ -1,5 +1,5 @@
 """Reading the registry of live stacks (docs/registry.md) through its
-layout (`layout.py`, generated from the switchyard-registry crate).
+layout (`layout.py`, generated from the switchyard-registry-layout crate).
 
 This module does not import gdb: memory comes from a `read(address, size)`
 function that returns exactly `size` bytes or raises RegistryError, so the

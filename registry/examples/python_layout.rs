@@ -3,6 +3,6 @@
 
 fn main() {
     let mut text = String::new();
-    switchyard_registry::write_python_layout(&mut text).expect("writing to a String");
+    switchyard_registry_layout::write_python_layout(&mut text).expect("writing to a String");
     print!("{text}");
 }

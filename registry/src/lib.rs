@@ -14,6 +14,13 @@
 //! size, and a table of its fields ([`LAYOUTS`]) that the document check
 //! and the Python generator walk.
 //!
+//! # Why not `switchyard_registry`
+//!
+//! A crate's name is a namespace in the debug information, and gdb looks
+//! names up there before the symbol table: a crate named like the exported
+//! symbol [`REGISTRY_SYMBOL`] would hide that symbol from `print` and from
+//! the gdb helpers.
+//!
 //! # Addresses are `usize`
 //!
 //! Pointer fields are `usize`, not raw pointers and not `u64`. The engine
@@ -28,7 +35,7 @@
 //! computes are always the ones the document states.
 //!
 //! ```
-//! use switchyard_registry::{offsets, state, ContinuationRecord};
+//! use switchyard_registry_layout::{offsets, state, ContinuationRecord};
 //! // A reader that holds a record's bytes:
 //! let bytes = [0u8; offsets::record::SIZE];
 //! let at = offsets::record::STATE;

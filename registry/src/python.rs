@@ -5,19 +5,22 @@
 use core::fmt::{self, Write};
 
 use crate::{
-    LAYOUTS, MAX_PAYLOAD, RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_SYMBOL, REGISTRY_VERSION,
-    offsets, state,
+    LAYOUTS, MAX_PAYLOAD, RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_SYMBOL, REGISTRY_VERSION, offsets,
+    state,
 };
 
 /// The command that regenerates the committed Python file.
-pub const REGENERATE: &str = "cargo run -p switchyard-registry --example python_layout > gdb-scripts/switchyard/layout.py";
+pub const REGENERATE: &str = "cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py";
 
 /// Writes the layout as a Python module: magic numbers (`MAGIC_REGISTRY`,
 /// `MAGIC_RECORD`), `VERSION`, state values and names, and for every structure `PREFIX_SIZE` and
 /// `PREFIX_FIELD` (its offset), the prefix being the structure's module in
 /// [`offsets`] in capitals.
 pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
-    writeln!(out, "# Generated from the switchyard-registry crate: do not edit.")?;
+    writeln!(
+        out,
+        "# Generated from the switchyard-registry-layout crate: do not edit."
+    )?;
     writeln!(out, "# Regenerate with:")?;
     writeln!(out, "#   {REGENERATE}")?;
     writeln!(
@@ -67,11 +70,26 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
         out,
         "# The smallest code entry a version {REGISTRY_VERSION} writer makes."
     )?;
-    writeln!(out, "CODE_ENTRY_MIN_SIZE = {}", offsets::CODE_ENTRY_MIN_SIZE)?;
+    writeln!(
+        out,
+        "CODE_ENTRY_MIN_SIZE = {}",
+        offsets::CODE_ENTRY_MIN_SIZE
+    )?;
     writeln!(out, "# One address of a store's records array.")?;
-    writeln!(out, "RECORD_POINTER_SIZE = {}", offsets::RECORD_POINTER_SIZE)?;
-    writeln!(out, "# One (code offset, module offset) pair of a source map.")?;
-    writeln!(out, "SOURCE_MAP_PAIR_SIZE = {}", offsets::SOURCE_MAP_PAIR_SIZE)
+    writeln!(
+        out,
+        "RECORD_POINTER_SIZE = {}",
+        offsets::RECORD_POINTER_SIZE
+    )?;
+    writeln!(
+        out,
+        "# One (code offset, module offset) pair of a source map."
+    )?;
+    writeln!(
+        out,
+        "SOURCE_MAP_PAIR_SIZE = {}",
+        offsets::SOURCE_MAP_PAIR_SIZE
+    )
 }
 
 fn upper(out: &mut impl Write, name: &str) -> fmt::Result {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use switchyard_registry::{LAYOUTS, REGENERATE, write_python_layout};
+use switchyard_registry_layout::{LAYOUTS, REGENERATE, write_python_layout};
 
 fn repo(path: &str) -> String {
     let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));

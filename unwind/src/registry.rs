@@ -1,5 +1,5 @@
 //! Reading the registry of live stacks through its layout (the
-//! `switchyard-registry` crate's offsets, documented in docs/registry.md),
+//! `switchyard-registry-layout` crate's offsets, documented in docs/registry.md),
 //! from any [`Memory`].
 //!
 //! Nothing read is trusted: counts and lengths are bounded, linked lists
@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use switchyard_registry::offsets::{
-    CODE_ENTRY_MIN_SIZE, RECORD_POINTER_SIZE, SOURCE_MAP_PAIR_SIZE, code, context, function,
-    funcref, header, record, store, store_context,
+use switchyard_registry_layout::offsets::{
+    CODE_ENTRY_MIN_SIZE, RECORD_POINTER_SIZE, SOURCE_MAP_PAIR_SIZE, code, context, funcref,
+    function, header, record, store, store_context,
 };
-pub use switchyard_registry::{RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_VERSION as VERSION};
+pub use switchyard_registry_layout::{RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_VERSION as VERSION};
 
 use crate::memory::{Memory, ReadError};
 
@@ -91,7 +91,7 @@ pub enum State {
 
 impl State {
     fn from_raw(v: u32) -> State {
-        use switchyard_registry::state;
+        use switchyard_registry_layout::state;
         match v {
             state::FRESH => State::Fresh,
             state::RUNNING => State::Running,
@@ -465,7 +465,6 @@ fn read_string(memory: &dyn Memory, ptr: u64, len: u64) -> Result<String, Regist
     let bytes = memory.read_vec(ptr, len as usize)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
-
 
 fn read_module(
     memory: &dyn Memory,

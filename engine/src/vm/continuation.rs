@@ -7,8 +7,10 @@
 use std::arch::global_asm;
 
 // The record and the context it holds are the registry's layout (the
-// `switchyard-registry` crate), which debuggers and profilers read.
-pub use switchyard_registry::{ContinuationRecord, ControlContext, MAX_PAYLOAD, RECORD_MAGIC, state};
+// `switchyard-registry-layout` crate), which debuggers and profilers read.
+pub use switchyard_registry_layout::{
+    ContinuationRecord, ControlContext, MAX_PAYLOAD, RECORD_MAGIC, state,
+};
 
 /// Signature of the function the trampoline calls on a fresh stack: it
 /// receives the continuation's record and runs the continuation's body.

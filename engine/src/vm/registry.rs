@@ -1,7 +1,7 @@
 //! The registry of live stacks: one exported symbol, `switchyard_registry`,
 //! from which a debugger, a profiler or another process finds every store,
 //! every stack record and every compiled module, without Rust type
-//! information. The layout is the `switchyard-registry` crate's (documented
+//! information. The layout is the `switchyard-registry-layout` crate's (documented
 //! in docs/registry.md); this module is its writer.
 //!
 //! Writers (store creation, stack mapping, module loading) serialize on a
@@ -14,10 +14,10 @@ use std::cell::UnsafeCell;
 use std::mem::offset_of;
 use std::sync::Mutex;
 
-pub use switchyard_registry::{
+pub use switchyard_registry_layout::{
     CodeEntry, FunctionEntry, REGISTRY_MAGIC, REGISTRY_VERSION, RegistryHeader, StoreDescriptor,
 };
-use switchyard_registry::{ContinuationRecord, offsets};
+use switchyard_registry_layout::{ContinuationRecord, offsets};
 
 use super::code_registry::CodeInfo;
 use super::layout::{VMFuncRef, VMStoreContext};

@@ -3,7 +3,7 @@
 //!
 //! The handler allocates nothing and takes no lock. It reads only:
 //! - the registry of live stacks, through its layout (the
-//!   `switchyard-registry` crate's offsets), to find the chain of running continuations and their stack
+//!   `switchyard-registry-layout` crate's offsets), to find the chain of running continuations and their stack
 //!   bounds; a structural update in progress (odd generation) drops the
 //!   sample;
 //! - frame records `[fp, fp + 16)` that lie inside a known stack: the
@@ -16,8 +16,8 @@
 
 use std::sync::atomic::Ordering;
 
-use switchyard_registry::RECORD_MAGIC;
-use switchyard_registry::offsets::{funcref, header, record, store, store_context};
+use switchyard_registry_layout::RECORD_MAGIC;
+use switchyard_registry_layout::offsets::{funcref, header, record, store, store_context};
 
 use super::{FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
 
