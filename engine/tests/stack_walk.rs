@@ -172,17 +172,17 @@ fn a_resumed_continuation_walks_into_its_new_resumer() {
 
 /// The records of this process's stores, from the registry.
 fn suspended_records() -> Vec<usize> {
-    use switchyard_engine::vm::registry::with_registry;
+    use switchyard_engine::vm::registry::{StoreDescriptor, with_registry};
     use switchyard_engine::vm::stack_switching::continuation::{ContinuationRecord, state};
     with_registry(|h| {
         let mut found = Vec::new();
         let mut store = h.stores;
-        while !store.is_null() {
+        while store != 0 {
             // SAFETY: the registry holds live descriptors while locked.
-            let s = unsafe { &*store };
+            let s = unsafe { &*(store as *const StoreDescriptor) };
             for i in 0..s.record_count as usize {
                 // SAFETY: `records` has `record_count` record pointers.
-                let r = unsafe { *s.records.add(i) } as *const ContinuationRecord;
+                let r = unsafe { *(s.records as *const usize).add(i) } as *const ContinuationRecord;
                 if unsafe { (*r).state } == state::SUSPENDED {
                     found.push(r as usize);
                 }

@@ -126,13 +126,7 @@ impl<T: 'static> Store<T> {
                     uncaught_exception: 0,
                 }),
                 exceptions: Box::default(),
-                registry: Box::new(StoreDescriptor {
-                    next: std::ptr::null_mut(),
-                    context: std::ptr::null(),
-                    records: std::ptr::null(),
-                    record_count: 0,
-                    host_entry: 0,
-                }),
+                registry: Box::<StoreDescriptor>::default(),
                 conts: Box::new(StoreContinuations::new(
                     engine.config().cont_stack_size,
                     engine.config().max_live_continuations,
@@ -156,7 +150,7 @@ impl<T: 'static> Store<T> {
         inner.core.vm.store = ptr;
         inner.core.vm.conts = &mut *inner.core.conts;
         inner.core.vm.exceptions = &mut *inner.core.exceptions;
-        inner.core.registry.context = &*inner.core.vm;
+        inner.core.registry.context = &*inner.core.vm as *const VMStoreContext as usize;
         let descriptor: *mut StoreDescriptor = &mut *inner.core.registry;
         inner.core.conts.set_descriptor(descriptor);
         registry::add_store(descriptor);
