@@ -8,8 +8,8 @@ use wasmparser::{
     CompositeInnerType, ElementItems, ElementKind, ExternalKind, Operator, Parser, Payload, TypeRef,
 };
 
-use crate::names::display_name;
 use crate::error::Error;
+use crate::names::display_name;
 use crate::types::{
     CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType, ModuleCompositeType,
     ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
@@ -22,6 +22,7 @@ pub enum ConstOp {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
@@ -468,7 +469,7 @@ pub(crate) fn val_type(
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => return Err(unsupported("SIMD (v128)")),
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, types, interner)?),
     })
 }
@@ -572,6 +573,7 @@ fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, Error> {
             Operator::I64Const { value } => ConstOp::I64(value),
             Operator::F32Const { value } => ConstOp::F32(value.bits()),
             Operator::F64Const { value } => ConstOp::F64(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
             Operator::RefNull { .. } => ConstOp::RefNull,
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),

@@ -23,6 +23,8 @@ pub enum ValType {
     F32,
     /// 64-bit float.
     F64,
+    /// 128-bit vector (the SIMD proposal).
+    V128,
     /// A reference.
     Ref(RefType),
 }
@@ -122,6 +124,34 @@ impl ValType {
     pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
     }
+
+    /// How many 8-byte words a value of this type takes where values are
+    /// passed in memory: argument and result buffers between the host and
+    /// Wasm, exception payloads and continuation payloads. A `v128` takes
+    /// two (low half first), everything else one.
+    pub fn words(&self) -> usize {
+        match self {
+            ValType::V128 => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The word offset of each of `tys` in a buffer that holds them in order
+/// (see [`ValType::words`]), and the total number of words.
+pub(crate) fn word_offsets(tys: &[ValType]) -> (Vec<usize>, usize) {
+    let mut offsets = Vec::with_capacity(tys.len());
+    let mut next = 0;
+    for t in tys {
+        offsets.push(next);
+        next += t.words();
+    }
+    (offsets, next)
+}
+
+/// The number of words `tys` take in a value buffer.
+pub(crate) fn words_of(tys: &[ValType]) -> usize {
+    tys.iter().map(ValType::words).sum()
 }
 
 impl fmt::Display for ValType {
@@ -131,6 +161,7 @@ impl fmt::Display for ValType {
             ValType::I64 => f.write_str("i64"),
             ValType::F32 => f.write_str("f32"),
             ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
             ValType::Ref(r) => write!(f, "{r}"),
         }
     }

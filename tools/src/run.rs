@@ -376,9 +376,20 @@ pub(crate) fn parse_value(ty: &ValType, s: &str) -> anyhow::Result<Val> {
         ValType::I64 => Val::I64(parse_int::<i64, u64>(s).ok_or_else(bad)?),
         ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
         ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        ValType::V128 => Val::V128(parse_v128(s).ok_or_else(bad)?),
         ValType::Ref(_) if s == "null" => Val::default_for(ty),
         ValType::Ref(_) => bail!("only `null` can be passed for a {ty} argument"),
     })
+}
+
+/// A v128 argument: one unsigned 128-bit integer (decimal or `0x` hex,
+/// `_` allowed), lane 0 in its least significant bits.
+fn parse_v128(s: &str) -> Option<u128> {
+    let s = s.replace('_', "");
+    match s.strip_prefix("0x") {
+        Some(hex) => u128::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
 }
 
 /// Accepts signed decimals, and unsigned decimals or hex that wrap.
@@ -419,6 +430,8 @@ pub(crate) fn format_value(v: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
+        // Decimal, as Wasmtime prints a v128 result.
+        Val::V128(v) => v.to_string(),
         Val::FuncRef(None) | Val::ExternRef(None) | Val::ContRef(None) | Val::ExnRef(None) => {
             "null".to_string()
         }

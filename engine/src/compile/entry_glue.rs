@@ -17,10 +17,10 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::env::{clif_type, wasm_signature};
+use super::env::{clif_type, wasm_signature, word_flags};
 use super::unwind_info::UnwindRegistration;
 use crate::error::Error;
-use crate::types::FuncType;
+use crate::types::{FuncType, word_offsets};
 use crate::vm::code_memory::CodeMemory;
 use crate::vm::layout::{VMFUNCREF_CODE, VMFUNCREF_VMCTX};
 use crate::vm::layout::{
@@ -62,6 +62,10 @@ impl EntryGlue {
     pub fn new(isa: &dyn TargetIsa, ty: &FuncType) -> Result<EntryGlue, Error> {
         let wasm_sig = wasm_signature(ty);
         let trusted = MemFlagsData::trusted();
+        let words = word_flags();
+        // Values sit in buffers of 8-byte words, a v128 in two.
+        let (param_at, param_words) = word_offsets(ty.params());
+        let (result_at, result_words) = word_offsets(ty.results());
 
         // Host entry.
         let mut ctx = Context::new();
@@ -78,14 +82,14 @@ impl EntryGlue {
             let (vmctx, code, values) = (p[0], p[1], p[2]);
             let host = b.ins().iconst(types::I64, 0);
             let mut args = vec![vmctx, host];
-            for (i, t) in ty.params().iter().enumerate() {
-                args.push(b.ins().load(clif_type(t), trusted, values, (i * 8) as i32));
+            for (t, at) in ty.params().iter().zip(&param_at) {
+                args.push(b.ins().load(clif_type(t), words, values, (at * 8) as i32));
             }
             let sig_ref = b.import_signature(wasm_sig.clone());
             let call = b.ins().call_indirect(sig_ref, code, &args);
             let results = b.inst_results(call).to_vec();
-            for (i, r) in results.iter().enumerate() {
-                b.ins().store(trusted, *r, values, (i * 8) as i32);
+            for (r, at) in results.iter().zip(&result_at) {
+                b.ins().store(words, *r, values, (at * 8) as i32);
             }
             b.ins().return_(&[]);
             b.seal_all_blocks();
@@ -104,14 +108,14 @@ impl EntryGlue {
             b.switch_to_block(block);
             let p = b.block_params(block).to_vec();
             let (host_ctx, caller_vmctx) = (p[0], p[1]);
-            let slots = ty.params().len().max(ty.results().len()).max(1);
+            let slots = param_words.max(result_words).max(1);
             let slot = b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
                 (slots * 8) as u32,
-                3,
+                4,
             ));
-            for (i, v) in p[2..].iter().enumerate() {
-                b.ins().stack_store(types::I64, *v, slot, (i * 8) as i32);
+            for (v, at) in p[2..].iter().zip(&param_at) {
+                b.ins().stack_store(types::I64, *v, slot, (at * 8) as i32);
             }
             // Remember where Wasm left off, for backtraces taken in the host.
             let store_ctx = b.ins().load(types::I64, trusted, host_ctx, VMHOSTCTX_STORE);
@@ -131,10 +135,10 @@ impl EntryGlue {
             b.ins()
                 .call_indirect(dsig, dispatch, &[host_ctx, caller_vmctx, values]);
             let mut rets = Vec::new();
-            for (i, t) in ty.results().iter().enumerate() {
+            for (t, at) in ty.results().iter().zip(&result_at) {
                 rets.push(
                     b.ins()
-                        .stack_load(types::I64, clif_type(t), slot, (i * 8) as i32),
+                        .stack_load(types::I64, clif_type(t), slot, (at * 8) as i32),
                 );
             }
             b.ins().return_(&rets);
@@ -162,16 +166,16 @@ impl EntryGlue {
             let code = b.ins().load(types::I64, trusted, funcref, VMFUNCREF_CODE);
             let host = b.ins().iconst(types::I64, 0);
             let mut args = vec![vmctx, host];
-            for (i, t) in ty.params().iter().enumerate() {
-                let off = cont_offsets::ARGS + (i * 8) as i32;
-                args.push(b.ins().load(clif_type(t), trusted, record, off));
+            for (t, at) in ty.params().iter().zip(&param_at) {
+                let off = cont_offsets::ARGS + (at * 8) as i32;
+                args.push(b.ins().load(clif_type(t), words, record, off));
             }
             let sig_ref = b.import_signature(wasm_signature(ty));
             let call = b.ins().call_indirect(sig_ref, code, &args);
             let results = b.inst_results(call).to_vec();
-            for (i, r) in results.iter().enumerate() {
-                let off = cont_offsets::ARGS + (i * 8) as i32;
-                b.ins().store(trusted, *r, record, off);
+            for (r, at) in results.iter().zip(&result_at) {
+                let off = cont_offsets::ARGS + (at * 8) as i32;
+                b.ins().store(words, *r, record, off);
             }
             b.ins().return_(&[]);
             b.seal_all_blocks();

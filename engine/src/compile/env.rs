@@ -1,7 +1,7 @@
 //! What the translator needs to know about the module being compiled, and
 //! how Wasm types become Cranelift types and signatures.
 
-use cranelift_codegen::ir::{self, AbiParam, Signature, types};
+use cranelift_codegen::ir::{self, AbiParam, MemFlagsData, Signature, types};
 use cranelift_codegen::isa::CallConv;
 
 use crate::error::TrapCode;
@@ -54,8 +54,24 @@ pub(crate) fn clif_type(v: &ValType) -> ir::Type {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
+        // Every v128 is an I8X16 between instructions; SIMD instructions
+        // bitcast to the lane shape they need (`simd.rs`).
+        ValType::V128 => types::I8X16,
         ValType::Ref(_) => types::I64,
     }
+}
+
+/// Flags for accesses to value buffers and payload words (host entry
+/// buffers, exception and continuation payloads): they never trap, and
+/// promise no alignment, since a v128 starts at any multiple of 8.
+pub(crate) fn word_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// How many 8-byte payload words a value of Cranelift type `ty` takes: the
+/// same count as [`ValType::words`] of the Wasm type it holds.
+pub(crate) fn clif_words(ty: ir::Type) -> usize {
+    (ty.bytes() as usize).div_ceil(8)
 }
 
 /// The native signature of a Wasm function: the callee's VMContext, the

@@ -9,8 +9,8 @@
 use cranelift_codegen::ir::{self, AbiParam, BlockArg, InstBuilder, Signature, Value, types};
 use cranelift_codegen::isa::CallConv;
 
-use super::env::{clif_trap, clif_type};
-use super::translate::{Frame, FrameKind, FuncTranslator, trusted};
+use super::env::clif_trap;
+use super::translate::{Frame, FrameKind, FuncTranslator};
 use crate::error::TrapCode;
 
 /// One catch clause of a `try_table`.
@@ -110,10 +110,8 @@ impl FuncTranslator<'_, '_> {
             let exn = self.builder.append_block_param(clause.landing, types::I64);
             let mut vals = Vec::new();
             if let Some(tag) = clause.tag {
-                for (i, p) in self.tag_params(tag).iter().enumerate() {
-                    let off = EXN_VALUES + 8 * i as i32;
-                    vals.push(self.builder.ins().load(clif_type(p), trusted(), exn, off));
-                }
+                let params = self.tag_params(tag);
+                vals = self.load_words(&params, exn, EXN_VALUES);
             }
             if clause.with_ref {
                 vals.push(exn);
@@ -162,9 +160,10 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn throw(&mut self, tag_index: u32) {
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
-        let (_, buffer) = self.value_buffer(&vals, vals.len());
+        let words = self.value_words(&vals);
+        let (_, buffer) = self.value_buffer(&vals, words);
         let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let n = self.builder.ins().iconst(types::I64, words as i64);
         self.throw_call(
             crate::vm::exceptions::switchyard_throw as *const () as usize,
             &[tag, buffer, n],
@@ -185,9 +184,10 @@ impl FuncTranslator<'_, '_> {
 
     /// A new exception object of tag `tag_index` with `values`.
     pub(super) fn new_exception(&mut self, tag_index: u32, values: &[Value]) -> Value {
-        let (_, buffer) = self.value_buffer(values, values.len());
+        let words = self.value_words(values);
+        let (_, buffer) = self.value_buffer(values, words);
         let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, values.len() as i64);
+        let n = self.builder.ins().iconst(types::I64, words as i64);
         self.libcall(
             crate::vm::exceptions::new_exception as *const () as usize,
             &[tag, buffer, n],

@@ -5,6 +5,7 @@
 pub(crate) mod entry_glue;
 pub(crate) mod env;
 mod exceptions;
+mod simd;
 mod stack_switching;
 mod translate;
 pub(crate) mod unwind_info;

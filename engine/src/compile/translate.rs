@@ -15,11 +15,11 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, Operator};
 
-use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
+use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
 use crate::error::{Error, TrapCode};
-use crate::module_info::{unsupported, val_type};
-use crate::types::ValType;
+use crate::module_info::val_type;
+use crate::types::{ValType, word_offsets};
 use crate::vm::layout::*;
 use crate::vm::libcalls;
 
@@ -203,6 +203,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             ValType::I64 | ValType::Ref(_) => ins.iconst(types::I64, 0),
             ValType::F32 => ins.f32const(0.0),
             ValType::F64 => ins.f64const(0.0),
+            ValType::V128 => {
+                let zero = self.builder.func.dfg.constants.insert(vec![0u8; 16].into());
+                self.builder.ins().vconst(types::I8X16, zero)
+            }
         }
     }
 
@@ -646,23 +650,53 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.env.func_type(ty).params().to_vec()
     }
 
+    /// How many payload words `vals` take (a v128 two).
+    pub(super) fn value_words(&self, vals: &[Value]) -> usize {
+        vals.iter()
+            .map(|v| clif_words(self.builder.func.dfg.value_type(*v)))
+            .sum()
+    }
+
+    /// Stores `vals` in consecutive payload words from `base + offset`.
+    pub(super) fn store_words(&mut self, vals: &[Value], base: Value, offset: i32) {
+        let mut at = offset;
+        for v in vals {
+            self.builder.ins().store(word_flags(), *v, base, at);
+            at += 8 * clif_words(self.builder.func.dfg.value_type(*v)) as i32;
+        }
+    }
+
+    /// Values of `tys` from consecutive payload words at `base + offset`.
+    pub(super) fn load_words(&mut self, tys: &[ValType], base: Value, offset: i32) -> Vec<Value> {
+        let (at, _) = word_offsets(tys);
+        tys.iter()
+            .zip(at)
+            .map(|(t, at)| {
+                self.builder
+                    .ins()
+                    .load(clif_type(t), word_flags(), base, offset + 8 * at as i32)
+            })
+            .collect()
+    }
+
     /// A buffer in this frame for values handed to the host (a libcall-mode
-    /// switch, a throw): `capacity` values plus one slot (for a
-    /// continuation reference), holding `values` at first.
+    /// switch, a throw): `capacity` words plus one (for a continuation
+    /// reference), holding `values` at first. A v128 takes two words.
     pub(super) fn value_buffer(
         &mut self,
         values: &[Value],
         capacity: usize,
     ) -> (ir::StackSlot, Value) {
+        let words = self.value_words(values);
         let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
-            8 * (capacity.max(values.len()) as u32 + 1),
-            3,
+            8 * (capacity.max(words) as u32 + 1),
+            4,
         ));
-        for (i, v) in values.iter().enumerate() {
-            self.builder
-                .ins()
-                .stack_store(types::I64, *v, slot, 8 * i as i32);
+        let mut at = 0;
+        for v in values {
+            self.builder.ins().stack_store(types::I64, *v, slot, at);
+            at += 8 * clif_words(self.builder.func.dfg.value_type(*v)) as i32;
         }
         let addr = self.builder.ins().stack_addr(types::I64, slot, 0);
         (slot, addr)
@@ -670,12 +704,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     /// Values of `tys` back from a value buffer.
     pub(super) fn load_value_buffer(&mut self, slot: ir::StackSlot, tys: &[ValType]) -> Vec<Value> {
+        let (at, _) = word_offsets(tys);
         tys.iter()
-            .enumerate()
-            .map(|(i, t)| {
+            .zip(at)
+            .map(|(t, at)| {
                 self.builder
                     .ins()
-                    .stack_load(types::I64, clif_type(t), slot, 8 * i as i32)
+                    .stack_load(types::I64, clif_type(t), slot, 8 * at as i32)
             })
             .collect()
     }
@@ -887,13 +922,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 } else {
                     readonly()
                 };
-                let v = self.builder.ins().load(ty, flags, p, 0);
+                let v = self.builder.ins().load(ty, flags, p, VMGLOBAL_VALUE);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
                 let p = self.global_ptr(global_index);
-                self.builder.ins().store(trusted(), v, p, 0);
+                self.builder.ins().store(trusted(), v, p, VMGLOBAL_VALUE);
             }
 
             // ----- memory -----
@@ -1244,16 +1279,15 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             O::Throw { tag_index } => self.throw(tag_index),
             O::ThrowRef => self.throw_ref(),
 
-            other => {
-                return Err(unsupported(&format!("the {} instruction", op_name(&other))));
-            }
+            // SIMD and relaxed SIMD: `simd.rs`.
+            other => return self.simd_operator(other),
         }
         Ok(())
     }
 }
 
 /// The text-format-like name of an operator, for error messages.
-fn op_name(op: &Operator<'_>) -> String {
+pub(super) fn op_name(op: &Operator<'_>) -> String {
     let debug = format!("{op:?}");
     let name = debug.split([' ', '{', '(']).next().unwrap_or("");
     // `MemoryAtomicNotify` → `memory.atomic.notify` is close enough to the

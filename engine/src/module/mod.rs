@@ -12,9 +12,10 @@ use crate::module_info::{ExportIndex, ModuleInfo};
 use crate::names::display_name;
 use crate::types::{ExternType, FuncType};
 
-/// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
+/// The proposals Switchyard accepts on top of WebAssembly 2.0.
 pub fn supported_features() -> WasmFeatures {
-    (WasmFeatures::WASM2 - WasmFeatures::SIMD)
+    WasmFeatures::WASM2
+        | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::GC_TYPES
@@ -87,11 +88,14 @@ impl Module {
             .clone()
             .or_else(|| name.map(|n| display_name(&n).into_owned()))
             .unwrap_or_else(|| "<module>".to_string());
-        // Switches and exceptions carry their values in fixed-size buffers.
+        // Switches and exceptions carry their values in fixed-size buffers
+        // of words (a v128 takes two).
         {
+            use crate::types::words_of;
             use crate::vm::stack_switching::continuation::MAX_PAYLOAD;
-            let too_many =
-                |f: &FuncType| f.params().len() > MAX_PAYLOAD || f.results().len() > MAX_PAYLOAD;
+            let too_many = |f: &FuncType| {
+                words_of(f.params()) > MAX_PAYLOAD || words_of(f.results()) > MAX_PAYLOAD
+            };
             for (index, &id) in info.types.iter().enumerate() {
                 let is_cont = matches!(
                     engine
@@ -105,14 +109,15 @@ impl Module {
                 if is_cont && too_many(&engine.func_type(id)) {
                     return Err(Error::Compile(format!(
                         "unsupported feature: continuation type {index} carries more than \
-                         {MAX_PAYLOAD} values"
+                         {MAX_PAYLOAD} words of values"
                     )));
                 }
             }
             for (index, &ty) in info.tags.iter().enumerate() {
                 if too_many(&engine.func_type(info.types[ty as usize])) {
                     return Err(Error::Compile(format!(
-                        "unsupported feature: tag {index} carries more than {MAX_PAYLOAD} values"
+                        "unsupported feature: tag {index} carries more than {MAX_PAYLOAD} words \
+                         of values"
                     )));
                 }
             }

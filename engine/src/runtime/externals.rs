@@ -96,7 +96,8 @@ impl Table {
     /// A new table with every element set to `init`.
     pub fn new(mut store: impl AsStoreMut, ty: TableType, init: Val) -> Result<Table, Error> {
         let core = &mut store.inner_mut().core;
-        let raw = init.to_raw(core);
+        // Table elements are references: one word.
+        let raw = init.to_raw(core) as u64;
         let table = VmTable::new(ty.limits.min, ty.limits.max, raw)
             .ok_or_else(|| Error::Host("table too large".into()))?;
         core.tables.push(Box::new(TableEntry { table, ty }));
@@ -114,7 +115,7 @@ impl Table {
         let raw = *entry.table.elements().get(index as usize)?;
         Some(Val::from_raw(
             core,
-            raw,
+            raw.into(),
             &crate::types::ValType::Ref(entry.ty.element),
         ))
     }
@@ -123,7 +124,7 @@ impl Table {
     pub fn set(&self, mut store: impl AsStoreMut, index: u64, value: Val) -> Result<(), Error> {
         let core = &mut store.inner_mut().core;
         core.check(self.store);
-        let raw = value.to_raw(core);
+        let raw = value.to_raw(core) as u64;
         let slot = core.tables[self.index as usize]
             .table
             .elements_mut()

@@ -3,9 +3,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::store::{AsStoreMut, Caller, FuncKind, HostFn, StoreCore, StoreInner};
-use super::values::Val;
+use super::values::{Val, read_words, write_words};
 use crate::error::{Error, Trap, TrapCode};
-use crate::types::FuncType;
+use crate::types::{FuncType, words_of};
 use crate::vm::code_lookup;
 use crate::vm::entry::{self, JmpBuf};
 use crate::vm::layout::{VMHostContext, VMStoreContext};
@@ -88,8 +88,9 @@ impl Func {
                 results,
             );
         }
-        let mut raw: Vec<u64> = params.iter().map(|p| p.to_raw(&inner.core)).collect();
-        raw.resize(ty.params().len().max(ty.results().len()), 0);
+        let words = words_of(ty.params()).max(words_of(ty.results()));
+        let mut raw = vec![0u64; words];
+        write_words(&inner.core, params, ty.params(), &mut raw);
         let type_id = entry.type_id;
         let funcref = entry.funcref;
         let host_entry = inner.core.engine.entry_glue(type_id)?.host_entry;
@@ -105,8 +106,11 @@ impl Func {
                 raw.as_mut_ptr(),
             )?;
         }
-        for (i, t) in ty.results().iter().enumerate() {
-            results[i] = Val::from_raw(&inner.core, raw[i], t);
+        for (slot, v) in results
+            .iter_mut()
+            .zip(read_words(&inner.core, &raw, ty.results()))
+        {
+            *slot = v;
         }
         Ok(())
     }
@@ -349,15 +353,10 @@ unsafe fn run_host<T: 'static>(
         let h = &store.host_funcs[index];
         (h.f.clone(), h.ty.clone())
     };
-    let n = ty.params().len().max(ty.results().len());
-    // SAFETY: the adapter's buffer has `n` slots.
+    let n = words_of(ty.params()).max(words_of(ty.results()));
+    // SAFETY: the adapter's buffer has `n` words.
     let raw = unsafe { std::slice::from_raw_parts_mut(values, n) };
-    let params: Vec<Val> = ty
-        .params()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Val::from_raw(&store.core, raw[i], t))
-        .collect();
+    let params = read_words(&store.core, raw, ty.params());
     let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         f(
@@ -380,8 +379,8 @@ unsafe fn run_host<T: 'static>(
                         )),
                     );
                 }
-                raw[i] = r.to_raw(&store.core);
             }
+            write_words(&store.core, &results, ty.results(), raw);
             false
         }
         Ok(Err(e)) => fail(store, e),
@@ -453,6 +452,7 @@ wasm_ty!(i64, I64, I64, Val::I64, |x| x);
 wasm_ty!(u64, I64, I64, |x| Val::I64(x as i64), |x: i64| x as u64);
 wasm_ty!(f32, F32, F32, |x| Val::F32(x.to_bits()), f32::from_bits);
 wasm_ty!(f64, F64, F64, |x| Val::F64(x.to_bits()), f64::from_bits);
+wasm_ty!(u128, V128, V128, Val::V128, |x| x);
 
 /// Parameters of a typed function.
 pub trait WasmParams {

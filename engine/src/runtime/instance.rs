@@ -215,7 +215,7 @@ impl Instance {
             .enumerate()
             .skip(info.num_imported_globals as usize)
         {
-            let value = eval(
+            let value = eval_wide(
                 &data,
                 &core.globals,
                 g.init.as_ref().expect("defined global"),
@@ -425,23 +425,31 @@ impl Instance {
     }
 }
 
-/// Evaluates a validated constant expression to a raw value.
+/// Evaluates a validated constant expression of a one-word type (an
+/// offset, a table element) to its raw value.
 fn eval(data: &InstanceData, globals: &[GlobalEntry], expr: &ConstExpr) -> u64 {
-    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    eval_wide(data, globals, expr) as u64
+}
+
+/// Evaluates a validated constant expression to a raw value of any type,
+/// a `v128` included.
+fn eval_wide(data: &InstanceData, globals: &[GlobalEntry], expr: &ConstExpr) -> u128 {
+    let mut stack: Vec<u128> = Vec::with_capacity(2);
     let offsets = VMOffsets::new(data.module.info());
     let info = data.module.info();
     for op in &expr.0 {
         let v = match *op {
-            ConstOp::I32(v) => v as u32 as u64,
-            ConstOp::I64(v) => v as u64,
-            ConstOp::F32(v) => v as u64,
-            ConstOp::F64(v) => v,
+            ConstOp::I32(v) => v as u32 as u128,
+            ConstOp::I64(v) => v as u64 as u128,
+            ConstOp::F32(v) => v as u128,
+            ConstOp::F64(v) => v as u128,
+            ConstOp::V128(v) => v,
             ConstOp::RefNull => 0,
             ConstOp::RefFunc(f) => {
                 if info.is_imported_func(f) {
-                    data.vmctx[offsets.imported_func(f) as usize / 8]
+                    data.vmctx[offsets.imported_func(f) as usize / 8] as u128
                 } else {
-                    (data.vmctx_addr() + offsets.defined_funcref(f) as usize) as u64
+                    (data.vmctx_addr() + offsets.defined_funcref(f) as usize) as u128
                 }
             }
             ConstOp::GlobalGet(g) => globals[data.global_ids[g as usize] as usize].vm.value,
@@ -452,16 +460,16 @@ fn eval(data: &InstanceData, globals: &[GlobalEntry], expr: &ConstExpr) -> u64 {
                     ConstOp::I32Add => a.wrapping_add(b),
                     ConstOp::I32Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }) as u64
+                }) as u128
             }
             ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                let b = stack.pop().unwrap_or(0);
-                let a = stack.pop().unwrap_or(0);
-                match op {
+                let b = stack.pop().unwrap_or(0) as u64;
+                let a = stack.pop().unwrap_or(0) as u64;
+                (match op {
                     ConstOp::I64Add => a.wrapping_add(b),
                     ConstOp::I64Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }
+                }) as u128
             }
         };
         stack.push(v);

@@ -321,7 +321,7 @@ impl StoreCore {
     }
 
     /// Creates a global.
-    pub(crate) fn push_global(&mut self, ty: GlobalType, raw: u64) -> u32 {
+    pub(crate) fn push_global(&mut self, ty: GlobalType, raw: u128) -> u32 {
         self.globals.push(GlobalEntry {
             vm: Box::new(VMGlobal { value: raw }),
             ty,

@@ -1,10 +1,11 @@
-//! Values crossing the host boundary, and their raw 8-byte form.
+//! Values crossing the host boundary, and their raw form: one 8-byte word
+//! per value, two for a `v128` (see [`ValType::words`]).
 
 use std::any::Any;
 
 use super::func::Func;
 use super::store::StoreCore;
-use crate::types::{HeapType, ValType};
+use crate::types::{HeapType, ValType, word_offsets};
 
 /// A reference to host data, created by the host and opaque to Wasm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +51,9 @@ pub enum Val {
     F32(u32),
     /// f64, as its bits.
     F64(u64),
+    /// v128, as its bits: lane 0 in the least significant bits (the
+    /// byte order of memory).
+    V128(u128),
     /// A function reference or null.
     FuncRef(Option<Func>),
     /// An extern reference or null.
@@ -68,6 +72,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
             ValType::Ref(r) => match r.heap.top() {
                 HeapType::Func => Val::FuncRef(None),
                 HeapType::Extern => Val::ExternRef(None),
@@ -95,6 +100,15 @@ impl Val {
         }
     }
 
+    /// v128 payload, if this is one.
+    pub fn v128(&self) -> Option<u128> {
+        if let Val::V128(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+
     /// Whether this value is null.
     pub fn is_null(&self) -> bool {
         matches!(
@@ -109,7 +123,8 @@ impl Val {
             (Val::I32(_), ValType::I32)
             | (Val::I64(_), ValType::I64)
             | (Val::F32(_), ValType::F32)
-            | (Val::F64(_), ValType::F64) => true,
+            | (Val::F64(_), ValType::F64)
+            | (Val::V128(_), ValType::V128) => true,
             (v, ValType::Ref(r)) if v.is_null() => r.nullable && Val::default_for(ty).same_kind(v),
             (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap {
                 HeapType::Func => true,
@@ -127,48 +142,80 @@ impl Val {
         std::mem::discriminant(self) == std::mem::discriminant(other)
     }
 
-    /// The raw form generated code uses.
-    pub(crate) fn to_raw(self, core: &StoreCore) -> u64 {
+    /// The raw form generated code uses, zero-extended: only a v128 uses
+    /// the high 64 bits.
+    pub(crate) fn to_raw(self, core: &StoreCore) -> u128 {
         match self {
-            Val::I32(v) => v as u32 as u64,
-            Val::I64(v) => v as u64,
-            Val::F32(v) => v as u64,
-            Val::F64(v) => v,
+            Val::I32(v) => v as u32 as u128,
+            Val::I64(v) => v as u64 as u128,
+            Val::F32(v) => v as u128,
+            Val::F64(v) => v as u128,
+            Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) | Val::ContRef(None) | Val::ExnRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 core.check(f.store);
-                core.funcs[f.index as usize].funcref as u64
+                core.funcs[f.index as usize].funcref as u128
             }
             Val::ExternRef(Some(e)) => {
                 core.check(e.store);
-                e.raw
+                e.raw as u128
             }
-            Val::ContRef(Some(r)) | Val::ExnRef(Some(r)) => r.raw,
+            Val::ContRef(Some(r)) | Val::ExnRef(Some(r)) => r.raw as u128,
         }
     }
 
     /// A raw value of type `ty` as a `Val`.
-    pub(crate) fn from_raw(core: &StoreCore, raw: u64, ty: &ValType) -> Val {
+    pub(crate) fn from_raw(core: &StoreCore, raw: u128, ty: &ValType) -> Val {
+        let word = raw as u64;
         match ty {
-            ValType::I32 => Val::I32(raw as u32 as i32),
-            ValType::I64 => Val::I64(raw as i64),
-            ValType::F32 => Val::F32(raw as u32),
-            ValType::F64 => Val::F64(raw),
+            ValType::I32 => Val::I32(word as u32 as i32),
+            ValType::I64 => Val::I64(word as i64),
+            ValType::F32 => Val::F32(word as u32),
+            ValType::F64 => Val::F64(word),
+            ValType::V128 => Val::V128(raw),
             ValType::Ref(r) => {
-                let some = raw != 0;
+                let some = word != 0;
                 match r.heap.top() {
                     HeapType::Func => Val::FuncRef(some.then(|| Func {
                         store: core.id,
-                        index: core.funcref_index[&(raw as usize)],
+                        index: core.funcref_index[&(word as usize)],
                     })),
                     HeapType::Extern => Val::ExternRef(some.then_some(ExternRef {
                         store: core.id,
-                        raw,
+                        raw: word,
                     })),
-                    HeapType::Cont => Val::ContRef(some.then_some(OpaqueRef { raw })),
-                    _ => Val::ExnRef(some.then_some(OpaqueRef { raw })),
+                    HeapType::Cont => Val::ContRef(some.then_some(OpaqueRef { raw: word })),
+                    _ => Val::ExnRef(some.then_some(OpaqueRef { raw: word })),
                 }
             }
         }
     }
+}
+
+/// Writes `vals` (of types `tys`) into a value buffer, each at its word
+/// offset.
+pub(crate) fn write_words(core: &StoreCore, vals: &[Val], tys: &[ValType], words: &mut [u64]) {
+    let (offsets, _) = word_offsets(tys);
+    for ((v, t), at) in vals.iter().zip(tys).zip(offsets) {
+        let raw = v.to_raw(core);
+        words[at] = raw as u64;
+        if t.words() == 2 {
+            words[at + 1] = (raw >> 64) as u64;
+        }
+    }
+}
+
+/// Reads values of types `tys` from a value buffer.
+pub(crate) fn read_words(core: &StoreCore, words: &[u64], tys: &[ValType]) -> Vec<Val> {
+    let (offsets, _) = word_offsets(tys);
+    tys.iter()
+        .zip(offsets)
+        .map(|(t, at)| {
+            let mut raw = words[at] as u128;
+            if t.words() == 2 {
+                raw |= (words[at + 1] as u128) << 64;
+            }
+            Val::from_raw(core, raw, t)
+        })
+        .collect()
 }

@@ -23,9 +23,9 @@ use super::stack_switching::continuation::{
 pub struct ExceptionObject {
     /// The `VMTag` it was thrown with.
     pub tag: usize,
-    /// Number of values.
+    /// Number of words the values take (a v128 takes two).
     pub len: u64,
-    /// The values.
+    /// The values, one word each, two for a v128.
     pub values: [u64; MAX_PAYLOAD],
 }
 
@@ -140,7 +140,7 @@ pub(crate) unsafe extern "sysv64" fn new_exception(
     values: *const u64,
     n: u64,
 ) -> u64 {
-    // SAFETY: called from generated code with a buffer of `n` values.
+    // SAFETY: called from generated code with a buffer of `n` words.
     unsafe {
         let ctx = store_ctx(vmctx);
         let values = std::slice::from_raw_parts(values, n as usize);
@@ -161,7 +161,7 @@ unsafe extern "sysv64" fn throw_impl(
     fp: usize,
 ) -> ! {
     // SAFETY: called by `switchyard_throw` on behalf of generated code,
-    // with a buffer of `n` values.
+    // with a buffer of `n` words.
     unsafe {
         let ctx = store_ctx(vmctx);
         let values = std::slice::from_raw_parts(values, n as usize);

@@ -46,12 +46,19 @@ pub const VMTABLE_BASE: i32 = 0;
 /// Offset of [`VMTable::length`].
 pub const VMTABLE_LENGTH: i32 = 8;
 
-/// One global's storage. Every value type fits in 8 bytes (no SIMD).
-#[repr(C)]
+/// One global's storage: 16 bytes, so that a `v128` fits, aligned to 16
+/// so that generated code may load it as one vector. Smaller values sit in
+/// the low bytes (x86-64 is little-endian), so every type is read at
+/// offset 0.
+#[repr(C, align(16))]
 pub struct VMGlobal {
-    /// The raw value.
-    pub value: u64,
+    /// The raw value, zero-extended.
+    pub value: u128,
 }
+/// Offset of [`VMGlobal::value`].
+pub const VMGLOBAL_VALUE: i32 = 0;
+/// Size of a [`VMGlobal`].
+pub const VMGLOBAL_SIZE: usize = 16;
 
 /// What a `funcref` points at: enough to call the function and to check
 /// its type.
@@ -228,6 +235,9 @@ mod tests {
         assert_eq!(offset_of!(VMFuncRef, type_id) as i32, VMFUNCREF_TYPE);
         assert_eq!(offset_of!(VMFuncRef, vmctx) as i32, VMFUNCREF_VMCTX);
         assert_eq!(std::mem::size_of::<VMFuncRef>() as u32, VMFUNCREF_SIZE);
+        assert_eq!(offset_of!(VMGlobal, value) as i32, VMGLOBAL_VALUE);
+        assert_eq!(std::mem::size_of::<VMGlobal>(), VMGLOBAL_SIZE);
+        assert_eq!(std::mem::align_of::<VMGlobal>(), VMGLOBAL_SIZE);
         assert_eq!(
             offset_of!(VMStoreContext, stack_limit) as i32,
             VMSTORE_STACK_LIMIT

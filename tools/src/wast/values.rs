@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use switchyard_engine::{ExternRef, Store, Val, ValType};
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::Index;
+use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
 /// The payload scripts put in `(ref.extern N)`.
@@ -35,9 +36,7 @@ pub(crate) fn argument(
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
-        WastArgCore::V128(_) => {
-            return Err("v128 arguments are not supported (the engine has no SIMD)".into());
-        }
+        WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(heap) => null_of(heap, param)?,
         WastArgCore::RefExtern(n) => {
             let r = *externs
@@ -91,16 +90,9 @@ fn matches_core(store: &Store<()>, expected: &WastRetCore<'_>, actual: &Val) -> 
     match (expected, actual) {
         (WastRetCore::I32(e), Val::I32(a)) => e == a,
         (WastRetCore::I64(e), Val::I64(a)) => e == a,
-        (WastRetCore::F32(e), Val::F32(a)) => match e {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff == 0x7fc0_0000,
-            NanPattern::ArithmeticNan => a & 0x7fc0_0000 == 0x7fc0_0000,
-            NanPattern::Value(v) => v.bits == *a,
-        },
-        (WastRetCore::F64(e), Val::F64(a)) => match e {
-            NanPattern::CanonicalNan => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            NanPattern::ArithmeticNan => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-            NanPattern::Value(v) => v.bits == *a,
-        },
+        (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
+        (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
+        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
         (WastRetCore::RefNull(None), a) => a.is_null(),
         (WastRetCore::RefNull(Some(heap)), a) => a.is_null() && null_matches(heap, a),
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
@@ -112,6 +104,58 @@ fn matches_core(store: &Store<()>, expected: &WastRetCore<'_>, actual: &Val) -> 
         (WastRetCore::RefFunc(_), Val::FuncRef(Some(_))) => true,
         (WastRetCore::Either(cases), a) => cases.iter().any(|c| matches_core(store, c, a)),
         _ => false,
+    }
+}
+
+fn f32_matches(expected: &NanPattern<F32>, bits: u32) -> bool {
+    match expected {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+fn f64_matches(expected: &NanPattern<F64>, bits: u64) -> bool {
+    match expected {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+/// Lane `i` of `v` when it is cut into lanes of `bits` bits.
+fn lane(v: u128, bits: u32, i: usize) -> u128 {
+    (v >> (bits as usize * i)) & (u128::MAX >> (128 - bits))
+}
+
+/// Whether a v128 result matches its pattern, lane by lane in the
+/// pattern's shape (float lanes may be NaN patterns).
+fn v128_matches(expected: &V128Pattern, actual: u128) -> bool {
+    match expected {
+        V128Pattern::I8x16(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(actual, 8, i) == *x as u8 as u128),
+        V128Pattern::I16x8(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(actual, 16, i) == *x as u16 as u128),
+        V128Pattern::I32x4(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(actual, 32, i) == *x as u32 as u128),
+        V128Pattern::I64x2(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(actual, 64, i) == *x as u64 as u128),
+        V128Pattern::F32x4(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f32_matches(p, lane(actual, 32, i) as u32)),
+        V128Pattern::F64x2(e) => e
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f64_matches(p, lane(actual, 64, i) as u64)),
     }
 }
 
@@ -139,6 +183,12 @@ pub(crate) fn show_val(store: &Store<()>, v: &Val) -> String {
         Val::I64(v) => format!("i64.const {v}"),
         Val::F32(bits) => format!("f32.const {}", show_f32(*bits)),
         Val::F64(bits) => format!("f64.const {}", show_f64(*bits)),
+        Val::V128(v) => {
+            let lanes: Vec<String> = (0..4)
+                .map(|i| format!("{:#010x}", lane(*v, 32, i)))
+                .collect();
+            format!("v128.const i32x4 {}", lanes.join(" "))
+        }
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
@@ -189,7 +239,7 @@ fn show_ret_core(ret: &WastRetCore<'_>) -> String {
         WastRetCore::I64(v) => format!("i64.const {v}"),
         WastRetCore::F32(p) => format!("f32.const {}", show_nan_pattern(p, |v| show_f32(v.bits))),
         WastRetCore::F64(p) => format!("f64.const {}", show_nan_pattern(p, |v| show_f64(v.bits))),
-        WastRetCore::V128(_) => "v128.const (unsupported)".into(),
+        WastRetCore::V128(p) => format!("v128.const {}", show_v128_pattern(p)),
         WastRetCore::RefNull(None) => "ref.null".into(),
         WastRetCore::RefNull(Some(h)) => format!("ref.null {}", heap_name(h)),
         WastRetCore::RefExtern(None) => "ref.extern".into(),
@@ -207,6 +257,21 @@ fn show_ret_core(ret: &WastRetCore<'_>) -> String {
             let parts: Vec<String> = cases.iter().map(show_ret_core).collect();
             format!("either({})", parts.join(" | "))
         }
+    }
+}
+
+fn show_v128_pattern(p: &V128Pattern) -> String {
+    fn join<T>(shape: &str, lanes: &[T], show: impl Fn(&T) -> String) -> String {
+        let lanes: Vec<String> = lanes.iter().map(show).collect();
+        format!("{shape} {}", lanes.join(" "))
+    }
+    match p {
+        V128Pattern::I8x16(l) => join("i8x16", l, |x| x.to_string()),
+        V128Pattern::I16x8(l) => join("i16x8", l, |x| x.to_string()),
+        V128Pattern::I32x4(l) => join("i32x4", l, |x| x.to_string()),
+        V128Pattern::I64x2(l) => join("i64x2", l, |x| x.to_string()),
+        V128Pattern::F32x4(l) => join("f32x4", l, |p| show_nan_pattern(p, |v| show_f32(v.bits))),
+        V128Pattern::F64x2(l) => join("f64x2", l, |p| show_nan_pattern(p, |v| show_f64(v.bits))),
     }
 }
 

@@ -76,15 +76,13 @@ impl FuncTranslator<'_, '_> {
         let record = self.take_continuation(contref);
         let vals = self.popn(n);
         let t = trusted();
+        // `bound` counts payload words (a v128 takes two).
         let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
         let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
         let base = self.builder.ins().iadd(record, bound_bytes);
-        for (i, v) in vals.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, base, rec::ARGS + 8 * i as i32);
-        }
-        let bound = self.builder.ins().iadd_imm_s(bound, n as i64);
+        self.store_words(&vals, base, rec::ARGS);
+        let words = self.value_words(&vals);
+        let bound = self.builder.ins().iadd_imm_s(bound, words as i64);
         self.builder.ins().store(t, bound, record, rec::BOUND);
         let new_ref = self.make_contref(record);
         self.push(new_ref);

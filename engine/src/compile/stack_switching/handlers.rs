@@ -7,7 +7,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
-use crate::types::ValType;
+use crate::types::{ValType, word_offsets};
 use crate::vm::layout::*;
 use crate::vm::stack_switching::continuation::payload as cpayload;
 
@@ -60,9 +60,9 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// After a suspension to one of this resume's `clauses`: branches to the
-    /// chosen clause's label with the tag's values (`value(t, i, type)`
-    /// loads the i-th) and the new continuation `contref`. With several
-    /// clauses the choice is in the store context.
+    /// chosen clause's label with the tag's values (`value(t, at, type)`
+    /// loads the one at payload word `at`) and the new continuation
+    /// `contref`. With several clauses the choice is in the store context.
     pub(in crate::compile) fn branch_to_clause(
         &mut self,
         clauses: &[(u32, Option<u32>)],
@@ -96,11 +96,12 @@ impl FuncTranslator<'_, '_> {
                 self.trap(TrapCode::UnhandledTag);
                 continue;
             };
-            let mut vals: Vec<Value> = self
-                .tag_params(tag)
+            let params = self.tag_params(tag);
+            let (at, _) = word_offsets(&params);
+            let mut vals: Vec<Value> = params
                 .iter()
-                .enumerate()
-                .map(|(i, p)| value(self, i, p))
+                .zip(at)
+                .map(|(p, at)| value(self, at, p))
                 .collect();
             vals.push(contref);
             let (dest, _) = self.br_target(label);

@@ -10,6 +10,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use crate::compile::env::{clif_trap, clif_type};
 use crate::compile::translate::FuncTranslator;
 use crate::error::TrapCode;
+use crate::types::words_of;
 
 impl FuncTranslator<'_, '_> {
     /// A libcall-mode `suspend` or `switch` reporting that this continuation
@@ -64,15 +65,17 @@ impl FuncTranslator<'_, '_> {
             Some(tag) => self.new_exception(tag, &thrown),
             None => self.builder.ins().iconst(types::I64, 0),
         };
-        let mut capacity = args.len().max(ft.results().len()).max(1);
+        // Counted in payload words (a v128 takes two).
+        let nargs = self.value_words(&args);
+        let mut capacity = nargs.max(words_of(ft.results())).max(1);
         for (tag, label) in clauses {
             if label.is_some() {
-                capacity = capacity.max(self.tag_params(*tag).len());
+                capacity = capacity.max(words_of(&self.tag_params(*tag)));
             }
         }
         let (slot, buffer) = self.value_buffer(&args, capacity);
         let table = self.handler_table(clauses);
-        let nargs = self.builder.ins().iconst(types::I64, args.len() as i64);
+        let nargs = self.builder.ins().iconst(types::I64, nargs as i64);
         let nclauses = self.builder.ins().iconst(types::I64, clauses.len() as i64);
         let cap = self.builder.ins().iconst(types::I64, capacity as i64);
         let word = self.libcall(
@@ -108,10 +111,10 @@ impl FuncTranslator<'_, '_> {
                 self.builder
                     .ins()
                     .stack_load(types::I64, types::I64, slot, 8 * capacity as i32);
-            self.branch_to_clause(clauses, store, k, |t, i, ty| {
+            self.branch_to_clause(clauses, store, k, |t, at, ty| {
                 t.builder
                     .ins()
-                    .stack_load(types::I64, clif_type(ty), slot, 8 * i as i32)
+                    .stack_load(types::I64, clif_type(ty), slot, 8 * at as i32)
             });
         }
         self.builder.switch_to_block(returned);
@@ -126,13 +129,14 @@ impl FuncTranslator<'_, '_> {
         let vals = self.popn(params.len());
         let ty = self.env.info.tags[tag_index as usize];
         let results = self.env.func_type(ty).results().to_vec();
-        let (slot, buffer) = self.value_buffer(&vals, results.len());
+        let (words, result_words) = (self.value_words(&vals), words_of(&results));
+        let (slot, buffer) = self.value_buffer(&vals, result_words);
         let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let n = self.builder.ins().iconst(types::I64, words as i64);
         let cap = self
             .builder
             .ins()
-            .iconst(types::I64, vals.len().max(results.len()) as i64);
+            .iconst(types::I64, words.max(result_words) as i64);
         let status = self.libcall(
             ls::suspend as *const () as usize,
             &[tag, buffer, n, cap],
@@ -152,13 +156,14 @@ impl FuncTranslator<'_, '_> {
         let (sent, received) = self.switch_signature(cont_type_index);
         let target = self.pop();
         let vals = self.popn(sent);
-        let (slot, buffer) = self.value_buffer(&vals, received.len());
+        let (words, received_words) = (self.value_words(&vals), words_of(&received));
+        let (slot, buffer) = self.value_buffer(&vals, received_words);
         let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
+        let n = self.builder.ins().iconst(types::I64, words as i64);
         let cap = self
             .builder
             .ins()
-            .iconst(types::I64, vals.len().max(received.len()) as i64);
+            .iconst(types::I64, words.max(received_words) as i64);
         let result = self.libcall(
             ls::switch as *const () as usize,
             &[target, tag, buffer, n, cap],

@@ -7,7 +7,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 
-use crate::compile::env::{clif_trap, clif_type};
+use crate::compile::env::{clif_trap, clif_type, word_flags};
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
 use crate::vm::events;
@@ -84,11 +84,7 @@ impl FuncTranslator<'_, '_> {
         let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
         let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
         let base = self.builder.ins().iadd(record, bound_bytes);
-        for (i, a) in args.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *a, base, rec::ARGS + 8 * i as i32);
-        }
+        self.store_words(&args, base, rec::ARGS);
 
         let throwing = self
             .builder
@@ -179,11 +175,11 @@ impl FuncTranslator<'_, '_> {
                 .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
             self.switch_event(events::native::SUSPENDED, [suspender, zero, zero]);
             let new_ref = self.make_contref(suspender);
-            self.branch_to_clause(clauses, store, new_ref, |t, i, ty| {
-                let off = rec::ARGS + 8 * i as i32;
+            self.branch_to_clause(clauses, store, new_ref, |t, at, ty| {
+                let off = rec::ARGS + 8 * at as i32;
                 t.builder
                     .ins()
-                    .load(clif_type(ty), trusted(), suspender, off)
+                    .load(clif_type(ty), word_flags(), suspender, off)
             });
         }
 
@@ -191,11 +187,7 @@ impl FuncTranslator<'_, '_> {
         // The record that returned: the chain's outermost, or whatever took
         // its place through `switch`.
         let finished = involved;
-        let mut results = Vec::new();
-        for (i, r) in ft.results().iter().enumerate() {
-            let off = rec::ARGS + 8 * i as i32;
-            results.push(self.builder.ins().load(clif_type(r), t, finished, off));
-        }
+        let results = self.load_words(ft.results(), finished, rec::ARGS);
         // Read before the release frees the record.
         let reported = self.env.switch_events.then(|| {
             let id_offset = std::mem::offset_of!(
@@ -267,7 +259,7 @@ impl FuncTranslator<'_, '_> {
         let t = trusted();
         let (sent, received) = self.switch_signature(cont_type_index);
         let target_ref = self.pop();
-        let vals = self.popn(sent);
+        let mut vals = self.popn(sent);
         let target = self.take_continuation(target_ref);
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
@@ -308,11 +300,8 @@ impl FuncTranslator<'_, '_> {
         let bound = self.builder.ins().load(types::I64, t, target, rec::BOUND);
         let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
         let base = self.builder.ins().iadd(target, bound_bytes);
-        for (i, v) in vals.iter().chain([&my_ref]).enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, base, rec::ARGS + 8 * i as i32);
-        }
+        vals.push(my_ref);
+        self.store_words(&vals, base, rec::ARGS);
 
         // The target's chain takes our chain's place under the resumer.
         let outer = self
@@ -359,13 +348,8 @@ impl FuncTranslator<'_, '_> {
         self.throw_if_received(payload_in);
 
         // Switched back to or resumed: our values are in our record.
-        for (i, r) in received.iter().enumerate() {
-            let v = self
-                .builder
-                .ins()
-                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
-            self.push(v);
-        }
+        let vals = self.load_words(&received, me, rec::ARGS);
+        self.stack.extend(vals);
     }
 
     /// Handler search from the running continuation `me` for `tag` (marked
@@ -427,11 +411,7 @@ impl FuncTranslator<'_, '_> {
         let (handler, clause) = self.find_handler(me, tag);
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
-        for (i, v) in vals.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, me, rec::ARGS + 8 * i as i32);
-        }
+        self.store_words(&vals, me, rec::ARGS);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.builder.ins().store(t, zero, me, rec::BOUND);
         self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
@@ -453,12 +433,7 @@ impl FuncTranslator<'_, '_> {
         // Resumed: the values are at the start of our record's arguments.
         let ty = self.env.info.tags[tag_index as usize];
         let results = self.env.func_type(ty).results().to_vec();
-        for (i, r) in results.iter().enumerate() {
-            let v = self
-                .builder
-                .ins()
-                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
-            self.push(v);
-        }
+        let vals = self.load_words(&results, me, rec::ARGS);
+        self.stack.extend(vals);
     }
 }
