@@ -298,3 +298,88 @@ fn the_live_continuation_limit_traps_cleanly() {
     assert_eq!(e.as_trap().unwrap().code, TrapCode::ContinuationLimit);
     assert_eq!(chain.call(&mut store, 9).unwrap(), 0);
 }
+
+#[test]
+fn v128_values_cross_the_host_boundary_both_ways() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    // Scalars around each v128, so that a value read from the wrong word
+    // of the argument buffer shows.
+    linker.func_new(
+        "host",
+        "mix",
+        FuncType::new(
+            [ValType::I32, ValType::V128, ValType::I64, ValType::V128],
+            [ValType::V128, ValType::I32, ValType::V128],
+        ),
+        |_, params, results| {
+            let (a, v, b, w) = (
+                params[0].i32().unwrap(),
+                params[1].v128().unwrap(),
+                params[2].i64().unwrap(),
+                params[3].v128().unwrap(),
+            );
+            results[0] = Val::V128(w.rotate_left(8));
+            results[1] = Val::I32(a + b as i32);
+            results[2] = Val::V128(v ^ u128::MAX);
+            Ok(())
+        },
+    );
+    let global = Global::new(
+        &mut store,
+        GlobalType {
+            content: ValType::V128,
+            mutable: true,
+        },
+        Val::V128(0x0f0e0d0c_0b0a0908_07060504_03020100),
+    )
+    .unwrap();
+    linker.define("host", "g", Extern::Global(global));
+    let instance = instantiate(
+        &mut store,
+        &linker,
+        r#"(module
+            (import "host" "mix" (func $mix (param i32 v128 i64 v128) (result v128 i32 v128)))
+            (import "host" "g" (global $g (mut v128)))
+            (func (export "call_mix") (param i32 v128 i64 v128) (result v128 i32 v128)
+              (call $mix (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+            (func (export "swap_g") (param v128) (result v128)
+              (global.get $g)
+              (global.set $g (local.get 0)))
+            (func (export "lane") (param v128) (result i32)
+              (i8x16.extract_lane_u 15 (local.get 0))))"#,
+    );
+    let call_mix = instance.get_func(&mut store, "call_mix").unwrap();
+    let v = 0x00112233_44556677_8899aabb_ccddeeffu128;
+    let w = 0xfedcba98_76543210_01234567_89abcdefu128;
+    let mut out = [Val::I32(0), Val::I32(0), Val::I32(0)];
+    call_mix
+        .call(
+            &mut store,
+            &[Val::I32(40), Val::V128(v), Val::I64(2), Val::V128(w)],
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(out[0].v128(), Some(w.rotate_left(8)));
+    assert_eq!(out[1].i32(), Some(42));
+    assert_eq!(out[2].v128(), Some(!v));
+
+    let swap = instance
+        .get_func(&mut store, "swap_g")
+        .unwrap()
+        .typed::<u128, u128>(&store)
+        .unwrap();
+    assert_eq!(
+        swap.call(&mut store, v).unwrap(),
+        0x0f0e0d0c_0b0a0908_07060504_03020100
+    );
+    assert_eq!(global.get(&store).v128(), Some(v));
+    let lane = instance
+        .get_func(&mut store, "lane")
+        .unwrap()
+        .typed::<u128, i32>(&store)
+        .unwrap();
+    // Lane 15 is the most significant byte.
+    assert_eq!(lane.call(&mut store, w).unwrap(), 0xfe);
+}
