@@ -350,3 +350,64 @@ fn index_name(i: &Index<'_>) -> String {
         Index::Id(id) => format!("${}", id.name()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(text: &str) -> V128Pattern {
+        let buf = wast::parser::ParseBuffer::new(text).unwrap();
+        wast::parser::parse::<V128Pattern>(&buf).unwrap()
+    }
+
+    #[test]
+    fn v128_results_match_lane_by_lane_in_the_pattern_shape() {
+        let v = 0x00000004_00000003_00000002_00000001u128;
+        assert!(v128_matches(&pattern("i32x4 1 2 3 4"), v));
+        assert!(!v128_matches(&pattern("i32x4 1 2 3 5"), v));
+        assert!(!v128_matches(&pattern("i32x4 2 2 3 4"), v));
+        assert!(v128_matches(
+            &pattern("i64x2 0x0000000200000001 0x0000000400000003"),
+            v
+        ));
+        assert!(v128_matches(
+            &pattern("i8x16 1 0 0 0 2 0 0 0 3 0 0 0 4 0 0 0"),
+            v
+        ));
+        assert!(!v128_matches(
+            &pattern("i8x16 1 0 0 0 2 0 0 0 3 0 0 0 4 0 0 1"),
+            v
+        ));
+        assert!(v128_matches(
+            &pattern("i16x8 -1 -1 0 0 0 0 0 0"),
+            0xffff_ffff
+        ));
+    }
+
+    #[test]
+    fn float_lanes_take_nan_patterns() {
+        let canonical = 0x7fc0_0000u128;
+        let arithmetic = 0x7fc0_0001u128;
+        let one = 1.0f32.to_bits() as u128;
+        let lanes = |l: [u128; 4]| l[0] | l[1] << 32 | l[2] << 64 | l[3] << 96;
+        let p = pattern("f32x4 nan:canonical nan:arithmetic 1 -0");
+        assert!(v128_matches(
+            &p,
+            lanes([canonical, arithmetic, one, 0x8000_0000])
+        ));
+        assert!(v128_matches(
+            &p,
+            lanes([canonical, canonical, one, 0x8000_0000])
+        ));
+        assert!(!v128_matches(
+            &p,
+            lanes([arithmetic, arithmetic, one, 0x8000_0000])
+        ));
+        assert!(!v128_matches(&p, lanes([canonical, one, one, 0x8000_0000])));
+        assert!(!v128_matches(&p, lanes([canonical, canonical, one, 0])));
+        let p = pattern("f64x2 nan:canonical 2");
+        let two = 2.0f64.to_bits() as u128;
+        assert!(v128_matches(&p, 0x7ff8_0000_0000_0000 | two << 64));
+        assert!(!v128_matches(&p, 0x7ff8_0000_0000_0001 | two << 64));
+    }
+}
