@@ -62,8 +62,9 @@ pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
 pub const REGISTRY_VERSION: u32 = 1;
 /// `ContinuationRecord::magic`: the bytes "SYWC".
 pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
-/// Most values one switch can carry (arguments, tag payload or results):
-/// the length of [`ContinuationRecord::args`].
+/// Most words of values one switch can carry (arguments, tag payload or
+/// results; a v128 takes two words): the length of
+/// [`ContinuationRecord::args`].
 pub const MAX_PAYLOAD: usize = 32;
 
 /// Values of [`ContinuationRecord::state`].
@@ -335,10 +336,11 @@ layout! {
         handlers_len: u64 => HANDLERS_LEN,
         /// The Wasm stack limit on this stack.
         stack_limit: usize => STACK_LIMIT,
-        /// Values bound by `cont.bind`, at the start of `args`
+        /// Words of values bound by `cont.bind`, at the start of `args`
         /// (engine-private).
         bound: u64 => BOUND,
-        /// Values of the current switch (engine-private).
+        /// Values of the current switch, one word each, two for a v128
+        /// (engine-private).
         args: [u64; MAX_PAYLOAD] => ARGS,
         /// Free list of records whose stacks can be reused
         /// (engine-private).

@@ -27,8 +27,10 @@
 //! - `assert_suspension`: an unhandled-tag trap.
 //! - `thread` and `wait` are skipped (the engine has no threads), with the
 //!   reason in the report.
-//! - Custom-section assertions, components, SIMD values and GC references
-//!   are reported as unsupported failures.
+//! - `v128` arguments and results are compared lane by lane in the shape the
+//!   script writes (`i8x16` ... `f64x2`, NaN patterns per float lane).
+//! - Custom-section assertions, components and GC references are reported
+//!   as unsupported failures.
 
 mod runner;
 mod spectest;

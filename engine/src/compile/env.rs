@@ -24,6 +24,9 @@ pub(crate) struct ModuleEnv<'a> {
     /// In native mode, call the switch event routine at each switch point
     /// (`Config::report_switch_events`).
     pub switch_events: bool,
+    /// The CPU features SIMD translation needs that the host lacks (empty:
+    /// none missing).
+    pub missing_simd_features: Vec<&'static str>,
 }
 
 impl ModuleEnv<'_> {

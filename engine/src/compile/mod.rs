@@ -89,6 +89,7 @@ pub(crate) fn compile_module(
         cont_bodies,
         libcall_switching: config.switching == crate::config::SwitchingMode::Libcall,
         switch_events: config.report_switch_events,
+        missing_simd_features: simd::missing_host_features(isa),
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

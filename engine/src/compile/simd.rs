@@ -20,6 +20,7 @@
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, Operator};
 
@@ -28,6 +29,25 @@ use crate::error::Error;
 use crate::module_info::unsupported;
 
 use types::{F32X4, F64X2, I8X16, I16X8, I32X4, I64X2};
+
+/// The x86-64 features the SIMD lowering relies on: SSE4.1 (rounding,
+/// lane inserts and extracts), SSSE3 (`pshufb` for shuffles and swizzles)
+/// and FMA (`relaxed_madd`). Without them Cranelift would fall back to
+/// library calls, which the engine does not link.
+const NEEDED_FEATURES: [&str; 3] = ["has_sse41", "has_ssse3", "has_fma"];
+
+/// Which of [`NEEDED_FEATURES`] the target `isa` lacks.
+pub(super) fn missing_host_features(isa: &dyn TargetIsa) -> Vec<&'static str> {
+    let flags = isa.isa_flags();
+    NEEDED_FEATURES
+        .into_iter()
+        .filter(|name| {
+            !flags
+                .iter()
+                .any(|f| f.name == *name && f.as_bool() == Some(true))
+        })
+        .collect()
+}
 
 /// How a lane-sized load becomes a vector.
 #[derive(Clone, Copy)]
@@ -279,7 +299,7 @@ impl<'b> FuncTranslator<'_, 'b> {
     /// the translator does not know is reported as unsupported.
     pub(super) fn simd_operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
         use Operator as O;
-        match op {
+        match op.clone() {
             // ----- memory -----
             O::V128Load { memarg } => self.v128_load(&memarg),
             O::V128Store { memarg } => self.store(&memarg, None),
@@ -680,10 +700,51 @@ impl<'b> FuncTranslator<'_, 'b> {
                 })
             }
 
-            other => {
-                return Err(unsupported(&format!("the {} instruction", op_name(&other))));
-            }
+            _ => return Err(unsupported(&format!("the {} instruction", op_name(&op)))),
+        }
+        // The code just built would need library calls on this CPU: the
+        // function is not compiled.
+        if !self.env.missing_simd_features.is_empty() {
+            let missing: Vec<&str> = self
+                .env
+                .missing_simd_features
+                .iter()
+                .map(|f| f.trim_start_matches("has_"))
+                .collect();
+            return Err(unsupported(&format!(
+                "the {} instruction on this CPU (SIMD needs {})",
+                op_name(&op),
+                missing.join(", ")
+            )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::settings::{self, Configurable};
+
+    fn x86_64_isa(features: &[&str]) -> cranelift_codegen::isa::OwnedTargetIsa {
+        let mut isa = cranelift_codegen::isa::lookup_by_name("x86_64").expect("x86_64 backend");
+        for f in features {
+            isa.enable(f).expect("a known x86_64 setting");
+        }
+        isa.finish(settings::Flags::new(settings::builder()))
+            .expect("isa")
+    }
+
+    #[test]
+    fn simd_needs_sse41_ssse3_and_fma() {
+        let baseline = x86_64_isa(&[]);
+        assert_eq!(
+            missing_host_features(&*baseline),
+            ["has_sse41", "has_ssse3", "has_fma"]
+        );
+        let partial = x86_64_isa(&["has_sse41", "has_ssse3"]);
+        assert_eq!(missing_host_features(&*partial), ["has_fma"]);
+        let full = x86_64_isa(&["has_sse41", "has_ssse3", "has_fma"]);
+        assert!(missing_host_features(&*full).is_empty());
     }
 }
