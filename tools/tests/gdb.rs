@@ -643,3 +643,52 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
     assert!(!bt.contains("??"), "unnamed frame in:\n{bt}");
     assert_eq!(out.matches("suspended").count(), 2, "{out}");
 }
+
+/// Random sequences of `frame N`, `up`, `down`, `continuation ID` and
+/// `continuation restore` (tests/gdb/view_sequences.py, fixed seed), on
+/// running continuations (a resume chain) and suspended ones (a switch
+/// ping-pong): `restore` always brings back the real stop, and `wasm step`
+/// works afterwards.
+#[test]
+fn no_sequence_of_continuation_views_gets_stuck() {
+    if !have_gdb() {
+        return;
+    }
+    let script = repo("tests/gdb/view_sequences.py");
+    let source = format!("source {}", script.display());
+    let chain = repo("tests/gdb/chain.wat");
+    let pingpong = repo("bench/wat/switch_pingpong.wat");
+    let runs: [(&[&str], Vec<&str>); 2] = [
+        (
+            &["break chain!bottom", "run", &source],
+            vec!["run", chain.to_str().unwrap()],
+        ),
+        (
+            &["break switch_pingpong!player", "run", "continue", &source],
+            vec!["run", "--invoke", "run", pingpong.to_str().unwrap(), "40"],
+        ),
+    ];
+    for (commands, args) in runs {
+        let out = gdb(commands, &args);
+        let summary = out
+            .lines()
+            .find(|l| l.starts_with("view-sequences: "))
+            .unwrap_or_else(|| panic!("no summary in:\n{out}"));
+        eprintln!("{summary}");
+        assert!(
+            summary.starts_with("view-sequences: 60 sequences, ") && summary.ends_with(" 0 failed"),
+            "{out}"
+        );
+        let views: usize = summary
+            .split(", ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(views > 10, "{summary}");
+        assert!(!out.contains("Python Exception"), "{out}");
+    }
+}
