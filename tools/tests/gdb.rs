@@ -692,3 +692,50 @@ fn no_sequence_of_continuation_views_gets_stuck() {
         assert!(!out.contains("Python Exception"), "{out}");
     }
 }
+
+/// A division by zero in a fiber: gdb stops on the trap's signal, the
+/// helpers name the trap, its function and line; `info wasm-trap` says it
+/// again; `continue` hands the signal to the engine, which reports the
+/// trap and exits as it does without gdb.
+#[test]
+fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("trap", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["run", "info wasm-trap", "continue", "info wasm-trap"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resuming",
+            "received signal SIGILL",
+            "trap!compute () at ",
+            "wasm trap: integer divide by zero in trap!compute (wasm 0x",
+            "trap.c:15\n",
+            // info wasm-trap
+            "wasm trap: integer divide by zero in trap!compute (wasm 0x",
+            "trap.c:15 (SIGILL)\n",
+            // continue: the engine's own report, and its trap status.
+            "error: wasm trap: integer divide by zero",
+            "exited with code 0206",
+            "The program is not being run.",
+        ],
+    );
+    assert!(!out.contains("Python Exception"), "{out}");
+
+    // A stop that is no trap says so.
+    let out = gdb(
+        &["break trap.c:20", "run", "info wasm-trap"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &["Breakpoint 1, ", "the process did not stop on a Wasm trap"],
+    );
+    assert!(!out.contains("wasm trap: "), "{out}");
+}
