@@ -739,3 +739,78 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
     );
     assert!(!out.contains("wasm trap: "), "{out}");
 }
+
+/// The JIT objects define every Wasm function under its plain name too:
+/// `break squares`, `list squares` and `info line squares` in a fiber
+/// program work as on a native build; frames keep `module!function`.
+#[test]
+fn break_list_and_info_line_by_a_plain_function_name() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &[
+            "break squares",
+            "run",
+            "bt 1",
+            "list squares",
+            "info line squares",
+        ],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (squares) pending.",
+            "Breakpoint 1, gen!squares () at ",
+            "gen.c:17",
+            "#0  gen!squares () at ",
+            "15\tstatic int squares(int n, int first) {",
+            "Line 15 of \"",
+            "<gen!squares>",
+        ],
+    );
+}
+
+/// `break run` also stops in host functions whose path ends in `run`;
+/// `wasm break run` only in the Wasm function `run`.
+#[test]
+fn wasm_break_stops_only_in_wasm_functions_of_that_name() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break run",
+            "wasm break run",
+            "run",
+            "info breakpoints",
+            "continue",
+            "continue",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    // gdb's own `break run` has host locations.
+    let host = out
+        .lines()
+        .filter(|l| l.starts_with("1.") && !l.contains("yield_loop!run"))
+        .count();
+    assert!(host > 0, "{out}");
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 2 (-qualified run) pending.",
+            ", yield_loop!run () at ",
+            // Breakpoint 2 has one location, in Wasm code, and stopped.
+            "\n2       breakpoint     keep y   0x",
+            " in yield_loop!run at ",
+            "breakpoint already hit 1 time",
+            // The program ran to its end: `run` is entered once.
+            "\n3\n",
+        ],
+    );
+}

@@ -1,5 +1,5 @@
 //! The in-memory ELF object that describes one module's code to gdb:
-//! symbols (`module!function`), the code's `.eh_frame`, and DWARF line
+//! symbols (`module!function` and the plain name), the code's `.eh_frame`, and DWARF line
 //! tables. Everything is at its run-time address (an `ET_EXEC` image with
 //! no program headers), so gdb relocates nothing; `.text` has no bytes in
 //! the file because gdb reads code from the process.
@@ -21,6 +21,9 @@ pub(crate) struct ModuleImage<'a> {
     /// Names are escaped again here ([`display_name`]): a string table
     /// cannot hold a NUL, and gdb prints symbols to a terminal.
     pub functions: Vec<(u64, u64, String)>,
+    /// More symbols for the same functions: `(address, length, name)`
+    /// (a Wasm function's plain name, next to its `module!function`).
+    pub aliases: Vec<(u64, u64, String)>,
     /// The code's `.eh_frame` and the address it lives at in the process.
     pub eh_frame: Option<(u64, &'a [u8])>,
     /// `(code address, module byte offset)` pairs, sorted by address.
@@ -156,8 +159,10 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
 /// Writes the object file.
 pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     let debug = dwarf_sections(image).unwrap_or_default();
-    let symbol_names: Vec<_> = image
-        .functions
+    // Aliases first: of two symbols at one address, gdb names the address
+    // by the one it read last.
+    let symbols: Vec<_> = image.aliases.iter().chain(&image.functions).collect();
+    let symbol_names: Vec<_> = symbols
         .iter()
         .map(|(_, _, name)| display_name(name))
         .collect();
@@ -218,7 +223,7 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
         w.write(data);
     }
     w.write_null_symbol();
-    for ((address, len, _), name) in image.functions.iter().zip(&names) {
+    for ((address, len, _), name) in symbols.iter().zip(&names) {
         w.write_symbol(&Sym {
             name: Some(*name),
             section: Some(text),
@@ -387,6 +392,7 @@ mod image_tests {
                 (0x10_0000, 0x30, "m!first".to_string()),
                 (0x10_0040, 0x40, "m!second".to_string()),
             ],
+            aliases: Vec::new(),
             eh_frame: Some((0x20_0000, &eh_frame)),
             source_map: Vec::new(),
             lines: None,
