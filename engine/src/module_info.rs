@@ -8,8 +8,8 @@ use wasmparser::{
     CompositeInnerType, ElementItems, ElementKind, ExternalKind, Operator, Parser, Payload, TypeRef,
 };
 
-use crate::error::Error;
 use crate::names::display_name;
+use crate::error::Error;
 use crate::types::{
     CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType, ModuleCompositeType,
     ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
