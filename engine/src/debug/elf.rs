@@ -21,9 +21,11 @@ pub(crate) struct ModuleImage<'a> {
     /// Names are escaped again here ([`display_name`]): a string table
     /// cannot hold a NUL, and gdb prints symbols to a terminal.
     pub functions: Vec<(u64, u64, String)>,
-    /// More symbols for the same functions: `(address, length, name)`
-    /// (a Wasm function's plain name, next to its `module!function`).
-    pub aliases: Vec<(u64, u64, String)>,
+    /// More names for the same functions: `(address, name)` (a Wasm
+    /// function's plain name, next to its `module!function`). They are
+    /// written with size 0: of several symbols at one address, gdb names
+    /// the address by a sized one, whatever their names' order.
+    pub aliases: Vec<(u64, String)>,
     /// The code's `.eh_frame` and the address it lives at in the process.
     pub eh_frame: Option<(u64, &'a [u8])>,
     /// `(code address, module byte offset)` pairs, sorted by address.
@@ -159,9 +161,17 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
 /// Writes the object file.
 pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     let debug = dwarf_sections(image).unwrap_or_default();
-    // Aliases first: of two symbols at one address, gdb names the address
-    // by the one it read last.
-    let symbols: Vec<_> = image.aliases.iter().chain(&image.functions).collect();
+    let symbols: Vec<(u64, u64, &str)> = image
+        .functions
+        .iter()
+        .map(|(address, len, name)| (*address, *len, name.as_str()))
+        .chain(
+            image
+                .aliases
+                .iter()
+                .map(|(address, name)| (*address, 0, name.as_str())),
+        )
+        .collect();
     let symbol_names: Vec<_> = symbols
         .iter()
         .map(|(_, _, name)| display_name(name))
@@ -223,15 +233,15 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
         w.write(data);
     }
     w.write_null_symbol();
-    for ((address, len, _), name) in symbols.iter().zip(&names) {
+    for (&(address, len, _), name) in symbols.iter().zip(&names) {
         w.write_symbol(&Sym {
             name: Some(*name),
             section: Some(text),
             st_info: (elf::STB_GLOBAL << 4) | elf::STT_FUNC,
             st_other: elf::STV_DEFAULT,
             st_shndx: 0,
-            st_value: *address,
-            st_size: *len,
+            st_value: address,
+            st_size: len,
         });
     }
     w.write_strtab();
@@ -392,7 +402,7 @@ mod image_tests {
                 (0x10_0000, 0x30, "m!first".to_string()),
                 (0x10_0040, 0x40, "m!second".to_string()),
             ],
-            aliases: Vec::new(),
+            aliases: vec![(0x10_0040, "second".to_string())],
             eh_frame: Some((0x20_0000, &eh_frame)),
             source_map: Vec::new(),
             lines: None,
@@ -408,7 +418,9 @@ mod image_tests {
             symbols,
             [
                 ("m!first".to_string(), 0x10_0000, 0x30),
-                ("m!second".to_string(), 0x10_0040, 0x40)
+                ("m!second".to_string(), 0x10_0040, 0x40),
+                // The plain name, unsized, so that gdb prefers the other.
+                ("second".to_string(), 0x10_0040, 0)
             ]
         );
         let text = file.section_by_name(".text").unwrap();

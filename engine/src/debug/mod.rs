@@ -93,13 +93,7 @@ pub(crate) fn register(
             .functions
             .iter()
             .zip(&code.function_names)
-            .map(|(&(start, end, _), name)| {
-                (
-                    base + u64::from(start),
-                    u64::from(end - start),
-                    name.to_string(),
-                )
-            })
+            .map(|(&(start, _, _), name)| (base + u64::from(start), name.to_string()))
             .collect(),
         eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
         source_map: code
