@@ -40,6 +40,6 @@ pub use names::display_name;
 pub use profiling::PerfOutput;
 pub use runtime::*;
 pub use types::{
-    CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
-    TableType, TypeId, ValType,
+    AddrType, CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType,
+    RefType, TableType, TypeId, ValType,
 };
