@@ -17,6 +17,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
 use super::exceptions::CatchClause;
+use super::stack_switching::Resumption;
 use crate::error::{Error, TrapCode};
 use crate::module_info::{unsupported, val_type};
 use crate::types::{AddrType, ValType};
@@ -1285,12 +1286,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             O::Resume {
                 cont_type_index,
                 resume_table,
-            } => self.resume(cont_type_index, &resume_table, None),
+            } => self.resume(cont_type_index, &resume_table, Resumption::Values),
             O::ResumeThrow {
                 cont_type_index,
                 tag_index,
                 resume_table,
-            } => self.resume(cont_type_index, &resume_table, Some(tag_index)),
+            } => self.resume(cont_type_index, &resume_table, Resumption::Throw(tag_index)),
+            O::ResumeThrowRef {
+                cont_type_index,
+                resume_table,
+            } => self.resume(cont_type_index, &resume_table, Resumption::ThrowRef),
             O::Suspend { tag_index } => self.suspend(tag_index),
             O::Switch {
                 cont_type_index,
