@@ -159,6 +159,17 @@
   "out of bounds memory access"
 )
 
+;; At its largest size an access that crosses the end still traps.
+(module
+  (memory i64 1 1)
+  (func (export "store64") (param i64) (i64.store (local.get 0) (i64.const -1)))
+  (func (export "load64") (param i64) (result i64) (i64.load (local.get 0)))
+)
+(assert_return (invoke "store64" (i64.const 0xfff8)))
+(assert_trap (invoke "store64" (i64.const 0xfffc)) "out of bounds memory access")
+(assert_trap (invoke "load64" (i64.const 0xffff)) "out of bounds memory access")
+(assert_return (invoke "load64" (i64.const 0xfff8)) (i64.const -1))
+
 ;; A memory without a maximum grows until the engine's limit.
 (module
   (memory i64 0)
