@@ -23,6 +23,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(profile) = args.profile {
         config.perf = profile.output();
     }
+    crate::wasi_setup::apply_wasm_options(&args.wasi, &mut config)?;
+    let file = args.file();
     let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,
@@ -32,12 +34,12 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
             recorder: switchyard_inspect::Recorder::install(),
-            program: args.file.file_name().map_or_else(
-                || args.file.display().to_string(),
+            program: file.file_name().map_or_else(
+                || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
             // Absolute, so that the snapshot opens from any directory.
-            source_files: std::iter::once(args.file.as_path())
+            source_files: std::iter::once(file.as_path())
                 .chain(
                     args.preload
                         .iter()
@@ -52,17 +54,19 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         }),
     };
-    let module = load(&engine, &args.file)?;
+    let module = load(&engine, &file)?;
     how.modules.push(module.clone());
 
-    let program = args.file.file_name().map_or_else(
-        || args.file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let program = args.wasi.argv0.clone().unwrap_or_else(|| {
+        file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
     let mut argv = vec![program];
-    argv.extend(args.args.iter().cloned());
-    let env = parse_env(&args.env)?;
-    let mut store = Store::new(&engine, WasiCtx::new(argv, env));
+    argv.extend(args.args().iter().cloned());
+    let ctx = crate::wasi_setup::context(&args.wasi, argv, &args.env)?;
+    let mut store = Store::new(&engine, ctx);
     let mut linker = Linker::new(&engine);
     wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
 
@@ -91,7 +95,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => bail!("the module has no export named `{name}`"),
         };
         let ty = func.ty(&store);
-        let params = invoke_arguments(name, &ty, &args.args)?;
+        let params = invoke_arguments(name, &ty, args.args())?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
             return report(e, &format!("calling `{name}`"), &how);
