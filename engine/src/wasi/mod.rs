@@ -23,8 +23,8 @@
 //! - `poll_oneoff` waits for clock deadlines (relative or absolute, on the
 //!   real-time or the monotonic clock) and for descriptors to become
 //!   readable or writable, with the host's `ppoll`.
-//! - `proc_raise` traps, as in Wasmtime: a preview 1 program has no signal
-//!   handlers to run.
+//! - `proc_raise` answers `ENOTSUP`, as in Wasmtime 49: a preview 1
+//!   program has no signal handlers to run.
 //!
 //! Every guest pointer and length is checked against the linear memory
 //! the calling instance exports as `memory`. A buffer that reaches outside

@@ -5,7 +5,6 @@ use std::io;
 
 use super::abi::{Fail, clockid, errno, fail, region, store_u32, store_u64};
 use super::{Call, State};
-use crate::error::Error;
 
 pub fn args_sizes_get(c: &mut Call<'_>, s: &mut State) -> Result<(), Fail> {
     let (count, size) = (c.u32(0)?, c.u32(1)?);
@@ -154,12 +153,10 @@ pub fn proc_exit(c: &mut Call<'_>, s: &mut State) -> Result<(), Fail> {
     Ok(())
 }
 
-pub fn proc_raise(c: &mut Call<'_>, s: &mut State) -> Result<(), Fail> {
-    let signal = c.u32(0)?;
-    s.flush_all();
+pub fn proc_raise(c: &mut Call<'_>, _s: &mut State) -> Result<(), Fail> {
+    c.u32(0)?;
     // As in Wasmtime: a preview 1 program has no handlers that a signal
-    // could run, so raising one stops the program with an error.
-    Err(Fail::Host(Error::Host(format!(
-        "proc_raise({signal}): raising a signal is not supported"
-    ))))
+    // could run, and the host's default actions are not the guest's to
+    // take, so raising one is not supported.
+    fail(errno::NOTSUP)
 }
