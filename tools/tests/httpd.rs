@@ -307,3 +307,102 @@ fn a_crash_in_one_connection_reports_its_chain_and_the_others() {
     assert!(rest.matches("httpd!connection").count() >= 2, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tmux server of its own, one window running `command`.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let t = Tmux(format!("switchyard-httpd-{}", std::process::id()));
+        let shell = format!("{command}; echo EXIT=$?; sleep 600");
+        let ok = t
+            .cmd()
+            .args(["new-session", "-d", "-s", "main", "-x", "160", "-y", "50"])
+            .arg(shell)
+            .env_remove("TMUX")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.0]);
+        c
+    }
+
+    fn keys(&self, keys: &str) {
+        assert!(
+            self.cmd()
+                .args(["send-keys", "-t", "main", keys])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// The screen once it shows every one of `texts`.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let o = self
+                .cmd()
+                .args(["capture-pane", "-p", "-t", "main"])
+                .output()
+                .unwrap();
+            let screen = String::from_utf8_lossy(&o.stdout).into_owned();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "never saw {texts:?}:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn inspect_attached_under_load_shows_a_connection_waiting() {
+    let dir = temp_dir("httpd-inspect");
+    let Some(wasm) = build(&dir) else { return };
+    let tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_wrk() || !require(tmux, "tmux (apt-get install tmux)") {
+        return;
+    }
+    let server = Server::start(&wasm, &[]);
+    let load = wrk(&server.url("/"), 100, 5);
+    let idle: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let t = Tmux::start(&format!("{bin} inspect --pid {}", server.child.id()));
+    t.wait_for(&[
+        "attached: running",
+        "suspended fiber!entry",
+        "httpd!scheduler",
+    ]);
+    // Down the list to a suspended connection: its backtrace is its wait.
+    t.keys("Down");
+    t.keys("Down");
+    let screen = t.wait_for(&["fiber!fiber_yield", "httpd!connection"]);
+    assert!(
+        screen.contains("fiber.h:") || screen.contains("httpd.c:"),
+        "{screen}"
+    );
+    t.keys("q");
+    t.wait_for(&["EXIT=0"]);
+    let (requests, report) = wrk_result(load);
+    assert!(requests > 500, "only {requests} requests:\n{report}");
+    drop(idle);
+    let (status, _, err) = server.quit();
+    assert_eq!(status, Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
