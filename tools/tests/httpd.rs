@@ -2,8 +2,10 @@
 //! --tcplisten`: its routes and keep-alive, a load from `wrk` with zero
 //! errors, `switchyard bt --pid` on it while the load runs (connections
 //! suspended in their wait, with C source lines, and no request lost),
-//! and a trap deep inside one connection's fiber reported with its chain
-//! and the other connections.
+//! `switchyard inspect --pid` attached to it in tmux, `switchyard profile`
+//! attributing the load to the connections' fibers, and a trap deep inside
+//! one connection's fiber reported with its chain and the other
+//! connections.
 
 mod common;
 
@@ -404,5 +406,66 @@ fn inspect_attached_under_load_shows_a_connection_waiting() {
     drop(idle);
     let (status, _, err) = server.quit();
     assert_eq!(status, Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_profiler_attributes_the_load_to_connection_fibers() {
+    let dir = temp_dir("httpd-profile");
+    let Some(wasm) = build(&dir) else { return };
+    if !have_wrk() {
+        return;
+    }
+    let port = free_port();
+    let out = dir.join("profile.folded");
+    let mut child = switchyard()
+        .arg("profile")
+        .arg("--tcplisten")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--dir")
+        .arg(root().join("tests/programs/httpd/www"))
+        .arg("--preload")
+        .arg(format!("env={}", common::fiber_wat().display()))
+        .arg("-o")
+        .arg(&out)
+        .arg(&wasm)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "httpd: listening\n");
+    let mut server = Server { child, port };
+    let (requests, report) = wrk_result(wrk(&server.url("/"), 100, 3));
+    assert!(requests > 500, "{report}");
+    let mut s = server.connect();
+    assert_eq!(request(&mut s, "/quit", true).0, 200);
+    let (status, _, err) = server.finish();
+    assert_eq!(status, Some(0), "{err}");
+    let folded = std::fs::read_to_string(&out).unwrap();
+    let mut total = 0u64;
+    let mut in_connection = 0u64;
+    for line in folded.lines() {
+        let (stack, count) = line.rsplit_once(' ').unwrap();
+        let count: u64 = count.parse().unwrap();
+        total += count;
+        // A connection's frames lie on its own fiber, above the
+        // scheduler's fiber, above main.
+        if let (Some(c), Some(sched)) = (
+            stack.find("httpd!connection"),
+            stack.find("httpd!scheduler"),
+        ) {
+            assert!(sched < c, "{stack}");
+            in_connection += count;
+        }
+    }
+    eprintln!("{in_connection} of {total} samples in connection fibers");
+    assert!(
+        in_connection * 10 > total * 3,
+        "{in_connection} of {total}:\n{folded}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
