@@ -29,7 +29,8 @@ pub mod vm;
 pub mod wasi;
 
 pub use engine::{Config, Engine, SwitchingMode};
-pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
+pub use error::{Error, Result, Trap, TrapCode};
+pub use switchyard_frames as frames;
 pub use module::{Module, ModuleInfo, supported_features};
 pub use profiling::PerfOutput;
 pub use runtime::*;
