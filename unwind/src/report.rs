@@ -90,11 +90,25 @@ impl<'a> Sources<'a> {
         })
     }
 
-    /// `name+offset (file)` of the host function at `at` (for a return
-    /// address, the call: one less), when host symbols were given.
     fn host_name(&self, at: u64) -> Option<String> {
-        let s = self.host.as_ref()?.lookup(at)?;
-        Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
+        host_symbol(self.host.as_ref()?, at)
+    }
+}
+
+/// `name+offset (file)` of the host function at `at` (for a return
+/// address, the call: one less).
+fn host_symbol(host: &HostSymbols, at: u64) -> Option<String> {
+    let s = host.lookup(at)?;
+    Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
+}
+
+/// Names the host frames of `frames` (from the engine, which leaves them
+/// unnamed; their pcs are return addresses) from `host`.
+pub fn add_host_symbols(frames: &mut [Frame], host: &HostSymbols) {
+    for frame in frames {
+        if let Frame::Host(h) = frame {
+            h.symbol = host_symbol(host, h.pc.saturating_sub(1));
+        }
     }
 }
 
