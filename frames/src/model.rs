@@ -55,8 +55,9 @@ pub struct WasmFrame {
     pub module: Arc<str>,
     /// Function name (name section, export name or `wasm-function[N]`).
     pub function: Arc<str>,
-    /// Function index in its module.
-    pub index: u32,
+    /// Function index in its module, when the producer knows it (the
+    /// profiler's code log does not).
+    pub index: Option<u32>,
     /// Byte offset of the instruction in the module, when the code map
     /// has it.
     pub offset: Option<u32>,

@@ -134,7 +134,7 @@ mod tests {
         Frame::Wasm(WasmFrame {
             module: Arc::from("bt"),
             function: Arc::from(function),
-            index: 0,
+            index: Some(0),
             offset,
             pc,
             locations: Vec::new(),

@@ -30,7 +30,7 @@ fn frame(name: &str) -> Frame {
     Frame::Wasm(WasmFrame {
         module: module.into(),
         function: function.into(),
-        index: 0,
+        index: None,
         offset: None,
         pc: 0,
         locations: Vec::new(),
@@ -221,7 +221,7 @@ fn a_trap_is_listed_first_and_its_chain_is_shown() {
             Frame::Wasm(WasmFrame {
                 module: "m".into(),
                 function: "leaf".into(),
-                index: 0,
+                index: None,
                 offset: Some(0x47),
                 pc: 0,
                 locations: vec![Location {

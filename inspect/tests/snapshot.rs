@@ -19,7 +19,7 @@ fn frame(name: &str) -> Frame {
     Frame::Wasm(WasmFrame {
         module: module.into(),
         function: function.into(),
-        index: 0,
+        index: None,
         offset: None,
         pc: 0,
         locations: Vec::new(),

@@ -80,7 +80,7 @@ impl<'a> Sources<'a> {
         Some(WasmFrame {
             module: module.name.as_str().into(),
             function: function.name.as_str().into(),
-            index: function.index,
+            index: Some(function.index),
             offset,
             pc,
             locations: match (dwarf, offset) {

@@ -246,7 +246,7 @@ pub(crate) fn symbolize(
                     Some((module, function, index, offset)) => F::Wasm(WasmFrame {
                         module,
                         function,
-                        index,
+                        index: Some(index),
                         offset,
                         pc: pc as u64,
                         locations: Vec::new(),
