@@ -30,10 +30,10 @@ pub mod wasi;
 
 pub use engine::{Config, Engine, SwitchingMode};
 pub use error::{Error, Result, Trap, TrapCode};
-pub use switchyard_frames as frames;
 pub use module::{Module, ModuleInfo, supported_features};
 pub use profiling::PerfOutput;
 pub use runtime::*;
+pub use switchyard_frames as frames;
 pub use types::{
     CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
     TableType, TypeId, ValType,

@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchyard_engine::vm::code_registry;
 use switchyard_engine::frames::Frame;
+use switchyard_engine::vm::code_registry;
 use switchyard_engine::*;
 
 #[repr(C)]

@@ -207,7 +207,10 @@ mod tests {
 "
         );
         let full = to_string(&frames[..2], Options { full: true }, &Plain);
-        assert!(full.ends_with("    1: 0x1234 - <host or glue code>\n"), "{full}");
+        assert!(
+            full.ends_with("    1: 0x1234 - <host or glue code>\n"),
+            "{full}"
+        );
         let entry = to_string(&[Frame::HostEntry], Options { full: true }, &Plain);
         assert_eq!(entry, "       -- entered from the host\n");
     }

@@ -61,7 +61,11 @@ fn functions(frames: &[Frame]) -> Vec<String> {
             Frame::Boundary(b) => format!(
                 "#{}{}",
                 b.continuation,
-                if b.resumed_here { " resumed" } else { " bottom" }
+                if b.resumed_here {
+                    " resumed"
+                } else {
+                    " bottom"
+                }
             ),
             Frame::HostEntry => "host".into(),
             Frame::Truncated { reason } => reason.clone(),

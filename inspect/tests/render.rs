@@ -4,9 +4,9 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use switchyard_frames::{Boundary, Frame, Location, WasmFrame};
 use switchyard_inspect::app::{App, Control, Pane};
 use switchyard_inspect::input::{self, Action};
-use switchyard_frames::{Boundary, Frame, Location, WasmFrame};
 use switchyard_inspect::state::{Cont, EventLine, Picture, Progress, SourceKind, State, TrapView};
 use switchyard_inspect::view;
 
@@ -99,10 +99,7 @@ fn chain_state() -> State {
         3,
         "suspended",
         "m!gen",
-        vec![
-            frame("m!gen"),
-            boundary(3, "m!gen", false),
-        ],
+        vec![frame("m!gen"), boundary(3, "m!gen", false)],
     );
     three.tag = Some("$yield".into());
     let four = cont(4, "fresh", "m!later", vec![]);

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use switchyard_inspect::state::file::{FORMAT, SnapshotFile, VERSION};
 use switchyard_frames::{Boundary, Frame, WasmFrame};
+use switchyard_inspect::state::file::{FORMAT, SnapshotFile, VERSION};
 use switchyard_inspect::state::{Cont, EventLine, Picture, TrapView};
 
 fn dir(name: &str) -> PathBuf {
@@ -53,10 +53,7 @@ fn sample() -> SnapshotFile {
                 stack_size: 4096,
                 parent: None,
                 tag: Some("$yield".into()),
-                frames: vec![
-                    frame("p!gen"),
-                    boundary(1, "p!gen", false),
-                ],
+                frames: vec![frame("p!gen"), boundary(1, "p!gen", false)],
             }],
             trap: Some(TrapView {
                 message: "wasm trap: unreachable".into(),

@@ -167,7 +167,8 @@ impl Profile {
                                 line = lines.at(r, at);
                             }
                             // The code log names Wasm code `module!function`.
-                            let (module, function) = r.name.split_once('!').unwrap_or(("", &r.name));
+                            let (module, function) =
+                                r.name.split_once('!').unwrap_or(("", &r.name));
                             Frame::Wasm(WasmFrame {
                                 module: Arc::from(module),
                                 function: Arc::from(function),

@@ -6,14 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use serde::Serialize;
+use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use serde::Serialize;
-use switchyard_frames::{Frame, text};
-use switchyard_unwind::report::{
-    Sources, ThreadReport, entry_name, report_parked, report_threads,
-};
+use switchyard_unwind::report::{Sources, ThreadReport, entry_name, report_parked, report_threads};
 use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
 
 use crate::cli::{BtArgs, Format};
@@ -104,7 +102,12 @@ fn render(
             "{}\n",
             style.heading(&format!("thread {} ({})", t.tid, t.state))
         ));
-        text::write(&mut out, &sources.frames(snapshot, &t.steps), options, &style);
+        text::write(
+            &mut out,
+            &sources.frames(snapshot, &t.steps),
+            options,
+            &style,
+        );
     }
     if !parked.is_empty() {
         out.push_str(&format!(

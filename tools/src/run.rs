@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 use switchyard_engine::wasi::{self, WasiCtx};
-use switchyard_frames::Frame;
 use switchyard_engine::{Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use switchyard_frames::Frame;
 
 use crate::cli::{BacktraceMode, Format, RunArgs};
 use crate::output::Style;

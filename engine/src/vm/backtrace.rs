@@ -138,7 +138,9 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                     return;
                 }
                 if r.parent.pc == 0 {
-                    push(RawFrame::Truncated("a running continuation without a resumer"));
+                    push(RawFrame::Truncated(
+                        "a running continuation without a resumer",
+                    ));
                     return;
                 }
                 let resumed = RawFrame::Resumed {
@@ -168,7 +170,9 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                 return;
             }
             if ret == 0 || next_fp <= fp {
-                push(RawFrame::Truncated("the frame chain does not grow: a corrupt stack"));
+                push(RawFrame::Truncated(
+                    "the frame chain does not grow: a corrupt stack",
+                ));
                 return;
             }
             pc = ret;

@@ -72,7 +72,10 @@ mod tests {
 
     fn profile() -> Profile {
         let stack = vec![
-            Frame::Host(HostFrame { pc: 0, symbol: None }),
+            Frame::Host(HostFrame {
+                pc: 0,
+                symbol: None,
+            }),
             wasm("m", "run"),
             Frame::Boundary(Boundary {
                 continuation: 7,
