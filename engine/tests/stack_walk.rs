@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use switchyard_engine::frames::Frame;
-use switchyard_engine::vm::code_registry;
+use switchyard_engine::vm::code_lookup;
 use switchyard_engine::*;
 
 #[repr(C)]
@@ -69,7 +69,7 @@ fn wasm_names(ips: &[usize]) -> Vec<String> {
     ips.iter()
         .filter_map(|&ip| {
             let pc = ip.checked_sub(1)?;
-            let info = code_registry::lookup(pc)?;
+            let info = code_lookup::lookup(pc)?;
             Some(info.function_name_at(pc)?.to_string())
         })
         .collect()
@@ -173,17 +173,17 @@ fn a_resumed_continuation_walks_into_its_new_resumer() {
 
 /// The records of this process's stores, from the registry.
 fn suspended_records() -> Vec<usize> {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, state};
-    use switchyard_engine::vm::registry::with_registry;
+    use switchyard_engine::vm::registry::{StoreDescriptor, with_registry};
+    use switchyard_engine::vm::stack_switching::continuation::{ContinuationRecord, state};
     with_registry(|h| {
         let mut found = Vec::new();
         let mut store = h.stores;
-        while !store.is_null() {
+        while store != 0 {
             // SAFETY: the registry holds live descriptors while locked.
-            let s = unsafe { &*store };
+            let s = unsafe { &*(store as *const StoreDescriptor) };
             for i in 0..s.record_count as usize {
                 // SAFETY: `records` has `record_count` record pointers.
-                let r = unsafe { *s.records.add(i) } as *const ContinuationRecord;
+                let r = unsafe { *(s.records as *const usize).add(i) } as *const ContinuationRecord;
                 if unsafe { (*r).state } == state::SUSPENDED {
                     found.push(r as usize);
                 }
@@ -196,7 +196,9 @@ fn suspended_records() -> Vec<usize> {
 
 #[test]
 fn a_walk_from_a_suspended_continuation_ends_at_its_trampoline() {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, switchyard_continuation_start};
+    use switchyard_engine::vm::stack_switching::continuation::{
+        ContinuationRecord, switchyard_continuation_start,
+    };
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let module = Module::new(

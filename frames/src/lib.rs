@@ -19,7 +19,9 @@
 
 #![warn(missing_docs)]
 
+mod escape;
 mod model;
 pub mod text;
 
+pub use escape::display_name;
 pub use model::{Boundary, Frame, HostFrame, Location, WasmFrame};

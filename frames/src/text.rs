@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use crate::{Boundary, Frame};
+use crate::{Boundary, Frame, display_name};
 
 /// Colours for the parts of a backtrace; the default methods leave the
 /// text plain.
@@ -65,7 +65,9 @@ pub fn write(out: &mut String, frames: &[Frame], options: Options, style: &dyn H
                         (Some(f), true) => format!(" (inlined {f})"),
                         _ => String::new(),
                     };
-                    let _ = writeln!(out, "                 at {l}{inlined}");
+                    // File names come from the module's DWARF, which the module wrote.
+                    let at = display_name(&format!("{l}{inlined}")).into_owned();
+                    let _ = writeln!(out, "                 at {at}");
                 }
                 let mut repeats = 0;
                 while i < frames.len() && frames[i] == *frame {
@@ -82,7 +84,7 @@ pub fn write(out: &mut String, frames: &[Frame], options: Options, style: &dyn H
                 n += frames;
             }
             Frame::Host(h) if options.full => {
-                let name = h.symbol.as_deref().unwrap_or("<host or glue code>");
+                let name = display_name(h.symbol.as_deref().unwrap_or("<host or glue code>"));
                 let _ = writeln!(out, "  {n:>3}: {:#x} - {name}", h.pc);
                 n += 1;
             }

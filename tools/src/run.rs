@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use switchyard_engine::display_name;
 use switchyard_engine::wasi::{self, WasiCtx};
 use switchyard_engine::{Engine, Error, Extern, Linker, Module, Store, Val, ValType};
 use switchyard_frames::Frame;
@@ -152,7 +153,7 @@ impl SnapshotOnTrap {
                 self.path.display(),
                 self.path.display()
             ),
-            Err(e) => eprintln!("error: {e:#}"),
+            Err(e) => eprintln!("error: {}", display_name(&format!("{e:#}"))),
         }
     }
 }
@@ -189,7 +190,12 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(TRAP_STATUS));
             }
             let style = Style::for_stderr();
-            eprintln!("{} wasm trap: {trap}", style.error("error:"));
+            let message = trap.to_string();
+            eprintln!(
+                "{} wasm trap: {}",
+                style.error("error:"),
+                display_name(&message)
+            );
             if let Some(f) = &trap.function {
                 eprintln!("  in {}", style.function(f));
             }

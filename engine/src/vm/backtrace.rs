@@ -9,9 +9,11 @@
 
 use std::cell::UnsafeCell;
 
-use super::continuation::{ContinuationRecord, RECORD_MAGIC, switchyard_continuation_start};
 use super::entry;
 use super::layout::VMStoreContext;
+use super::stack_switching::continuation::{
+    ContinuationRecord, RECORD_MAGIC, switchyard_continuation_start,
+};
 
 /// Most frames a trap backtrace keeps.
 pub const MAX_FRAMES: usize = 512;
