@@ -1,5 +1,6 @@
-//! The engine: compiler settings, the canonical type registry and the
-//! per-signature glue shared by every module and store.
+//! The engine: the compiler for the host, the engine's settings, the
+//! canonical type interner and the per-signature glue shared by every
+//! module and store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -7,63 +8,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 
-use crate::compile::trampolines::Trampolines;
+use crate::compile::entry_glue::EntryGlue;
+use crate::config::Config;
 use crate::error::Error;
-use crate::types::{CompositeType, FuncType, TypeId, TypeRegistry};
-
-/// How `resume`, `suspend` and `switch` change stacks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum SwitchingMode {
-    /// One `stack_switch` in generated code per switch.
-    #[default]
-    Native,
-    /// A call into the host that switches stacks there.
-    Libcall,
-}
-
-/// Engine settings.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// How continuations switch stacks.
-    pub switching: SwitchingMode,
-    /// Size of each continuation stack in bytes.
-    pub cont_stack_size: usize,
-    /// Upper bound on the number of live continuations in one store.
-    pub max_live_continuations: usize,
-    /// Stack space Wasm may use on the host's stack, in bytes.
-    pub max_wasm_stack: usize,
-    /// Upper bound on any linear memory, in 64 KiB pages.
-    pub max_memory_pages: u64,
-    /// Cranelift optimization level: "none", "speed" or "speed_and_size".
-    pub opt_level: String,
-    /// Report every switch to the watcher of [`crate::vm::events`]: in
-    /// native mode generated code then calls an event routine at each
-    /// switch point; libcall mode reports from its routines.
-    pub report_switch_events: bool,
-    /// What to write for Linux perf about generated code (per process).
-    pub perf: crate::profiling::PerfOutput,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            switching: SwitchingMode::Native,
-            cont_stack_size: 256 * 1024,
-            max_live_continuations: 100_000,
-            max_wasm_stack: 1024 * 1024,
-            max_memory_pages: 65536,
-            opt_level: "speed".to_string(),
-            report_switch_events: false,
-            perf: crate::profiling::PerfOutput::None,
-        }
-    }
-}
+use crate::types::{CompositeType, FuncType, TypeId, TypeInterner};
 
 pub(crate) struct EngineInner {
     pub isa: OwnedTargetIsa,
     pub config: Config,
-    pub registry: RwLock<TypeRegistry>,
-    trampolines: Mutex<HashMap<TypeId, Arc<Trampolines>>>,
+    pub interner: RwLock<TypeInterner>,
+    entry_glue: Mutex<HashMap<TypeId, Arc<EntryGlue>>>,
 }
 
 /// Compiles modules; shared by the stores that run them.
@@ -101,8 +55,8 @@ impl Engine {
         Ok(Engine(Arc::new(EngineInner {
             isa,
             config: config.clone(),
-            registry: RwLock::new(TypeRegistry::default()),
-            trampolines: Mutex::new(HashMap::new()),
+            interner: RwLock::new(TypeInterner::default()),
+            entry_glue: Mutex::new(HashMap::new()),
         })))
     }
 
@@ -114,7 +68,7 @@ impl Engine {
     /// Gives a host-made function type its canonical id.
     pub fn register_func_type(&self, ty: &FuncType) -> TypeId {
         self.0
-            .registry
+            .interner
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .register_func(ty)
@@ -123,10 +77,10 @@ impl Engine {
     /// The function type of canonical id `id` (the wrapped function type for
     /// a continuation type).
     pub fn func_type(&self, id: TypeId) -> FuncType {
-        let registry = self.0.registry.read().unwrap_or_else(|e| e.into_inner());
+        let interner = self.0.interner.read().unwrap_or_else(|e| e.into_inner());
         let mut id = id;
         loop {
-            match registry.get(id) {
+            match interner.get(id) {
                 CompositeType::Func(f) => return f.clone(),
                 CompositeType::Cont(f) => id = *f,
             }
@@ -134,13 +88,13 @@ impl Engine {
     }
 
     /// The glue code for signature `id`, compiled on first use.
-    pub(crate) fn trampolines(&self, id: TypeId) -> Result<Arc<Trampolines>, Error> {
-        let mut cache = self.0.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn entry_glue(&self, id: TypeId) -> Result<Arc<EntryGlue>, Error> {
+        let mut cache = self.0.entry_glue.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = cache.get(&id) {
             return Ok(t.clone());
         }
         let ty = self.func_type(id);
-        let t = Arc::new(Trampolines::new(&*self.0.isa, &ty)?);
+        let t = Arc::new(EntryGlue::new(&*self.0.isa, &ty)?);
         cache.insert(id, t.clone());
         Ok(t)
     }

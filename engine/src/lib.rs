@@ -18,21 +18,27 @@
 #![warn(missing_docs)]
 
 mod compile;
+mod config;
 mod debug;
 mod engine;
 mod error;
 mod module;
+mod module_info;
 pub mod profiling;
 mod runtime;
 mod types;
 pub mod vm;
 pub mod wasi;
 
-pub use engine::{Config, Engine, SwitchingMode};
-pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
-pub use module::{Module, ModuleInfo, supported_features};
+pub use config::{Config, SwitchingMode};
+pub use engine::Engine;
+pub use error::{Error, Result, Trap, TrapCode};
+pub use module::{Module, supported_features};
+pub use module_info::ModuleInfo;
 pub use profiling::PerfOutput;
 pub use runtime::*;
+pub use switchyard_frames as frames;
+pub use switchyard_frames::display_name;
 pub use types::{
     CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
     TableType, TypeId, ValType,

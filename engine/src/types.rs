@@ -1,4 +1,4 @@
-//! WebAssembly types as the host API sees them, and the engine-wide registry
+//! WebAssembly types as the host API sees them, and the engine-wide interner
 //! that gives every function and continuation type a canonical id.
 //!
 //! Canonical ids make type checks cheap at run time: `call_indirect` compares
@@ -293,7 +293,7 @@ pub enum CompositeType {
     Cont(TypeId),
 }
 
-/// One type of a recursion group as the registry keys it: references to
+/// One type of a recursion group as the interner keys it: references to
 /// types of the same group are group-relative, others canonical.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum KeyType {
@@ -339,18 +339,20 @@ pub(crate) enum ModuleValType {
     },
 }
 
-/// The engine-wide canonical type registry.
+/// The engine-wide canonical type interner: one [`TypeId`] per distinct
+/// type (recursion groups compared structurally), so that type checks are
+/// integer compares.
 #[derive(Default)]
-pub(crate) struct TypeRegistry {
+pub(crate) struct TypeInterner {
     groups: HashMap<Vec<KeyType>, TypeId>,
     types: Vec<CompositeType>,
 }
 
-impl TypeRegistry {
-    /// Registers one recursion group whose first type has module index
+impl TypeInterner {
+    /// Interns one recursion group whose first type has module index
     /// `group_start`; `canonical` maps earlier module indices to ids.
     /// Returns the canonical ids of the group's types.
-    pub(crate) fn register_group(
+    pub(crate) fn intern_group(
         &mut self,
         group_start: u32,
         group: &[ModuleCompositeType],
@@ -452,7 +454,7 @@ impl TypeRegistry {
             params: ty.params().iter().map(plain).collect(),
             results: ty.results().iter().map(plain).collect(),
         }];
-        self.register_group(u32::MAX, &group, &[])[0]
+        self.intern_group(u32::MAX, &group, &[])[0]
     }
 
     pub(crate) fn get(&self, id: TypeId) -> &CompositeType {

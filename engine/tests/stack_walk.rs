@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use switchyard_engine::vm::code_registry;
+use switchyard_engine::frames::Frame;
+use switchyard_engine::vm::code_lookup;
 use switchyard_engine::*;
 
 #[repr(C)]
@@ -68,7 +69,7 @@ fn wasm_names(ips: &[usize]) -> Vec<String> {
     ips.iter()
         .filter_map(|&ip| {
             let pc = ip.checked_sub(1)?;
-            let info = code_registry::lookup(pc)?;
+            let info = code_lookup::lookup(pc)?;
             Some(info.function_name_at(pc)?.to_string())
         })
         .collect()
@@ -172,17 +173,17 @@ fn a_resumed_continuation_walks_into_its_new_resumer() {
 
 /// The records of this process's stores, from the registry.
 fn suspended_records() -> Vec<usize> {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, state};
-    use switchyard_engine::vm::registry::with_registry;
+    use switchyard_engine::vm::registry::{StoreDescriptor, with_registry};
+    use switchyard_engine::vm::stack_switching::continuation::{ContinuationRecord, state};
     with_registry(|h| {
         let mut found = Vec::new();
         let mut store = h.stores;
-        while !store.is_null() {
+        while store != 0 {
             // SAFETY: the registry holds live descriptors while locked.
-            let s = unsafe { &*store };
+            let s = unsafe { &*(store as *const StoreDescriptor) };
             for i in 0..s.record_count as usize {
                 // SAFETY: `records` has `record_count` record pointers.
-                let r = unsafe { *s.records.add(i) } as *const ContinuationRecord;
+                let r = unsafe { *(s.records as *const usize).add(i) } as *const ContinuationRecord;
                 if unsafe { (*r).state } == state::SUSPENDED {
                     found.push(r as usize);
                 }
@@ -195,7 +196,9 @@ fn suspended_records() -> Vec<usize> {
 
 #[test]
 fn a_walk_from_a_suspended_continuation_ends_at_its_trampoline() {
-    use switchyard_engine::vm::continuation::{ContinuationRecord, switchyard_continuation_start};
+    use switchyard_engine::vm::stack_switching::continuation::{
+        ContinuationRecord, switchyard_continuation_start,
+    };
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let module = Module::new(
@@ -300,13 +303,13 @@ fn a_trap_captures_the_logical_backtrace_across_continuations() {
             .backtrace
             .iter()
             .filter_map(|f| match f {
-                BacktraceFrame::Wasm {
-                    module, function, ..
-                } => Some(format!("{module}!{function}")),
-                BacktraceFrame::Resumed {
-                    entry, handlers, ..
-                } => Some(format!("resumed {entry} [{}]", handlers.join(", "))),
-                BacktraceFrame::HostEntry => Some("host".into()),
+                Frame::Wasm(w) => Some(w.qualified_name()),
+                Frame::Boundary(b) => Some(format!(
+                    "resumed {} [{}]",
+                    b.entry,
+                    b.handlers.as_deref().unwrap_or_default().join(", ")
+                )),
+                Frame::HostEntry => Some("host".into()),
                 _ => None,
             })
             .collect();
@@ -332,7 +335,7 @@ fn a_host_function_sees_the_backtrace_of_its_wasm_callers() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    let seen: Arc<Mutex<Vec<BacktraceFrame>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sink = seen.clone();
     linker.func_new(
         "host",
@@ -355,9 +358,9 @@ fn a_host_function_sees_the_backtrace_of_its_wasm_callers() {
     let names: Vec<String> = frames
         .iter()
         .filter_map(|f| match f {
-            BacktraceFrame::Wasm { function, .. } => Some(function.to_string()),
-            BacktraceFrame::Resumed { .. } => Some("|".into()),
-            BacktraceFrame::HostEntry => Some("host".into()),
+            Frame::Wasm(w) => Some(w.function.to_string()),
+            Frame::Boundary(_) => Some("|".into()),
+            Frame::HostEntry => Some("host".into()),
             _ => None,
         })
         .collect();

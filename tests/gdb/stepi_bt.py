@@ -10,7 +10,7 @@
 # up to the indirect jump) is counted apart: generated code has no CFI for
 # that window, and only the helpers' unwinder covers it.
 import gdb
-import __main__  # the helpers, loaded with the binary
+from switchyard import target  # the helpers, loaded with the binary
 
 BAD = ("Backtrace stopped", "corrupt stack", "previous frame inner",
        "Cannot access memory", "Python Exception", "??")
@@ -44,7 +44,7 @@ def main():
     transitions = []
     failures = []
     window = []
-    reg = __main__.Registry()
+    reg = target.snapshot()
     stack = stack_now(reg)
     while checked < 100000:
         gdb.execute("stepi", to_string=True)
@@ -56,7 +56,7 @@ def main():
               and any("yield_loop!run" in f for f in frames))
         if not ok:
             (window if in_switch_window() else failures).append("0x%x:\n%s" % (pc(), bt))
-        reg = __main__.Registry()
+        reg = target.snapshot()
         now = stack_now(reg)
         if now != stack:
             transitions.append((stack, now))

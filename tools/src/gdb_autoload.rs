@@ -1,10 +1,12 @@
-//! The gdb helpers (`gdb-scripts/switchyard.py`), embedded in the binary's
-//! `.debug_gdb_scripts` section so that gdb loads them with the binary.
-//! gdb runs such scripts only from files under its `auto-load safe-path`
-//! (see docs/gdb.md); otherwise it says so, and `source` does the same.
+//! The gdb helpers (`gdb-scripts/switchyard.py` and its `switchyard`
+//! package, bundled into one script by `build.rs`), embedded in the
+//! binary's `.debug_gdb_scripts` section so that gdb loads them with the
+//! binary. gdb runs such scripts only from files under its `auto-load
+//! safe-path` (see docs/gdb.md); otherwise it says so, and `source` does
+//! the same.
 
 const HEADER: &[u8] = b"\x04switchyard.py\n";
-const SCRIPT: &[u8] = include_bytes!("../../gdb-scripts/switchyard.py");
+const SCRIPT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/switchyard-gdb.py"));
 const LEN: usize = HEADER.len() + SCRIPT.len() + 1;
 
 /// One entry of the section: kind 4 (Python text), its name on the first

@@ -43,7 +43,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line, whatever names the message quotes.
+            eprintln!(
+                "error: {}",
+                switchyard_engine::display_name(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

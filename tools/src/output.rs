@@ -1,7 +1,13 @@
 //! Terminal styling (colour on a terminal, never with `NO_COLOR`) and JSON
 //! string escaping.
+//!
+//! Styled text is escaped ([`display_name`]): it carries names a module
+//! chose, and a name must not be able to move the cursor, retitle the
+//! terminal or reorder the line it is printed in.
 
 use std::io::IsTerminal;
+
+use switchyard_engine::display_name;
 
 /// ANSI styling, on or off.
 pub struct Style {
@@ -29,10 +35,11 @@ impl Style {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
+        let text = display_name(text);
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
-            text.to_string()
+            text.into_owned()
         }
     }
 
@@ -49,6 +56,16 @@ impl Style {
     /// A continuation boundary.
     pub fn boundary(&self, text: &str) -> String {
         self.paint("36", text)
+    }
+}
+
+impl switchyard_frames::text::Highlight for Style {
+    fn function(&self, text: &str) -> String {
+        Style::function(self, text)
+    }
+
+    fn boundary(&self, text: &str) -> String {
+        Style::boundary(self, text)
     }
 }
 

@@ -3,9 +3,11 @@
 //! Each script gets a fresh store with the standard `spectest` module; the
 //! directives run in order. Failures are reported as
 //! `FILE:LINE:COL: what failed: expected X, got Y`, followed by a final
-//! `N passed, N failed` line. `passed` counts assertions that held;
-//! `failed` counts assertions that did not plus any other directive
-//! (module, register, invoke, unsupported directive) that went wrong.
+//! `N passed, N failed` line (`, N skipped` when directives were skipped).
+//! `passed` counts assertions that held; `failed` counts assertions that
+//! did not plus any other directive (module, register, invoke, unsupported
+//! directive) that went wrong. A directive whose module failed earlier
+//! says so and names that module's line, so that one cause is seen as one.
 //!
 //! How assertions are judged:
 //! - `assert_return`: integers and floats compare bit for bit, except the
@@ -23,8 +25,10 @@
 //! - `assert_uninstantiable` (older scripts) is `assert_trap` on a module.
 //! - `assert_exception`: an uncaught exception reaches the host.
 //! - `assert_suspension`: an unhandled-tag trap.
-//! - Threads, `wait`, custom-section assertions, components, SIMD values
-//!   and GC references are reported as unsupported failures.
+//! - `thread` and `wait` are skipped (the engine has no threads), with the
+//!   reason in the report.
+//! - Custom-section assertions, components, SIMD values and GC references
+//!   are reported as unsupported failures.
 
 mod runner;
 mod spectest;
@@ -39,7 +43,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use switchyard_engine::Engine;
+use switchyard_engine::{Engine, display_name};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::{Wast, WastDirective};
@@ -56,6 +60,17 @@ struct Failure {
     column: usize,
     kind: &'static str,
     message: String,
+    /// The line of the failed module this directive needed, if that is
+    /// why it failed.
+    module_line: Option<usize>,
+}
+
+/// A directive that was not run.
+struct Skip {
+    file: String,
+    line: usize,
+    column: usize,
+    reason: String,
 }
 
 /// A script that could not be run at all.
@@ -71,6 +86,9 @@ struct Report {
     passed: usize,
     failures: Vec<Failure>,
     errors: Vec<ScriptError>,
+    skips: Vec<Skip>,
+    /// Assertion directives met (held, failed or blocked).
+    assertions: usize,
     scripts_run: usize,
 }
 
@@ -94,10 +112,15 @@ pub fn main(args: WastArgs) -> anyhow::Result<ExitCode> {
     drop(hook);
 
     if json {
-        print_line(&to_json(&report));
+        // Escaped by its JSON strings; its line breaks are its own.
+        let _ = writeln!(std::io::stdout().lock(), "{}", to_json(&report));
     } else if report.scripts_run > 0 {
+        let skipped = match report.skips.len() {
+            0 => String::new(),
+            n => format!(", {n} skipped"),
+        };
         print_line(&format!(
-            "{} passed, {} failed",
+            "{} passed, {} failed{skipped}",
             report.passed,
             report.failures.len()
         ));
@@ -118,8 +141,11 @@ fn run_file(engine: &Engine, path: &Path, print_to: PrintTo, report: &mut Report
     let script_error = |report: &mut Report, position, message: String| {
         if stream {
             match position {
-                Some((line, column)) => eprintln!("error: {file}:{line}:{column}: {message}"),
-                None => eprintln!("error: {file}: {message}"),
+                Some((line, column)) => eprintln!(
+                    "error: {}",
+                    display_name(&format!("{file}:{line}:{column}: {message}"))
+                ),
+                None => eprintln!("error: {}", display_name(&format!("{file}: {message}"))),
             }
         }
         report.errors.push(ScriptError {
@@ -165,46 +191,69 @@ fn run_file(engine: &Engine, path: &Path, print_to: PrintTo, report: &mut Report
         } else {
             kind_of(&directive)
         };
+        if kind.starts_with("assert_") {
+            report.assertions += 1;
+        }
+        let (line, column) = line_col(&text, offset);
         // A panic the engine caught itself must not be blamed on this one.
         PanicCapture::take();
-        let verdict = match catch_unwind(AssertUnwindSafe(|| runner.run(directive))) {
+        let verdict = match catch_unwind(AssertUnwindSafe(|| runner.run(directive, line))) {
             Ok(v) => v,
             Err(payload) => Verdict::Failed(format!(
                 "{kind}: panicked: {}",
                 PanicCapture::take().unwrap_or_else(|| panic_text(&*payload))
             )),
         };
-        match verdict {
-            Verdict::Passed => report.passed += 1,
-            Verdict::Done => {}
-            Verdict::Failed(mut message) => {
-                if kind == "assert_uninstantiable"
-                    && let Some(rest) = message.strip_prefix("assert_trap")
-                {
-                    message = format!("{kind}{rest}");
+        let (mut message, module_line) = match verdict {
+            Verdict::Passed => {
+                report.passed += 1;
+                continue;
+            }
+            Verdict::Done => continue,
+            Verdict::Skipped(reason) => {
+                if stream {
+                    print_line(&format!("{file}:{line}:{column}: skipped: {reason}"));
                 }
-                let (line, column) = line_col(&text, offset);
-                let failure = Failure {
+                report.skips.push(Skip {
                     file: file.clone(),
                     line,
                     column,
-                    kind,
-                    message,
-                };
-                if stream {
-                    print_line(&format!("{file}:{line}:{column}: {}", failure.message));
-                }
-                report.failures.push(failure);
+                    reason,
+                });
+                continue;
             }
+            Verdict::Failed(message) => (message, None),
+            Verdict::Blocked {
+                module_line,
+                message,
+            } => (message, Some(module_line)),
+        };
+        if kind == "assert_uninstantiable"
+            && let Some(rest) = message.strip_prefix("assert_trap")
+        {
+            message = format!("{kind}{rest}");
         }
+        if stream {
+            print_line(&format!("{file}:{line}:{column}: {message}"));
+        }
+        report.failures.push(Failure {
+            file: file.clone(),
+            line,
+            column,
+            kind,
+            message,
+            module_line,
+        });
     }
 }
 
-/// Prints a line on stdout. A reader that went away (`| head`) is not an
+/// Prints a line on stdout, escaped: scripts name exports with any
+/// characters (`names.wast`), and a report line must stay one line that
+/// cannot drive the terminal. A reader that went away (`| head`) is not an
 /// error worth a panic; the exit status still tells the outcome.
 fn print_line(line: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    let _ = writeln!(out, "{}", display_name(line));
 }
 
 /// 1-based line and column of a byte offset.
@@ -329,13 +378,17 @@ fn to_json(report: &Report) -> String {
         let sep = if i == 0 { "" } else { "," };
         let _ = write!(
             out,
-            "{sep}\n    {{\"file\": {}, \"line\": {}, \"column\": {}, \"kind\": {}, \"message\": {}}}",
+            "{sep}\n    {{\"file\": {}, \"line\": {}, \"column\": {}, \"kind\": {}, \"message\": {}",
             json_string(&f.file),
             f.line,
             f.column,
             json_string(f.kind),
             json_string(&f.message)
         );
+        if let Some(line) = f.module_line {
+            let _ = write!(out, ", \"module_line\": {line}");
+        }
+        out.push('}');
     }
     if !report.failures.is_empty() {
         out.push_str("\n  ");
@@ -357,12 +410,30 @@ fn to_json(report: &Report) -> String {
     if !report.errors.is_empty() {
         out.push_str("\n  ");
     }
+    out.push_str("],\n  \"skipped\": [");
+    for (i, s) in report.skips.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        let _ = write!(
+            out,
+            "{sep}\n    {{\"file\": {}, \"line\": {}, \"column\": {}, \"reason\": {}}}",
+            json_string(&s.file),
+            s.line,
+            s.column,
+            json_string(&s.reason)
+        );
+    }
+    if !report.skips.is_empty() {
+        out.push_str("\n  ");
+    }
     let _ = write!(
         out,
-        "],\n  \"totals\": {{\"passed\": {}, \"failed\": {}, \"errors\": {}}}\n}}",
+        "],\n  \"totals\": {{\"passed\": {}, \"failed\": {}, \"errors\": {}, \
+         \"skipped\": {}, \"assertions\": {}}}\n}}",
         report.passed,
         report.failures.len(),
-        report.errors.len()
+        report.errors.len(),
+        report.skips.len(),
+        report.assertions
     );
     out
 }

@@ -119,7 +119,7 @@ fn failing_assert_return() {
 }
 
 #[test]
-fn wrong_trap_and_unsupported_directive() {
+fn wrong_trap_and_skipped_thread() {
     let path = script(
         "unsupported",
         "t.wast",
@@ -136,12 +136,12 @@ fn wrong_trap_and_unsupported_directive() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(":3:2: unsupported directive: thread"),
+        stdout.contains(":3:2: skipped: thread: the engine has no threads"),
         "{stdout}"
     );
     assert_eq!(
         stdout.lines().last(),
-        Some("0 passed, 2 failed"),
+        Some("0 passed, 1 failed, 1 skipped"),
         "{stdout}"
     );
 }
@@ -193,7 +193,84 @@ fn json_report() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(r#""totals": {"passed": 1, "failed": 1, "errors": 0}"#),
+        stdout.contains(
+            r#""totals": {"passed": 1, "failed": 1, "errors": 0, "skipped": 0, "assertions": 2}"#
+        ),
         "{stdout}"
+    );
+}
+
+/// The directives after a failed module name that module's line, in text
+/// and in JSON, so that one cause reads as one; a named module that failed
+/// is blamed the same way.
+#[test]
+fn failed_module_blocks_what_follows() {
+    let path = script(
+        "blocked",
+        "t.wast",
+        r#"(module $ok (func (export "f") (result i32) i32.const 1))
+(module $bad (func (export "f") (result i32) i64.const 1))
+(assert_return (invoke "f") (i32.const 1))
+(assert_return (invoke $bad "f") (i32.const 1))
+(assert_return (invoke $ok "f") (i32.const 1))
+(module definition $def (func (export "g") (result i32) f32.const 1))
+(module instance $inst $def)
+(assert_return (invoke $inst "g") (i32.const 1))
+(thread $T (module))
+(wait $T)
+"#,
+    );
+    let out = wast(&[path.as_os_str()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            ":3:2: assert_return (invoke \"f\"): expected i32.const 1, got script error: \
+             nothing to run: the module at line 2 failed"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(":4:2: assert_return (invoke \"f\"): expected i32.const 1, got script error: nothing to run: the module at line 2 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(":7:2: module instance: no definition of $def to instantiate"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(":8:2: assert_return (invoke \"g\"): expected i32.const 1, got script error: nothing to run: the module at line 6 failed"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some("1 passed, 6 failed, 2 skipped"),
+        "{stdout}"
+    );
+
+    let out = wast(&["--format".as_ref(), "json".as_ref(), path.as_os_str()]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<(u64, Option<u64>)> = report["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["module_line"].as_u64()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (2, None),
+            (3, Some(2)),
+            (4, Some(2)),
+            (6, None),
+            (7, Some(6)),
+            (8, Some(6))
+        ]
+    );
+    assert_eq!(report["totals"]["assertions"], 4);
+    assert_eq!(report["totals"]["skipped"], 2);
+    assert_eq!(
+        report["skipped"][1]["reason"],
+        "wait: the engine has no threads"
     );
 }

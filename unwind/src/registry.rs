@@ -1,5 +1,6 @@
-//! Reading the registry of live stacks through its documented layout
-//! (docs/registry.md), from any [`Memory`].
+//! Reading the registry of live stacks through its layout (the
+//! `switchyard-registry-layout` crate's offsets, documented in docs/registry.md),
+//! from any [`Memory`].
 //!
 //! Nothing read is trusted: counts and lengths are bounded, linked lists
 //! are checked for cycles, and a record without its magic is reported, not
@@ -8,14 +9,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::memory::{Memory, ReadError};
+use switchyard_registry_layout::offsets::{
+    CODE_ENTRY_MIN_SIZE, RECORD_POINTER_SIZE, SOURCE_MAP_PAIR_SIZE, code, context, funcref,
+    function, header, record, store, store_context,
+};
+pub use switchyard_registry_layout::{RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_VERSION as VERSION};
 
-/// `RegistryHeader::magic`.
-pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
-/// `ContinuationRecord::magic`.
-pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
-/// The layout version this reader understands.
-pub const VERSION: u32 = 1;
+use crate::memory::{Memory, ReadError};
 
 const MAX_STORES: usize = 4096;
 const MAX_RECORDS: u64 = 4_000_000;
@@ -91,12 +91,13 @@ pub enum State {
 
 impl State {
     fn from_raw(v: u32) -> State {
+        use switchyard_registry_layout::state;
         match v {
-            0 => State::Fresh,
-            1 => State::Running,
-            2 => State::Suspended,
-            3 => State::Returned,
-            4 => State::Trapped,
+            state::FRESH => State::Fresh,
+            state::RUNNING => State::Running,
+            state::SUSPENDED => State::Suspended,
+            state::RETURNED => State::Returned,
+            state::TRAPPED => State::Trapped,
             other => State::Unknown(other),
         }
     }
@@ -228,7 +229,9 @@ impl ModuleInfo {
         let function_start = u32::try_from(function.start.checked_sub(self.code_start)?).ok()?;
         let function_end = u32::try_from(function.end.checked_sub(self.code_start)?).ok()?;
         let pair = |i: u64| -> Option<[u32; 2]> {
-            let a = self.source_map_address.checked_add(i.checked_mul(8)?)?;
+            let a = self
+                .source_map_address
+                .checked_add(i.checked_mul(SOURCE_MAP_PAIR_SIZE as u64)?)?;
             let v = memory.read_u64(a).ok()?;
             Some([v as u32, (v >> 32) as u32])
         };
@@ -282,22 +285,22 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads the registry whose header is at `address`.
     pub fn read(memory: &dyn Memory, address: u64) -> Result<Snapshot, RegistryError> {
-        let magic = memory.read_u32(address)?;
+        let magic = memory.read_u32(address + header::MAGIC as u64)?;
         if magic != REGISTRY_MAGIC {
             return Err(RegistryError::BadMagic(magic));
         }
-        let version = memory.read_u32(address + 4)?;
+        let version = memory.read_u32(address + header::VERSION as u64)?;
         if version != VERSION {
             return Err(RegistryError::Version(version));
         }
         for _ in 0..8 {
-            let before = memory.read_u64(address + 24)?;
+            let before = memory.read_u64(address + header::GENERATION as u64)?;
             if before % 2 == 1 {
                 std::thread::yield_now();
                 continue;
             }
             let snapshot = read_unchecked(memory, address);
-            let after = memory.read_u64(address + 24)?;
+            let after = memory.read_u64(address + header::GENERATION as u64)?;
             if before == after {
                 return snapshot;
             }
@@ -338,46 +341,50 @@ impl Snapshot {
     }
 }
 
+/// The bytes of a record this reader uses: up to the end of `own`.
+const RECORD_READ: usize = record::OWN + context::SIZE;
+
 fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, RegistryError> {
-    let record_size = memory.read_u32(address + 12)? as u64;
-    if record_size < 168 {
+    let at = |offset: usize| address + offset as u64;
+    let record_size = memory.read_u32(at(header::RECORD_SIZE))? as usize;
+    if record_size < RECORD_READ {
         return Err(RegistryError::Corrupt(format!("record size {record_size}")));
     }
     let trampoline = (
-        memory.read_u64(address + 48)?,
-        memory.read_u64(address + 56)?,
+        memory.read_u64(at(header::TRAMPOLINE_START))?,
+        memory.read_u64(at(header::TRAMPOLINE_END))?,
     );
     let entry = (
-        memory.read_u64(address + 64)?,
-        memory.read_u64(address + 72)?,
+        memory.read_u64(at(header::ENTRY_START))?,
+        memory.read_u64(at(header::ENTRY_END))?,
     );
 
     let mut stores = Vec::new();
     let mut seen = HashSet::new();
-    let mut store = memory.read_u64(address + 32)?;
+    let mut store = memory.read_u64(at(header::STORES))?;
     while store != 0 {
         if !seen.insert(store) || stores.len() >= MAX_STORES {
             return Err(RegistryError::Corrupt("the store list loops".into()));
         }
         stores.push(read_store(memory, store)?);
-        store = memory.read_u64(store)?;
+        store = memory.read_u64(store + store::NEXT as u64)?;
     }
 
-    let code_entry_size = memory.read_u32(address + 20)? as usize;
-    if code_entry_size < CODE_ENTRY_V1_SIZE {
+    let code_entry_size = memory.read_u32(at(header::CODE_ENTRY_SIZE))? as usize;
+    if code_entry_size < CODE_ENTRY_MIN_SIZE {
         return Err(RegistryError::Corrupt(format!(
             "code entry size {code_entry_size}"
         )));
     }
     let mut modules = Vec::new();
     let mut seen = HashSet::new();
-    let mut entry_ptr = memory.read_u64(address + 40)?;
+    let mut entry_ptr = memory.read_u64(at(header::CODE))?;
     while entry_ptr != 0 {
         if !seen.insert(entry_ptr) || modules.len() >= MAX_MODULES {
             return Err(RegistryError::Corrupt("the code map loops".into()));
         }
         modules.push(read_module(memory, entry_ptr, code_entry_size)?);
-        entry_ptr = memory.read_u64(entry_ptr)?;
+        entry_ptr = memory.read_u64(entry_ptr + code::NEXT as u64)?;
     }
     Ok(Snapshot {
         stores,
@@ -388,63 +395,66 @@ fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, Registr
 }
 
 fn read_store(memory: &dyn Memory, desc: u64) -> Result<StoreInfo, RegistryError> {
-    let context = memory.read_u64(desc + 8)?;
-    let records_ptr = memory.read_u64(desc + 16)?;
-    let count = memory.read_u64(desc + 24)?;
+    let context = memory.read_u64(desc + store::CONTEXT as u64)?;
+    let records_ptr = memory.read_u64(desc + store::RECORDS as u64)?;
+    let count = memory.read_u64(desc + store::RECORD_COUNT as u64)?;
     if count > MAX_RECORDS {
         return Err(RegistryError::Corrupt(format!("{count} stack records")));
     }
     let mut records = Vec::with_capacity(count as usize);
     for i in 0..count {
-        let r = memory.read_u64(records_ptr + 8 * i)?;
+        let r = memory.read_u64(records_ptr + RECORD_POINTER_SIZE as u64 * i)?;
         records.push(read_record(memory, r)?);
     }
+    let field = |offset: usize| memory.read_u64(context + offset as u64);
     Ok(StoreInfo {
         context,
-        current_cont: memory.read_u64(context + 40)?,
-        last_exit_fp: memory.read_u64(context + 8)?,
-        last_exit_pc: memory.read_u64(context + 16)?,
-        live: memory.read_u64(context + 56)?,
+        current_cont: field(store_context::CURRENT_CONT)?,
+        last_exit_fp: field(store_context::LAST_EXIT_FP)?,
+        last_exit_pc: field(store_context::LAST_EXIT_PC)?,
+        live: field(store_context::CONT_LIVE)?,
         records,
     })
 }
 
 /// Reads the stack record at `address`.
 pub fn read_record(memory: &dyn Memory, address: u64) -> Result<StackRecord, RegistryError> {
-    let mut b = [0u8; 168];
+    let mut b = [0u8; RECORD_READ];
     memory.read(address, &mut b)?;
     let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-    if u32_at(0) != RECORD_MAGIC {
+    if u32_at(record::MAGIC) != RECORD_MAGIC {
         return Err(RegistryError::Corrupt(format!(
             "no stack record at {address:#x}"
         )));
     }
     let ctx = |o: usize| Context {
-        sp: u64_at(o),
-        fp: u64_at(o + 8),
-        pc: u64_at(o + 16),
+        sp: u64_at(o + context::SP),
+        fp: u64_at(o + context::FP),
+        pc: u64_at(o + context::PC),
     };
-    let entry_func = u64_at(40);
+    let entry_func = u64_at(record::ENTRY_FUNC);
     let entry_code = if entry_func == 0 {
         0
     } else {
-        memory.read_u64(entry_func).unwrap_or(0)
+        memory
+            .read_u64(entry_func + funcref::CODE as u64)
+            .unwrap_or(0)
     };
     Ok(StackRecord {
         address,
-        state: State::from_raw(u32_at(4)),
-        id: u64_at(8),
-        stack_low: u64_at(16),
-        stack_high: u64_at(24),
-        parent_record: u64_at(32),
+        state: State::from_raw(u32_at(record::STATE)),
+        id: u64_at(record::ID),
+        stack_low: u64_at(record::STACK_LOW),
+        stack_high: u64_at(record::STACK_HIGH),
+        parent_record: u64_at(record::PARENT_RECORD),
         entry_func,
         entry_code,
-        last_tag: u64_at(48),
-        resumes: u64_at(56),
-        switches: u64_at(64),
-        parent: ctx(72),
-        own: ctx(96),
+        last_tag: u64_at(record::LAST_TAG),
+        resumes: u64_at(record::RESUMES),
+        switches: u64_at(record::SWITCHES),
+        parent: ctx(record::PARENT),
+        own: ctx(record::OWN),
     })
 }
 
@@ -456,50 +466,50 @@ fn read_string(memory: &dyn Memory, ptr: u64, len: u64) -> Result<String, Regist
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// A `CodeEntry` up to `source_map_len`; `eh_frame` came later.
-const CODE_ENTRY_V1_SIZE: usize = 88;
-/// A `CodeEntry` with its `eh_frame` fields.
-const CODE_ENTRY_SIZE: usize = 104;
-
 fn read_module(
     memory: &dyn Memory,
     entry: u64,
     entry_size: usize,
 ) -> Result<ModuleInfo, RegistryError> {
-    let mut b = [0u8; CODE_ENTRY_SIZE];
-    let known = entry_size.min(CODE_ENTRY_SIZE);
+    // Fields past what an older writer's `entry_size` covers read as 0.
+    let mut b = [0u8; code::SIZE];
+    let known = entry_size.min(code::SIZE);
     memory.read(entry, &mut b[..known])?;
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
-    let count = u64_at(48);
+    let count = u64_at(code::FUNCTION_COUNT);
     if count > MAX_FUNCTIONS {
         return Err(RegistryError::Corrupt(format!("{count} functions")));
     }
-    let table = u64_at(40);
+    let table = u64_at(code::FUNCTIONS);
     let mut functions = Vec::with_capacity(count as usize);
     for i in 0..count {
-        let mut f = [0u8; 32];
-        memory.read(table + 32 * i, &mut f)?;
+        let mut f = [0u8; function::SIZE];
+        memory.read(table + function::SIZE as u64 * i, &mut f)?;
         let u64_f = |o: usize| u64::from_le_bytes(f[o..o + 8].try_into().expect("8 bytes"));
         let u32_f = |o: usize| u32::from_le_bytes(f[o..o + 4].try_into().expect("4 bytes"));
         functions.push(FunctionInfo {
-            start: u64_f(0),
-            end: u64_f(8),
-            index: u32_f(16),
-            name: read_string(memory, u64_f(24), u32_f(20) as u64)?,
+            start: u64_f(function::START),
+            end: u64_f(function::END),
+            index: u32_f(function::INDEX),
+            name: read_string(
+                memory,
+                u64_f(function::NAME),
+                u32_f(function::NAME_LEN) as u64,
+            )?,
         });
     }
     functions.sort_by_key(|f| f.start);
     Ok(ModuleInfo {
-        name: read_string(memory, u64_at(24), u64_at(32))?,
-        code_start: u64_at(8),
-        code_end: u64_at(16),
+        name: read_string(memory, u64_at(code::NAME), u64_at(code::NAME_LEN))?,
+        code_start: u64_at(code::CODE_START),
+        code_end: u64_at(code::CODE_END),
         functions,
-        bytes_address: u64_at(56),
-        bytes_len: u64_at(64),
-        source_map_address: u64_at(72),
-        source_map_len: u64_at(80),
-        eh_frame_address: u64_at(88),
-        eh_frame_len: u64_at(96),
+        bytes_address: u64_at(code::MODULE_BYTES),
+        bytes_len: u64_at(code::MODULE_LEN),
+        source_map_address: u64_at(code::SOURCE_MAP),
+        source_map_len: u64_at(code::SOURCE_MAP_LEN),
+        eh_frame_address: u64_at(code::EH_FRAME),
+        eh_frame_len: u64_at(code::EH_FRAME_LEN),
     })
 }
 

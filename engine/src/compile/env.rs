@@ -5,8 +5,8 @@ use cranelift_codegen::ir::{self, AbiParam, Signature, types};
 use cranelift_codegen::isa::CallConv;
 
 use crate::error::TrapCode;
-use crate::module::ModuleInfo;
-use crate::types::{CompositeType, FuncType, TypeRegistry, ValType};
+use crate::module_info::ModuleInfo;
+use crate::types::{CompositeType, FuncType, TypeInterner, ValType};
 use crate::vm::layout::VMOffsets;
 
 /// The module-level context of a function translation.
@@ -14,7 +14,7 @@ pub(crate) struct ModuleEnv<'a> {
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
     pub info: &'a ModuleInfo,
     pub offsets: &'a VMOffsets,
-    pub registry: &'a TypeRegistry,
+    pub interner: &'a TypeInterner,
     /// For each continuation type index of the module, the address of the
     /// body adapter its continuations start in.
     pub cont_bodies: &'a std::collections::HashMap<u32, usize>,
@@ -35,7 +35,7 @@ impl ModuleEnv<'_> {
     /// The function type of canonical id `id` (for a continuation type,
     /// the function type it wraps).
     pub fn func_type_by_id(&self, id: u32) -> &FuncType {
-        match self.registry.get(id) {
+        match self.interner.get(id) {
             CompositeType::Func(f) => f,
             CompositeType::Cont(f) => self.func_type_by_id(*f),
         }

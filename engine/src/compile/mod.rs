@@ -2,8 +2,10 @@
 //! Cranelift IR, compile, lay the functions out in one code mapping, patch
 //! calls between them, and publish trap tables and unwind information.
 
+pub(crate) mod entry_glue;
 pub(crate) mod env;
-pub(crate) mod trampolines;
+mod exceptions;
+mod stack_switching;
 mod translate;
 pub(crate) mod unwind_info;
 
@@ -19,10 +21,10 @@ use cranelift_codegen::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::error::Error;
-use crate::module::ModuleInfo;
-use crate::types::TypeRegistry;
+use crate::module_info::ModuleInfo;
+use crate::types::TypeInterner;
+use crate::vm::code_lookup::{self, CallSite, CallSiteHandler, CodeInfo};
 use crate::vm::code_memory::CodeMemory;
-use crate::vm::code_registry::{self, CallSite, CallSiteHandler, CodeInfo};
 use crate::vm::layout::VMOffsets;
 use env::{ModuleEnv, from_clif_trap, wasm_signature};
 
@@ -63,28 +65,28 @@ impl CompiledModule {
 
 impl Drop for CompiledModule {
     fn drop(&mut self) {
-        code_registry::unregister(self.info.end);
+        code_lookup::withdraw(self.info.end);
     }
 }
 
 /// Compiles every function of a module.
 pub(crate) fn compile_module(
     isa: &dyn TargetIsa,
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
     info: &ModuleInfo,
     bytes: &[u8],
     display_name: &str,
     cont_bodies: &std::collections::HashMap<u32, usize>,
-    config: &crate::engine::Config,
+    config: &crate::config::Config,
 ) -> Result<CompiledModule, Error> {
     let offsets = VMOffsets::new(info);
     let env = ModuleEnv {
         frontend: isa.frontend_config(),
         info,
         offsets: &offsets,
-        registry,
+        interner,
         cont_bodies,
-        libcall_switching: config.switching == crate::engine::SwitchingMode::Libcall,
+        libcall_switching: config.switching == crate::config::SwitchingMode::Libcall,
         switch_events: config.report_switch_events,
     };
     let n = info.bodies.len();
@@ -189,7 +191,7 @@ pub(crate) fn compile_module(
             .map(|t| offsets.tag(t))
             .collect(),
     });
-    code_registry::register(code_info.clone());
+    code_lookup::publish(code_info.clone());
     if crate::profiling::enabled() {
         let unwind = functions.iter().map(|f| f.unwind.as_ref());
         crate::profiling::publish_module(isa, &code_info, bytes, unwind);

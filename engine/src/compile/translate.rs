@@ -5,7 +5,6 @@
 //! an unconditional branch is skipped until the enclosing `else` or `end`,
 //! counting the blocks nested inside it.
 
-use crate::vm::events;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self, AbiParam, BlockArg, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
@@ -17,15 +16,15 @@ use std::collections::HashMap;
 use wasmparser::{BlockType, FunctionBody, Operator};
 
 use super::env::{ModuleEnv, clif_trap, clif_type, wasm_signature};
+use super::exceptions::CatchClause;
 use crate::error::{Error, TrapCode};
-use crate::module::info::{unsupported, val_type};
+use crate::module_info::{unsupported, val_type};
 use crate::types::ValType;
-use crate::vm::continuation::payload as cpayload;
 use crate::vm::layout::*;
 use crate::vm::libcalls;
 
 /// What kind of construct a control frame is.
-enum FrameKind {
+pub(super) enum FrameKind {
     Block,
     Loop,
     /// An `if` whose `else` has not been seen yet keeps its else block and
@@ -39,62 +38,51 @@ enum FrameKind {
     TryTable,
 }
 
-/// One catch clause of a `try_table`.
-struct CatchClause {
-    /// The module tag index, or `None` for `catch_all`.
-    tag: Option<u32>,
-    /// Whether the exception reference is passed too (`catch_ref`).
-    with_ref: bool,
-    /// Where the clause's label branches to.
-    dest: ir::Block,
-    /// Landing pad: receives the exception object from the unwinder.
-    landing: ir::Block,
-}
-
-struct Frame {
-    kind: FrameKind,
+/// One entry of the control stack: a block, loop, if or try_table.
+pub(super) struct Frame {
+    pub(super) kind: FrameKind,
     /// Where `br` to this frame goes: the loop header, else the end.
-    br_dest: ir::Block,
+    pub(super) br_dest: ir::Block,
     /// The block after the construct.
-    end: ir::Block,
-    params: usize,
-    results: usize,
+    pub(super) end: ir::Block,
+    pub(super) params: usize,
+    pub(super) results: usize,
     /// Operand stack height below the frame's parameters.
-    height: usize,
+    pub(super) height: usize,
     /// Whether some branch targets `end`.
-    end_reachable: bool,
+    pub(super) end_reachable: bool,
 }
 
 /// Translates function bodies; reused across the functions of a module.
 pub(crate) struct FuncTranslator<'a, 'b> {
-    env: &'a ModuleEnv<'a>,
-    builder: FunctionBuilder<'b>,
-    vmctx: Value,
-    locals: Vec<Variable>,
-    stack: Vec<Value>,
-    control: Vec<Frame>,
-    reachable: bool,
+    pub(super) env: &'a ModuleEnv<'a>,
+    pub(super) builder: FunctionBuilder<'b>,
+    pub(super) vmctx: Value,
+    pub(super) locals: Vec<Variable>,
+    pub(super) stack: Vec<Value>,
+    pub(super) control: Vec<Frame>,
+    pub(super) reachable: bool,
     /// Nesting depth of blocks inside unreachable code.
-    dead_depth: usize,
-    sig_refs: HashMap<u32, ir::SigRef>,
-    func_refs: HashMap<u32, ir::FuncRef>,
-    libcall_sigs: HashMap<(Vec<ir::Type>, Vec<ir::Type>), ir::SigRef>,
+    pub(super) dead_depth: usize,
+    pub(super) sig_refs: HashMap<u32, ir::SigRef>,
+    pub(super) func_refs: HashMap<u32, ir::FuncRef>,
+    pub(super) libcall_sigs: HashMap<(Vec<ir::Type>, Vec<ir::Type>), ir::SigRef>,
     /// Catch clauses of the enclosing `try_table`s, innermost last.
-    handler_scopes: Vec<Vec<CatchClause>>,
+    pub(super) handler_scopes: Vec<Vec<CatchClause>>,
     /// The block where the last `try_call` returns normally, to continue in.
-    pending_normal: Option<ir::Block>,
+    pub(super) pending_normal: Option<ir::Block>,
 }
 
-fn heap_flags() -> MemFlagsData {
+pub(super) fn heap_flags() -> MemFlagsData {
     MemFlagsData::new().with_trap_code(Some(clif_trap(TrapCode::MemoryOutOfBounds)))
 }
 
 /// Flags for loads of VM structures that never change once set.
-fn readonly() -> MemFlagsData {
+pub(super) fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
-fn trusted() -> MemFlagsData {
+pub(super) fn trusted() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
@@ -162,7 +150,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let mut locals_reader = body.get_locals_reader()?;
         for _ in 0..locals_reader.get_count() {
             let (count, ty) = locals_reader.read()?;
-            let ty = val_type(ty, &env.info.types, env.registry)?;
+            let ty = val_type(ty, &env.info.types, env.interner)?;
             for _ in 0..count {
                 let var = self.builder.declare_var(clif_type(&ty));
                 let zero = self.zero(&ty);
@@ -208,7 +196,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         Ok(())
     }
 
-    fn zero(&mut self, ty: &ValType) -> Value {
+    pub(super) fn zero(&mut self, ty: &ValType) -> Value {
         let ins = self.builder.ins();
         match ty {
             ValType::I32 => ins.iconst(types::I32, 0),
@@ -218,34 +206,34 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    fn pop(&mut self) -> Value {
+    pub(super) fn pop(&mut self) -> Value {
         self.stack.pop().expect("validated operand stack")
     }
 
-    fn pop2(&mut self) -> (Value, Value) {
+    pub(super) fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop();
         let a = self.pop();
         (a, b)
     }
 
-    fn popn(&mut self, n: usize) -> Vec<Value> {
+    pub(super) fn popn(&mut self, n: usize) -> Vec<Value> {
         let at = self.stack.len() - n;
         self.stack.split_off(at)
     }
 
-    fn peekn(&self, n: usize) -> &[Value] {
+    pub(super) fn peekn(&self, n: usize) -> &[Value] {
         &self.stack[self.stack.len() - n..]
     }
 
-    fn push(&mut self, v: Value) {
+    pub(super) fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
 
-    fn block_arity(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
+    pub(super) fn block_arity(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
-                let t = val_type(t, &self.env.info.types, self.env.registry)
+                let t = val_type(t, &self.env.info.types, self.env.interner)
                     .map(|t| clif_type(&t))
                     .unwrap_or(types::I64);
                 (vec![], vec![t])
@@ -260,7 +248,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
+    pub(super) fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
         let b = self.builder.create_block();
         for t in tys {
             self.builder.append_block_param(b, *t);
@@ -268,22 +256,22 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         b
     }
 
-    fn args(vals: &[Value]) -> Vec<BlockArg> {
+    pub(super) fn args(vals: &[Value]) -> Vec<BlockArg> {
         vals.iter().map(|v| BlockArg::Value(*v)).collect()
     }
 
-    fn jump(&mut self, block: ir::Block, vals: &[Value]) {
+    pub(super) fn jump(&mut self, block: ir::Block, vals: &[Value]) {
         let args = Self::args(vals);
         self.builder.ins().jump(block, &args);
     }
 
-    fn trap(&mut self, code: TrapCode) {
+    pub(super) fn trap(&mut self, code: TrapCode) {
         self.builder.ins().trap(clif_trap(code));
     }
 
     /// The branch target and arity of relative depth `depth`, marking the
     /// frame's end as reachable.
-    fn br_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn br_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         match frame.kind {
@@ -295,7 +283,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
+    pub(super) fn dead_operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
         match op {
             Operator::Block { .. }
             | Operator::Loop { .. }
@@ -309,7 +297,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         Ok(())
     }
 
-    fn op_else(&mut self) {
+    pub(super) fn op_else(&mut self) {
         let frame = self.control.last_mut().expect("if frame");
         let FrameKind::If {
             else_block,
@@ -332,7 +320,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.reachable = true;
     }
 
-    fn op_end(&mut self) {
+    pub(super) fn op_end(&mut self) {
         let mut frame = self.control.pop().expect("frame");
         if self.reachable {
             frame.end_reachable = true;
@@ -361,217 +349,39 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.stack.extend(params);
     }
 
-    // ----- exceptions -----
-
-    /// An exception table for a call with signature `sig` made inside
-    /// `try_table`s, and the values the call returns normally; `None` when
-    /// no handler is in scope. Afterwards the builder is in the block where
-    /// the call returns normally.
-    fn exception_table(&mut self, sig: ir::SigRef) -> Option<(ir::ExceptionTable, Vec<Value>)> {
-        if self.handler_scopes.is_empty() {
-            return None;
-        }
-        let returns: Vec<ir::Type> = self.builder.func.dfg.signatures[sig]
-            .returns
-            .iter()
-            .map(|r| r.value_type)
-            .collect();
-        let normal = self.builder.create_block();
-        let mut rets = Vec::new();
-        let mut results = Vec::new();
-        for (i, t) in returns.iter().enumerate() {
-            results.push(self.builder.append_block_param(normal, *t));
-            rets.push(BlockArg::TryCallRet(i as u32));
-        }
-        let dfg = &mut self.builder.func.dfg;
-        let normal_call = dfg.block_call(normal, &rets);
-        // The unwinder reads the VMContext to resolve tag indices.
-        let mut items = vec![ir::ExceptionTableItem::Context(self.vmctx)];
-        for scope in self.handler_scopes.iter().rev() {
-            for clause in scope {
-                let call = dfg.block_call(clause.landing, &[BlockArg::TryCallExn(0)]);
-                items.push(match clause.tag {
-                    Some(tag) => ir::ExceptionTableItem::Tag(ir::ExceptionTag::from_u32(tag), call),
-                    None => ir::ExceptionTableItem::Default(call),
-                });
-            }
-        }
-        let data = ir::ExceptionTableData::new(sig, normal_call, items);
-        let table = self.builder.func.dfg.exception_tables.push(data);
-        self.pending_normal = Some(normal);
-        Some((table, results))
-    }
-
-    fn continue_after_try_call(&mut self) {
-        let normal = self.pending_normal.take().expect("exception table made");
-        self.builder.switch_to_block(normal);
-    }
-
-    fn exception_table_for_func(
-        &mut self,
-        f: ir::FuncRef,
-    ) -> Option<(ir::ExceptionTable, Vec<Value>)> {
-        let sig = self.builder.func.dfg.ext_funcs[f].signature;
-        self.exception_table(sig)
-    }
-
-    /// Calls a libcall that never returns normally (it throws), as a
-    /// `try_call` when handlers are in scope.
-    fn throw_call(&mut self, addr: usize, args: &[Value]) {
-        let mut all = vec![self.vmctx];
-        all.extend_from_slice(args);
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params
-            .extend(all.iter().map(|_| AbiParam::new(types::I64)));
-        let sig = self.builder.import_signature(sig);
-        let callee = self.builder.ins().iconst(types::I64, addr as i64);
-        if let Some((table, _)) = self.exception_table(sig) {
-            self.builder.ins().try_call_indirect(callee, &all, table);
-            self.continue_after_try_call();
-        } else {
-            self.builder.ins().call_indirect(sig, callee, &all);
-        }
-        self.trap(TrapCode::Unreachable);
-        self.reachable = false;
-    }
-
-    /// Fills the landing pads of a `try_table`'s clauses: each loads what
-    /// its label expects from the exception object and branches there.
-    fn emit_landing_pads(&mut self, clauses: Vec<CatchClause>) {
-        use crate::vm::exceptions::EXN_VALUES;
-        for clause in clauses {
-            self.builder.switch_to_block(clause.landing);
-            let exn = self.builder.append_block_param(clause.landing, types::I64);
-            let mut vals = Vec::new();
-            if let Some(tag) = clause.tag {
-                for (i, p) in self.tag_params(tag).iter().enumerate() {
-                    let off = EXN_VALUES + 8 * i as i32;
-                    vals.push(self.builder.ins().load(clif_type(p), trusted(), exn, off));
-                }
-            }
-            if clause.with_ref {
-                vals.push(exn);
-            }
-            self.jump(clause.dest, &vals);
-        }
-    }
-
-    /// After a switch back from a continuation: if it died of an exception
-    /// (`kind`), rethrow that exception here, in this frame's handler scope.
-    fn rethrow_if_exception(&mut self, kind: Value, exn: impl FnOnce(&mut Self) -> Value) {
-        let is_exn = self
-            .builder
-            .ins()
-            .icmp_imm_u(IntCC::Equal, kind, cpayload::EXCEPTION as i64);
-        let rethrow = self.builder.create_block();
-        let next = self.builder.create_block();
-        self.builder.set_cold_block(rethrow);
-        self.builder.ins().brif(is_exn, rethrow, &[], next, &[]);
-        self.builder.switch_to_block(rethrow);
-        let exn = exn(self);
-        let reachable = self.reachable;
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[exn],
-        );
-        self.reachable = reachable;
-        self.builder.switch_to_block(next);
-    }
-
-    /// `try_table`: a block whose catch clauses handle what calls in its body
-    /// throw.
-    fn try_table(&mut self, table: wasmparser::TryTable) {
-        let mut clauses = Vec::new();
-        for catch in &table.catches {
-            let (tag, with_ref, label) = match *catch {
-                wasmparser::Catch::One { tag, label } => (Some(tag), false, label),
-                wasmparser::Catch::OneRef { tag, label } => (Some(tag), true, label),
-                wasmparser::Catch::All { label } => (None, false, label),
-                wasmparser::Catch::AllRef { label } => (None, true, label),
-            };
-            // Labels count from outside the try_table.
-            let (dest, _) = self.br_target(label);
-            let landing = self.builder.create_block();
-            self.builder.set_cold_block(landing);
-            clauses.push(CatchClause {
-                tag,
-                with_ref,
-                dest,
-                landing,
-            });
-        }
-        let (params, results) = self.block_arity(table.ty);
-        let end = self.new_block(&results);
-        self.control.push(Frame {
-            kind: FrameKind::TryTable,
-            br_dest: end,
-            end,
-            params: params.len(),
-            results: results.len(),
-            height: self.stack.len() - params.len(),
-            end_reachable: false,
-        });
-        self.handler_scopes.push(clauses);
-    }
-
-    /// `throw $tag`.
-    fn throw(&mut self, tag_index: u32) {
-        let params = self.tag_params(tag_index);
-        let vals = self.popn(params.len());
-        let (_, buffer) = self.switch_buffer(&vals, vals.len());
-        let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw as *const () as usize,
-            &[tag, buffer, n],
-        );
-    }
-
-    /// `throw_ref`.
-    fn throw_ref(&mut self) {
-        let exn = self.pop();
-        self.builder
-            .ins()
-            .trapz(exn, clif_trap(TrapCode::NullExceptionReference));
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[exn],
-        );
-    }
-
     // ----- VM structure access -----
 
-    fn vmctx_load(&mut self, offset: u32, flags: MemFlagsData) -> Value {
+    pub(super) fn vmctx_load(&mut self, offset: u32, flags: MemFlagsData) -> Value {
         self.builder
             .ins()
             .load(types::I64, flags, self.vmctx, offset as i32)
     }
 
-    fn memory_ptr(&mut self, mem: u32) -> Value {
+    pub(super) fn memory_ptr(&mut self, mem: u32) -> Value {
         let off = self.env.offsets.memory(mem);
         self.vmctx_load(off, readonly())
     }
 
-    fn memory_base(&mut self, mem: u32) -> Value {
+    pub(super) fn memory_base(&mut self, mem: u32) -> Value {
         let vm = self.memory_ptr(mem);
         self.builder
             .ins()
             .load(types::I64, readonly(), vm, VMMEMORY_BASE)
     }
 
-    fn global_ptr(&mut self, index: u32) -> Value {
+    pub(super) fn global_ptr(&mut self, index: u32) -> Value {
         let off = self.env.offsets.global(index);
         self.vmctx_load(off, readonly())
     }
 
-    fn table_ptr(&mut self, index: u32) -> Value {
+    pub(super) fn table_ptr(&mut self, index: u32) -> Value {
         let off = self.env.offsets.table(index);
         self.vmctx_load(off, readonly())
     }
 
     /// The address of element `index` (i32) of `table`, trapping with
     /// `code` when it is out of bounds.
-    fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
+    pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let t = self.table_ptr(table);
         let len = self
             .builder
@@ -593,7 +403,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     /// Effective address of a memory access: base + zext(index), with the
     /// static offset folded in where it fits.
-    fn mem_addr(&mut self, memarg: &wasmparser::MemArg) -> (Value, i32) {
+    pub(super) fn mem_addr(&mut self, memarg: &wasmparser::MemArg) -> (Value, i32) {
         let index = self.pop();
         let base = self.memory_base(memarg.memory);
         let index = self.builder.ins().uextend(types::I64, index);
@@ -605,13 +415,19 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    fn load(&mut self, memarg: &wasmparser::MemArg, ty: ir::Type) {
+    pub(super) fn load(&mut self, memarg: &wasmparser::MemArg, ty: ir::Type) {
         let (addr, off) = self.mem_addr(memarg);
         let v = self.builder.ins().load(ty, heap_flags(), addr, off);
         self.push(v);
     }
 
-    fn load_ext(&mut self, memarg: &wasmparser::MemArg, bits: u8, signed: bool, ty: ir::Type) {
+    pub(super) fn load_ext(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        bits: u8,
+        signed: bool,
+        ty: ir::Type,
+    ) {
         let (addr, off) = self.mem_addr(memarg);
         let ins = self.builder.ins();
         let v = match (bits, signed) {
@@ -626,7 +442,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.push(v);
     }
 
-    fn store(&mut self, memarg: &wasmparser::MemArg, bits: Option<u8>) {
+    pub(super) fn store(&mut self, memarg: &wasmparser::MemArg, bits: Option<u8>) {
         let v = self.pop();
         let (addr, off) = self.mem_addr(memarg);
         let ins = self.builder.ins();
@@ -641,7 +457,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     /// Calls a host libcall (System V convention) at a fixed address; the
     /// VMContext is passed first.
-    fn libcall(&mut self, addr: usize, args: &[Value], returns: &[ir::Type]) -> Vec<Value> {
+    pub(super) fn libcall(
+        &mut self,
+        addr: usize,
+        args: &[Value],
+        returns: &[ir::Type],
+    ) -> Vec<Value> {
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
         let params: Vec<ir::Type> = all
@@ -666,19 +487,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.inst_results(call).to_vec()
     }
 
-    /// In native mode with switch events on, calls the event routine
-    /// (`vm::events::native_event`) with `what` and its operands.
-    fn switch_event(&mut self, what: u64, operands: [Value; 3]) {
-        if !self.env.switch_events || self.env.libcall_switching {
-            return;
-        }
-        use crate::vm::events::native_event;
-        let what = self.builder.ins().iconst(types::I64, what as i64);
-        let [a, b, tag] = operands;
-        self.libcall(native_event as *const () as usize, &[what, a, b, tag], &[]);
-    }
-
-    fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
+    pub(super) fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
         if let Some(s) = self.sig_refs.get(&type_index) {
             return *s;
         }
@@ -688,7 +497,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         s
     }
 
-    fn func_ref(&mut self, func_index: u32) -> ir::FuncRef {
+    pub(super) fn func_ref(&mut self, func_index: u32) -> ir::FuncRef {
         if let Some(f) = self.func_refs.get(&func_index) {
             return *f;
         }
@@ -711,12 +520,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         f
     }
 
-    fn push_results(&mut self, inst: ir::Inst) {
+    pub(super) fn push_results(&mut self, inst: ir::Inst) {
         let results = self.builder.inst_results(inst).to_vec();
         self.stack.extend(results);
     }
 
-    fn call(&mut self, func_index: u32, tail: bool) {
+    pub(super) fn call(&mut self, func_index: u32, tail: bool) {
         let n = self.env.func_sig(func_index).params().len();
         let mut args = vec![self.vmctx, self.vmctx];
         let popped = self.popn(n);
@@ -752,7 +561,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    fn finish_indirect_call(&mut self, sig: ir::SigRef, code: Value, args: &[Value], tail: bool) {
+    pub(super) fn finish_indirect_call(
+        &mut self,
+        sig: ir::SigRef,
+        code: Value,
+        args: &[Value],
+        tail: bool,
+    ) {
         if tail {
             self.builder.ins().return_call_indirect(sig, code, args);
             self.reachable = false;
@@ -767,7 +582,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     /// Calls through a non-null `*const VMFuncRef`.
-    fn call_funcref(&mut self, funcref: Value, type_index: u32, tail: bool) {
+    pub(super) fn call_funcref(&mut self, funcref: Value, type_index: u32, tail: bool) {
         let n = self.env.func_type(type_index).params().len();
         let popped = self.popn(n);
         let vmctx = self
@@ -784,7 +599,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.finish_indirect_call(sig, code, &args, tail);
     }
 
-    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
+    pub(super) fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
         let addr = self.table_elem_addr(table, index, TrapCode::UndefinedElement);
         let funcref = self.builder.ins().load(types::I64, trusted(), addr, 0);
@@ -806,7 +621,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.call_funcref(funcref, type_index, tail);
     }
 
-    fn ref_func(&mut self, func_index: u32) -> Value {
+    pub(super) fn ref_func(&mut self, func_index: u32) -> Value {
         if self.env.info.is_imported_func(func_index) {
             let off = self.env.offsets.imported_func(func_index);
             self.vmctx_load(off, readonly())
@@ -816,405 +631,29 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
-    /// Consumes a continuation reference: traps on null and on a reference
-    /// already used, then bumps the record's generation. Returns the record.
-    fn take_continuation(&mut self, contref: Value) -> Value {
-        use crate::vm::continuation::{contref as cref, offsets as rec};
-        self.builder
-            .ins()
-            .trapz(contref, clif_trap(TrapCode::NullContinuation));
-        let address = self
-            .builder
-            .ins()
-            .band_imm_u(contref, cref::ADDRESS_MASK as i64);
-        let record = self.builder.ins().ishl_imm_u(address, 6);
-        let generation = self
-            .builder
-            .ins()
-            .ushr_imm_u(contref, cref::ADDRESS_BITS as i64);
-        let current = self
-            .builder
-            .ins()
-            .load(types::I64, trusted(), record, rec::GENERATION);
-        let masked = self
-            .builder
-            .ins()
-            .band_imm_u(current, cref::GENERATION_MASK as i64);
-        let stale = self.builder.ins().icmp(IntCC::NotEqual, masked, generation);
-        self.builder
-            .ins()
-            .trapnz(stale, clif_trap(TrapCode::ContinuationAlreadyConsumed));
-        let next = self.builder.ins().iadd_imm_s(current, 1);
-        self.builder
-            .ins()
-            .store(trusted(), next, record, rec::GENERATION);
-        record
-    }
-
-    /// A reference to `record` at its current generation.
-    fn make_contref(&mut self, record: Value) -> Value {
-        use crate::vm::continuation::{contref as cref, offsets as rec};
-        let generation = self
-            .builder
-            .ins()
-            .load(types::I64, trusted(), record, rec::GENERATION);
-        let generation = self
-            .builder
-            .ins()
-            .band_imm_u(generation, cref::GENERATION_MASK as i64);
-        let high = self
-            .builder
-            .ins()
-            .ishl_imm_u(generation, cref::ADDRESS_BITS as i64);
-        let low = self.builder.ins().ushr_imm_u(record, 6);
-        self.builder.ins().bor(high, low)
-    }
-
-    fn store_context(&mut self) -> Value {
+    pub(super) fn store_context(&mut self) -> Value {
         self.vmctx_load(VMCTX_STORE as u32, readonly())
     }
 
-    fn tag_ptr(&mut self, tag_index: u32) -> Value {
+    pub(super) fn tag_ptr(&mut self, tag_index: u32) -> Value {
         let off = self.env.offsets.tag(tag_index);
         self.vmctx_load(off, readonly())
     }
 
     /// The parameter types of tag `tag_index`.
-    fn tag_params(&self, tag_index: u32) -> Vec<ValType> {
+    pub(super) fn tag_params(&self, tag_index: u32) -> Vec<ValType> {
         let ty = self.env.info.tags[tag_index as usize];
         self.env.func_type(ty).params().to_vec()
     }
 
-    /// `resume`: passes the arguments, links the continuation's chain under
-    /// the running stack with the handler clauses `(tag, label)` (no label:
-    /// a `switch` clause), switches to it; on return releases its stack, on
-    /// a suspension branches to the clause's label with the tag's values and
-    /// the new continuation.
-    fn resume(
+    /// A buffer in this frame for values handed to the host (a libcall-mode
+    /// switch, a throw): `capacity` values plus one slot (for a
+    /// continuation reference), holding `values` at first.
+    pub(super) fn value_buffer(
         &mut self,
-        cont_type_index: u32,
-        clauses: &[(u32, Option<u32>)],
-        throw_tag: Option<u32>,
-    ) {
-        use crate::vm::continuation::{offsets as rec, state};
-        let ft = self.env.func_type(cont_type_index).clone();
-        let contref = self.pop();
-        let t = trusted();
-        let (args, thrown) = match throw_tag {
-            None => (self.popn(ft.params().len()), Vec::new()),
-            Some(tag) => {
-                let n = self.tag_params(tag).len();
-                (Vec::new(), self.popn(n))
-            }
-        };
-        let record = self.take_continuation(contref);
-        // `resume_throw`: the exception is raised where the continuation is
-        // suspended; a continuation that never ran raises it right here.
-        let exn = match throw_tag {
-            None => None,
-            Some(tag) => {
-                let exn = self.new_exception(tag, &thrown);
-                let st = self.builder.ins().load(types::I32, t, record, rec::STATE);
-                let fresh = self
-                    .builder
-                    .ins()
-                    .icmp_imm_u(IntCC::Equal, st, state::FRESH as i64);
-                let now = self.builder.create_block();
-                let later = self.builder.create_block();
-                self.builder.set_cold_block(now);
-                self.builder.ins().brif(fresh, now, &[], later, &[]);
-                self.builder.switch_to_block(now);
-                let store = self.store_context();
-                self.release_inline(record, store);
-                let reachable = self.reachable;
-                self.throw_call(
-                    crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-                    &[exn],
-                );
-                self.reachable = reachable;
-                self.builder.switch_to_block(later);
-                Some(exn)
-            }
-        };
-
-        // Arguments go after the values `cont.bind` put in the record.
-        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
-        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-        let base = self.builder.ins().iadd(record, bound_bytes);
-        for (i, a) in args.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *a, base, rec::ARGS + 8 * i as i32);
-        }
-
-        let throwing = self
-            .builder
-            .ins()
-            .iconst(types::I64, i64::from(exn.is_some()));
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.switch_event(events::native::RESUME, [record, throwing, zero]);
-        let ancestor = self
-            .builder
-            .ins()
-            .load(types::I64, t, record, rec::LAST_ANCESTOR);
-        let store = self.store_context();
-        let resumer = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
-        self.builder
-            .ins()
-            .store(t, resumer, ancestor, rec::PARENT_RECORD);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        let table = self.handler_table(clauses);
-        self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
-        let count = self.builder.ins().iconst(types::I64, clauses.len() as i64);
-        self.builder
-            .ins()
-            .store(t, count, ancestor, rec::HANDLERS_LEN);
-        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
-        self.builder.ins().store(t, running, record, rec::STATE);
-        let resumes = self.builder.ins().load(types::I64, t, record, rec::RESUMES);
-        let resumes = self.builder.ins().iadd_imm_s(resumes, 1);
-        self.builder.ins().store(t, resumes, record, rec::RESUMES);
-        self.builder
-            .ins()
-            .store(t, record, store, VMSTORE_CURRENT_CONT);
-        let old_limit = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_STACK_LIMIT);
-        let new_limit = self
-            .builder
-            .ins()
-            .load(types::I64, t, record, rec::STACK_LIMIT);
-        self.builder
-            .ins()
-            .store(t, new_limit, store, VMSTORE_STACK_LIMIT);
-
-        let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
-        let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
-        let sent = exn.unwrap_or(zero);
-        let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, sent);
-
-        // Back on our stack: the payload is the record involved, with what
-        // happened in its low bits.
-        let store = self.store_context();
-        self.builder
-            .ins()
-            .store(t, resumer, store, VMSTORE_CURRENT_CONT);
-        self.builder
-            .ins()
-            .store(t, old_limit, store, VMSTORE_STACK_LIMIT);
-        let involved = self
-            .builder
-            .ins()
-            .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
-        let (kind, returned) = self.split_on_return(payload);
-        if self.env.switch_events {
-            // Died of an exception (the routine looks at the kind).
-            let zero = self.builder.ins().iconst(types::I64, 0);
-            self.switch_event(events::native::BACK, [payload, zero, zero]);
-        }
-        self.rethrow_if_exception(kind, |t| {
-            t.builder
-                .ins()
-                .load(types::I64, trusted(), involved, rec::ARGS)
-        });
-        if clauses.is_empty() {
-            // Handler search never picks a resume without clauses.
-            self.trap(TrapCode::UnhandledTag);
-        } else {
-            let suspender = involved;
-            let ancestor = self
-                .builder
-                .ins()
-                .load(types::I64, t, suspender, rec::LAST_ANCESTOR);
-            let zero = self.builder.ins().iconst(types::I64, 0);
-            self.builder
-                .ins()
-                .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
-            self.switch_event(events::native::SUSPENDED, [suspender, zero, zero]);
-            let new_ref = self.make_contref(suspender);
-            self.branch_to_clause(clauses, store, new_ref, |t, i, ty| {
-                let off = rec::ARGS + 8 * i as i32;
-                t.builder
-                    .ins()
-                    .load(clif_type(ty), trusted(), suspender, off)
-            });
-        }
-
-        self.builder.switch_to_block(returned);
-        // The record that returned: the chain's outermost, or whatever took
-        // its place through `switch`.
-        let finished = involved;
-        let mut results = Vec::new();
-        for (i, r) in ft.results().iter().enumerate() {
-            let off = rec::ARGS + 8 * i as i32;
-            results.push(self.builder.ins().load(clif_type(r), t, finished, off));
-        }
-        // Read before the release frees the record.
-        let reported = self.env.switch_events.then(|| {
-            let id_offset = std::mem::offset_of!(crate::vm::continuation::ContinuationRecord, id);
-            let id = self
-                .builder
-                .ins()
-                .load(types::I64, t, finished, id_offset as i32);
-            let entry = self
-                .builder
-                .ins()
-                .load(types::I64, t, finished, rec::ENTRY_FUNC);
-            (id, entry)
-        });
-        self.release_inline(finished, store);
-        if let Some((id, entry)) = reported {
-            let zero = self.builder.ins().iconst(types::I64, 0);
-            self.switch_event(events::native::RETURNED, [id, entry, zero]);
-        }
-        self.stack.extend(results);
-    }
-
-    /// After a resume's switch back: splits on the payload word's kind. The
-    /// builder continues in the block for suspensions and exceptions; the
-    /// returned block (for a return) and the kind are given back.
-    fn split_on_return(&mut self, word: Value) -> (Value, ir::Block) {
-        let kind = self
-            .builder
-            .ins()
-            .band_imm_u(word, cpayload::KIND_MASK as i64);
-        let is_return =
-            self.builder
-                .ins()
-                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
-        let returned = self.builder.create_block();
-        let other = self.builder.create_block();
-        self.builder
-            .ins()
-            .brif(is_return, returned, &[], other, &[]);
-        self.builder.switch_to_block(other);
-        (kind, returned)
-    }
-
-    /// After a suspension to one of this resume's `clauses`: branches to the
-    /// chosen clause's label with the tag's values (`value(t, i, type)`
-    /// loads the i-th) and the new continuation `contref`. With several
-    /// clauses the choice is in the store context.
-    fn branch_to_clause(
-        &mut self,
-        clauses: &[(u32, Option<u32>)],
-        store: Value,
-        contref: Value,
-        value: impl Fn(&mut Self, usize, &ValType) -> Value,
-    ) {
-        let blocks: Vec<ir::Block> = clauses
-            .iter()
-            .map(|_| self.builder.create_block())
-            .collect();
-        if blocks.len() == 1 {
-            self.builder.ins().jump(blocks[0], &[]);
-        } else {
-            let clause =
-                self.builder
-                    .ins()
-                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
-            let dfg = &mut self.builder.func.dfg;
-            let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
-            let jt = self
-                .builder
-                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
-            let clause32 = self.builder.ins().ireduce(types::I32, clause);
-            self.builder.ins().br_table(clause32, jt);
-        }
-        for (&(tag, label), block) in clauses.iter().zip(blocks) {
-            self.builder.switch_to_block(block);
-            let Some(label) = label else {
-                // Only `switch` uses this clause, and it never comes here.
-                self.trap(TrapCode::UnhandledTag);
-                continue;
-            };
-            let mut vals: Vec<Value> = self
-                .tag_params(tag)
-                .iter()
-                .enumerate()
-                .map(|(i, p)| value(self, i, p))
-                .collect();
-            vals.push(contref);
-            let (dest, _) = self.br_target(label);
-            self.jump(dest, &vals);
-        }
-    }
-
-    /// Puts a finished continuation's record on the store's free list (the
-    /// inline twin of `runtime::continuations::release`).
-    fn release_inline(&mut self, record: Value, store: Value) {
-        use crate::vm::continuation::{offsets as rec, state};
-        let t = trusted();
-        let returned = self
-            .builder
-            .ins()
-            .iconst(types::I32, state::RETURNED as i64);
-        self.builder.ins().store(t, returned, record, rec::STATE);
-        let generation = self
-            .builder
-            .ins()
-            .load(types::I64, t, record, rec::GENERATION);
-        let generation = self.builder.ins().iadd_imm_s(generation, 1);
-        self.builder
-            .ins()
-            .store(t, generation, record, rec::GENERATION);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder
-            .ins()
-            .store(t, zero, record, rec::PARENT + rec::CTX_PC);
-        let free = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CONT_FREE);
-        self.builder.ins().store(t, free, record, rec::NEXT_FREE);
-        self.builder
-            .ins()
-            .store(t, record, store, VMSTORE_CONT_FREE);
-        let live = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CONT_LIVE);
-        let live = self.builder.ins().iadd_imm_s(live, -1);
-        self.builder.ins().store(t, live, store, VMSTORE_CONT_LIVE);
-    }
-
-    /// A new exception object of tag `tag_index` with `values`.
-    fn new_exception(&mut self, tag_index: u32, values: &[Value]) -> Value {
-        let (_, buffer) = self.switch_buffer(values, values.len());
-        let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, values.len() as i64);
-        self.libcall(
-            crate::vm::exceptions::new_exception as *const () as usize,
-            &[tag, buffer, n],
-            &[types::I64],
-        )[0]
-    }
-
-    /// After this continuation was switched back to: a resume_throw sends
-    /// an exception (non-zero `received`) to raise here.
-    fn throw_if_received(&mut self, received: Value) {
-        let raise = self.builder.create_block();
-        let next = self.builder.create_block();
-        self.builder.set_cold_block(raise);
-        self.builder.ins().brif(received, raise, &[], next, &[]);
-        self.builder.switch_to_block(raise);
-        let reachable = self.reachable;
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[received],
-        );
-        self.reachable = reachable;
-        self.builder.switch_to_block(next);
-    }
-
-    /// A buffer in this frame for the values of one switch: `capacity`
-    /// values plus one slot (for a continuation reference), holding
-    /// `values` at first.
-    fn switch_buffer(&mut self, values: &[Value], capacity: usize) -> (ir::StackSlot, Value) {
+        values: &[Value],
+        capacity: usize,
+    ) -> (ir::StackSlot, Value) {
         let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
             8 * (capacity.max(values.len()) as u32 + 1),
@@ -1229,8 +668,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         (slot, addr)
     }
 
-    /// Values of `tys` back from a switch buffer.
-    fn load_buffer(&mut self, slot: ir::StackSlot, tys: &[ValType]) -> Vec<Value> {
+    /// Values of `tys` back from a value buffer.
+    pub(super) fn load_value_buffer(&mut self, slot: ir::StackSlot, tys: &[ValType]) -> Vec<Value> {
         tys.iter()
             .enumerate()
             .map(|(i, t)| {
@@ -1241,460 +680,36 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .collect()
     }
 
-    /// A libcall-mode `suspend` or `switch` reporting that this continuation
-    /// was resumed by `resume_throw`: raise the exception (in the buffer).
-    fn raise_on_throw_status(&mut self, status: Value, slot: ir::StackSlot) {
-        use crate::vm::libcall_switching::status as st;
-        let hit = self
-            .builder
-            .ins()
-            .icmp_imm_u(IntCC::Equal, status, st::THROW as i64);
-        let flag = self.builder.ins().uextend(types::I64, hit);
-        let exn = self
-            .builder
-            .ins()
-            .stack_load(types::I64, types::I64, slot, 0);
-        let to_throw = self.builder.ins().imul(flag, exn);
-        self.throw_if_received(to_throw);
-    }
-
-    /// Traps with `code` if a libcall-mode routine returned `status`.
-    fn trap_on_status(&mut self, result: Value, status: u64, code: TrapCode) {
-        let hit = self
-            .builder
-            .ins()
-            .icmp_imm_u(IntCC::Equal, result, status as i64);
-        self.builder.ins().trapnz(hit, clif_trap(code));
-    }
-
-    /// The handler table of a resume, in this frame.
-    fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
-        if clauses.is_empty() {
-            return self.builder.ins().iconst(types::I64, 0);
-        }
-        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
-            ir::StackSlotKind::ExplicitSlot,
-            8 * clauses.len() as u32,
-            3,
-        ));
-        for (i, (tag, label)) in clauses.iter().enumerate() {
-            let mut tag = self.tag_ptr(*tag);
-            if label.is_none() {
-                tag = self.builder.ins().bor_imm_u(tag, 1);
-            }
-            self.builder
-                .ins()
-                .stack_store(types::I64, tag, slot, 8 * i as i32);
-        }
-        self.builder.ins().stack_addr(types::I64, slot, 0)
-    }
-
-    /// `resume` in libcall mode.
-    fn resume_by_libcall(
-        &mut self,
-        cont_type_index: u32,
-        clauses: &[(u32, Option<u32>)],
-        throw_tag: Option<u32>,
-    ) {
-        use crate::vm::libcall_switching::{self as ls, status};
-        let ft = self.env.func_type(cont_type_index).clone();
-        let contref = self.pop();
-        let (args, thrown) = match throw_tag {
-            None => (self.popn(ft.params().len()), Vec::new()),
-            Some(tag) => {
-                let n = self.tag_params(tag).len();
-                (Vec::new(), self.popn(n))
-            }
-        };
-        let exn = match throw_tag {
-            Some(tag) => self.new_exception(tag, &thrown),
-            None => self.builder.ins().iconst(types::I64, 0),
-        };
-        let mut capacity = args.len().max(ft.results().len()).max(1);
-        for (tag, label) in clauses {
-            if label.is_some() {
-                capacity = capacity.max(self.tag_params(*tag).len());
-            }
-        }
-        let (slot, buffer) = self.switch_buffer(&args, capacity);
-        let table = self.handler_table(clauses);
-        let nargs = self.builder.ins().iconst(types::I64, args.len() as i64);
-        let nclauses = self.builder.ins().iconst(types::I64, clauses.len() as i64);
-        let cap = self.builder.ins().iconst(types::I64, capacity as i64);
-        let word = self.libcall(
-            ls::resume as *const () as usize,
-            &[contref, buffer, nargs, table, nclauses, cap, exn],
-            &[types::I64],
-        )[0];
-        self.trap_on_status(word, status::NULL, TrapCode::NullContinuation);
-        self.trap_on_status(
-            word,
-            status::CONSUMED,
-            TrapCode::ContinuationAlreadyConsumed,
-        );
-        if throw_tag.is_some() {
-            // A continuation that never ran raises the exception right here.
-            let here = self
-                .builder
-                .ins()
-                .icmp_imm_u(IntCC::Equal, word, status::THROW as i64);
-            let flag = self.builder.ins().uextend(types::I64, here);
-            let to_throw = self.builder.ins().imul(flag, exn);
-            self.throw_if_received(to_throw);
-        }
-        let (kind, returned) = self.split_on_return(word);
-        self.rethrow_if_exception(kind, |t| {
-            t.builder.ins().stack_load(types::I64, types::I64, slot, 0)
-        });
-        if clauses.is_empty() {
-            self.trap(TrapCode::UnhandledTag);
-        } else {
-            let store = self.store_context();
-            let k =
-                self.builder
-                    .ins()
-                    .stack_load(types::I64, types::I64, slot, 8 * capacity as i32);
-            self.branch_to_clause(clauses, store, k, |t, i, ty| {
-                t.builder
-                    .ins()
-                    .stack_load(types::I64, clif_type(ty), slot, 8 * i as i32)
-            });
-        }
-        self.builder.switch_to_block(returned);
-        let results = self.load_buffer(slot, ft.results());
-        self.stack.extend(results);
-    }
-
-    /// `suspend` in libcall mode.
-    fn suspend_by_libcall(&mut self, tag_index: u32) {
-        use crate::vm::libcall_switching as ls;
-        let params = self.tag_params(tag_index);
-        let vals = self.popn(params.len());
-        let ty = self.env.info.tags[tag_index as usize];
-        let results = self.env.func_type(ty).results().to_vec();
-        let (slot, buffer) = self.switch_buffer(&vals, results.len());
-        let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
-        let cap = self
-            .builder
-            .ins()
-            .iconst(types::I64, vals.len().max(results.len()) as i64);
-        let status = self.libcall(
-            ls::suspend as *const () as usize,
-            &[tag, buffer, n, cap],
-            &[types::I64],
-        )[0];
-        self.raise_on_throw_status(status, slot);
-        self.builder
-            .ins()
-            .trapnz(status, clif_trap(TrapCode::UnhandledTag));
-        let vals = self.load_buffer(slot, &results);
-        self.stack.extend(vals);
-    }
-
-    /// For `switch` with continuation type `cont_type_index`: how many
-    /// values it sends (the type's parameters but the last, the switcher's
-    /// own continuation) and the types it receives back when switched to
-    /// again (the parameters of that continuation's type).
-    fn switch_signature(&self, cont_type_index: u32) -> (usize, Vec<ValType>) {
-        let ft = self.env.func_type(cont_type_index);
-        let (last, sent) = ft.params().split_last().expect("validated switch type");
-        let received = match last {
-            ValType::Ref(r) => match r.heap {
-                crate::types::HeapType::ConcreteCont(id) => {
-                    self.env.func_type_by_id(id).params().to_vec()
-                }
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
-        (sent.len(), received)
-    }
-
-    /// `switch` in libcall mode.
-    fn switch_by_libcall(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::libcall_switching::{self as ls, status};
-        let (sent, received) = self.switch_signature(cont_type_index);
-        let target = self.pop();
-        let vals = self.popn(sent);
-        let (slot, buffer) = self.switch_buffer(&vals, received.len());
-        let tag = self.tag_ptr(tag_index);
-        let n = self.builder.ins().iconst(types::I64, vals.len() as i64);
-        let cap = self
-            .builder
-            .ins()
-            .iconst(types::I64, vals.len().max(received.len()) as i64);
-        let result = self.libcall(
-            ls::switch as *const () as usize,
-            &[target, tag, buffer, n, cap],
-            &[types::I64],
-        )[0];
-        self.trap_on_status(result, status::NULL, TrapCode::NullContinuation);
-        self.trap_on_status(
-            result,
-            status::CONSUMED,
-            TrapCode::ContinuationAlreadyConsumed,
-        );
-        self.trap_on_status(result, status::UNHANDLED, TrapCode::UnhandledTag);
-        self.raise_on_throw_status(result, slot);
-        let vals = self.load_buffer(slot, &received);
-        self.stack.extend(vals);
-    }
-
-    /// `cont.bind`: consumes the continuation and returns a new reference to
-    /// it with its first arguments stored in the record.
-    fn cont_bind(&mut self, from: u32, to: u32) {
-        use crate::vm::continuation::offsets as rec;
-        let n = self.env.func_type(from).params().len() - self.env.func_type(to).params().len();
-        let contref = self.pop();
-        let record = self.take_continuation(contref);
-        let vals = self.popn(n);
-        let t = trusted();
-        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
-        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-        let base = self.builder.ins().iadd(record, bound_bytes);
-        for (i, v) in vals.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, base, rec::ARGS + 8 * i as i32);
-        }
-        let bound = self.builder.ins().iadd_imm_s(bound, n as i64);
-        self.builder.ins().store(t, bound, record, rec::BOUND);
-        let new_ref = self.make_contref(record);
-        self.push(new_ref);
-    }
-
-    /// `switch`: suspends the running continuation to the resume that has a
-    /// `(on $tag switch)` clause for `tag_index`, and runs the target
-    /// continuation in its place, handing it the values and a reference to
-    /// the suspended one.
-    fn switch(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::continuation::{offsets as rec, state};
-        let t = trusted();
-        let (sent, received) = self.switch_signature(cont_type_index);
-        let target_ref = self.pop();
-        let vals = self.popn(sent);
-        let target = self.take_continuation(target_ref);
-        let tag = self.tag_ptr(tag_index);
-        let marked = self.builder.ins().bor_imm_u(tag, 1);
-        let found = self.libcall(
-            libcalls::find_handler as *const () as usize,
-            &[marked],
-            &[types::I64],
-        )[0];
-        self.builder
-            .ins()
-            .trapz(found, clif_trap(TrapCode::UnhandledTag));
-        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.switch_event(events::native::SWITCH, [target, zero, tag]);
-        let store = self.store_context();
-        let me = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
-
-        // Suspend ourselves, with the handler's continuation as our chain's
-        // outermost.
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, me, rec::BOUND);
-        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
-        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
-        let suspended = self
-            .builder
-            .ins()
-            .iconst(types::I32, state::SUSPENDED as i64);
-        self.builder.ins().store(t, suspended, me, rec::STATE);
-        let switches = self.builder.ins().load(types::I64, t, me, rec::SWITCHES);
-        let switches = self.builder.ins().iadd_imm_s(switches, 1);
-        self.builder.ins().store(t, switches, me, rec::SWITCHES);
-        let my_ref = self.make_contref(me);
-
-        // The target receives the values and our reference.
-        let bound = self.builder.ins().load(types::I64, t, target, rec::BOUND);
-        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-        let base = self.builder.ins().iadd(target, bound_bytes);
-        for (i, v) in vals.iter().chain([&my_ref]).enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, base, rec::ARGS + 8 * i as i32);
-        }
-
-        // The target's chain takes our chain's place under the resumer.
-        let outer = self
-            .builder
-            .ins()
-            .load(types::I64, t, target, rec::LAST_ANCESTOR);
-        for off in [rec::PARENT_RECORD, rec::HANDLERS, rec::HANDLERS_LEN] {
-            let v = self.builder.ins().load(types::I64, t, handler, off);
-            self.builder.ins().store(t, v, outer, off);
-        }
-        for word in 0..3 {
-            let v = self
-                .builder
-                .ins()
-                .load(types::I64, t, handler, rec::PARENT + 8 * word);
-            self.builder
-                .ins()
-                .store(t, v, outer, rec::PARENT + 8 * word);
-        }
-        self.builder
-            .ins()
-            .store(t, zero, handler, rec::PARENT + rec::CTX_PC);
-        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
-        self.builder.ins().store(t, running, target, rec::STATE);
-        let switches = self
-            .builder
-            .ins()
-            .load(types::I64, t, target, rec::SWITCHES);
-        let switches = self.builder.ins().iadd_imm_s(switches, 1);
-        self.builder.ins().store(t, switches, target, rec::SWITCHES);
-        self.builder
-            .ins()
-            .store(t, target, store, VMSTORE_CURRENT_CONT);
-        let limit = self
-            .builder
-            .ins()
-            .load(types::I64, t, target, rec::STACK_LIMIT);
-        self.builder
-            .ins()
-            .store(t, limit, store, VMSTORE_STACK_LIMIT);
-        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
-        let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
-        let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
-        self.throw_if_received(payload_in);
-
-        // Switched back to or resumed: our values are in our record.
-        for (i, r) in received.iter().enumerate() {
-            let v = self
-                .builder
-                .ins()
-                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
-            self.push(v);
-        }
-    }
-
-    /// Handler search from the running continuation `me` for `tag` (marked
-    /// for switch clauses): the record whose resumer handles it and the
-    /// clause index. The common case, the first clause of the innermost
-    /// resume, is checked inline; the rest is an allocation-free routine.
-    fn find_handler(&mut self, me: Value, tag: Value) -> (Value, Value) {
-        use crate::vm::continuation::offsets as rec;
-        let t = trusted();
-        let done = self.builder.create_block();
-        let handler = self.builder.append_block_param(done, types::I64);
-        let clause = self.builder.append_block_param(done, types::I64);
-        let slow = self.builder.create_block();
-        let check = self.builder.create_block();
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().brif(me, check, &[], slow, &[]);
-        self.builder.switch_to_block(check);
-        let len = self
-            .builder
-            .ins()
-            .load(types::I64, t, me, rec::HANDLERS_LEN);
-        let first = self.builder.create_block();
-        self.builder.ins().brif(len, first, &[], slow, &[]);
-        self.builder.switch_to_block(first);
-        let table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
-        let t0 = self.builder.ins().load(types::I64, t, table, 0);
-        let hit = self.builder.ins().icmp(IntCC::Equal, t0, tag);
-        let args = Self::args(&[me, zero]);
-        self.builder.ins().brif(hit, done, &args, slow, &[]);
-        self.builder.switch_to_block(slow);
-        let found = self.libcall(
-            libcalls::find_handler as *const () as usize,
-            &[tag],
-            &[types::I64],
-        )[0];
-        self.builder
-            .ins()
-            .trapz(found, clif_trap(TrapCode::UnhandledTag));
-        let h = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
-        let c = self.builder.ins().ushr_imm_u(found, 48);
-        let args = Self::args(&[h, c]);
-        self.builder.ins().jump(done, &args);
-        self.builder.switch_to_block(done);
-        (handler, clause)
-    }
-
-    /// `suspend`: finds the handler, hands the tag's values and this
-    /// continuation to it, and when resumed pushes the values it was
-    /// resumed with.
-    fn suspend(&mut self, tag_index: u32) {
-        use crate::vm::continuation::{offsets as rec, state};
-        let t = trusted();
-        let tag = self.tag_ptr(tag_index);
-        let store = self.store_context();
-        let me = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
-        let (handler, clause) = self.find_handler(me, tag);
-        let params = self.tag_params(tag_index);
-        let vals = self.popn(params.len());
-        for (i, v) in vals.iter().enumerate() {
-            self.builder
-                .ins()
-                .store(t, *v, me, rec::ARGS + 8 * i as i32);
-        }
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, me, rec::BOUND);
-        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
-        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
-        let suspended = self
-            .builder
-            .ins()
-            .iconst(types::I32, state::SUSPENDED as i64);
-        self.builder.ins().store(t, suspended, me, rec::STATE);
-        self.builder
-            .ins()
-            .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
-        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
-        let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
-        let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
-        let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
-        self.throw_if_received(received);
-
-        // Resumed: the values are at the start of our record's arguments.
-        let ty = self.env.info.tags[tag_index as usize];
-        let results = self.env.func_type(ty).results().to_vec();
-        for (i, r) in results.iter().enumerate() {
-            let v = self
-                .builder
-                .ins()
-                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
-            self.push(v);
-        }
-    }
-
-    fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value) -> Value) {
+    pub(super) fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value) -> Value) {
         let a = self.pop();
         let v = f(&mut self.builder, a);
         self.push(v);
     }
 
-    fn binop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, Value, Value) -> Value) {
+    pub(super) fn binop(
+        &mut self,
+        f: impl FnOnce(&mut FunctionBuilder<'b>, Value, Value) -> Value,
+    ) {
         let (a, b) = self.pop2();
         let v = f(&mut self.builder, a, b);
         self.push(v);
     }
 
-    fn icmp(&mut self, cc: IntCC) {
+    pub(super) fn icmp(&mut self, cc: IntCC) {
         self.binop(|b, x, y| {
             let c = b.ins().icmp(cc, x, y);
             b.ins().uextend(types::I32, c)
         });
     }
 
-    fn fcmp(&mut self, cc: FloatCC) {
+    pub(super) fn fcmp(&mut self, cc: FloatCC) {
         self.binop(|b, x, y| {
             let c = b.ins().fcmp(cc, x, y);
             b.ins().uextend(types::I32, c)
         });
     }
 
-    fn eqz(&mut self) {
+    pub(super) fn eqz(&mut self) {
         self.unop(|b, x| {
             let c = b.ins().icmp_imm_s(IntCC::Equal, x, 0);
             b.ins().uextend(types::I32, c)
@@ -1703,7 +718,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     /// Calls a libcall with immediate i32 arguments `imm` followed by `n`
     /// operands, pushing its results.
-    fn libcall_i32(&mut self, addr: usize, n: usize, returns: &[ir::Type], imm: &[i64]) {
+    pub(super) fn libcall_i32(&mut self, addr: usize, n: usize, returns: &[ir::Type], imm: &[i64]) {
         let mut args: Vec<Value> = imm
             .iter()
             .map(|i| self.builder.ins().iconst(types::I32, *i))
@@ -1716,13 +731,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     /// Like `libcall_i32` for a libcall that returns nonzero on failure:
     /// the trap happens here, in generated code, so that its pc names the
     /// Wasm function.
-    fn libcall_checked(&mut self, addr: usize, n: usize, imm: &[i64], code: TrapCode) {
+    pub(super) fn libcall_checked(&mut self, addr: usize, n: usize, imm: &[i64], code: TrapCode) {
         self.libcall_i32(addr, n, &[types::I32], imm);
         let status = self.pop();
         self.builder.ins().trapnz(status, clif_trap(code));
     }
 
-    fn operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
+    pub(super) fn operator(&mut self, op: Operator<'_>) -> Result<(), Error> {
         use Operator as O;
         match op {
             O::Unreachable => {
@@ -2203,62 +1218,28 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 self.unop(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x))
             }
 
-            O::ContNew { cont_type_index } => {
-                let funcref = self.pop();
-                self.builder
-                    .ins()
-                    .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
-                let body = self.env.cont_bodies[&cont_type_index];
-                let body = self.builder.ins().iconst(types::I64, body as i64);
-                let r = self.libcall(
-                    libcalls::cont_new as *const () as usize,
-                    &[funcref, body],
-                    &[types::I64],
-                );
-                self.builder
-                    .ins()
-                    .trapz(r[0], clif_trap(TrapCode::ContinuationLimit));
-                self.push(r[0]);
-            }
-            O::Resume {
-                cont_type_index,
-                resume_table,
-            } => {
-                let clauses = clauses_of(&resume_table);
-                if self.env.libcall_switching {
-                    self.resume_by_libcall(cont_type_index, &clauses, None)
-                } else {
-                    self.resume(cont_type_index, &clauses, None)
-                }
-            }
-            O::ResumeThrow {
-                cont_type_index,
-                tag_index,
-                resume_table,
-            } => {
-                let clauses = clauses_of(&resume_table);
-                if self.env.libcall_switching {
-                    self.resume_by_libcall(cont_type_index, &clauses, Some(tag_index))
-                } else {
-                    self.resume(cont_type_index, &clauses, Some(tag_index))
-                }
-            }
-            O::Suspend { tag_index } if self.env.libcall_switching => {
-                self.suspend_by_libcall(tag_index)
-            }
-            O::Suspend { tag_index } => self.suspend(tag_index),
-            O::Switch {
-                cont_type_index,
-                tag_index,
-            } if self.env.libcall_switching => self.switch_by_libcall(cont_type_index, tag_index),
-            O::Switch {
-                cont_type_index,
-                tag_index,
-            } => self.switch(cont_type_index, tag_index),
+            // Stack switching: `stack_switching/`.
+            O::ContNew { cont_type_index } => self.cont_new(cont_type_index),
             O::ContBind {
                 argument_index,
                 result_index,
             } => self.cont_bind(argument_index, result_index),
+            O::Resume {
+                cont_type_index,
+                resume_table,
+            } => self.resume(cont_type_index, &resume_table, None),
+            O::ResumeThrow {
+                cont_type_index,
+                tag_index,
+                resume_table,
+            } => self.resume(cont_type_index, &resume_table, Some(tag_index)),
+            O::Suspend { tag_index } => self.suspend(tag_index),
+            O::Switch {
+                cont_type_index,
+                tag_index,
+            } => self.switch(cont_type_index, tag_index),
+
+            // Exception handling: `exceptions.rs`.
             O::TryTable { try_table } => self.try_table(try_table),
             O::Throw { tag_index } => self.throw(tag_index),
             O::ThrowRef => self.throw_ref(),
@@ -2269,19 +1250,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
         Ok(())
     }
-}
-
-/// A resume's handler clauses as `(tag, label)`; no label for a `switch`
-/// clause.
-fn clauses_of(table: &wasmparser::ResumeTable) -> Vec<(u32, Option<u32>)> {
-    table
-        .handlers
-        .iter()
-        .map(|h| match *h {
-            wasmparser::Handle::OnLabel { tag, label } => (tag, Some(label)),
-            wasmparser::Handle::OnSwitch { tag } => (tag, None),
-        })
-        .collect()
 }
 
 /// The text-format-like name of an operator, for error messages.

@@ -11,12 +11,15 @@ use object::elf;
 use object::write::elf::{FileHeader, SectionHeader, Sym, Writer};
 
 use super::lines::SourceLines;
+use switchyard_frames::display_name;
 
 /// What the object describes.
 pub(crate) struct ModuleImage<'a> {
     /// Address and length of the module's code.
     pub code: (u64, u64),
     /// `(address, length, name)` of each function, sorted by address.
+    /// Names are escaped again here ([`display_name`]): a string table
+    /// cannot hold a NUL, and gdb prints symbols to a terminal.
     pub functions: Vec<(u64, u64, String)>,
     /// The code's `.eh_frame` and the address it lives at in the process.
     pub eh_frame: Option<(u64, &'a [u8])>,
@@ -101,7 +104,7 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
     let mut dwarf = DwarfUnit::new(encoding);
     dwarf.unit.line_program = program;
     let root = dwarf.unit.root();
-    let name = dwarf.strings.add(image.unit_name.as_bytes());
+    let name = dwarf.strings.add(display_name(image.unit_name).as_bytes());
     let comp_dir = dwarf.strings.add(dir_of(first).into_bytes());
     let producer = dwarf.strings.add("switchyard");
     let cu = dwarf.unit.get_mut(root);
@@ -119,7 +122,7 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
     cu.set(gimli::DW_AT_high_pc, AttributeValue::Udata(code_len));
     for (start, len, fname) in &image.functions {
         let id = dwarf.unit.add(root, gimli::DW_TAG_subprogram);
-        let name = dwarf.strings.add(fname.as_bytes());
+        let name = dwarf.strings.add(display_name(fname).as_bytes());
         let sub = dwarf.unit.get_mut(id);
         sub.set(gimli::DW_AT_name, AttributeValue::StringRef(name));
         sub.set(gimli::DW_AT_external, AttributeValue::Flag(true));
@@ -153,6 +156,11 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
 /// Writes the object file.
 pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     let debug = dwarf_sections(image).unwrap_or_default();
+    let symbol_names: Vec<_> = image
+        .functions
+        .iter()
+        .map(|(_, _, name)| display_name(name))
+        .collect();
     let mut buffer = Vec::new();
     let mut w = Writer::new(object::Endianness::Little, true, &mut buffer);
 
@@ -175,10 +183,9 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
             (n, offset, data)
         })
         .collect();
-    let names: Vec<_> = image
-        .functions
+    let names: Vec<_> = symbol_names
         .iter()
-        .map(|(_, _, name)| w.add_string(name.as_bytes()))
+        .map(|name| w.add_string(name.as_bytes()))
         .collect();
     w.reserve_null_symbol_index();
     for _ in &names {

@@ -20,7 +20,7 @@ pub(crate) mod lines;
 
 use std::sync::OnceLock;
 
-use crate::vm::code_registry::CodeInfo;
+use crate::vm::code_lookup::CodeInfo;
 
 /// A module's object file, known to gdb until dropped.
 pub(crate) struct DebugRegistration {
@@ -104,7 +104,7 @@ pub(crate) fn register(
     })
 }
 
-/// Describes glue code that has no Wasm source (trampolines) to gdb:
+/// Describes glue code that has no Wasm source (entry glue) to gdb:
 /// `functions` are `(address, length, name)`, sorted by address.
 pub(crate) fn register_glue(
     functions: Vec<(usize, usize, String)>,

@@ -1,7 +1,5 @@
 //! Modules: bytes validated, parsed and compiled, ready to instantiate.
 
-pub(crate) mod info;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,9 +8,9 @@ use wasmparser::{Validator, WasmFeatures};
 use crate::compile::{self, CompiledModule};
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::module_info::{ExportIndex, ModuleInfo};
 use crate::types::{ExternType, FuncType};
-use info::ExportIndex;
-pub use info::ModuleInfo;
+use switchyard_frames::display_name;
 
 /// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD.
 pub fn supported_features() -> WasmFeatures {
@@ -31,8 +29,8 @@ pub(crate) struct ModuleInner {
     // Dropped first: the registry entry in it points into `bytes`.
     pub compiled: CompiledModule,
     pub engine: Engine,
-    pub bytes: Vec<u8>,
-    pub info: ModuleInfo,
+    pub bytes: Arc<[u8]>,
+    pub info: Arc<ModuleInfo>,
     pub name: String,
 }
 
@@ -76,25 +74,29 @@ impl Module {
                 offset: e.offset(),
             });
         }
+        // Shared with the instances (data segments) and pointed into by the
+        // registry's code map, so it never moves from here on.
+        let bytes: Arc<[u8]> = bytes.into();
         let info = {
-            let mut registry = engine.0.registry.write().unwrap_or_else(|e| e.into_inner());
-            ModuleInfo::parse(&bytes, &mut registry)?
+            let mut interner = engine.0.interner.write().unwrap_or_else(|e| e.into_inner());
+            ModuleInfo::parse(&bytes, &mut interner)?
         };
+        // The name section's name is escaped already; a file name is not.
         let name = info
             .name
             .clone()
-            .or(name)
+            .or_else(|| name.map(|n| display_name(&n).into_owned()))
             .unwrap_or_else(|| "<module>".to_string());
         // Switches and exceptions carry their values in fixed-size buffers.
         {
-            use crate::vm::continuation::MAX_PAYLOAD;
+            use crate::vm::stack_switching::continuation::MAX_PAYLOAD;
             let too_many =
                 |f: &FuncType| f.params().len() > MAX_PAYLOAD || f.results().len() > MAX_PAYLOAD;
             for (index, &id) in info.types.iter().enumerate() {
                 let is_cont = matches!(
                     engine
                         .0
-                        .registry
+                        .interner
                         .read()
                         .unwrap_or_else(|e| e.into_inner())
                         .get(id),
@@ -120,21 +122,21 @@ impl Module {
         let mut cont_bodies = std::collections::HashMap::new();
         for (index, &id) in info.types.iter().enumerate() {
             let cont_of = {
-                let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
-                match registry.get(id) {
+                let interner = engine.0.interner.read().unwrap_or_else(|e| e.into_inner());
+                match interner.get(id) {
                     crate::types::CompositeType::Cont(f) => Some(*f),
                     crate::types::CompositeType::Func(_) => None,
                 }
             };
             if let Some(f) = cont_of {
-                cont_bodies.insert(index as u32, engine.trampolines(f)?.cont_body);
+                cont_bodies.insert(index as u32, engine.entry_glue(f)?.cont_body);
             }
         }
         let compiled = {
-            let registry = engine.0.registry.read().unwrap_or_else(|e| e.into_inner());
+            let interner = engine.0.interner.read().unwrap_or_else(|e| e.into_inner());
             compile::compile_module(
                 &*engine.0.isa,
-                &registry,
+                &interner,
                 &info,
                 &bytes,
                 &name,
@@ -145,13 +147,14 @@ impl Module {
         Ok(Module(Arc::new(ModuleInner {
             engine: engine.clone(),
             bytes,
-            info,
+            info: Arc::new(info),
             compiled,
             name,
         })))
     }
 
-    /// The module's display name (name section, else file name).
+    /// The module's display name (name section, else file name), with
+    /// control characters escaped ([`display_name`]).
     pub fn name(&self) -> &str {
         &self.0.name
     }

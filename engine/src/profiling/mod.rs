@@ -23,7 +23,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::isa::unwind::UnwindInfo;
 
 use crate::error::Error;
-use crate::vm::code_registry::CodeInfo;
+use crate::vm::code_lookup::CodeInfo;
 
 /// What the engine writes for perf about the code it generates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -280,7 +280,7 @@ pub(crate) fn publish_glue(
     }
     if let Some(dump) = &mut agent.jitdump {
         // SAFETY: the glue is mapped readable for as long as its
-        // `Trampolines` lives, which is past this call.
+        // `EntryGlue` lives, which is past this call.
         let code = unsafe { std::slice::from_raw_parts(address as *const u8, size) };
         let result = write_function(dump, isa, name, address, code, unwind, |_, _| Vec::new())
             .and_then(|()| dump.flush());

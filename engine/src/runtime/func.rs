@@ -6,7 +6,7 @@ use super::store::{AsStoreMut, Caller, FuncKind, HostFn, StoreCore, StoreInner};
 use super::values::Val;
 use crate::error::{Error, Trap, TrapCode};
 use crate::types::FuncType;
-use crate::vm::code_registry;
+use crate::vm::code_lookup;
 use crate::vm::entry::{self, JmpBuf};
 use crate::vm::layout::{VMHostContext, VMStoreContext};
 use crate::vm::signals;
@@ -92,14 +92,14 @@ impl Func {
         raw.resize(ty.params().len().max(ty.results().len()), 0);
         let type_id = entry.type_id;
         let funcref = entry.funcref;
-        let trampoline = inner.core.engine.trampolines(type_id)?.entry;
+        let host_entry = inner.core.engine.entry_glue(type_id)?.host_entry;
         // SAFETY: `funcref` belongs to this store's live instance and
-        // `raw` has room for the signature; the trampoline matches it.
+        // `raw` has room for the signature; the host entry matches it.
         unsafe {
             let f = &*funcref;
             invoke(
                 &mut inner.core,
-                trampoline,
+                host_entry,
                 f.vmctx,
                 f.code,
                 raw.as_mut_ptr(),
@@ -129,16 +129,16 @@ impl Func {
     }
 }
 
-/// Runs generated code through an entry trampoline, turning a trap or a
+/// Runs generated code through a host entry, turning a trap or a
 /// failing host function below it into an error.
 ///
 /// # Safety
-/// `trampoline`, `vmctx` and `code` must form a valid call of a function
+/// `host_entry`, `vmctx` and `code` must form a valid call of a function
 /// of this store, and `values` must have room for its parameters and
 /// results.
 pub(crate) unsafe fn invoke(
     core: &mut StoreCore,
-    trampoline: usize,
+    host_entry: usize,
     vmctx: usize,
     code: usize,
     values: *mut u64,
@@ -160,7 +160,7 @@ pub(crate) unsafe fn invoke(
         (*vm).entry_jmpbuf = &mut jmpbuf;
     }
     // SAFETY: the caller's contract; the JmpBuf is published above.
-    let ok = unsafe { entry::enter_wasm(&mut jmpbuf, trampoline, vmctx, code, values) };
+    let ok = unsafe { entry::enter_wasm(&mut jmpbuf, host_entry, vmctx, code, values) };
     // SAFETY: as above.
     unsafe {
         (*vm).entry_jmpbuf = previous_jmpbuf;
@@ -172,7 +172,10 @@ pub(crate) unsafe fn invoke(
     }
     // Continuations that were running below this entry are cut short.
     // SAFETY: as above.
-    super::continuations::ContinuationRuntime::abandon_chain(unsafe { &mut *vm }, previous_cont);
+    crate::vm::stack_switching::StoreContinuations::abandon_chain(
+        unsafe { &mut *vm },
+        previous_cont,
+    );
     if let Some(e) = core.pending_error.take() {
         return Err(e);
     }
@@ -188,7 +191,7 @@ pub(crate) unsafe fn invoke(
     }
     trap.pc = Some(record.pc);
     trap.fp = Some(record.fp);
-    if let Some(info) = code_registry::lookup(record.pc)
+    if let Some(info) = code_lookup::lookup(record.pc)
         && let Some(f) = info.function_at(record.pc)
     {
         let _ = f;
@@ -200,26 +203,27 @@ pub(crate) unsafe fn invoke(
     Err(Error::Trap(trap))
 }
 
-/// Names the frames of a raw backtrace.
+/// Names the frames of a raw backtrace (module, function, offset; source
+/// locations are left to readers of the module's DWARF).
 pub(crate) fn symbolize(
     core: &StoreCore,
     raw: &[crate::vm::backtrace::RawFrame],
     first_is_return: bool,
-) -> Vec<crate::error::BacktraceFrame> {
-    use crate::error::BacktraceFrame as F;
+) -> Vec<switchyard_frames::Frame> {
     use crate::vm::backtrace::RawFrame as R;
     use std::collections::HashMap;
     use std::sync::Arc;
+    use switchyard_frames::{Boundary, Frame as F, HostFrame, WasmFrame};
     // Most frames are in the module of the previous one, and a chain repeats
     // its tags and entries: remember what was looked up.
-    let mut last: Option<Arc<code_registry::CodeInfo>> = None;
+    let mut last: Option<Arc<code_lookup::CodeInfo>> = None;
     /// Module, function, function index, module offset.
     type Named = (Arc<str>, Arc<str>, u32, Option<u32>);
     let mut name_of = |pc: usize| -> Option<Named> {
         let info = match &last {
             Some(i) if i.start <= pc && pc < i.end => i.clone(),
             _ => {
-                let i = code_registry::lookup(pc)?;
+                let i = code_lookup::lookup(pc)?;
                 last = Some(i.clone());
                 i
             }
@@ -242,14 +246,18 @@ pub(crate) fn symbolize(
                     pc.wrapping_sub(1)
                 };
                 match name_of(at) {
-                    Some((module, function, index, offset)) => F::Wasm {
+                    Some((module, function, index, offset)) => F::Wasm(WasmFrame {
                         module,
                         function,
-                        index,
+                        index: Some(index),
                         offset,
-                        pc,
-                    },
-                    None => F::Host { pc },
+                        pc: pc as u64,
+                        locations: Vec::new(),
+                    }),
+                    None => F::Host(HostFrame {
+                        pc: pc as u64,
+                        symbol: None,
+                    }),
                 }
             }
             R::Resumed {
@@ -294,15 +302,18 @@ pub(crate) fn symbolize(
                             .clone()
                     })
                     .collect();
-                F::Resumed {
-                    id,
+                F::Boundary(Boundary {
+                    continuation: id,
                     entry,
-                    handlers,
-                }
+                    handlers: Some(handlers),
+                    resumed_here: true,
+                })
             }
             R::HostEntry => F::HostEntry,
-            R::Truncated => F::Truncated,
-            R::Skipped(n) => F::Skipped(n),
+            R::Truncated(reason) => F::Truncated {
+                reason: reason.to_string(),
+            },
+            R::Skipped(n) => F::Skipped { frames: n },
         });
     }
     out

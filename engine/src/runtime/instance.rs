@@ -8,8 +8,9 @@ use super::store::{
 };
 use crate::error::{Error, Trap, TrapCode};
 use crate::module::Module;
-use crate::module::info::{ConstExpr, ConstOp, DataMode, ElementMode, ExportIndex};
+use crate::module_info::{ConstExpr, ConstOp, DataMode, ElementMode, ExportIndex};
 use crate::types::ExternType;
+use crate::vm::instance::VMInstance;
 use crate::vm::layout::*;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table as VmTable;
@@ -25,15 +26,13 @@ pub struct Instance {
 pub(crate) struct InstanceData {
     pub module: Module,
     vmctx: Box<[u64]>,
-    memories: Vec<*mut LinearMemory>,
-    tables: Vec<*mut VmTable>,
+    /// What libcalls reach through the VMContext's instance slot.
+    pub vm: VMInstance,
     pub func_ids: Vec<u32>,
     pub memory_ids: Vec<u32>,
     pub table_ids: Vec<u32>,
     pub global_ids: Vec<u32>,
     pub tag_ids: Vec<u32>,
-    dropped_data: Vec<bool>,
-    elements: Vec<Vec<u64>>,
 }
 
 impl InstanceData {
@@ -44,54 +43,6 @@ impl InstanceData {
 
     fn slot(&mut self, offset: u32) -> &mut u64 {
         &mut self.vmctx[offset as usize / 8]
-    }
-
-    pub fn memory_mut(&mut self, index: u32) -> &mut LinearMemory {
-        // SAFETY: memories are boxed in the store, which outlives its
-        // instances; generated code is paused in the libcall using this.
-        unsafe { &mut *self.memories[index as usize] }
-    }
-
-    pub fn table_mut(&mut self, index: u32) -> &mut VmTable {
-        // SAFETY: as for memories.
-        unsafe { &mut *self.tables[index as usize] }
-    }
-
-    /// The bytes of data segment `index` (empty once dropped).
-    pub fn data_segment(&self, index: u32) -> &[u8] {
-        if self.dropped_data[index as usize] {
-            return &[];
-        }
-        let range = self.module.info().data[index as usize].bytes.clone();
-        &self.module.bytes()[range]
-    }
-
-    pub fn drop_data(&mut self, index: u32) {
-        self.dropped_data[index as usize] = true;
-    }
-
-    pub fn drop_elem(&mut self, index: u32) {
-        self.elements[index as usize] = Vec::new();
-    }
-
-    /// `table.init`; `Err` when out of bounds.
-    pub fn table_init(
-        &mut self,
-        table: u32,
-        elem: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
-    ) -> Result<(), ()> {
-        let seg_len = self.elements[elem as usize].len() as u64;
-        let size = self.table_mut(table).size();
-        if src as u64 + len as u64 > seg_len || dst as u64 + len as u64 > size {
-            return Err(());
-        }
-        let values = self.elements[elem as usize][src as usize..(src + len) as usize].to_vec();
-        self.table_mut(table).elements_mut()[dst as usize..(dst + len) as usize]
-            .copy_from_slice(&values);
-        Ok(())
     }
 }
 
@@ -138,18 +89,22 @@ impl Instance {
         let mut data = Box::new(InstanceData {
             module: module.clone(),
             vmctx: vec![0u64; offsets.size() as usize / 8].into_boxed_slice(),
-            memories: Vec::new(),
-            tables: Vec::new(),
+            vm: VMInstance {
+                info: module.0.info.clone(),
+                bytes: module.0.bytes.clone(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                dropped_data: vec![false; info.data.len()],
+                elements: Vec::new(),
+            },
             func_ids: Vec::new(),
             memory_ids: Vec::new(),
             table_ids: Vec::new(),
             global_ids: Vec::new(),
             tag_ids: Vec::new(),
-            dropped_data: vec![false; info.data.len()],
-            elements: Vec::new(),
         });
         *data.slot(VMCTX_STORE as u32) = &mut *core.vm as *mut VMStoreContext as u64;
-        let data_ptr = &mut *data as *mut InstanceData as u64;
+        let data_ptr = &mut data.vm as *mut VMInstance as u64;
         *data.slot(VMCTX_INSTANCE as u32) = data_ptr;
 
         for (import, ext) in info.imports.iter().zip(imports) {
@@ -192,7 +147,7 @@ impl Instance {
                     let ok = entry.ty.element == want.element && have.matches(&want.limits);
                     if ok {
                         data.table_ids.push(t.index);
-                        data.tables.push(&mut entry.table);
+                        data.vm.tables.push(&mut entry.table);
                         let i = data.table_ids.len() as u32 - 1;
                         *data.slot(offsets.table(i)) = entry.table.vm() as u64;
                     }
@@ -208,7 +163,7 @@ impl Instance {
                     let ok = have.matches(&want.limits);
                     if ok {
                         data.memory_ids.push(m.index);
-                        data.memories.push(&mut mem.memory);
+                        data.vm.memories.push(&mut mem.memory);
                         let i = data.memory_ids.len() as u32 - 1;
                         *data.slot(offsets.memory(i)) = mem.memory.vm() as u64;
                     }
@@ -289,7 +244,7 @@ impl Instance {
             core.memories.push(Box::new(MemoryEntry { memory, ty: *m }));
             data.memory_ids.push(core.memories.len() as u32 - 1);
             let entry = core.memories.last_mut().expect("pushed");
-            data.memories.push(&mut entry.memory);
+            data.vm.memories.push(&mut entry.memory);
             *data.slot(offsets.memory(i as u32)) = entry.memory.vm() as u64;
         }
         for (i, t) in info
@@ -304,7 +259,7 @@ impl Instance {
             core.tables.push(Box::new(TableEntry { table, ty: t.ty }));
             data.table_ids.push(core.tables.len() as u32 - 1);
             let entry = core.tables.last_mut().expect("pushed");
-            data.tables.push(&mut entry.table);
+            data.vm.tables.push(&mut entry.table);
             *data.slot(offsets.table(i as u32)) = entry.table.vm() as u64;
         }
         for (i, &t) in info
@@ -330,7 +285,7 @@ impl Instance {
                     .collect()
             })
             .collect();
-        data.elements = elements;
+        data.vm.elements = elements;
         core.instances.push(data);
         Ok(Instance {
             store: core.id,
@@ -353,12 +308,13 @@ impl Instance {
             match &seg.mode {
                 ElementMode::Active { table, offset } => {
                     let offset = eval(data, globals, offset) as u32;
-                    let len = data.elements[i].len() as u32;
-                    data.table_init(*table, i as u32, offset, 0, len)
+                    let len = data.vm.elements[i].len() as u32;
+                    data.vm
+                        .table_init(*table, i as u32, offset, 0, len)
                         .map_err(|_| trap(TrapCode::TableOutOfBounds))?;
-                    data.drop_elem(i as u32);
+                    data.vm.drop_elem(i as u32);
                 }
-                ElementMode::Declared => data.drop_elem(i as u32),
+                ElementMode::Declared => data.vm.drop_elem(i as u32),
                 ElementMode::Passive => {}
             }
         }
@@ -366,7 +322,7 @@ impl Instance {
             if let DataMode::Active { memory, offset } = &seg.mode {
                 let offset = eval(data, globals, offset) as u32 as usize;
                 let bytes = &module.bytes()[seg.bytes.clone()];
-                let mem = data.memory_mut(*memory).data_mut();
+                let mem = data.vm.memory_mut(*memory).data_mut();
                 if offset
                     .checked_add(bytes.len())
                     .is_none_or(|end| end > mem.len())
@@ -374,7 +330,7 @@ impl Instance {
                     return Err(trap(TrapCode::MemoryOutOfBounds));
                 }
                 mem[offset..offset + bytes.len()].copy_from_slice(bytes);
-                data.drop_data(i as u32);
+                data.vm.drop_data(i as u32);
             }
         }
         Ok(info.start.map(|f| Func {

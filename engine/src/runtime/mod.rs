@@ -1,6 +1,5 @@
 //! The host API: stores, instances, functions, values and the linker.
 
-pub mod continuations;
 pub mod externals;
 pub mod func;
 pub mod instance;

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::continuations::ContinuationRuntime;
 use super::instance::InstanceData;
 use super::values::Val;
 use crate::engine::Engine;
@@ -15,6 +14,7 @@ use crate::types::{FuncType, GlobalType, TypeId};
 use crate::vm::layout::{VMFuncRef, VMGlobal, VMHostContext, VMStoreContext, VMTag};
 use crate::vm::memory::LinearMemory;
 use crate::vm::registry::{self, StoreDescriptor};
+use crate::vm::stack_switching::StoreContinuations;
 use crate::vm::table::Table as VmTable;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -69,7 +69,7 @@ pub struct StoreCore {
     /// The error a host function failed with, carried across the unwind.
     pub(crate) pending_error: Option<Error>,
     /// Continuation stacks and ids.
-    pub(crate) conts: Box<ContinuationRuntime>,
+    pub(crate) conts: Box<StoreContinuations>,
     /// Exception objects thrown in this store.
     pub(crate) exceptions: Box<crate::vm::exceptions::ExceptionArena>,
     /// This store's entry in the registry of live stacks.
@@ -126,14 +126,8 @@ impl<T: 'static> Store<T> {
                     uncaught_exception: 0,
                 }),
                 exceptions: Box::default(),
-                registry: Box::new(StoreDescriptor {
-                    next: std::ptr::null_mut(),
-                    context: std::ptr::null(),
-                    records: std::ptr::null(),
-                    record_count: 0,
-                    host_entry: 0,
-                }),
-                conts: Box::new(ContinuationRuntime::new(
+                registry: Box::<StoreDescriptor>::default(),
+                conts: Box::new(StoreContinuations::new(
                     engine.config().cont_stack_size,
                     engine.config().max_live_continuations,
                 )),
@@ -156,7 +150,7 @@ impl<T: 'static> Store<T> {
         inner.core.vm.store = ptr;
         inner.core.vm.conts = &mut *inner.core.conts;
         inner.core.vm.exceptions = &mut *inner.core.exceptions;
-        inner.core.registry.context = &*inner.core.vm;
+        inner.core.registry.context = &*inner.core.vm as *const VMStoreContext as usize;
         let descriptor: *mut StoreDescriptor = &mut *inner.core.registry;
         inner.core.conts.set_descriptor(descriptor);
         registry::add_store(descriptor);
@@ -231,7 +225,7 @@ impl<T: 'static> Caller<'_, T> {
     /// The logical backtrace of the Wasm code that called this host
     /// function, innermost first, across continuations down to the host
     /// entry (empty when the host called it directly).
-    pub fn backtrace(&self) -> Vec<crate::error::BacktraceFrame> {
+    pub fn backtrace(&self) -> Vec<switchyard_frames::Frame> {
         if self.caller_vmctx == 0 {
             return Vec::new();
         }
@@ -304,7 +298,7 @@ impl StoreCore {
             };
             let info = inst.module.info();
             for (name, export) in &info.exports {
-                if *export == crate::module::info::ExportIndex::Tag(index as u32) {
+                if *export == crate::module_info::ExportIndex::Tag(index as u32) {
                     return Some(format!("${name}"));
                 }
             }
@@ -348,7 +342,7 @@ impl<T: 'static> StoreInner<T> {
     pub(crate) fn push_host_func(&mut self, ty: &FuncType, f: HostFn<T>) -> Result<u32, Error> {
         let engine = self.core.engine.clone();
         let type_id = engine.register_func_type(ty);
-        let trampolines = engine.trampolines(type_id)?;
+        let glue = engine.entry_glue(type_id)?;
         let index = self.host_funcs.len();
         self.host_funcs.push(HostFunc { f, ty: ty.clone() });
         let ctx = Box::new(VMHostContext {
@@ -357,7 +351,7 @@ impl<T: 'static> StoreInner<T> {
             index,
         });
         let funcref = Box::new(VMFuncRef {
-            code: trampolines.host_adapter,
+            code: glue.host_adapter,
             type_id: type_id as u64,
             vmctx: &*ctx as *const VMHostContext as usize,
         });

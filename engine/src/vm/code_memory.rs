@@ -53,16 +53,6 @@ impl CodeMemory {
     pub fn base(&self) -> usize {
         self.base as usize
     }
-
-    /// Size of the mapping.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the mapping is empty (never: at least one page).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl Drop for CodeMemory {

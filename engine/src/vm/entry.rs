@@ -1,10 +1,10 @@
 //! Entering Wasm from the host, and leaving it abruptly on a trap.
 //!
 //! `switchyard_enter_wasm` saves the host's stack and frame pointers in a
-//! [`JmpBuf`] and calls a per-signature entry trampoline. A trap anywhere
-//! below it (a signal in generated code, or a libcall that fails) resumes
-//! execution at `switchyard_trap_landing` with those pointers restored, as
-//! if the call had returned 1. Only generated code and libcall frames that
+//! [`JmpBuf`] and calls a per-signature host entry (`compile/entry_glue.rs`).
+//! A trap anywhere below it (a signal in generated code, or a libcall that
+//! fails) resumes execution at `switchyard_trap_landing` with those
+//! pointers restored, as if the call had returned 1. Only generated code and libcall frames that
 //! own nothing lie between, so skipping them leaks nothing.
 
 use std::arch::global_asm;
@@ -83,11 +83,11 @@ global_asm!(
 );
 
 unsafe extern "sysv64" {
-    /// Calls `trampoline(vmctx, code, values)`; returns 0 when it returns,
+    /// Calls `host_entry(vmctx, code, values)`; returns 0 when it returns,
     /// 1 when a trap unwound to this entry.
     fn switchyard_enter_wasm(
         jmpbuf: *mut JmpBuf,
-        trampoline: usize,
+        host_entry: usize,
         vmctx: usize,
         code: usize,
         values: *mut u64,
@@ -103,23 +103,23 @@ unsafe extern "sysv64" {
     static switchyard_enter_wasm_start: u8;
 }
 
-/// Calls generated code through an entry trampoline. Returns `false` if it
+/// Calls generated code through a host entry. Returns `false` if it
 /// trapped.
 ///
 /// # Safety
-/// `trampoline` must be an entry trampoline for the signature of `code`,
+/// `host_entry` must be the host entry for the signature of `code`,
 /// `values` must hold room for its parameters and results, and `jmpbuf` must
 /// be published (in the store context) as the innermost entry while it runs.
 pub unsafe fn enter_wasm(
     jmpbuf: *mut JmpBuf,
-    trampoline: usize,
+    host_entry: usize,
     vmctx: usize,
     code: usize,
     values: *mut u64,
 ) -> bool {
     // SAFETY: the caller guarantees the arguments; the assembly preserves
     // every callee-saved register on both the return and the trap path.
-    unsafe { switchyard_enter_wasm(jmpbuf, trampoline, vmctx, code, values) == 0 }
+    unsafe { switchyard_enter_wasm(jmpbuf, host_entry, vmctx, code, values) == 0 }
 }
 
 /// Unwinds to the entry described by `jmpbuf`.

@@ -4,9 +4,9 @@
 //! registry of live stacks is consistent.
 //!
 //! With [`Config::report_switch_events`] they come from both switching
-//! modes: the libcall switching routines (`libcall_switching`) report them,
-//! and in native mode the translator emits a call to `native_event` at
-//! each switch point (without the setting, native switches make no host
+//! modes: the libcall switching routines (`stack_switching::libcall`)
+//! report them, and in native mode the translator emits a call to
+//! `native_event` at each switch point (without the setting, native switches make no host
 //! call). A watcher may block: the program thread waits in `emit` while
 //! the watcher reads the registry (this is how the inspector pauses and
 //! steps a program).
@@ -25,8 +25,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::continuation::{ContinuationRecord, payload};
 use super::layout::{VMOffsets, VMStoreContext};
+use super::stack_switching::continuation::{ContinuationRecord, payload};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,11 +276,8 @@ pub(crate) unsafe fn tag_name(vmctx: *mut u8, tag: usize) -> Option<String> {
         return None;
     }
     // SAFETY: the contract above; the instance is only read.
-    let inst = unsafe {
-        &*(*(vmctx.add(super::layout::VMCTX_INSTANCE as usize)
-            as *const *const crate::runtime::instance::InstanceData))
-    };
-    let info = inst.module.info();
+    let inst = unsafe { &*super::instance::VMInstance::of_vmctx(vmctx) };
+    let info = &*inst.info;
     let offsets = VMOffsets::new(info);
     let index = (0..info.tags.len() as u32).find(|&i| {
         // SAFETY: tag slots of the VMContext are initialized at
@@ -289,7 +286,7 @@ pub(crate) unsafe fn tag_name(vmctx: *mut u8, tag: usize) -> Option<String> {
         slot == tag
     })?;
     for (name, export) in &info.exports {
-        if *export == crate::module::info::ExportIndex::Tag(index) {
+        if *export == crate::module_info::ExportIndex::Tag(index) {
             return Some(format!("${name}"));
         }
     }

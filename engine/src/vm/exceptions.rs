@@ -10,12 +10,12 @@
 
 use std::arch::global_asm;
 
-use super::code_registry::{self, CallSiteHandler};
-use super::continuation::{
-    self, ContinuationRecord, MAX_PAYLOAD, payload, state, switchyard_continuation_start,
-};
+use super::code_lookup::{self, CallSiteHandler};
 use super::entry;
 use super::layout::VMStoreContext;
+use super::stack_switching::continuation::{
+    self, ContinuationRecord, MAX_PAYLOAD, payload, state, switchyard_continuation_start,
+};
 
 /// A thrown exception: its tag and its values.
 #[repr(C)]
@@ -212,8 +212,8 @@ unsafe fn unwind(ctx: &mut VMStoreContext, exn: usize, fp: usize, regs: &SavedRe
             if is_trampoline(ret) || entry::is_entry_return(ret) || ret == 0 || frames > 1_000_000 {
                 break;
             }
-            // Frames of glue code (adapters, trampolines) have no handlers.
-            if let Some(info) = code_registry::lookup(ret.wrapping_sub(1))
+            // Frames of entry glue and of the host have no handlers.
+            if let Some(info) = code_lookup::lookup(ret.wrapping_sub(1))
                 && let Some(site) = info.call_site(ret)
             {
                 let sp = fp - site.frame_offset as usize;
@@ -252,7 +252,7 @@ unsafe fn unwind(ctx: &mut VMStoreContext, exn: usize, fp: usize, regs: &SavedRe
             let record = ctx.current_cont as *mut ContinuationRecord;
             (*record).args[0] = exn as u64;
             let parent = (*record).parent;
-            crate::runtime::continuations::release(ctx, record, state::TRAPPED);
+            crate::vm::stack_switching::store_continuations::release(ctx, record, state::TRAPPED);
             ctx.current_cont = (*record).parent_record;
             switchyard_jump_to_context(&parent, record as usize | payload::EXCEPTION as usize);
         }

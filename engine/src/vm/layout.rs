@@ -7,7 +7,7 @@
 //! ```text
 //! VMContext (one per instance, 8-byte slots)
 //!   +0   *mut VMStoreContext        the store this instance lives in
-//!   +8   *mut InstanceData          for libcalls
+//!   +8   *mut VMInstance            for libcalls (vm/instance.rs)
 //!   then, per module index space, in this order:
 //!        *mut VMMemory   per memory
 //!        *mut VMTable    per table
@@ -17,7 +17,7 @@
 //!        VMFuncRef       per defined function (inline, 3 slots)
 //! ```
 
-use crate::module::ModuleInfo;
+use crate::module_info::ModuleInfo;
 
 /// One linear memory, shared by every instance that imports it.
 #[repr(C)]
@@ -100,7 +100,7 @@ pub struct VMStoreContext {
     /// Number of live continuations.
     pub cont_live: u64,
     /// The store's continuation runtime (stacks, ids).
-    pub conts: *mut crate::runtime::continuations::ContinuationRuntime,
+    pub conts: *mut crate::vm::stack_switching::StoreContinuations,
     /// Which handler clause of the resumer a suspension went to.
     pub suspend_clause: u64,
     /// The tag of the last suspension that found no handler.

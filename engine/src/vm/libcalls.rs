@@ -1,24 +1,23 @@
 //! Host routines that generated code calls for operations too large to
-//! inline (bulk memory, table management).
+//! inline (bulk memory, table management). Those of stack switching are in
+//! `stack_switching/`.
 //!
 //! Every libcall takes the calling instance's VMContext first and uses the
 //! System V convention. Those that can fail return nonzero instead of
 //! trapping themselves, so the trap is raised by generated code at a pc
 //! that names the Wasm function.
 
-use crate::runtime::instance::InstanceData;
+use super::instance::VMInstance;
 
 /// The instance behind a VMContext.
 ///
 /// # Safety
 /// `vmctx` must be the VMContext of a live instance, and no other reference
-/// to that instance's data may be active (generated code is running).
-unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut InstanceData {
-    // SAFETY: the slot at VMCTX_INSTANCE holds the instance pointer for the
-    // VMContext's whole life; see the function's contract.
-    unsafe {
-        &mut **(vmctx.add(crate::vm::layout::VMCTX_INSTANCE as usize) as *mut *mut InstanceData)
-    }
+/// to that instance's `VMInstance` may be active (generated code is
+/// running, paused in this libcall).
+unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut VMInstance {
+    // SAFETY: see the function's contract.
+    unsafe { &mut *VMInstance::of_vmctx(vmctx) }
 }
 
 fn range(start: u32, len: u32, size: u64) -> Option<std::ops::Range<usize>> {
@@ -193,42 +192,4 @@ pub unsafe extern "sysv64" fn table_init(
 pub unsafe extern "sysv64" fn elem_drop(vmctx: *mut u8, elem_index: u32) {
     // SAFETY: called from generated code of a live instance.
     unsafe { instance(vmctx) }.drop_elem(elem_index);
-}
-
-/// `cont.new`: a fresh continuation of the non-null `funcref` whose stack
-/// starts in `body`, or 0 when no more continuations can be made.
-pub unsafe extern "sysv64" fn cont_new(vmctx: *mut u8, funcref: usize, body: usize) -> u64 {
-    // SAFETY: slot 0 of a live VMContext is its store context, whose
-    // `conts` points at the store's continuation runtime.
-    unsafe {
-        let ctx = &mut **(vmctx as *mut *mut crate::vm::layout::VMStoreContext);
-        let conts = &mut *ctx.conts;
-        conts.create(ctx, funcref, body).unwrap_or(0)
-    }
-}
-
-/// Handler search for `suspend`: walks the chain of running continuations
-/// from the innermost outwards and returns the record whose resumer handles
-/// `tag` and the clause index there, as `record | clause << 48`; 0 when no
-/// handler exists (the tag is then kept for the trap message).
-pub unsafe extern "sysv64" fn find_handler(vmctx: *mut u8, tag: usize) -> u64 {
-    use crate::vm::continuation::ContinuationRecord;
-    // SAFETY: slot 0 of a live VMContext is its store context; the chain of
-    // running continuations consists of live records whose handler tables
-    // live in the frames of resumes that are still active.
-    unsafe {
-        let ctx = &mut **(vmctx as *mut *mut crate::vm::layout::VMStoreContext);
-        let mut record = ctx.current_cont as *const ContinuationRecord;
-        while !record.is_null() {
-            let table = (*record).handlers as *const usize;
-            for i in 0..(*record).handlers_len as usize {
-                if *table.add(i) == tag {
-                    return record as u64 | (i as u64) << 48;
-                }
-            }
-            record = (*record).parent_record as *const ContinuationRecord;
-        }
-        ctx.unhandled_tag = tag;
-        0
-    }
 }

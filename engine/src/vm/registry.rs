@@ -1,8 +1,8 @@
 //! The registry of live stacks: one exported symbol, `switchyard_registry`,
 //! from which a debugger, a profiler or another process finds every store,
 //! every stack record and every compiled module, without Rust type
-//! information. docs/registry.md documents this layout; a test checks the
-//! two agree.
+//! information. The layout is the `switchyard-registry-layout` crate's (documented
+//! in docs/registry.md); this module is its writer.
 //!
 //! Writers (store creation, stack mapping, module loading) serialize on a
 //! mutex and bump `generation` before and after each structural change
@@ -11,116 +11,35 @@
 //! contexts) live in the stack records themselves and are read as they are.
 
 use std::cell::UnsafeCell;
+use std::mem::offset_of;
 use std::sync::Mutex;
 
-use super::code_registry::CodeInfo;
-use super::continuation::ContinuationRecord;
-use super::layout::VMStoreContext;
+pub use switchyard_registry_layout::{
+    CodeEntry, FunctionEntry, REGISTRY_MAGIC, REGISTRY_VERSION, RegistryHeader, StoreDescriptor,
+};
+use switchyard_registry_layout::{ContinuationRecord, offsets};
 
-/// `RegistryHeader::magic`: "SYWR".
-pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
-/// Layout version; bumped on any incompatible change.
-pub const REGISTRY_VERSION: u32 = 1;
+use super::code_lookup::CodeInfo;
+use super::layout::{VMFuncRef, VMStoreContext};
 
-/// The root, found through the `switchyard_registry` symbol.
-#[repr(C)]
-pub struct RegistryHeader {
-    /// [`REGISTRY_MAGIC`].
-    pub magic: u32,
-    /// [`REGISTRY_VERSION`].
-    pub version: u32,
-    /// Size of this header.
-    pub header_size: u32,
-    /// Size of a continuation stack record.
-    pub record_size: u32,
-    /// Size of a store descriptor.
-    pub store_size: u32,
-    /// Size of a code map entry.
-    pub code_entry_size: u32,
-    /// Odd while a structural update is in progress.
-    pub generation: u64,
-    /// First store descriptor (a linked list).
-    pub stores: *mut StoreDescriptor,
-    /// First code map entry (a linked list).
-    pub code: *mut CodeEntry,
-    /// Code range of the continuation entry trampoline: a return address in
-    /// it marks the bottom frame of a continuation stack.
-    pub trampoline_start: usize,
-    /// End of that range.
-    pub trampoline_end: usize,
-    /// Code range of the host entry routine: a return address in it marks
-    /// the last Wasm frame above the host frames that entered Wasm.
-    pub entry_start: usize,
-    /// End of that range.
-    pub entry_end: usize,
-}
-
-/// One store: its context (which names the running continuation) and the
-/// records of every continuation stack it ever mapped.
-#[repr(C)]
-pub struct StoreDescriptor {
-    /// Next store.
-    pub next: *mut StoreDescriptor,
-    /// The store's context; `current_cont` is the running continuation.
-    pub context: *const VMStoreContext,
-    /// Array of record addresses (`*const ContinuationRecord`), live or
-    /// free: a record's `state` says which.
-    pub records: *const usize,
-    /// Number of entries in `records`.
-    pub record_count: u64,
-    /// The innermost host entry into Wasm (`HostEntry`), 0 when no Wasm
-    /// code runs.
-    pub host_entry: usize,
-}
-
-/// One compiled module's code.
-#[repr(C)]
-pub struct CodeEntry {
-    /// Next entry.
-    pub next: *mut CodeEntry,
-    /// First byte of code.
-    pub code_start: usize,
-    /// One past the last byte of code.
-    pub code_end: usize,
-    /// UTF-8 module name.
-    pub name: *const u8,
-    /// Its length.
-    pub name_len: u64,
-    /// Array of `FunctionEntry`, sorted by address.
-    pub functions: *const FunctionEntry,
-    /// Number of functions.
-    pub function_count: u64,
-    /// The module's binary (name section, DWARF).
-    pub module_bytes: *const u8,
-    /// Its length.
-    pub module_len: u64,
-    /// Array of `(code offset, module offset)` pairs of `u32`, sorted: the
-    /// native code from each code offset (from `code_start`) on belongs to
-    /// the Wasm instruction at that byte offset of the module.
-    pub source_map: *const [u32; 2],
-    /// Number of pairs.
-    pub source_map_len: u64,
-    /// The code's `.eh_frame` (CFI of every function, absolute addresses),
-    /// or null; unwinders that do not go through libgcc read it here.
-    pub eh_frame: *const u8,
-    /// Its length in bytes.
-    pub eh_frame_len: u64,
-}
-
-/// One function of a code map entry.
-#[repr(C)]
-pub struct FunctionEntry {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-    /// Function index in the module.
-    pub index: u32,
-    /// Length of `name`.
-    pub name_len: u32,
-    /// UTF-8 name (name section, export name, or `wasm-function[N]`).
-    pub name: *const u8,
-}
+// Generated code and the runtime use the engine's own types for the store
+// context and funcrefs (they hold typed pointers); readers know them only
+// through the registry's layout, so the two must agree.
+const _: () = {
+    use offsets::{funcref, store_context as sc};
+    assert!(offset_of!(VMStoreContext, stack_limit) == sc::STACK_LIMIT);
+    assert!(offset_of!(VMStoreContext, last_exit_fp) == sc::LAST_EXIT_FP);
+    assert!(offset_of!(VMStoreContext, last_exit_pc) == sc::LAST_EXIT_PC);
+    assert!(offset_of!(VMStoreContext, store) == sc::STORE);
+    assert!(offset_of!(VMStoreContext, entry_jmpbuf) == sc::ENTRY_JMPBUF);
+    assert!(offset_of!(VMStoreContext, current_cont) == sc::CURRENT_CONT);
+    assert!(offset_of!(VMStoreContext, cont_free) == sc::CONT_FREE);
+    assert!(offset_of!(VMStoreContext, cont_live) == sc::CONT_LIVE);
+    assert!(offset_of!(VMFuncRef, code) == funcref::CODE);
+    assert!(offset_of!(VMFuncRef, type_id) == funcref::TYPE_ID);
+    assert!(offset_of!(VMFuncRef, vmctx) == funcref::VMCTX);
+    assert!(size_of::<VMFuncRef>() == funcref::SIZE);
+};
 
 /// Wrapper making the header a `Sync` static that other processes read.
 #[repr(transparent)]
@@ -137,13 +56,13 @@ unsafe impl Sync for Registry {}
 pub static switchyard_registry: Registry = Registry(UnsafeCell::new(RegistryHeader {
     magic: REGISTRY_MAGIC,
     version: REGISTRY_VERSION,
-    header_size: std::mem::size_of::<RegistryHeader>() as u32,
-    record_size: std::mem::size_of::<ContinuationRecord>() as u32,
-    store_size: std::mem::size_of::<StoreDescriptor>() as u32,
-    code_entry_size: std::mem::size_of::<CodeEntry>() as u32,
+    header_size: size_of::<RegistryHeader>() as u32,
+    record_size: size_of::<ContinuationRecord>() as u32,
+    store_size: size_of::<StoreDescriptor>() as u32,
+    code_entry_size: size_of::<CodeEntry>() as u32,
     generation: 0,
-    stores: std::ptr::null_mut(),
-    code: std::ptr::null_mut(),
+    stores: 0,
+    code: 0,
     trampoline_start: 0,
     trampoline_end: 0,
     entry_start: 0,
@@ -174,29 +93,29 @@ pub fn with_registry<R>(f: impl FnOnce(&RegistryHeader) -> R) -> R {
 pub(crate) fn add_store(desc: *mut StoreDescriptor) {
     update(|h| {
         if h.trampoline_start == 0 {
-            let (t0, t1) = super::continuation::trampoline_range();
+            let (t0, t1) = super::stack_switching::continuation::trampoline_range();
             let (e0, e1) = super::entry::entry_range();
             (h.trampoline_start, h.trampoline_end) = (t0, t1);
             (h.entry_start, h.entry_end) = (e0, e1);
         }
         // SAFETY: the caller hands us a descriptor it keeps alive.
         unsafe { (*desc).next = h.stores };
-        h.stores = desc;
+        h.stores = desc as usize;
     });
 }
 
 /// Removes a store added with [`add_store`].
 pub(crate) fn remove_store(desc: *mut StoreDescriptor) {
     update(|h| {
-        let mut link: *mut *mut StoreDescriptor = &mut h.stores;
+        let mut link: *mut usize = &mut h.stores;
         // SAFETY: the list holds live descriptors only.
         unsafe {
-            while !(*link).is_null() {
-                if *link == desc {
+            while *link != 0 {
+                if *link == desc as usize {
                     *link = (*desc).next;
                     break;
                 }
-                link = &mut (**link).next;
+                link = &mut (*(*link as *mut StoreDescriptor)).next;
             }
         }
     });
@@ -207,7 +126,7 @@ pub(crate) fn set_records(desc: *mut StoreDescriptor, records: &[usize]) {
     update(|_| {
         // SAFETY: a live descriptor of ours.
         unsafe {
-            (*desc).records = records.as_ptr();
+            (*desc).records = records.as_ptr() as usize;
             (*desc).record_count = records.len() as u64;
         }
     });
@@ -219,12 +138,6 @@ pub struct CodeRegistration {
     _functions: Vec<FunctionEntry>,
     _names: Vec<std::sync::Arc<str>>,
 }
-
-// SAFETY: the raw pointers point into data this value owns (or the module
-// bytes and the `.eh_frame`, which outlive it).
-unsafe impl Send for CodeRegistration {}
-// SAFETY: as above; nothing is mutated through shared references.
-unsafe impl Sync for CodeRegistration {}
 
 /// Adds a module's code.
 pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRegistration {
@@ -238,32 +151,32 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRe
             end: info.start + end as usize,
             index,
             name_len: name.len() as u32,
-            name: name.as_ptr(),
+            name: name.as_ptr() as usize,
         });
     }
     let mut entry = Box::new(CodeEntry {
-        next: std::ptr::null_mut(),
+        next: 0,
         code_start: info.start,
         code_end: info.end,
-        name: info.module_name.as_ptr(),
+        name: info.module_name.as_ptr() as usize,
         name_len: info.module_name.len() as u64,
-        functions: functions.as_ptr(),
+        functions: functions.as_ptr() as usize,
         function_count: functions.len() as u64,
-        module_bytes: module_bytes.as_ptr(),
+        module_bytes: module_bytes.as_ptr() as usize,
         module_len: module_bytes.len() as u64,
-        source_map: info.source_map.as_ptr(),
+        source_map: info.source_map.as_ptr() as usize,
         source_map_len: info.source_map.len() as u64,
         eh_frame: if eh_frame.is_empty() {
-            std::ptr::null()
+            0
         } else {
-            eh_frame.as_ptr()
+            eh_frame.as_ptr() as usize
         },
         eh_frame_len: eh_frame.len() as u64,
     });
     let ptr: *mut CodeEntry = &mut *entry;
     update(|h| {
         entry.next = h.code;
-        h.code = ptr;
+        h.code = ptr as usize;
     });
     CodeRegistration {
         entry,
@@ -276,15 +189,15 @@ impl Drop for CodeRegistration {
     fn drop(&mut self) {
         let me: *mut CodeEntry = &mut *self.entry;
         update(|h| {
-            let mut link: *mut *mut CodeEntry = &mut h.code;
+            let mut link: *mut usize = &mut h.code;
             // SAFETY: the list holds live entries only.
             unsafe {
-                while !(*link).is_null() {
-                    if *link == me {
+                while *link != 0 {
+                    if *link == me as usize {
                         *link = (*me).next;
                         break;
                     }
-                    link = &mut (**link).next;
+                    link = &mut (*(*link as *mut CodeEntry)).next;
                 }
             }
         });

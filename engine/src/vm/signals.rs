@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::sync::{Once, OnceLock};
 
-use super::code_registry;
+use super::code_lookup;
 use super::entry;
 use super::layout::VMStoreContext;
 
@@ -121,7 +121,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
         // SAFETY: CURRENT is only set while its store context is alive.
         let jmpbuf = unsafe { (*ctx).entry_jmpbuf };
         if !jmpbuf.is_null()
-            && let Some(code) = code_registry::lookup(pc).and_then(|c| c.trap_at(pc))
+            && let Some(code) = code_lookup::lookup(pc).and_then(|c| c.trap_at(pc))
         {
             LAST_TRAP.set(TrapRecord { code, pc, fp });
             let sp = gregs[libc::REG_RSP as usize] as usize;

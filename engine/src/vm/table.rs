@@ -68,11 +68,6 @@ impl Table {
         self.elements.len() as u64
     }
 
-    /// Maximum size.
-    pub fn max(&self) -> u64 {
-        self.max
-    }
-
     /// The structure generated code reads.
     pub fn vm(&self) -> *mut VMTable {
         &*self.vm as *const VMTable as *mut VMTable

@@ -2,8 +2,8 @@
 //! frame-pointer chain, across continuation stacks, into the buffer.
 //!
 //! The handler allocates nothing and takes no lock. It reads only:
-//! - the registry of live stacks (docs/registry.md), through its fixed
-//!   layout, to find the chain of running continuations and their stack
+//! - the registry of live stacks, through its layout (the
+//!   `switchyard-registry-layout` crate's offsets), to find the chain of running continuations and their stack
 //!   bounds; a structural update in progress (odd generation) drops the
 //!   sample;
 //! - frame records `[fp, fp + 16)` that lie inside a known stack: the
@@ -16,24 +16,10 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
+use switchyard_registry_layout::RECORD_MAGIC;
+use switchyard_registry_layout::offsets::{funcref, header, record, store, store_context};
 
-// Registry layout (docs/registry.md, version 1).
-const HEADER_GENERATION: u64 = 24;
-const HEADER_STORES: u64 = 32;
-const STORE_NEXT: u64 = 0;
-const STORE_CONTEXT: u64 = 8;
-const CONTEXT_CURRENT_CONT: u64 = 40;
-const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
-const RECORD_ID: u64 = 8;
-const RECORD_STACK_LOW: u64 = 16;
-const RECORD_STACK_HIGH: u64 = 24;
-const RECORD_PARENT: u64 = 32;
-const RECORD_ENTRY_FUNC: u64 = 40;
-const RECORD_RESUMES: u64 = 56;
-const RECORD_SWITCHES: u64 = 64;
-/// `VMFuncRef::code`.
-const FUNCREF_CODE: u64 = 0;
+use super::{FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
 
 /// At most this many stores are looked at.
 const MAX_STORES: usize = 64;
@@ -45,6 +31,16 @@ const MAX_STORES: usize = 64;
 unsafe fn read(addr: u64) -> u64 {
     // SAFETY: as the caller promises.
     unsafe { std::ptr::read_volatile(addr as *const u64) }
+}
+
+/// Reads the word at `offset` (one of the layout's offsets) of the
+/// structure at `base`.
+///
+/// # Safety
+/// As for [`read`], at `base + offset`.
+unsafe fn field(base: u64, offset: usize) -> u64 {
+    // SAFETY: as the caller promises.
+    unsafe { read(base + offset as u64) }
 }
 
 /// One continuation of the running chain.
@@ -71,50 +67,51 @@ unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -
     // a record's stack is mapped as long as its store lives). A record is
     // only trusted after its magic is checked.
     unsafe {
-        let generation = read(registry + HEADER_GENERATION);
+        let generation = field(registry, header::GENERATION);
         if generation % 2 == 1 {
             return None;
         }
-        let mut store = read(registry + HEADER_STORES);
+        let mut store = field(registry, header::STORES);
         let mut n = 0;
         for _ in 0..MAX_STORES {
             if store == 0 {
                 break;
             }
-            let context = read(store + STORE_CONTEXT);
+            let context = field(store, store::CONTEXT);
             let mut record = if context != 0 {
-                read(context + CONTEXT_CURRENT_CONT)
+                field(context, store_context::CURRENT_CONT)
             } else {
                 0
             };
             n = 0;
             while record != 0 && record % 8 == 0 && n < MAX_CHAIN {
-                if (read(record) & 0xffff_ffff) as u32 != RECORD_MAGIC {
+                // The magic and the state share the record's first word.
+                if field(record, record::MAGIC) as u32 != RECORD_MAGIC {
                     break;
                 }
-                let entry_func = read(record + RECORD_ENTRY_FUNC);
+                let entry_func = field(record, record::ENTRY_FUNC);
                 chain[n] = Link {
-                    id: read(record + RECORD_ID),
+                    id: field(record, record::ID),
                     entry_code: if entry_func != 0 && entry_func.is_multiple_of(8) {
-                        read(entry_func + FUNCREF_CODE)
+                        field(entry_func, funcref::CODE)
                     } else {
                         0
                     },
-                    low: read(record + RECORD_STACK_LOW),
-                    high: read(record + RECORD_STACK_HIGH),
-                    switches: read(record + RECORD_RESUMES)
-                        .wrapping_add(read(record + RECORD_SWITCHES)),
+                    low: field(record, record::STACK_LOW),
+                    high: field(record, record::STACK_HIGH),
+                    switches: field(record, record::RESUMES)
+                        .wrapping_add(field(record, record::SWITCHES)),
                 };
                 n += 1;
-                record = read(record + RECORD_PARENT);
+                record = field(record, record::PARENT_RECORD);
             }
             if n > 0 && sp >= chain[0].low && sp < chain[0].high {
                 break;
             }
             n = 0;
-            store = read(store + STORE_NEXT);
+            store = field(store, store::NEXT);
         }
-        (read(registry + HEADER_GENERATION) == generation).then_some(n)
+        (field(registry, header::GENERATION) == generation).then_some(n)
     }
 }
 

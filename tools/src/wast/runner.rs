@@ -18,6 +18,11 @@ pub(crate) enum Verdict {
     Done,
     /// Something went wrong; the text says what, without the location.
     Failed(String),
+    /// The directive could not run because the module it needs failed
+    /// earlier, at `module_line`; the text says what was attempted.
+    Blocked { module_line: usize, message: String },
+    /// The directive was not run, for the reason given.
+    Skipped(String),
 }
 
 /// Why building a module failed.
@@ -45,6 +50,8 @@ enum ExecError {
     /// The script itself is wrong for this engine (unknown export, bad
     /// argument, unknown module): the assertion cannot be checked.
     Setup(String),
+    /// The module the action needs failed at the line given.
+    Blocked(usize),
     /// The module of an `assert_trap (module ...)` did not build.
     Build(BuildError),
     /// The engine reported an error while running.
@@ -55,6 +62,9 @@ impl ExecError {
     fn describe(&self) -> String {
         match self {
             ExecError::Setup(s) => format!("script error: {s}"),
+            ExecError::Blocked(line) => {
+                format!("script error: nothing to run: the module at line {line} failed")
+            }
             ExecError::Build(e) => e.describe(),
             ExecError::Run(e) => e.to_string(),
         }
@@ -68,12 +78,21 @@ pub(crate) struct Runner {
     store: Store<()>,
     linker: Linker<()>,
     current: Option<Instance>,
-    /// Whether the latest module directive failed, leaving no current
-    /// instance; it explains the failures of the directives that follow.
-    current_failed: bool,
+    /// The line of the latest module directive when it failed, leaving no
+    /// current instance; it explains the failures of the directives that
+    /// follow.
+    current_failed_at: Option<usize>,
     instances: HashMap<String, Instance>,
+    /// Named modules that failed, with their lines.
+    failed_named: HashMap<String, usize>,
+    /// The line of the directive being run.
+    line: usize,
     definitions: HashMap<String, Module>,
-    last_definition: Option<Module>,
+    /// Named module definitions that failed, with their lines.
+    failed_definitions: HashMap<String, usize>,
+    /// The latest module definition, or the line where it failed (`None`
+    /// when there was none).
+    last_definition: Result<Module, Option<usize>>,
     externs: ExternRefs,
 }
 
@@ -88,17 +107,21 @@ impl Runner {
             store,
             linker,
             current: None,
-            current_failed: false,
+            current_failed_at: None,
             instances: HashMap::new(),
+            failed_named: HashMap::new(),
+            line: 0,
             definitions: HashMap::new(),
-            last_definition: None,
+            failed_definitions: HashMap::new(),
+            last_definition: Err(None),
             externs: ExternRefs::default(),
         })
     }
 
-    /// Runs one directive.
-    pub(crate) fn run(&mut self, directive: WastDirective<'_>) -> Verdict {
+    /// Runs one directive, which starts on `line` of the script.
+    pub(crate) fn run(&mut self, directive: WastDirective<'_>, line: usize) -> Verdict {
         use WastDirective as D;
+        self.line = line;
         match directive {
             D::Module(module) => self.module(module),
             D::ModuleDefinition(module) => self.module_definition(module),
@@ -110,13 +133,13 @@ impl Runner {
                     self.linker.instance(&mut self.store, name, instance);
                     Verdict::Done
                 }
-                Err(e) => Verdict::Failed(format!("register \"{name}\": {e}")),
+                Err(e) => failed(format!("register \"{name}\": {}", e.describe()), &e),
             },
             D::Invoke(invoke) => {
                 let what = format!("invoke \"{}\"", invoke.name);
                 match self.invoke(&invoke) {
                     Ok(_) => Verdict::Done,
-                    Err(e) => Verdict::Failed(format!("{what}: {}", e.describe())),
+                    Err(e) => failed(format!("{what}: {}", e.describe()), &e),
                 }
             }
             D::AssertReturn { exec, results, .. } => self.assert_return(exec, &results),
@@ -223,46 +246,65 @@ impl Runner {
             D::AssertInvalidCustom { .. } | D::AssertMalformedCustom { .. } => Verdict::Failed(
                 "unsupported directive: custom-section assertions are not supported".into(),
             ),
-            D::Thread(_) => {
-                Verdict::Failed("unsupported directive: thread (no threads support)".into())
-            }
-            D::Wait { .. } => {
-                Verdict::Failed("unsupported directive: wait (no threads support)".into())
-            }
+            D::Thread(_) => Verdict::Skipped("thread: the engine has no threads".into()),
+            D::Wait { .. } => Verdict::Skipped("wait: the engine has no threads".into()),
         }
     }
 
     fn module(&mut self, mut module: QuoteWat<'_>) -> Verdict {
         let name = module.name().map(|id| id.name().to_string());
-        // A failed module must not leave an older one answering the
-        // invokes that follow it.
-        self.current = None;
-        self.current_failed = true;
+        self.instance_failed(name.as_deref(), self.line);
         let compiled = match self.build(&mut module) {
             Ok(m) => m,
             Err(e) => return Verdict::Failed(format!("module: {}", e.describe())),
         };
         match self.linker.instantiate(&mut self.store, &compiled) {
             Ok(instance) => {
-                self.current = Some(instance);
-                self.current_failed = false;
-                if let Some(name) = name {
-                    self.instances.insert(name, instance);
-                }
+                self.instance_made(name, instance);
                 Verdict::Done
             }
             Err(e) => Verdict::Failed(format!("module: instantiation failed: {e}")),
         }
     }
 
+    /// Records that the instance of a module directive (named `name`)
+    /// failed at `line`. It is recorded before the module is built, so that
+    /// even a panic while building cannot leave an older instance answering
+    /// the directives that follow; they report `line` instead.
+    fn instance_failed(&mut self, name: Option<&str>, line: usize) {
+        self.current = None;
+        self.current_failed_at = Some(line);
+        if let Some(name) = name {
+            self.instances.remove(name);
+            self.failed_named.insert(name.to_string(), line);
+        }
+    }
+
+    /// Records a new instance (named `name`) as the current one.
+    fn instance_made(&mut self, name: Option<String>, instance: Instance) {
+        self.current = Some(instance);
+        self.current_failed_at = None;
+        if let Some(name) = name {
+            self.failed_named.remove(&name);
+            self.instances.insert(name, instance);
+        }
+    }
+
     fn module_definition(&mut self, mut module: QuoteWat<'_>) -> Verdict {
         let name = module.name().map(|id| id.name().to_string());
+        // Failed until built, as for `module`.
+        self.last_definition = Err(Some(self.line));
+        if let Some(name) = &name {
+            self.definitions.remove(name);
+            self.failed_definitions.insert(name.clone(), self.line);
+        }
         match self.build(&mut module) {
             Ok(m) => {
                 if let Some(name) = name {
+                    self.failed_definitions.remove(&name);
                     self.definitions.insert(name, m.clone());
                 }
-                self.last_definition = Some(m);
+                self.last_definition = Ok(m);
                 Verdict::Done
             }
             Err(e) => Verdict::Failed(format!("module definition: {}", e.describe())),
@@ -271,24 +313,34 @@ impl Runner {
 
     fn module_instance(&mut self, instance: Option<Id<'_>>, module: Option<Id<'_>>) -> Verdict {
         let definition = match module {
-            Some(id) => self.definitions.get(id.name()),
-            None => self.last_definition.as_ref(),
+            Some(id) => match self.definitions.get(id.name()) {
+                Some(m) => Ok(m.clone()),
+                None => Err(self.failed_definitions.get(id.name()).copied()),
+            },
+            None => self.last_definition.clone(),
         };
-        let Some(definition) = definition.cloned() else {
-            let which = module.map_or("any module".to_string(), |id| format!("${}", id.name()));
-            return Verdict::Failed(format!(
-                "module instance: no definition of {which} to instantiate"
-            ));
+        let name = instance.map(|id| id.name().to_string());
+        let definition = match definition {
+            Ok(m) => m,
+            Err(failed_at) => {
+                // The directives that use this instance fail because of the
+                // definition, when there was one.
+                self.instance_failed(name.as_deref(), failed_at.unwrap_or(self.line));
+                let which = module.map_or("any module".to_string(), |id| format!("${}", id.name()));
+                let message = format!("module instance: no definition of {which} to instantiate");
+                return match failed_at {
+                    Some(module_line) => Verdict::Blocked {
+                        module_line,
+                        message,
+                    },
+                    None => Verdict::Failed(message),
+                };
+            }
         };
-        self.current = None;
-        self.current_failed = true;
+        self.instance_failed(name.as_deref(), self.line);
         match self.linker.instantiate(&mut self.store, &definition) {
-            Ok(inst) => {
-                self.current = Some(inst);
-                self.current_failed = false;
-                if let Some(id) = instance {
-                    self.instances.insert(id.name().to_string(), inst);
-                }
+            Ok(instance) => {
+                self.instance_made(name, instance);
                 Verdict::Done
             }
             Err(e) => Verdict::Failed(format!("module instance: instantiation failed: {e}")),
@@ -301,10 +353,10 @@ impl Runner {
         let actual = match self.exec(exec) {
             Ok(actual) => actual,
             Err(e) => {
-                return Verdict::Failed(format!(
-                    "{what}: expected {expected_text}, got {}",
-                    e.describe()
-                ));
+                return failed(
+                    format!("{what}: expected {expected_text}, got {}", e.describe()),
+                    &e,
+                );
             }
         };
         let ok = actual.len() == expected.len()
@@ -346,25 +398,24 @@ impl Runner {
     }
 
     /// The instance called `id`, or the most recent one.
-    fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, String> {
+    fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, ExecError> {
         match id {
-            Some(id) => self
-                .instances
-                .get(id.name())
-                .copied()
-                .ok_or_else(|| format!("no module named ${}", id.name())),
-            None => self.current.ok_or_else(|| {
-                if self.current_failed {
-                    "nothing to run: the preceding module failed".to_string()
-                } else {
-                    "nothing to run: no module has been instantiated".to_string()
-                }
+            Some(id) => match self.instances.get(id.name()) {
+                Some(instance) => Ok(*instance),
+                None => Err(match self.failed_named.get(id.name()) {
+                    Some(line) => ExecError::Blocked(*line),
+                    None => ExecError::Setup(format!("no module named ${}", id.name())),
+                }),
+            },
+            None => self.current.ok_or_else(|| match self.current_failed_at {
+                Some(line) => ExecError::Blocked(line),
+                None => ExecError::Setup("nothing to run: no module has been instantiated".into()),
             }),
         }
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>, ExecError> {
-        let instance = self.instance(invoke.module).map_err(ExecError::Setup)?;
+        let instance = self.instance(invoke.module)?;
         let func = match instance.get_export(&mut self.store, invoke.name) {
             Some(Extern::Func(f)) => f,
             Some(_) => {
@@ -411,7 +462,7 @@ impl Runner {
                 Ok(Vec::new())
             }
             WastExecute::Get { module, global, .. } => {
-                let instance = self.instance(module).map_err(ExecError::Setup)?;
+                let instance = self.instance(module)?;
                 match instance.get_export(&mut self.store, global) {
                     Some(Extern::Global(g)) => Ok(vec![g.get(&self.store)]),
                     Some(_) => Err(ExecError::Setup(format!(
@@ -434,10 +485,10 @@ fn expect_error(
 ) -> Verdict {
     match outcome {
         Err(ExecError::Run(e)) if accept(&e) => Verdict::Passed,
-        Err(e) => Verdict::Failed(format!(
-            "{what}: expected \"{message}\", got {}",
-            e.describe()
-        )),
+        Err(e) => failed(
+            format!("{what}: expected \"{message}\", got {}", e.describe()),
+            &e,
+        ),
         Ok(vals) => {
             let got = if vals.is_empty() {
                 "success".to_string()
@@ -446,6 +497,18 @@ fn expect_error(
             };
             Verdict::Failed(format!("{what}: expected \"{message}\", got {got}"))
         }
+    }
+}
+
+/// The verdict on a directive whose action ended with `error`, described
+/// by `message`: blocked when the module it needs had failed.
+fn failed(message: String, error: &ExecError) -> Verdict {
+    match error {
+        ExecError::Blocked(module_line) => Verdict::Blocked {
+            module_line: *module_line,
+            message,
+        },
+        _ => Verdict::Failed(message),
     }
 }
 

@@ -6,101 +6,15 @@
 
 use std::arch::global_asm;
 
-/// The state `stack_switch` saves and restores, in Cranelift's layout.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ControlContext {
-    /// Stack pointer.
-    pub sp: usize,
-    /// Frame pointer.
-    pub fp: usize,
-    /// Where execution continues.
-    pub pc: usize,
-}
+// The record and the context it holds are the registry's layout (the
+// `switchyard-registry-layout` crate), which debuggers and profilers read.
+pub use switchyard_registry_layout::{
+    ContinuationRecord, ControlContext, MAX_PAYLOAD, RECORD_MAGIC, state,
+};
 
 /// Signature of the function the trampoline calls on a fresh stack: it
 /// receives the continuation's record and runs the continuation's body.
 pub type ContinuationBody = unsafe extern "sysv64" fn(record: *mut ContinuationRecord);
-
-/// Most values one switch can carry (arguments, tag payload or results).
-pub const MAX_PAYLOAD: usize = 32;
-
-/// `ContinuationRecord::magic`: "SYWC".
-pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
-
-/// Continuation states, as the registry documents them.
-pub mod state {
-    /// Created, never resumed.
-    pub const FRESH: u32 = 0;
-    /// On the chain of running stacks.
-    pub const RUNNING: u32 = 1;
-    /// Suspended, waiting to be resumed.
-    pub const SUSPENDED: u32 = 2;
-    /// Its function returned; the stack is free for reuse.
-    pub const RETURNED: u32 = 3;
-    /// A trap or an exception ended it; the stack is free for reuse.
-    pub const TRAPPED: u32 = 4;
-}
-
-/// The record at the top of every continuation stack. The first part is
-/// the registry's stack record (docs/registry.md), read by debuggers
-/// without Rust type information; the rest is what switches use.
-#[repr(C)]
-#[derive(Debug)]
-pub struct ContinuationRecord {
-    /// [`RECORD_MAGIC`].
-    pub magic: u32,
-    /// One of [`state`].
-    pub state: u32,
-    /// Unique id of the continuation (not of the stack, which is reused).
-    pub id: u64,
-    /// Lowest usable stack address.
-    pub stack_low: usize,
-    /// One past the highest stack address.
-    pub stack_high: usize,
-    /// While running: the record of the resumer (0: a host stack).
-    pub parent_record: usize,
-    /// The `VMFuncRef` the continuation was created from.
-    pub entry_func: usize,
-    /// The `VMTag` of the last suspension (0: none yet).
-    pub last_tag: usize,
-    /// How many times it was resumed.
-    pub resumes: u64,
-    /// How many times it was switched to or from.
-    pub switches: u64,
-
-    /// While the continuation runs: its resumer's state. While it is
-    /// suspended: cleared (`pc == 0`), so unwinders stop at its bottom.
-    /// The trampoline's frame pointer points at `parent.fp`, which makes
-    /// `[parent.fp, parent.pc]` its frame record.
-    pub parent: ControlContext,
-    /// The continuation's own state while suspended (for a fresh one: the
-    /// trampoline on an empty stack).
-    pub own: ControlContext,
-    /// The body the trampoline calls (a per-signature adapter for Wasm).
-    pub body: usize,
-    /// The store context the continuation belongs to.
-    pub store: usize,
-    /// Bumped whenever a reference to the continuation is consumed; a
-    /// reference carries the generation it was made at.
-    pub generation: u64,
-    /// The outermost record of the chain this continuation heads when it
-    /// was captured by a suspension forwarded through other handlers
-    /// (itself otherwise).
-    pub last_ancestor: usize,
-    /// The tags (`*const VMTag`) of the `resume` running this continuation.
-    pub handlers: usize,
-    /// Number of entries in `handlers`.
-    pub handlers_len: u64,
-    /// The Wasm stack limit on this stack.
-    pub stack_limit: usize,
-    /// Values bound by `cont.bind`, at the start of `args`.
-    pub bound: u64,
-    /// Values carried by the current switch, after the bound ones.
-    pub args: [u64; MAX_PAYLOAD],
-    /// Intrusive free list of records whose stacks can be reused.
-    pub next_free: usize,
-}
 
 /// Offset of [`ContinuationRecord::parent`].
 pub const RECORD_PARENT: usize = std::mem::offset_of!(ContinuationRecord, parent);
@@ -144,7 +58,7 @@ pub mod offsets {
     /// [`R::next_free`].
     pub const NEXT_FREE: i32 = offset_of!(R, next_free) as i32;
     /// Offset of the `pc` word in a control context.
-    pub const CTX_PC: i32 = 16;
+    pub const CTX_PC: i32 = offset_of!(super::ControlContext, pc) as i32;
 }
 
 /// The word a switch hands to the resumer: the record involved, with what
@@ -406,7 +320,7 @@ pub unsafe fn reset_record(record: *mut ContinuationRecord, body: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vm::stack::StackPool;
+    use crate::vm::stack_switching::stack::ContinuationStack;
 
     /// A body that suspends twice with payloads 10 and 20, then returns.
     unsafe extern "sysv64" fn body(record: *mut ContinuationRecord) {
@@ -424,9 +338,8 @@ mod tests {
 
     #[test]
     fn a_continuation_suspends_and_returns_through_the_trampoline() {
-        let mut pool = StackPool::new(64 * 1024, 1);
-        let stack = pool.allocate().unwrap();
-        // SAFETY: a fresh stack from the pool.
+        let stack = ContinuationStack::map_usable(64 * 1024).unwrap();
+        // SAFETY: a fresh stack nothing else uses.
         let record = unsafe {
             init_record(
                 stack.bottom(),
@@ -454,7 +367,6 @@ mod tests {
             send = payload + 1;
         }
         assert_eq!(received, [10, 20]);
-        pool.release(stack);
     }
 
     #[repr(C)]
@@ -499,8 +411,7 @@ mod tests {
 
     #[test]
     fn a_dwarf_unwinder_crosses_the_trampoline_into_the_resumer() {
-        let mut pool = StackPool::new(64 * 1024, 1);
-        let stack = pool.allocate().unwrap();
+        let stack = ContinuationStack::map_usable(64 * 1024).unwrap();
         let mut inside: Vec<usize> = Vec::new();
         // SAFETY: a fresh stack; `inside` outlives the continuation.
         let record = unsafe {
@@ -540,6 +451,5 @@ mod tests {
             inside[inside.len() - common..],
             outside[outside.len() - common..]
         );
-        pool.release(stack);
     }
 }

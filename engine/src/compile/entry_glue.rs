@@ -1,6 +1,6 @@
 //! Per-signature glue between the host and Wasm code.
 //!
-//! - The entry trampoline (System V) is what the host calls:
+//! - The host entry (System V) is what the host calls:
 //!   `entry(callee_vmctx, code, values)` loads the arguments from `values`,
 //!   calls `code` with the Wasm convention, and stores the results back.
 //! - The host adapter has the Wasm convention, so Wasm calls a host function
@@ -22,20 +22,21 @@ use super::unwind_info::UnwindRegistration;
 use crate::error::Error;
 use crate::types::FuncType;
 use crate::vm::code_memory::CodeMemory;
-use crate::vm::continuation::offsets as cont_offsets;
 use crate::vm::layout::{VMFUNCREF_CODE, VMFUNCREF_VMCTX};
 use crate::vm::layout::{
     VMHOSTCTX_DISPATCH, VMHOSTCTX_STORE, VMSTORE_LAST_EXIT_FP, VMSTORE_LAST_EXIT_PC,
 };
+use crate::vm::stack_switching::continuation::offsets as cont_offsets;
 
 /// The glue code of one signature.
-pub(crate) struct Trampolines {
+pub(crate) struct EntryGlue {
     /// gdb's description of the glue; withdrawn before the code goes.
     _debug: Option<crate::debug::DebugRegistration>,
     _code: CodeMemory,
     _unwind: Option<UnwindRegistration>,
-    /// `extern "sysv64" fn(callee_vmctx, code, values: *mut u64)`.
-    pub entry: usize,
+    /// The host entry: `extern "sysv64" fn(callee_vmctx, code, values:
+    /// *mut u64)`.
+    pub host_entry: usize,
     /// A Wasm-convention function that calls into the host.
     pub host_adapter: usize,
     /// The body of a continuation of this signature, called by the
@@ -51,18 +52,18 @@ fn finish(
 ) -> Result<(Vec<u8>, Option<cranelift_codegen::isa::unwind::UnwindInfo>), Error> {
     let compiled = ctx
         .compile(isa, &mut ControlPlane::default())
-        .map_err(|e| Error::Compile(format!("trampoline: {:?}", e.inner)))?;
+        .map_err(|e| Error::Compile(format!("entry glue: {:?}", e.inner)))?;
     let unwind = compiled.create_unwind_info(isa).ok().flatten();
     Ok((compiled.code_buffer().to_vec(), unwind))
 }
 
-impl Trampolines {
+impl EntryGlue {
     /// Compiles the glue for `ty`.
-    pub fn new(isa: &dyn TargetIsa, ty: &FuncType) -> Result<Trampolines, Error> {
+    pub fn new(isa: &dyn TargetIsa, ty: &FuncType) -> Result<EntryGlue, Error> {
         let wasm_sig = wasm_signature(ty);
         let trusted = MemFlagsData::trusted();
 
-        // Entry trampoline.
+        // Host entry.
         let mut ctx = Context::new();
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.extend([AbiParam::new(types::I64); 3]);
@@ -248,11 +249,11 @@ impl Trampolines {
             ],
             unwind.as_ref().map(|u| u.bytes()),
         );
-        Ok(Trampolines {
+        Ok(EntryGlue {
             _debug: debug,
             _code: code,
             _unwind: unwind,
-            entry: base,
+            host_entry: base,
             host_adapter: base + adapter_offset,
             cont_body: base + body_offset,
         })

@@ -117,7 +117,7 @@ impl CodeInfo {
     }
 }
 
-/// The registry is a sorted snapshot behind an atomic pointer, replaced
+/// The lookup table is a sorted snapshot behind an atomic pointer, replaced
 /// (copied) on every change, so that a signal handler can read it without
 /// taking a lock: a trap must be recognized even while another thread is
 /// loading a module. Readers announce themselves in `READERS`; a writer
@@ -151,12 +151,12 @@ fn update(change: impl FnOnce(&mut Snapshot)) {
 }
 
 /// Publishes a code range.
-pub fn register(info: Arc<CodeInfo>) {
+pub fn publish(info: Arc<CodeInfo>) {
     update(|s| s.push(info));
 }
 
 /// Withdraws a code range.
-pub fn unregister(end: usize) {
+pub fn withdraw(end: usize) {
     update(|s| s.retain(|i| i.end != end));
 }
 

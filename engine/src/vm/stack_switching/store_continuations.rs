@@ -5,12 +5,12 @@
 //! generated code; this module does what may allocate: mapping stacks.
 
 use crate::error::TrapCode;
-use crate::vm::continuation::{self, ContinuationRecord, contref, state};
 use crate::vm::layout::VMStoreContext;
-use crate::vm::stack::ContinuationStack;
+use crate::vm::stack_switching::continuation::{self, ContinuationRecord, contref, state};
+use crate::vm::stack_switching::stack::ContinuationStack;
 
 /// Stacks, record addresses and ids of one store's continuations.
-pub struct ContinuationRuntime {
+pub struct StoreContinuations {
     stacks: Vec<ContinuationStack>,
     /// Every record ever made (live or free), for the registry.
     records: Vec<usize>,
@@ -21,11 +21,11 @@ pub struct ContinuationRuntime {
     descriptor: *mut crate::vm::registry::StoreDescriptor,
 }
 
-impl ContinuationRuntime {
+impl StoreContinuations {
     /// A runtime whose stacks have `stack_size` usable bytes, with at most
     /// `max_live` continuations alive at once.
-    pub fn new(stack_size: usize, max_live: usize) -> ContinuationRuntime {
-        ContinuationRuntime {
+    pub fn new(stack_size: usize, max_live: usize) -> StoreContinuations {
+        StoreContinuations {
             stacks: Vec::new(),
             records: Vec::new(),
             stack_size,

@@ -11,8 +11,9 @@ use wasmparser::{
 use crate::error::Error;
 use crate::types::{
     CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType, ModuleCompositeType,
-    ModuleValType, RefType, TableType, TypeId, TypeRegistry, ValType,
+    ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
 };
+use switchyard_frames::display_name;
 
 /// A constant expression, evaluated at instantiation.
 #[derive(Clone, Debug)]
@@ -147,11 +148,13 @@ pub struct ModuleInfo {
     pub data: Vec<DataSegment>,
     /// Byte ranges of the function bodies, by defined-function index.
     pub bodies: Vec<Range<usize>>,
-    /// The module's name from the name section.
+    /// The module's name from the name section, escaped for display
+    /// ([`display_name`]).
     pub name: Option<String>,
-    /// Function names from the name section.
+    /// Function names from the name section (else an export's), escaped
+    /// for display.
     pub func_names: HashMap<u32, String>,
-    /// Tag names from the name section.
+    /// Tag names from the name section, escaped for display.
     pub tag_names: HashMap<u32, String>,
     /// Custom sections by name (e.g. `.debug_info`).
     pub custom_sections: Vec<(String, Range<usize>)>,
@@ -177,7 +180,7 @@ impl ModuleInfo {
     }
 
     /// Reads a validated module.
-    pub(crate) fn parse(bytes: &[u8], registry: &mut TypeRegistry) -> Result<ModuleInfo, Error> {
+    pub(crate) fn parse(bytes: &[u8], interner: &mut TypeInterner) -> Result<ModuleInfo, Error> {
         let mut info = ModuleInfo::default();
         let mut pending_types: Vec<Option<ModuleCompositeType>> = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
@@ -196,12 +199,12 @@ impl ModuleInfo {
                                     params: f
                                         .params()
                                         .iter()
-                                        .map(|v| module_val(*v, start, registry))
+                                        .map(|v| module_val(*v, start, interner))
                                         .collect::<Result<_, _>>()?,
                                     results: f
                                         .results()
                                         .iter()
-                                        .map(|v| module_val(*v, start, registry))
+                                        .map(|v| module_val(*v, start, interner))
                                         .collect::<Result<_, _>>()?,
                                 },
                                 CompositeInnerType::Cont(c) => {
@@ -212,7 +215,7 @@ impl ModuleInfo {
                                 }
                             });
                         }
-                        let ids = registry.register_group(start, &composite, &info.types);
+                        let ids = interner.intern_group(start, &composite, &info.types);
                         info.types.extend(ids);
                         pending_types.extend(composite.into_iter().map(Some));
                     }
@@ -230,7 +233,7 @@ impl ModuleInfo {
                                 ExternType::Func(info.types[t as usize])
                             }
                             TypeRef::Table(t) => {
-                                let ty = table_type(&t, &info.types, registry)?;
+                                let ty = table_type(&t, &info.types, interner)?;
                                 info.tables.push(TableDecl { ty, init: None });
                                 info.num_imported_tables += 1;
                                 ExternType::Table(ty)
@@ -242,7 +245,7 @@ impl ModuleInfo {
                                 ExternType::Memory(ty)
                             }
                             TypeRef::Global(g) => {
-                                let ty = global_type(&g, &info.types, registry)?;
+                                let ty = global_type(&g, &info.types, interner)?;
                                 info.globals.push(GlobalDecl { ty, init: None });
                                 info.num_imported_globals += 1;
                                 ExternType::Global(ty)
@@ -272,7 +275,7 @@ impl ModuleInfo {
                 Payload::TableSection(reader) => {
                     for table in reader {
                         let table = table?;
-                        let ty = table_type(&table.ty, &info.types, registry)?;
+                        let ty = table_type(&table.ty, &info.types, interner)?;
                         let init = match table.init {
                             wasmparser::TableInit::RefNull => None,
                             wasmparser::TableInit::Expr(e) => Some(const_expr(&e)?),
@@ -293,7 +296,7 @@ impl ModuleInfo {
                 Payload::GlobalSection(reader) => {
                     for g in reader {
                         let g = g?;
-                        let ty = global_type(&g.ty, &info.types, registry)?;
+                        let ty = global_type(&g.ty, &info.types, interner)?;
                         info.globals.push(GlobalDecl {
                             ty,
                             init: Some(const_expr(&g.init_expr)?),
@@ -385,7 +388,9 @@ impl ModuleInfo {
         // export name, which is what a user knows them by.
         for (name, index) in &info.exports {
             if let ExportIndex::Func(f) = index {
-                info.func_names.entry(*f).or_insert_with(|| name.clone());
+                info.func_names
+                    .entry(*f)
+                    .or_insert_with(|| display_name(name).into_owned());
             }
         }
         Ok(info)
@@ -398,18 +403,21 @@ fn read_names(
 ) -> Result<(), Error> {
     for name in names {
         match name? {
-            wasmparser::Name::Module { name, .. } => info.name = Some(name.to_string()),
+            wasmparser::Name::Module { name, .. } => {
+                info.name = Some(display_name(name).into_owned());
+            }
             wasmparser::Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
                     info.func_names
-                        .insert(naming.index, naming.name.to_string());
+                        .insert(naming.index, display_name(naming.name).into_owned());
                 }
             }
             wasmparser::Name::Tag(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.tag_names.insert(naming.index, naming.name.to_string());
+                    info.tag_names
+                        .insert(naming.index, display_name(naming.name).into_owned());
                 }
             }
             _ => {}
@@ -433,7 +441,7 @@ fn type_index(index: wasmparser::UnpackedIndex, group_start: u32) -> Result<u32,
 fn module_val(
     v: wasmparser::ValType,
     group_start: u32,
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
 ) -> Result<ModuleValType, Error> {
     Ok(match v {
         wasmparser::ValType::Ref(r) => match r.heap_type() {
@@ -443,9 +451,9 @@ fn module_val(
                     index: type_index(i, group_start)?,
                 }
             }
-            _ => ModuleValType::Plain(val_type(v, &[], registry)?),
+            _ => ModuleValType::Plain(val_type(v, &[], interner)?),
         },
-        _ => ModuleValType::Plain(val_type(v, &[], registry)?),
+        _ => ModuleValType::Plain(val_type(v, &[], interner)?),
     })
 }
 
@@ -453,7 +461,7 @@ fn module_val(
 pub(crate) fn val_type(
     v: wasmparser::ValType,
     types: &[TypeId],
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
 ) -> Result<ValType, Error> {
     Ok(match v {
         wasmparser::ValType::I32 => ValType::I32,
@@ -461,14 +469,14 @@ pub(crate) fn val_type(
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => return Err(unsupported("SIMD (v128)")),
-        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, types, registry)?),
+        wasmparser::ValType::Ref(r) => ValType::Ref(ref_type(r, types, interner)?),
     })
 }
 
 pub(crate) fn ref_type(
     r: wasmparser::RefType,
     types: &[TypeId],
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
 ) -> Result<RefType, Error> {
     use wasmparser::AbstractHeapType as A;
     let heap = match r.heap_type() {
@@ -494,7 +502,7 @@ pub(crate) fn ref_type(
             let id = *types
                 .get(index as usize)
                 .ok_or_else(|| Error::Compile(format!("unknown type {index}")))?;
-            match registry.get(id) {
+            match interner.get(id) {
                 CompositeType::Func(_) => HeapType::ConcreteFunc(id),
                 CompositeType::Cont(_) => HeapType::ConcreteCont(id),
             }
@@ -509,13 +517,13 @@ pub(crate) fn ref_type(
 fn table_type(
     t: &wasmparser::TableType,
     types: &[TypeId],
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
 ) -> Result<TableType, Error> {
     if t.table64 {
         return Err(unsupported("64-bit tables (memory64)"));
     }
     Ok(TableType {
-        element: ref_type(t.element_type, types, registry)?,
+        element: ref_type(t.element_type, types, interner)?,
         limits: Limits {
             min: t.initial,
             max: t.maximum,
@@ -544,13 +552,13 @@ fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType, Error> {
 fn global_type(
     g: &wasmparser::GlobalType,
     types: &[TypeId],
-    registry: &TypeRegistry,
+    interner: &TypeInterner,
 ) -> Result<GlobalType, Error> {
     if g.shared {
         return Err(unsupported("shared globals (threads)"));
     }
     Ok(GlobalType {
-        content: val_type(g.content_type, types, registry)?,
+        content: val_type(g.content_type, types, interner)?,
         mutable: g.mutable,
     })
 }

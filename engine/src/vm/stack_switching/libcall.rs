@@ -3,18 +3,18 @@
 //! stack switching before generating the switch inline). Generated code
 //! only marshals values through a buffer in its frame.
 //!
-//! These routines follow the same protocol as the inline code in
-//! `compile/translate.rs` (records, contexts, payload words), so the two
-//! modes differ only in where the work happens; every switch passes through
-//! [`observe`].
+//! These routines follow the same protocol as the inline code of
+//! `compile/stack_switching/native.rs` (records, contexts, payload words),
+//! so the two modes differ only in where the work happens; every switch
+//! passes through [`observe`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::continuation::{
     ContinuationRecord, ControlContext, contref, payload, state, switchyard_host_stack_switch,
 };
-use super::events::{self, SwitchEventKind, who};
-use super::layout::VMStoreContext;
+use crate::vm::events::{self, SwitchEventKind, who};
+use crate::vm::layout::VMStoreContext;
 
 /// Switches performed in libcall mode since the process started.
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
@@ -104,7 +104,7 @@ pub unsafe extern "sysv64" fn resume(
         };
         let rec = &mut *record;
         if exn != 0 && rec.state == state::FRESH {
-            crate::runtime::continuations::release(ctx, record, state::RETURNED);
+            super::store_continuations::release(ctx, record, state::RETURNED);
             return status::THROW;
         }
         if events::active() {
@@ -140,7 +140,7 @@ pub unsafe extern "sysv64" fn resume(
             for i in 0..cap {
                 *values.add(i) = involved.args[i];
             }
-            crate::runtime::continuations::release(ctx, involved, state::RETURNED);
+            super::store_continuations::release(ctx, involved, state::RETURNED);
             if let Some((id, code)) = watched {
                 events::emit(SwitchEventKind::Return, id, 0, code, None, resumer as u64);
             }

@@ -1,6 +1,7 @@
-//! Continuation stacks: one mapping each, a guard page below, reused
-//! through a pool so that creating and finishing a continuation allocates
-//! nothing in steady state.
+//! Continuation stacks: one mapping each, a guard page below. A store keeps
+//! every stack it mapped and reuses it through the free list of records
+//! (`store_continuations.rs`), so that creating and finishing a
+//! continuation allocates nothing in steady state.
 //!
 //! ```text
 //!   low                                                          high
@@ -20,8 +21,6 @@ pub const HOST_RESERVE: usize = 64 * 1024;
 /// Why a stack could not be had.
 #[derive(Debug, PartialEq, Eq)]
 pub enum StackError {
-    /// The configured number of live stacks is reached.
-    TooMany,
     /// The system refused the mapping.
     OutOfMemory,
 }
@@ -89,58 +88,8 @@ impl ContinuationStack {
 
 impl Drop for ContinuationStack {
     fn drop(&mut self) {
-        // SAFETY: our own mapping; the pool only drops stacks nothing runs on.
+        // SAFETY: our own mapping; its owner drops it only when nothing runs on it.
         unsafe { libc::munmap(self.mapping.cast(), self.len) };
-    }
-}
-
-/// A pool of equally sized stacks with a bound on how many are live.
-pub struct StackPool {
-    stack_size: usize,
-    free: Vec<ContinuationStack>,
-    live: usize,
-    max_live: usize,
-    max_free: usize,
-}
-
-impl StackPool {
-    /// A pool of stacks of `stack_size` usable bytes (rounded up to pages),
-    /// at most `max_live` of them in use at once.
-    pub fn new(stack_size: usize, max_live: usize) -> StackPool {
-        let usable = stack_size.max(HOST_RESERVE * 2).div_ceil(4096) * 4096;
-        StackPool {
-            stack_size: usable + GUARD_SIZE,
-            free: Vec::new(),
-            live: 0,
-            max_live,
-            max_free: 64,
-        }
-    }
-
-    /// A stack, reused if one is free.
-    pub fn allocate(&mut self) -> Result<ContinuationStack, StackError> {
-        if self.live >= self.max_live {
-            return Err(StackError::TooMany);
-        }
-        let stack = match self.free.pop() {
-            Some(s) => s,
-            None => ContinuationStack::map(self.stack_size)?,
-        };
-        self.live += 1;
-        Ok(stack)
-    }
-
-    /// Gives a stack back.
-    pub fn release(&mut self, stack: ContinuationStack) {
-        self.live -= 1;
-        if self.free.len() < self.max_free {
-            self.free.push(stack);
-        }
-    }
-
-    /// Stacks in use.
-    pub fn live(&self) -> usize {
-        self.live
     }
 }
 
@@ -149,18 +98,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stacks_are_reused_and_bounded() {
-        let mut pool = StackPool::new(64 * 1024, 2);
-        let a = pool.allocate().unwrap();
-        let top = a.top();
-        let b = pool.allocate().unwrap();
-        assert_eq!(pool.allocate().unwrap_err(), StackError::TooMany);
-        pool.release(a);
-        let c = pool.allocate().unwrap();
-        assert_eq!(c.top(), top, "the released stack is handed out again");
-        assert!(c.wasm_limit() > c.bottom() && c.wasm_limit() < c.top());
-        pool.release(b);
-        pool.release(c);
-        assert_eq!(pool.live(), 0);
+    fn a_stack_has_its_guard_page_below_and_the_host_reserve_above_it() {
+        let stack = ContinuationStack::map_usable(64 * 1024).unwrap();
+        assert_eq!(stack.bottom() % 4096, 0);
+        assert!(stack.top() - stack.bottom() >= 2 * HOST_RESERVE);
+        assert_eq!(stack.wasm_limit(), stack.bottom() + HOST_RESERVE);
+        // SAFETY: the usable part of our own stack is writable.
+        unsafe { (stack.bottom() as *mut u8).write(1) };
     }
 }

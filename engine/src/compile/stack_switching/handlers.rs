@@ -1,0 +1,171 @@
+//! What both switching modes share: a `resume`'s handler table, the
+//! choice among its clauses when a continuation suspends to it, and what
+//! comes back from a switch (a return, a suspension, an exception).
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self, InstBuilder, Value, types};
+
+use crate::compile::translate::{FuncTranslator, trusted};
+use crate::error::TrapCode;
+use crate::types::ValType;
+use crate::vm::layout::*;
+use crate::vm::stack_switching::continuation::payload as cpayload;
+
+impl FuncTranslator<'_, '_> {
+    /// After a switch back from a continuation: if it died of an exception
+    /// (`kind`), rethrow that exception here, in this frame's handler scope.
+    pub(in crate::compile) fn rethrow_if_exception(
+        &mut self,
+        kind: Value,
+        exn: impl FnOnce(&mut Self) -> Value,
+    ) {
+        let is_exn = self
+            .builder
+            .ins()
+            .icmp_imm_u(IntCC::Equal, kind, cpayload::EXCEPTION as i64);
+        let rethrow = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(rethrow);
+        self.builder.ins().brif(is_exn, rethrow, &[], next, &[]);
+        self.builder.switch_to_block(rethrow);
+        let exn = exn(self);
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[exn],
+        );
+        self.reachable = reachable;
+        self.builder.switch_to_block(next);
+    }
+
+    /// After a resume's switch back: splits on the payload word's kind. The
+    /// builder continues in the block for suspensions and exceptions; the
+    /// returned block (for a return) and the kind are given back.
+    pub(in crate::compile) fn split_on_return(&mut self, word: Value) -> (Value, ir::Block) {
+        let kind = self
+            .builder
+            .ins()
+            .band_imm_u(word, cpayload::KIND_MASK as i64);
+        let is_return =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
+        let returned = self.builder.create_block();
+        let other = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(is_return, returned, &[], other, &[]);
+        self.builder.switch_to_block(other);
+        (kind, returned)
+    }
+
+    /// After a suspension to one of this resume's `clauses`: branches to the
+    /// chosen clause's label with the tag's values (`value(t, i, type)`
+    /// loads the i-th) and the new continuation `contref`. With several
+    /// clauses the choice is in the store context.
+    pub(in crate::compile) fn branch_to_clause(
+        &mut self,
+        clauses: &[(u32, Option<u32>)],
+        store: Value,
+        contref: Value,
+        value: impl Fn(&mut Self, usize, &ValType) -> Value,
+    ) {
+        let blocks: Vec<ir::Block> = clauses
+            .iter()
+            .map(|_| self.builder.create_block())
+            .collect();
+        if blocks.len() == 1 {
+            self.builder.ins().jump(blocks[0], &[]);
+        } else {
+            let clause =
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
+            let dfg = &mut self.builder.func.dfg;
+            let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
+            let jt = self
+                .builder
+                .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
+            let clause32 = self.builder.ins().ireduce(types::I32, clause);
+            self.builder.ins().br_table(clause32, jt);
+        }
+        for (&(tag, label), block) in clauses.iter().zip(blocks) {
+            self.builder.switch_to_block(block);
+            let Some(label) = label else {
+                // Only `switch` uses this clause, and it never comes here.
+                self.trap(TrapCode::UnhandledTag);
+                continue;
+            };
+            let mut vals: Vec<Value> = self
+                .tag_params(tag)
+                .iter()
+                .enumerate()
+                .map(|(i, p)| value(self, i, p))
+                .collect();
+            vals.push(contref);
+            let (dest, _) = self.br_target(label);
+            self.jump(dest, &vals);
+        }
+    }
+
+    /// After this continuation was switched back to: a resume_throw sends
+    /// an exception (non-zero `received`) to raise here.
+    pub(in crate::compile) fn throw_if_received(&mut self, received: Value) {
+        let raise = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(raise);
+        self.builder.ins().brif(received, raise, &[], next, &[]);
+        self.builder.switch_to_block(raise);
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[received],
+        );
+        self.reachable = reachable;
+        self.builder.switch_to_block(next);
+    }
+
+    /// The handler table of a resume, in this frame.
+    pub(in crate::compile) fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
+        if clauses.is_empty() {
+            return self.builder.ins().iconst(types::I64, 0);
+        }
+        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            8 * clauses.len() as u32,
+            3,
+        ));
+        for (i, (tag, label)) in clauses.iter().enumerate() {
+            let mut tag = self.tag_ptr(*tag);
+            if label.is_none() {
+                tag = self.builder.ins().bor_imm_u(tag, 1);
+            }
+            self.builder
+                .ins()
+                .stack_store(types::I64, tag, slot, 8 * i as i32);
+        }
+        self.builder.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    /// For `switch` with continuation type `cont_type_index`: how many
+    /// values it sends (the type's parameters but the last, the switcher's
+    /// own continuation) and the types it receives back when switched to
+    /// again (the parameters of that continuation's type).
+    pub(in crate::compile) fn switch_signature(
+        &self,
+        cont_type_index: u32,
+    ) -> (usize, Vec<ValType>) {
+        let ft = self.env.func_type(cont_type_index);
+        let (last, sent) = ft.params().split_last().expect("validated switch type");
+        let received = match last {
+            ValType::Ref(r) => match r.heap {
+                crate::types::HeapType::ConcreteCont(id) => {
+                    self.env.func_type_by_id(id).params().to_vec()
+                }
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        (sent.len(), received)
+    }
+}

@@ -1,0 +1,464 @@
+//! Native switching: `resume`, `suspend` and `switch` compile to one
+//! Cranelift `stack_switch` each, with the bookkeeping (record state,
+//! parent links, stack limit, handler search) inline in generated code. No
+//! host call on these paths, except for switch events when they are on and
+//! for a handler search that the inline check does not settle.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value, types};
+
+use crate::compile::env::{clif_trap, clif_type};
+use crate::compile::translate::{FuncTranslator, trusted};
+use crate::error::TrapCode;
+use crate::vm::events;
+use crate::vm::layout::*;
+use crate::vm::stack_switching::continuation::payload as cpayload;
+use crate::vm::stack_switching::routines;
+
+impl FuncTranslator<'_, '_> {
+    /// In native mode with switch events on, calls the event routine
+    /// (`vm::events::native_event`) with `what` and its operands.
+    pub(in crate::compile) fn switch_event(&mut self, what: u64, operands: [Value; 3]) {
+        if !self.env.switch_events || self.env.libcall_switching {
+            return;
+        }
+        use crate::vm::events::native_event;
+        let what = self.builder.ins().iconst(types::I64, what as i64);
+        let [a, b, tag] = operands;
+        self.libcall(native_event as *const () as usize, &[what, a, b, tag], &[]);
+    }
+
+    /// `resume`: passes the arguments, links the continuation's chain under
+    /// the running stack with the handler clauses `(tag, label)` (no label:
+    /// a `switch` clause), switches to it; on return releases its stack, on
+    /// a suspension branches to the clause's label with the tag's values and
+    /// the new continuation.
+    pub(in crate::compile) fn resume_native(
+        &mut self,
+        cont_type_index: u32,
+        clauses: &[(u32, Option<u32>)],
+        throw_tag: Option<u32>,
+    ) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let ft = self.env.func_type(cont_type_index).clone();
+        let contref = self.pop();
+        let t = trusted();
+        let (args, thrown) = match throw_tag {
+            None => (self.popn(ft.params().len()), Vec::new()),
+            Some(tag) => {
+                let n = self.tag_params(tag).len();
+                (Vec::new(), self.popn(n))
+            }
+        };
+        let record = self.take_continuation(contref);
+        // `resume_throw`: the exception is raised where the continuation is
+        // suspended; a continuation that never ran raises it right here.
+        let exn = match throw_tag {
+            None => None,
+            Some(tag) => {
+                let exn = self.new_exception(tag, &thrown);
+                let st = self.builder.ins().load(types::I32, t, record, rec::STATE);
+                let fresh = self
+                    .builder
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, st, state::FRESH as i64);
+                let now = self.builder.create_block();
+                let later = self.builder.create_block();
+                self.builder.set_cold_block(now);
+                self.builder.ins().brif(fresh, now, &[], later, &[]);
+                self.builder.switch_to_block(now);
+                let store = self.store_context();
+                self.release_inline(record, store);
+                let reachable = self.reachable;
+                self.throw_call(
+                    crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+                    &[exn],
+                );
+                self.reachable = reachable;
+                self.builder.switch_to_block(later);
+                Some(exn)
+            }
+        };
+
+        // Arguments go after the values `cont.bind` put in the record.
+        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        let base = self.builder.ins().iadd(record, bound_bytes);
+        for (i, a) in args.iter().enumerate() {
+            self.builder
+                .ins()
+                .store(t, *a, base, rec::ARGS + 8 * i as i32);
+        }
+
+        let throwing = self
+            .builder
+            .ins()
+            .iconst(types::I64, i64::from(exn.is_some()));
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.switch_event(events::native::RESUME, [record, throwing, zero]);
+        let ancestor = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::LAST_ANCESTOR);
+        let store = self.store_context();
+        let resumer = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        self.builder
+            .ins()
+            .store(t, resumer, ancestor, rec::PARENT_RECORD);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        let table = self.handler_table(clauses);
+        self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
+        let count = self.builder.ins().iconst(types::I64, clauses.len() as i64);
+        self.builder
+            .ins()
+            .store(t, count, ancestor, rec::HANDLERS_LEN);
+        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
+        self.builder.ins().store(t, running, record, rec::STATE);
+        let resumes = self.builder.ins().load(types::I64, t, record, rec::RESUMES);
+        let resumes = self.builder.ins().iadd_imm_s(resumes, 1);
+        self.builder.ins().store(t, resumes, record, rec::RESUMES);
+        self.builder
+            .ins()
+            .store(t, record, store, VMSTORE_CURRENT_CONT);
+        let old_limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_STACK_LIMIT);
+        let new_limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::STACK_LIMIT);
+        self.builder
+            .ins()
+            .store(t, new_limit, store, VMSTORE_STACK_LIMIT);
+
+        let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
+        let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
+        let sent = exn.unwrap_or(zero);
+        let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, sent);
+
+        // Back on our stack: the payload is the record involved, with what
+        // happened in its low bits.
+        let store = self.store_context();
+        self.builder
+            .ins()
+            .store(t, resumer, store, VMSTORE_CURRENT_CONT);
+        self.builder
+            .ins()
+            .store(t, old_limit, store, VMSTORE_STACK_LIMIT);
+        let involved = self
+            .builder
+            .ins()
+            .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
+        let (kind, returned) = self.split_on_return(payload);
+        if self.env.switch_events {
+            // Died of an exception (the routine looks at the kind).
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.switch_event(events::native::BACK, [payload, zero, zero]);
+        }
+        self.rethrow_if_exception(kind, |t| {
+            t.builder
+                .ins()
+                .load(types::I64, trusted(), involved, rec::ARGS)
+        });
+        if clauses.is_empty() {
+            // Handler search never picks a resume without clauses.
+            self.trap(TrapCode::UnhandledTag);
+        } else {
+            let suspender = involved;
+            let ancestor = self
+                .builder
+                .ins()
+                .load(types::I64, t, suspender, rec::LAST_ANCESTOR);
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.builder
+                .ins()
+                .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
+            self.switch_event(events::native::SUSPENDED, [suspender, zero, zero]);
+            let new_ref = self.make_contref(suspender);
+            self.branch_to_clause(clauses, store, new_ref, |t, i, ty| {
+                let off = rec::ARGS + 8 * i as i32;
+                t.builder
+                    .ins()
+                    .load(clif_type(ty), trusted(), suspender, off)
+            });
+        }
+
+        self.builder.switch_to_block(returned);
+        // The record that returned: the chain's outermost, or whatever took
+        // its place through `switch`.
+        let finished = involved;
+        let mut results = Vec::new();
+        for (i, r) in ft.results().iter().enumerate() {
+            let off = rec::ARGS + 8 * i as i32;
+            results.push(self.builder.ins().load(clif_type(r), t, finished, off));
+        }
+        // Read before the release frees the record.
+        let reported = self.env.switch_events.then(|| {
+            let id_offset = std::mem::offset_of!(
+                crate::vm::stack_switching::continuation::ContinuationRecord,
+                id
+            );
+            let id = self
+                .builder
+                .ins()
+                .load(types::I64, t, finished, id_offset as i32);
+            let entry = self
+                .builder
+                .ins()
+                .load(types::I64, t, finished, rec::ENTRY_FUNC);
+            (id, entry)
+        });
+        self.release_inline(finished, store);
+        if let Some((id, entry)) = reported {
+            let zero = self.builder.ins().iconst(types::I64, 0);
+            self.switch_event(events::native::RETURNED, [id, entry, zero]);
+        }
+        self.stack.extend(results);
+    }
+
+    /// Puts a finished continuation's record on the store's free list (the
+    /// inline twin of `vm::stack_switching::store_continuations::release`).
+    pub(in crate::compile) fn release_inline(&mut self, record: Value, store: Value) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let t = trusted();
+        let returned = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::RETURNED as i64);
+        self.builder.ins().store(t, returned, record, rec::STATE);
+        let generation = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::GENERATION);
+        let generation = self.builder.ins().iadd_imm_s(generation, 1);
+        self.builder
+            .ins()
+            .store(t, generation, record, rec::GENERATION);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder
+            .ins()
+            .store(t, zero, record, rec::PARENT + rec::CTX_PC);
+        let free = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CONT_FREE);
+        self.builder.ins().store(t, free, record, rec::NEXT_FREE);
+        self.builder
+            .ins()
+            .store(t, record, store, VMSTORE_CONT_FREE);
+        let live = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CONT_LIVE);
+        let live = self.builder.ins().iadd_imm_s(live, -1);
+        self.builder.ins().store(t, live, store, VMSTORE_CONT_LIVE);
+    }
+
+    /// `switch`: suspends the running continuation to the resume that has a
+    /// `(on $tag switch)` clause for `tag_index`, and runs the target
+    /// continuation in its place, handing it the values and a reference to
+    /// the suspended one.
+    pub(in crate::compile) fn switch_native(&mut self, cont_type_index: u32, tag_index: u32) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let t = trusted();
+        let (sent, received) = self.switch_signature(cont_type_index);
+        let target_ref = self.pop();
+        let vals = self.popn(sent);
+        let target = self.take_continuation(target_ref);
+        let tag = self.tag_ptr(tag_index);
+        let marked = self.builder.ins().bor_imm_u(tag, 1);
+        let found = self.libcall(
+            routines::find_handler as *const () as usize,
+            &[marked],
+            &[types::I64],
+        )[0];
+        self.builder
+            .ins()
+            .trapz(found, clif_trap(TrapCode::UnhandledTag));
+        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.switch_event(events::native::SWITCH, [target, zero, tag]);
+        let store = self.store_context();
+        let me = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+
+        // Suspend ourselves, with the handler's continuation as our chain's
+        // outermost.
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, me, rec::BOUND);
+        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
+        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
+        let suspended = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::SUSPENDED as i64);
+        self.builder.ins().store(t, suspended, me, rec::STATE);
+        let switches = self.builder.ins().load(types::I64, t, me, rec::SWITCHES);
+        let switches = self.builder.ins().iadd_imm_s(switches, 1);
+        self.builder.ins().store(t, switches, me, rec::SWITCHES);
+        let my_ref = self.make_contref(me);
+
+        // The target receives the values and our reference.
+        let bound = self.builder.ins().load(types::I64, t, target, rec::BOUND);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        let base = self.builder.ins().iadd(target, bound_bytes);
+        for (i, v) in vals.iter().chain([&my_ref]).enumerate() {
+            self.builder
+                .ins()
+                .store(t, *v, base, rec::ARGS + 8 * i as i32);
+        }
+
+        // The target's chain takes our chain's place under the resumer.
+        let outer = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::LAST_ANCESTOR);
+        for off in [rec::PARENT_RECORD, rec::HANDLERS, rec::HANDLERS_LEN] {
+            let v = self.builder.ins().load(types::I64, t, handler, off);
+            self.builder.ins().store(t, v, outer, off);
+        }
+        for word in 0..3 {
+            let v = self
+                .builder
+                .ins()
+                .load(types::I64, t, handler, rec::PARENT + 8 * word);
+            self.builder
+                .ins()
+                .store(t, v, outer, rec::PARENT + 8 * word);
+        }
+        self.builder
+            .ins()
+            .store(t, zero, handler, rec::PARENT + rec::CTX_PC);
+        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
+        self.builder.ins().store(t, running, target, rec::STATE);
+        let switches = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::SWITCHES);
+        let switches = self.builder.ins().iadd_imm_s(switches, 1);
+        self.builder.ins().store(t, switches, target, rec::SWITCHES);
+        self.builder
+            .ins()
+            .store(t, target, store, VMSTORE_CURRENT_CONT);
+        let limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, target, rec::STACK_LIMIT);
+        self.builder
+            .ins()
+            .store(t, limit, store, VMSTORE_STACK_LIMIT);
+        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
+        let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
+        let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
+        self.throw_if_received(payload_in);
+
+        // Switched back to or resumed: our values are in our record.
+        for (i, r) in received.iter().enumerate() {
+            let v = self
+                .builder
+                .ins()
+                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
+            self.push(v);
+        }
+    }
+
+    /// Handler search from the running continuation `me` for `tag` (marked
+    /// for switch clauses): the record whose resumer handles it and the
+    /// clause index. The common case, the first clause of the innermost
+    /// resume, is checked inline; the rest is an allocation-free routine.
+    pub(in crate::compile) fn find_handler(&mut self, me: Value, tag: Value) -> (Value, Value) {
+        use crate::vm::stack_switching::continuation::offsets as rec;
+        let t = trusted();
+        let done = self.builder.create_block();
+        let handler = self.builder.append_block_param(done, types::I64);
+        let clause = self.builder.append_block_param(done, types::I64);
+        let slow = self.builder.create_block();
+        let check = self.builder.create_block();
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().brif(me, check, &[], slow, &[]);
+        self.builder.switch_to_block(check);
+        let len = self
+            .builder
+            .ins()
+            .load(types::I64, t, me, rec::HANDLERS_LEN);
+        let first = self.builder.create_block();
+        self.builder.ins().brif(len, first, &[], slow, &[]);
+        self.builder.switch_to_block(first);
+        let table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
+        let t0 = self.builder.ins().load(types::I64, t, table, 0);
+        let hit = self.builder.ins().icmp(IntCC::Equal, t0, tag);
+        let args = Self::args(&[me, zero]);
+        self.builder.ins().brif(hit, done, &args, slow, &[]);
+        self.builder.switch_to_block(slow);
+        let found = self.libcall(
+            routines::find_handler as *const () as usize,
+            &[tag],
+            &[types::I64],
+        )[0];
+        self.builder
+            .ins()
+            .trapz(found, clif_trap(TrapCode::UnhandledTag));
+        let h = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
+        let c = self.builder.ins().ushr_imm_u(found, 48);
+        let args = Self::args(&[h, c]);
+        self.builder.ins().jump(done, &args);
+        self.builder.switch_to_block(done);
+        (handler, clause)
+    }
+
+    /// `suspend`: finds the handler, hands the tag's values and this
+    /// continuation to it, and when resumed pushes the values it was
+    /// resumed with.
+    pub(in crate::compile) fn suspend_native(&mut self, tag_index: u32) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let t = trusted();
+        let tag = self.tag_ptr(tag_index);
+        let store = self.store_context();
+        let me = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let (handler, clause) = self.find_handler(me, tag);
+        let params = self.tag_params(tag_index);
+        let vals = self.popn(params.len());
+        for (i, v) in vals.iter().enumerate() {
+            self.builder
+                .ins()
+                .store(t, *v, me, rec::ARGS + 8 * i as i32);
+        }
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, me, rec::BOUND);
+        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
+        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
+        let suspended = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::SUSPENDED as i64);
+        self.builder.ins().store(t, suspended, me, rec::STATE);
+        self.builder
+            .ins()
+            .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
+        let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
+        let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
+        let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
+        let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
+        self.throw_if_received(received);
+
+        // Resumed: the values are at the start of our record's arguments.
+        let ty = self.env.info.tags[tag_index as usize];
+        let results = self.env.func_type(ty).results().to_vec();
+        for (i, r) in results.iter().enumerate() {
+            let v = self
+                .builder
+                .ins()
+                .load(clif_type(r), t, me, rec::ARGS + 8 * i as i32);
+            self.push(v);
+        }
+    }
+}
