@@ -14,6 +14,7 @@ use crate::types::{
     AddrType, CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType,
     ModuleCompositeType, ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
 };
+use switchyard_frames::display_name;
 
 /// A constant expression, evaluated at instantiation.
 #[derive(Clone, Debug)]

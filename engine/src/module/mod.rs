@@ -9,8 +9,8 @@ use crate::compile::{self, CompiledModule};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::module_info::{ExportIndex, ModuleInfo};
-use crate::names::display_name;
 use crate::types::{ExternType, FuncType};
+use switchyard_frames::display_name;
 
 /// The proposals Switchyard accepts on top of WebAssembly 2.0 without SIMD
 /// (memory64 covers 64-bit memories and 64-bit tables).
