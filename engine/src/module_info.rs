@@ -9,7 +9,6 @@ use wasmparser::{
 };
 
 use crate::error::Error;
-use crate::names::display_name;
 use crate::types::{
     AddrType, CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType,
     ModuleCompositeType, ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
