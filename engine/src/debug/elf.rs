@@ -11,7 +11,7 @@ use object::elf;
 use object::write::elf::{FileHeader, SectionHeader, Sym, Writer};
 
 use super::lines::SourceLines;
-use crate::names::display_name;
+use switchyard_frames::display_name;
 
 /// What the object describes.
 pub(crate) struct ModuleImage<'a> {
