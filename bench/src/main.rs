@@ -202,7 +202,7 @@ fn switchyard_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
                 let bt = caller.backtrace();
                 n = bt
                     .iter()
-                    .filter(|f| matches!(f, BacktraceFrame::Wasm { .. }))
+                    .filter(|f| matches!(f, switchyard_engine::frames::Frame::Wasm(_)))
                     .count();
                 std::hint::black_box(&bt);
             }

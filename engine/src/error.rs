@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use switchyard_frames::Frame;
+
 /// Why Wasm execution stopped abnormally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TrapCode {
@@ -119,8 +121,9 @@ pub struct Trap {
     /// The frame pointer at the fault, for backtraces.
     pub fp: Option<usize>,
     /// The logical backtrace at the fault, innermost first, across every
-    /// continuation down to the host entry.
-    pub backtrace: Vec<BacktraceFrame>,
+    /// continuation down to the host entry. Wasm frames carry no source
+    /// locations: whoever reads the module's DWARF fills them in.
+    pub backtrace: Vec<Frame>,
 }
 
 impl Trap {
@@ -134,46 +137,6 @@ impl Trap {
             backtrace: Vec::new(),
         }
     }
-}
-
-/// One line of a logical backtrace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BacktraceFrame {
-    /// A frame of a Wasm function.
-    Wasm {
-        /// Module name.
-        module: std::sync::Arc<str>,
-        /// Function name (name section, export name or `wasm-function[N]`).
-        function: std::sync::Arc<str>,
-        /// Function index.
-        index: u32,
-        /// Byte offset of the instruction in the module.
-        offset: Option<u32>,
-        /// The native pc.
-        pc: usize,
-    },
-    /// Glue code (adapters, trampolines) or host code.
-    Host {
-        /// The native pc.
-        pc: usize,
-    },
-    /// The frames above belong to a continuation, resumed by the frame
-    /// below.
-    Resumed {
-        /// The continuation's id.
-        id: u64,
-        /// Its entry function, as `module!function`.
-        entry: std::sync::Arc<str>,
-        /// Tags of the resume's handler clauses (`$name`, with ` (switch)`
-        /// for switch clauses).
-        handlers: Vec<std::sync::Arc<str>>,
-    },
-    /// The frames below are the host's.
-    HostEntry,
-    /// The walk stopped early.
-    Truncated,
-    /// This many frames were walked but not kept.
-    Skipped(usize),
 }
 
 impl fmt::Display for Trap {

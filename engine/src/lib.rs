@@ -24,7 +24,6 @@ mod engine;
 mod error;
 mod module;
 mod module_info;
-mod names;
 pub mod profiling;
 mod runtime;
 mod types;
@@ -33,13 +32,14 @@ pub mod wasi;
 
 pub use config::{Config, SwitchingMode};
 pub use engine::Engine;
-pub use error::{BacktraceFrame, Error, Result, Trap, TrapCode};
+pub use error::{Error, Result, Trap, TrapCode};
 pub use module::{Module, supported_features};
 pub use module_info::ModuleInfo;
-pub use names::display_name;
 pub use profiling::PerfOutput;
 pub use runtime::*;
+pub use switchyard_frames as frames;
+pub use switchyard_frames::display_name;
 pub use types::{
-    CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
-    TableType, TypeId, ValType,
+    AddrType, CompositeType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType,
+    RefType, TableType, TypeId, ValType,
 };

@@ -9,11 +9,11 @@ use wasmparser::{
 };
 
 use crate::error::Error;
-use crate::names::display_name;
 use crate::types::{
-    CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType, ModuleCompositeType,
-    ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
+    AddrType, CompositeType, ExternType, GlobalType, HeapType, Limits, MemoryType,
+    ModuleCompositeType, ModuleValType, RefType, TableType, TypeId, TypeInterner, ValType,
 };
+use switchyard_frames::display_name;
 
 /// A constant expression, evaluated at instantiation.
 #[derive(Clone, Debug)]
@@ -520,10 +520,8 @@ fn table_type(
     types: &[TypeId],
     interner: &TypeInterner,
 ) -> Result<TableType, Error> {
-    if t.table64 {
-        return Err(unsupported("64-bit tables (memory64)"));
-    }
     Ok(TableType {
+        addr: addr_type(t.table64),
         element: ref_type(t.element_type, types, interner)?,
         limits: Limits {
             min: t.initial,
@@ -533,9 +531,6 @@ fn table_type(
 }
 
 fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType, Error> {
-    if m.memory64 {
-        return Err(unsupported("64-bit memories (memory64)"));
-    }
     if m.shared {
         return Err(unsupported("shared memories (threads)"));
     }
@@ -543,11 +538,16 @@ fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType, Error> {
         return Err(unsupported("custom page sizes"));
     }
     Ok(MemoryType {
+        addr: addr_type(m.memory64),
         limits: Limits {
             min: m.initial,
             max: m.maximum,
         },
     })
+}
+
+fn addr_type(is_64: bool) -> AddrType {
+    if is_64 { AddrType::I64 } else { AddrType::I32 }
 }
 
 fn global_type(

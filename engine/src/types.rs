@@ -262,9 +262,32 @@ impl Limits {
     }
 }
 
+/// The type of the addresses of a memory or the indices of a table: 32-bit
+/// as in Wasm 2.0, or 64-bit (the memory64 proposal, part of Wasm 3.0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AddrType {
+    /// `i32` addresses.
+    #[default]
+    I32,
+    /// `i64` addresses.
+    I64,
+}
+
+impl AddrType {
+    /// The value type of an address.
+    pub fn val_type(self) -> ValType {
+        match self {
+            AddrType::I32 => ValType::I32,
+            AddrType::I64 => ValType::I64,
+        }
+    }
+}
+
 /// A memory type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryType {
+    /// Whether addresses are `i32` or `i64`.
+    pub addr: AddrType,
     /// Size limits in pages.
     pub limits: Limits,
 }
@@ -272,6 +295,8 @@ pub struct MemoryType {
 /// A table type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableType {
+    /// Whether indices are `i32` or `i64`.
+    pub addr: AddrType,
     /// Element type.
     pub element: RefType,
     /// Size limits in elements.

@@ -21,6 +21,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use switchyard_engine::frames::Frame;
 use switchyard_engine::*;
 
 /// Every module is named `$bt`; frames of other modules would show up with
@@ -30,48 +31,40 @@ const MODULE: &str = "bt";
 /// The backtrace as short strings, innermost first, without the glue
 /// frames (trampolines, host code) between Wasm frames and boundaries. The
 /// innermost frame is always a Wasm one.
-fn describe(frames: &[BacktraceFrame]) -> Vec<String> {
-    assert!(
-        matches!(frames.first(), Some(BacktraceFrame::Wasm { .. })),
-        "{frames:?}"
-    );
+fn describe(frames: &[Frame]) -> Vec<String> {
+    assert!(matches!(frames.first(), Some(Frame::Wasm(_))), "{frames:?}");
     frames
         .iter()
         .filter_map(|f| {
             Some(match f {
-                BacktraceFrame::Wasm {
-                    module, function, ..
-                } => {
-                    if &**module == MODULE {
-                        function.to_string()
+                Frame::Wasm(w) => {
+                    if &*w.module == MODULE {
+                        w.function.to_string()
                     } else {
-                        format!("{module}!{function}")
+                        w.qualified_name()
                     }
                 }
-                BacktraceFrame::Host { .. } => return None,
-                BacktraceFrame::Resumed {
-                    entry, handlers, ..
-                } => {
+                Frame::Host(_) => return None,
+                Frame::Boundary(b) => {
+                    assert!(b.resumed_here, "{b:?}");
                     let prefix = format!("{MODULE}!");
-                    let entry = entry.strip_prefix(prefix.as_str()).unwrap_or(entry);
+                    let entry = b.entry.strip_prefix(prefix.as_str()).unwrap_or(&b.entry);
+                    let handlers = b.handlers.as_ref().expect("the engine knows the handlers");
                     format!("|resumed {entry} [{}]", handlers.join(", "))
                 }
-                BacktraceFrame::HostEntry => "host".into(),
-                BacktraceFrame::Truncated => "truncated".into(),
-                BacktraceFrame::Skipped(n) => format!("skipped {n}"),
+                Frame::HostEntry => "host".into(),
+                Frame::Truncated { .. } => "truncated".into(),
+                Frame::Skipped { frames } => format!("skipped {frames}"),
             })
         })
         .collect()
 }
 
 /// The continuation ids of the boundaries, innermost first.
-fn ids(frames: &[BacktraceFrame]) -> Vec<u64> {
+fn ids(frames: &[Frame]) -> Vec<u64> {
     frames
         .iter()
-        .filter_map(|f| match f {
-            BacktraceFrame::Resumed { id, .. } => Some(*id),
-            _ => None,
-        })
+        .filter_map(|f| Some(f.as_boundary()?.continuation))
         .collect()
 }
 
@@ -79,7 +72,7 @@ fn ids(frames: &[BacktraceFrame]) -> Vec<u64> {
 const MODES: [SwitchingMode; 2] = [SwitchingMode::Native, SwitchingMode::Libcall];
 
 /// What the probe saw: its argument and the backtrace, per call.
-type Probes = Arc<Mutex<Vec<(i32, Vec<BacktraceFrame>)>>>;
+type Probes = Arc<Mutex<Vec<(i32, Vec<Frame>)>>>;
 
 /// Instantiates `wat` with `host.probe: [i32] -> []`, which records the
 /// backtrace of its caller.
@@ -109,7 +102,7 @@ fn instantiate(wat: &str, mode: SwitchingMode) -> (Store<()>, Instance, Probes) 
 }
 
 /// The backtrace the probe recorded with argument `arg` (exactly once).
-fn probed(probes: &Probes, arg: i32) -> Vec<BacktraceFrame> {
+fn probed(probes: &Probes, arg: i32) -> Vec<Frame> {
     let probes = probes.lock().unwrap();
     let mut found = probes.iter().filter(|(a, _)| *a == arg);
     let (_, frames) = found

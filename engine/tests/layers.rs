@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 /// The engine's top-level modules, lowest layer first. `lib` is the crate
 /// root (`lib.rs`), which may use everything.
 const LAYERS: &[&str] = &[
-    "names",
     "error",
     "types",
     "module_info",

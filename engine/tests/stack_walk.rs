@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use switchyard_engine::frames::Frame;
 use switchyard_engine::vm::code_lookup;
 use switchyard_engine::*;
 
@@ -302,13 +303,13 @@ fn a_trap_captures_the_logical_backtrace_across_continuations() {
             .backtrace
             .iter()
             .filter_map(|f| match f {
-                BacktraceFrame::Wasm {
-                    module, function, ..
-                } => Some(format!("{module}!{function}")),
-                BacktraceFrame::Resumed {
-                    entry, handlers, ..
-                } => Some(format!("resumed {entry} [{}]", handlers.join(", "))),
-                BacktraceFrame::HostEntry => Some("host".into()),
+                Frame::Wasm(w) => Some(w.qualified_name()),
+                Frame::Boundary(b) => Some(format!(
+                    "resumed {} [{}]",
+                    b.entry,
+                    b.handlers.as_deref().unwrap_or_default().join(", ")
+                )),
+                Frame::HostEntry => Some("host".into()),
                 _ => None,
             })
             .collect();
@@ -334,7 +335,7 @@ fn a_host_function_sees_the_backtrace_of_its_wasm_callers() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    let seen: Arc<Mutex<Vec<BacktraceFrame>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sink = seen.clone();
     linker.func_new(
         "host",
@@ -357,9 +358,9 @@ fn a_host_function_sees_the_backtrace_of_its_wasm_callers() {
     let names: Vec<String> = frames
         .iter()
         .filter_map(|f| match f {
-            BacktraceFrame::Wasm { function, .. } => Some(function.to_string()),
-            BacktraceFrame::Resumed { .. } => Some("|".into()),
-            BacktraceFrame::HostEntry => Some("host".into()),
+            Frame::Wasm(w) => Some(w.function.to_string()),
+            Frame::Boundary(_) => Some("|".into()),
+            Frame::HostEntry => Some("host".into()),
             _ => None,
         })
         .collect();

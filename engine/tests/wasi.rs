@@ -541,12 +541,12 @@ fn sched_yield_succeeds() {
 #[test]
 fn unsupported_imports_stay_undefined() {
     let wat = r#"(module
-        (import "wasi_snapshot_preview1" "path_open"
-            (func (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32))))"#;
+        (import "wasi_snapshot_preview1" "sock_open"
+            (func (param i32 i32 i32) (result i32))))"#;
     let err = Guest::with_module(wat, ctx()).err().unwrap();
     assert_eq!(
         err.to_string(),
-        "unknown import: `wasi_snapshot_preview1::path_open` has not been defined"
+        "unknown import: `wasi_snapshot_preview1::sock_open` has not been defined"
     );
 }
 
@@ -647,4 +647,329 @@ fn guest_program_end_to_end() {
         other => panic!("expected exit 3, got {other:?}"),
     }
     assert_eq!(out.contents(), b"echo\na b\nc\n");
+}
+
+/// A module that imports `functions` (name, wasm parameter types) and
+/// exports a wrapper of the same name for each.
+fn wrappers_of(functions: &[(&str, &str)]) -> String {
+    let mut wat = String::from("(module\n");
+    for (name, params) in functions {
+        wat += &format!(
+            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))\n"
+        );
+    }
+    wat += "(memory (export \"memory\") 1)\n";
+    for (name, params) in functions {
+        let gets: String = (0..params.split_whitespace().count())
+            .map(|i| format!("(local.get {i})"))
+            .collect();
+        wat += &format!(
+            "(func (export \"{name}\") (param {params}) (result i32) (call ${name} {gets}))\n"
+        );
+    }
+    wat + ")"
+}
+
+const ENOTSOCK: i32 = 57;
+const EAGAIN: i32 = 6;
+const EPERM: i32 = 63;
+const EEXIST: i32 = 20;
+const ENOTDIR: i32 = 54;
+
+/// Writes a subscription at `at`: `(userdata, tag, fd-or-clock-id,
+/// timeout, flags)`.
+fn put_subscription(
+    g: &mut Guest,
+    at: u32,
+    userdata: u64,
+    tag: u8,
+    id: u32,
+    timeout: u64,
+    flags: u16,
+) {
+    let mut sub = [0u8; 48];
+    sub[0..8].copy_from_slice(&userdata.to_le_bytes());
+    sub[8] = tag;
+    sub[16..20].copy_from_slice(&id.to_le_bytes());
+    sub[24..32].copy_from_slice(&timeout.to_le_bytes());
+    sub[40..42].copy_from_slice(&flags.to_le_bytes());
+    g.put(at, &sub);
+}
+
+/// The events `poll_oneoff` wrote at `at`: `(userdata, error, type,
+/// nbytes, flags)`.
+fn events(g: &mut Guest, at: u32, n: u32) -> Vec<(u64, u16, u8, u64, u16)> {
+    (0..n)
+        .map(|i| {
+            let e = at + 32 * i;
+            let m = g.mem();
+            let e = e as usize;
+            (
+                u64::from_le_bytes(m[e..e + 8].try_into().unwrap()),
+                u16::from_le_bytes(m[e + 8..e + 10].try_into().unwrap()),
+                m[e + 10],
+                u64::from_le_bytes(m[e + 16..e + 24].try_into().unwrap()),
+                u16::from_le_bytes(m[e + 24..e + 26].try_into().unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn poll(g: &mut Guest, subs: u32, out: u32, n: u32) -> Vec<(u64, u16, u8, u64, u16)> {
+    assert_eq!(g.call("poll_oneoff", &[subs, out, n, 8]), ESUCCESS);
+    let count = g.u32_at(8);
+    events(g, out, count)
+}
+
+const SOCKET_CALLS: &[(&str, &str)] = &[
+    ("sock_accept", "i32 i32 i32"),
+    ("sock_recv", "i32 i32 i32 i32 i32 i32"),
+    ("sock_send", "i32 i32 i32 i32 i32"),
+    ("sock_shutdown", "i32 i32"),
+    ("poll_oneoff", "i32 i32 i32 i32"),
+    ("fd_fdstat_get", "i32 i32"),
+    ("fd_fdstat_set_flags", "i32 i32"),
+    ("fd_read", "i32 i32 i32 i32"),
+    ("fd_write", "i32 i32 i32 i32"),
+    ("fd_prestat_get", "i32 i32"),
+    ("fd_close", "i32"),
+];
+
+#[test]
+fn sockets_accept_receive_send_and_shut_down() {
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut ctx = ctx();
+    assert_eq!(ctx.preopen_listener(listener).unwrap(), 3);
+    let mut g = Guest::with_module(&wrappers_of(SOCKET_CALLS), ctx).unwrap();
+
+    // A listener is no preopened directory: wasi-libc stops looking there.
+    assert_eq!(g.call("fd_prestat_get", &[3, 16]), EBADF);
+    // Non-blocking, as Wasmtime preopens it: nothing to accept yet.
+    assert_eq!(g.call("sock_accept", &[3, 0, 16]), EAGAIN);
+    assert_eq!(g.call("fd_fdstat_get", &[3, 64]), ESUCCESS);
+    assert_eq!(g.mem()[64], 6, "a socket stream");
+    assert_eq!(g.mem()[66] & 4, 4, "non-blocking");
+
+    let mut client = TcpStream::connect(addr).unwrap();
+    // The listener becomes readable.
+    put_subscription(&mut g, 1024, 7, 1, 3, 0, 0);
+    assert_eq!(poll(&mut g, 1024, 2048, 1), vec![(7, 0, 1, 0, 0)]);
+    assert_eq!(g.call("sock_accept", &[3, 0, 16]), ESUCCESS);
+    let conn = g.u32_at(16);
+    assert_eq!(conn, 4);
+
+    // Nothing to read: a 10 ms clock fires first.
+    put_subscription(&mut g, 1024, 1, 1, conn, 0, 0);
+    put_subscription(&mut g, 1072, 2, 0, 1, 10_000_000, 0);
+    let before = std::time::Instant::now();
+    assert_eq!(poll(&mut g, 1024, 2048, 2), vec![(2, 0, 0, 0, 0)]);
+    assert!(before.elapsed() >= std::time::Duration::from_millis(10));
+
+    client.write_all(b"ping").unwrap();
+    let ready = poll(&mut g, 1024, 2048, 1);
+    assert_eq!(ready, vec![(1, 0, 1, 4, 0)], "four bytes readable");
+    // Peek, then receive, into two iovecs (only the first is filled).
+    g.put_iovecs(32, &[(512, 3), (600, 16)]);
+    assert_eq!(g.call("sock_recv", &[conn, 32, 2, 1, 48, 52]), ESUCCESS);
+    assert_eq!((g.u32_at(48), &g.mem()[512..515]), (3, &b"pin"[..]));
+    assert_eq!(g.call("sock_recv", &[conn, 32, 2, 0, 48, 52]), ESUCCESS);
+    assert_eq!(g.u32_at(48), 3);
+    assert_eq!(g.call("sock_recv", &[conn, 32, 2, 0, 48, 52]), ESUCCESS);
+    assert_eq!((g.u32_at(48), g.mem()[512]), (1, b'g'));
+
+    g.put(700, b"pong");
+    g.put_iovecs(40, &[(700, 2), (702, 2)]);
+    assert_eq!(g.call("sock_send", &[conn, 40, 2, 0, 48]), ESUCCESS);
+    assert_eq!(g.u32_at(48), 4);
+    let mut got = [0u8; 4];
+    client.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"pong");
+    // fd_write works on a connection too.
+    assert_eq!(g.call("fd_write", &[conn, 40, 1, 48]), ESUCCESS);
+    client.read_exact(&mut got[..2]).unwrap();
+    assert_eq!(&got[..2], b"po");
+
+    // Blocking by default; switched to non-blocking, an empty socket
+    // says EAGAIN.
+    assert_eq!(g.call("fd_fdstat_get", &[conn, 64]), ESUCCESS);
+    assert_eq!(g.mem()[66] & 4, 0);
+    assert_eq!(g.call("fd_fdstat_set_flags", &[conn, 4]), ESUCCESS);
+    assert_eq!(g.call("sock_recv", &[conn, 32, 1, 0, 48, 52]), EAGAIN);
+    assert_eq!(g.call("fd_read", &[conn, 32, 1, 48]), EAGAIN);
+
+    // Shutting down the writing side: the client reads end of file.
+    assert_eq!(g.call("sock_shutdown", &[conn, 2]), ESUCCESS);
+    assert_eq!(client.read(&mut got).unwrap(), 0);
+    // The client hangs up: readable (end of file) or hung up.
+    drop(client);
+    let ready = poll(&mut g, 1024, 2048, 1);
+    assert_eq!(ready.len(), 1);
+    assert_eq!(g.call("sock_recv", &[conn, 32, 1, 0, 48, 52]), ESUCCESS);
+    assert_eq!(g.u32_at(48), 0);
+
+    // Socket calls on what is not a connection.
+    assert_eq!(g.call("sock_recv", &[1, 32, 1, 0, 48, 52]), ENOTSOCK);
+    assert_eq!(g.call("sock_send", &[3, 40, 1, 0, 48]), 53, "ENOTCONN");
+    assert_eq!(g.call("sock_accept", &[conn, 0, 16]), EINVAL);
+    assert_eq!(g.call("sock_shutdown", &[conn, 9]), EINVAL);
+    assert_eq!(g.call("fd_close", &[conn]), ESUCCESS);
+    assert_eq!(g.call("sock_recv", &[conn, 32, 1, 0, 48, 52]), EBADF);
+}
+
+#[test]
+fn poll_oneoff_clocks_and_errors() {
+    let mut g = Guest::with_module(&wrappers_of(SOCKET_CALLS), ctx()).unwrap();
+    // No subscriptions would wait forever.
+    assert_eq!(g.call("poll_oneoff", &[1024, 2048, 0, 8]), EINVAL);
+    // An absolute monotonic deadline in the past fires at once; a bad
+    // descriptor is an event with EBADF; a relative hour does not fire.
+    put_subscription(&mut g, 1024, 10, 0, 1, 1, 1);
+    put_subscription(&mut g, 1072, 11, 1, 99, 0, 0);
+    put_subscription(&mut g, 1120, 12, 0, 1, 3_600_000_000_000, 0);
+    let ready = poll(&mut g, 1024, 2048, 3);
+    assert_eq!(ready, vec![(10, 0, 0, 0, 0), (11, EBADF as u16, 1, 0, 0)]);
+    // A stream the embedder gave is always ready.
+    put_subscription(&mut g, 1024, 13, 2, 1, 0, 0);
+    let mut ctx = ctx();
+    ctx.set_stdout(Capture::default());
+    let mut g2 = Guest::with_module(&wrappers_of(SOCKET_CALLS), ctx).unwrap();
+    put_subscription(&mut g2, 1024, 13, 2, 1, 0, 0);
+    assert_eq!(poll(&mut g2, 1024, 2048, 1), vec![(13, 0, 2, 0, 0)]);
+    // An unknown subscription tag; the event array outside memory.
+    put_subscription(&mut g, 1024, 14, 9, 0, 0, 0);
+    assert_eq!(g.call("poll_oneoff", &[1024, 2048, 1, 8]), EINVAL);
+    assert_eq!(g.call("poll_oneoff", &[1024, MEM - 16, 1, 8]), EFAULT);
+}
+
+#[test]
+fn proc_raise_is_not_supported_as_in_wasmtime() {
+    let mut g = Guest::with_module(&wrappers_of(&[("proc_raise", "i32")]), ctx()).unwrap();
+    assert_eq!(g.call("proc_raise", &[15]), 58, "ENOTSUP");
+}
+
+const FILE_CALLS: &[(&str, &str)] = &[
+    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
+    ("fd_allocate", "i32 i64 i64"),
+    ("fd_filestat_get", "i32 i32"),
+    ("fd_renumber", "i32 i32"),
+    ("fd_tell", "i32 i32"),
+    ("fd_write", "i32 i32 i32 i32"),
+    ("fd_prestat_get", "i32 i32"),
+    ("fd_prestat_dir_name", "i32 i32 i32"),
+    ("fd_readdir", "i32 i32 i32 i64 i32"),
+    ("path_create_directory", "i32 i32 i32"),
+];
+
+#[test]
+fn files_in_a_preopened_directory() {
+    let dir = std::env::temp_dir().join(format!("swy-wasi-engine-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ctx = ctx();
+    assert_eq!(ctx.preopen_dir(&dir, "/sandbox").unwrap(), 3);
+    let mut g = Guest::with_module(&wrappers_of(FILE_CALLS), ctx).unwrap();
+    assert_eq!(g.call("fd_prestat_get", &[3, 16]), ESUCCESS);
+    assert_eq!((g.mem()[16], g.u32_at(20)), (0, 8));
+    assert_eq!(
+        g.call("fd_prestat_dir_name", &[3, 32, 7]),
+        37,
+        "ENAMETOOLONG"
+    );
+    assert_eq!(g.call("fd_prestat_dir_name", &[3, 32, 8]), ESUCCESS);
+    assert_eq!(&g.mem()[32..40], b"/sandbox");
+    assert_eq!(g.call("fd_prestat_get", &[4, 16]), EBADF);
+
+    // path_open(3, 0, "f", CREAT|EXCL, write rights, 0, 0, &fd)
+    g.put(100, b"f");
+    let open = |g: &mut Guest, path_len: u32, oflags: u32| {
+        g.call_vals(
+            "path_open",
+            &[
+                Val::I32(3),
+                Val::I32(0),
+                Val::I32(100),
+                Val::I32(path_len as i32),
+                Val::I32(oflags as i32),
+                Val::I64(1 << 6 | 1 << 8),
+                Val::I64(0),
+                Val::I32(0),
+                Val::I32(16),
+            ],
+        )
+    };
+    assert_eq!(open(&mut g, 1, 1 | 4), ESUCCESS);
+    let fd = g.u32_at(16);
+    assert_eq!(fd, 4);
+    assert_eq!(open(&mut g, 1, 1 | 4), EEXIST);
+    let allocate = [Val::I32(fd as i32), Val::I64(0), Val::I64(1000)];
+    assert_eq!(g.call_vals("fd_allocate", &allocate), ESUCCESS);
+    assert_eq!(g.call("fd_filestat_get", &[fd, 200]), ESUCCESS);
+    assert_eq!(
+        (g.mem()[216], g.u64_at(232)),
+        (4, 1000),
+        "a 1000-byte regular file"
+    );
+    assert_eq!(std::fs::metadata(dir.join("f")).unwrap().len(), 1000);
+    // Renumbered over another open descriptor; the old number is closed.
+    g.put(100, b"g");
+    assert_eq!(open(&mut g, 1, 1), ESUCCESS);
+    let other = g.u32_at(16);
+    assert_eq!(g.call("fd_renumber", &[fd, other]), ESUCCESS);
+    assert_eq!(g.call("fd_tell", &[fd, 24]), EBADF);
+    assert_eq!(g.call("fd_tell", &[other, 24]), ESUCCESS);
+    assert_eq!(g.call("fd_renumber", &[other, 99]), EBADF);
+    // Escapes and misuse.
+    g.put(100, b"../x");
+    assert_eq!(open(&mut g, 4, 1), EPERM);
+    assert!(!dir.parent().unwrap().join("x").exists());
+    g.put(100, b"/etc");
+    assert_eq!(g.call("path_create_directory", &[3, 100, 4]), EPERM);
+    g.put(100, b"f/y");
+    assert_eq!(open(&mut g, 3, 1), ENOTDIR);
+    assert_eq!(g.call("path_create_directory", &[other, 100, 1]), ENOTDIR);
+    // A listing: ".", "..", "f", "g" (in the host's order after the dots).
+    let readdir = [
+        Val::I32(3),
+        Val::I32(300),
+        Val::I32(1000),
+        Val::I64(0),
+        Val::I32(24),
+    ];
+    assert_eq!(g.call_vals("fd_readdir", &readdir), ESUCCESS);
+    let used = g.u32_at(24);
+    let mut names = Vec::new();
+    let mut at = 300;
+    while at < 300 + used {
+        let len = g.u32_at(at + 16);
+        names.push(
+            String::from_utf8(g.mem()[(at + 24) as usize..][..len as usize].to_vec()).unwrap(),
+        );
+        at += 24 + len;
+    }
+    assert_eq!(&names[..2], [".", ".."]);
+    names.sort();
+    assert_eq!(names, [".", "..", "f", "g"]);
+    // Resuming after the third entry gives the fourth only; a small
+    // buffer is filled to the brim, which says there is more.
+    let resume = [
+        Val::I32(3),
+        Val::I32(300),
+        Val::I32(1000),
+        Val::I64(3),
+        Val::I32(24),
+    ];
+    assert_eq!(g.call_vals("fd_readdir", &resume), ESUCCESS);
+    assert_eq!(g.u32_at(24), 25);
+    let small = [
+        Val::I32(3),
+        Val::I32(300),
+        Val::I32(30),
+        Val::I64(0),
+        Val::I32(24),
+    ];
+    assert_eq!(g.call_vals("fd_readdir", &small), ESUCCESS);
+    assert_eq!(g.u32_at(24), 30);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,10 +16,14 @@ Commands:
   wasm finish                run until the current function returns or
                              its continuation switches away, then stop at
                              the next source line
+  wasm break NAME            break on the Wasm functions named NAME, never
+                             on a host function of that name
+  info wasm-trap             which Wasm trap the process stopped on (also
+                             printed at the stop)
 
 Modules: `layout` (generated from the switchyard-registry-layout crate),
 `registry` (the reader; no gdb), `target` (the process under gdb), `view`
-(looking at another continuation's stack), `commands`, `stepping`,
+(looking at another continuation's stack), `commands`, `breakpoints`, `stepping`, `traps`,
 `frame_filter`, `unwinder`. The registry is read through its layout only,
 never through Rust type information.
 """
@@ -29,10 +33,12 @@ def load():
     """Registers the commands, the frame filter and the unwinder with gdb."""
     import gdb
 
-    from . import commands, frame_filter, stepping, target, unwinder, view
+    from . import breakpoints, commands, frame_filter, stepping, target, traps, unwinder, view
 
     commands.register()
+    breakpoints.register()
     stepping.register()
+    traps.register()
     frame_filter.register()
     unwinder.register()
     view.install_restore_hooks()

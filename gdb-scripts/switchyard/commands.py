@@ -57,6 +57,18 @@ Wasm frame and source line), parent, stack used of stack size."""
             print("  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5])
 
 
+def restore_before_running():
+    """Leaves a continuation view before the process runs (a hook of every
+    command that resumes it, and the stepping commands)."""
+    if not view.viewing():
+        return
+    if not gdb.selected_inferior().pid:
+        view.forget()
+        return
+    view.restore()
+    print("switchyard: registers restored (left continuation view)")
+
+
 class ContinuationCommand(gdb.Command):
     """continuation ID: show continuation ID's stack as if it were the current one
 (bt, frame N, info frame work on it); continuation restore: come back.
@@ -68,8 +80,7 @@ Restore before letting the process run."""
     def invoke(self, arg, from_tty):
         arg = arg.strip()
         if arg == "_restore-if-viewing":
-            if view.restore():
-                print("switchyard: registers restored (left continuation view)")
+            restore_before_running()
             return
         if arg == "restore":
             if not view.restore():

@@ -1,12 +1,12 @@
 # Generated from the switchyard-registry-layout crate: do not edit.
 # Regenerate with:
 #   cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py
-"""The layout of the registry of live stacks, version 1 (docs/registry.md)."""
+"""The layout of the registry of live stacks, version 2 (docs/registry.md)."""
 
 SYMBOL = "switchyard_registry"
 MAGIC_REGISTRY = 0x52575953  # "SYWR"
 MAGIC_RECORD = 0x43575953  # "SYWC"
-VERSION = 1
+VERSION = 2
 MAX_PAYLOAD = 32
 
 STATE_FRESH = 0
@@ -15,6 +15,7 @@ STATE_SUSPENDED = 2
 STATE_RETURNED = 3
 STATE_TRAPPED = 4
 STATE_NAMES = {0: "fresh", 1: "running", 2: "suspended", 3: "returned", 4: "trapped"}
+TRAP_NAMES = {1: "unreachable", 2: "integer divide by zero", 3: "integer overflow", 4: "invalid conversion to integer", 5: "out of bounds memory access", 6: "out of bounds table access", 7: "undefined element", 8: "uninitialized element", 9: "indirect call type mismatch", 10: "null function reference", 11: "null reference", 12: "call stack exhausted", 13: "null continuation reference", 14: "continuation already consumed", 15: "unhandled tag", 16: "too many live continuations", 17: "uncaught exception", 18: "null exception reference"}
 
 # RegistryHeader (80 bytes)
 HEADER_SIZE = 80
@@ -88,8 +89,8 @@ FUNCREF_CODE = 0  # 8 bytes
 FUNCREF_TYPE_ID = 8  # 8 bytes
 FUNCREF_VMCTX = 16  # 8 bytes
 
-# CodeEntry (104 bytes)
-CODE_SIZE = 104
+# CodeEntry (120 bytes)
+CODE_SIZE = 120
 CODE_NEXT = 0  # 8 bytes
 CODE_CODE_START = 8  # 8 bytes
 CODE_CODE_END = 16  # 8 bytes
@@ -103,6 +104,8 @@ CODE_SOURCE_MAP = 72  # 8 bytes
 CODE_SOURCE_MAP_LEN = 80  # 8 bytes
 CODE_EH_FRAME = 88  # 8 bytes
 CODE_EH_FRAME_LEN = 96  # 8 bytes
+CODE_TRAPS = 104  # 8 bytes
+CODE_TRAP_COUNT = 112  # 8 bytes
 
 # FunctionEntry (32 bytes)
 FUNCTION_SIZE = 32
@@ -114,9 +117,11 @@ FUNCTION_NAME = 24  # 8 bytes
 
 # A running continuation's trampoline frame pointer, minus its record.
 TRAMPOLINE_FP = 80
-# The smallest code entry a version 1 writer makes.
+# The smallest code entry a reader accepts (code_entry_size says more).
 CODE_ENTRY_MIN_SIZE = 88
 # One address of a store's records array.
 RECORD_POINTER_SIZE = 8
 # One (code offset, module offset) pair of a source map.
 SOURCE_MAP_PAIR_SIZE = 8
+# One (code offset, trap code) pair of a trap table.
+TRAP_PAIR_SIZE = 8

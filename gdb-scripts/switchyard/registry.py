@@ -18,6 +18,7 @@ MAX_MODULES = 100000
 MAX_FUNCTIONS = 1 << 20
 MAX_NAME = 4096
 MAX_SOURCE_MAP = 1 << 24
+MAX_TRAPS = 1 << 24
 # Reads retried while the process changes the registry.
 MAX_ATTEMPTS = 100
 
@@ -104,9 +105,9 @@ class Function:
 class CodeEntry:
     """One compiled module of the code map."""
 
-    def __init__(self, read, addr):
+    def __init__(self, read, addr, entry_size=layout.CODE_ENTRY_MIN_SIZE):
         self._read = read
-        raw = _checked_read(read, addr, layout.CODE_ENTRY_MIN_SIZE)
+        raw = _checked_read(read, addr, min(entry_size, layout.CODE_SIZE))
         self.next = _u64(raw, layout.CODE_NEXT)
         self.start = _u64(raw, layout.CODE_CODE_START)
         self.end = _u64(raw, layout.CODE_CODE_END)
@@ -114,6 +115,12 @@ class CodeEntry:
         self.name = _string(read, _u64(raw, layout.CODE_NAME), name_len) if name_len else "?"
         self.source_map = _u64(raw, layout.CODE_SOURCE_MAP)
         self.source_map_len = _u64(raw, layout.CODE_SOURCE_MAP_LEN)
+        if len(raw) >= layout.CODE_TRAP_COUNT + 8:
+            self.trap_table = _u64(raw, layout.CODE_TRAPS)
+            self.trap_count = _u64(raw, layout.CODE_TRAP_COUNT)
+        else:
+            self.trap_table = self.trap_count = 0
+        self._traps = None
         count = _u64(raw, layout.CODE_FUNCTION_COUNT)
         if count > MAX_FUNCTIONS:
             raise RegistryError("%d functions in module %s" % (count, self.name))
@@ -136,6 +143,18 @@ class CodeEntry:
             if f.start <= pc < f.end:
                 return f
         return None
+
+    def trap_at(self, pc):
+        """The trap code of a fault at pc, or None: not a Wasm trap."""
+        if self._traps is None:
+            if self.trap_count > MAX_TRAPS:
+                raise RegistryError("a trap table of %d pairs" % self.trap_count)
+            size = layout.TRAP_PAIR_SIZE
+            raw = (_checked_read(self._read, self.trap_table, size * self.trap_count)
+                   if self.trap_count else b"")
+            self._traps = dict(struct.unpack_from("<II", raw, size * i)
+                               for i in range(self.trap_count))
+        return self._traps.get(pc - self.start)
 
     def wasm_offset(self, pc):
         """Module byte offset of the Wasm instruction at pc."""
@@ -191,8 +210,9 @@ class Registry:
         record_size = _u32(head, layout.HEADER_RECORD_SIZE)
         if record_size < _RECORD_READ:
             raise RegistryError("record size %d" % record_size)
-        if _u32(head, layout.HEADER_CODE_ENTRY_SIZE) < layout.CODE_ENTRY_MIN_SIZE:
-            raise RegistryError("code entry size %d" % _u32(head, layout.HEADER_CODE_ENTRY_SIZE))
+        code_entry_size = _u32(head, layout.HEADER_CODE_ENTRY_SIZE)
+        if code_entry_size < layout.CODE_ENTRY_MIN_SIZE:
+            raise RegistryError("code entry size %d" % code_entry_size)
         self.tramp_start = _u64(head, layout.HEADER_TRAMPOLINE_START)
         self.tramp_end = _u64(head, layout.HEADER_TRAMPOLINE_END)
         self.entry_start = _u64(head, layout.HEADER_ENTRY_START)
@@ -223,7 +243,7 @@ class Registry:
             if code in seen or len(seen) >= MAX_MODULES:
                 raise RegistryError("the code map loops")
             seen.add(code)
-            entry = CodeEntry(read, code)
+            entry = CodeEntry(read, code, code_entry_size)
             self.modules.append(entry)
             code = entry.next
 
@@ -263,6 +283,14 @@ class Registry:
     def function_at(self, pc):
         m = self.module_at(pc)
         return m.function_at(pc) if m else None
+
+    def trap_at(self, pc):
+        """`(code, message)` of the Wasm trap a fault at pc is, or None."""
+        m = self.module_at(pc)
+        code = m.trap_at(pc) if m else None
+        if not code:
+            return None
+        return code, layout.TRAP_NAMES.get(code, "unknown trap %d" % code)
 
     def in_trampoline(self, pc):
         return self.tramp_start <= pc < self.tramp_end

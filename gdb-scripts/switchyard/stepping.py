@@ -6,7 +6,7 @@ See docs/gdb.md."""
 
 import gdb
 
-from . import layout, target, view
+from . import commands, layout, target
 from .registry import RegistryError
 
 # Listings of modules without DWARF are written under this directory.
@@ -156,6 +156,7 @@ class _Quiet:
 
 def _step_lines(mode):
     target.require_process()
+    commands.restore_before_running()
     with _Quiet():
         _step_lines_quietly(mode)
     if gdb.selected_inferior().pid:
@@ -176,8 +177,6 @@ def _step_lines_quietly(mode):
         reg = target.snapshot()
     except RegistryError as e:
         raise gdb.GdbError(str(e))
-    if view.viewing():
-        raise gdb.GdbError("viewing a continuation: `continuation restore` first")
     start = gdb.newest_frame()
     sal = gdb.find_pc_line(target.current_pc())
     start_key = (sal.symtab.filename, sal.line) if sal.symtab else None
@@ -304,6 +303,7 @@ continuation ID only."""
             except ValueError:
                 raise gdb.GdbError("usage: wasm break-switch [resume|suspend|switch|return] [ID]")
         target.require_process()
+        commands.restore_before_running()
         while True:
             try:
                 st = Stepper(only)

@@ -61,6 +61,7 @@ CODE = 0x50000
 NAMES = 0x51000
 FUNCTIONS = 0x52000
 SOURCE_MAP = 0x53000
+TRAPS = 0x54000
 TRAMPOLINE = 0x70000
 CODE_START = 0x60000
 
@@ -133,6 +134,11 @@ def build():
     m.put(CODE + layout.CODE_FUNCTION_COUNT, "<Q", 2)
     m.put(CODE + layout.CODE_SOURCE_MAP, "<Q", SOURCE_MAP)
     m.put(CODE + layout.CODE_SOURCE_MAP_LEN, "<Q", 3)
+    m.put(CODE + layout.CODE_TRAPS, "<Q", TRAPS)
+    m.put(CODE + layout.CODE_TRAP_COUNT, "<Q", 2)
+    m.region(TRAPS, 2 * layout.TRAP_PAIR_SIZE)
+    m.put(TRAPS, "<II", 0x18, 2)
+    m.put(TRAPS + layout.TRAP_PAIR_SIZE, "<II", 0x60, 1)
     m.region(NAMES, 64)
     m.regions[NAMES][0:14] = b"chaingenerator"
     m.region(FUNCTIONS, 2 * layout.FUNCTION_SIZE)
@@ -167,6 +173,7 @@ def use_everything(reg, rng):
         f = reg.function_at(pc)
         if f is not None:
             f.module.wasm_offset(pc)
+        reg.trap_at(pc)
 
 
 class Hang(Exception):
@@ -198,6 +205,10 @@ class RegistryReaderTest(unittest.TestCase):
         module = reg.modules[0]
         self.assertEqual(module.wasm_offset(CODE_START + 0x31), 0x24)
         self.assertEqual(module.wasm_offset(CODE_START + 0x4), 0x20)
+        self.assertEqual(reg.trap_at(CODE_START + 0x18), (2, "integer divide by zero"))
+        self.assertEqual(reg.trap_at(CODE_START + 0x60), (1, "unreachable"))
+        self.assertIsNone(reg.trap_at(CODE_START + 0x19))
+        self.assertIsNone(reg.trap_at(0x10))
         self.assertIsNone(module.wasm_offset(CODE_START + 0x3))
 
     def test_a_changing_or_foreign_registry_is_refused(self):

@@ -2,7 +2,7 @@
 //! has the focus, an open prompt, and what each action does.
 
 use crate::input::Action;
-use crate::state::{Cont, FrameLine, Progress, State};
+use crate::state::{Cont, Frame, Progress, State};
 
 /// The panes that take the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +136,7 @@ impl App {
     }
 
     /// The backtrace shown: the trap's or the selected continuation's.
-    pub fn backtrace(&self) -> (String, &[FrameLine]) {
+    pub fn backtrace(&self) -> (String, &[Frame]) {
         match self.items().get(self.selected) {
             Some(Item::Trap) => {
                 let t = self.state.picture.trap.as_ref().expect("a trap item");
@@ -156,7 +156,7 @@ impl App {
     }
 
     /// The selected backtrace line.
-    pub fn selected_frame(&self) -> Option<&FrameLine> {
+    pub fn selected_frame(&self) -> Option<&Frame> {
         let (_, frames) = self.backtrace();
         frames.get(self.frame)
     }
@@ -350,9 +350,7 @@ impl App {
             let Item::Cont(i) = items[pos] else { continue };
             let c = &self.state.picture.conts[i];
             let hit_frame = c.frames.iter().position(|f| match f {
-                FrameLine::Frame { function, .. } => {
-                    function.to_lowercase().contains(&needle_lower)
-                }
+                Frame::Wasm(w) => w.qualified_name().to_lowercase().contains(&needle_lower),
                 _ => false,
             });
             let hit = c.entry.to_lowercase().contains(&needle_lower)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use switchyard_engine::{Config, Engine, Error, Linker, Module, Store, SwitchingMode, Val};
 use switchyard_inspect::app::{App, Control};
 use switchyard_inspect::state::live::{Live, LiveControl, ProgramHandle};
-use switchyard_inspect::state::{FrameLine, Progress, SourceKind, State};
+use switchyard_inspect::state::{Frame, Progress, SourceKind, State};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -53,19 +53,23 @@ fn control<'a>(live: &'a Live, state: &State) -> LiveControl<'a> {
     }
 }
 
-fn functions(frames: &[FrameLine]) -> Vec<String> {
+fn functions(frames: &[Frame]) -> Vec<String> {
     frames
         .iter()
         .map(|f| match f {
-            FrameLine::Frame { function, .. } => function.clone(),
-            FrameLine::Boundary {
-                id, resumed_here, ..
-            } => format!(
-                "#{id}{}",
-                if *resumed_here { " resumed" } else { " bottom" }
+            Frame::Wasm(w) => w.qualified_name(),
+            Frame::Boundary(b) => format!(
+                "#{}{}",
+                b.continuation,
+                if b.resumed_here {
+                    " resumed"
+                } else {
+                    " bottom"
+                }
             ),
-            FrameLine::HostEntry => "host".into(),
-            FrameLine::Note { text } => text.clone(),
+            Frame::HostEntry => "host".into(),
+            Frame::Truncated { reason } => reason.clone(),
+            other => format!("{other:?}"),
         })
         .collect()
 }

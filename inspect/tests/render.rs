@@ -4,11 +4,10 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use switchyard_frames::{Boundary, Frame, Location, WasmFrame};
 use switchyard_inspect::app::{App, Control, Pane};
 use switchyard_inspect::input::{self, Action};
-use switchyard_inspect::state::{
-    Cont, EventLine, FrameLine, Picture, Position, Progress, SourceKind, State, TrapView,
-};
+use switchyard_inspect::state::{Cont, EventLine, Picture, Progress, SourceKind, State, TrapView};
 use switchyard_inspect::view;
 
 fn screen(app: &App, width: u16, height: u16) -> String {
@@ -25,15 +24,29 @@ fn screen(app: &App, width: u16, height: u16) -> String {
     out
 }
 
-fn frame(function: &str) -> FrameLine {
-    FrameLine::Frame {
+/// A Wasm frame of `module!function`.
+fn frame(name: &str) -> Frame {
+    let (module, function) = name.split_once('!').unwrap();
+    Frame::Wasm(WasmFrame {
+        module: module.into(),
         function: function.into(),
-        position: None,
+        index: None,
         offset: None,
-    }
+        pc: 0,
+        locations: Vec::new(),
+    })
 }
 
-fn cont(id: u64, state: &str, entry: &str, frames: Vec<FrameLine>) -> Cont {
+fn boundary(id: u64, entry: &str, resumed_here: bool) -> Frame {
+    Frame::Boundary(Boundary {
+        continuation: id,
+        entry: entry.into(),
+        handlers: None,
+        resumed_here,
+    })
+}
+
+fn cont(id: u64, state: &str, entry: &str, frames: Vec<Frame>) -> Cont {
     Cont {
         id,
         state: state.into(),
@@ -55,7 +68,7 @@ fn chain_state() -> State {
         0,
         "host",
         "host entry",
-        vec![frame("m!main"), FrameLine::HostEntry],
+        vec![frame("m!main"), Frame::HostEntry],
     );
     host.stack_size = 0;
     let mut one = cont(
@@ -64,13 +77,9 @@ fn chain_state() -> State {
         "m!outer",
         vec![
             frame("m!outer"),
-            FrameLine::Boundary {
-                id: 1,
-                entry: "m!outer".into(),
-                resumed_here: true,
-            },
+            boundary(1, "m!outer", true),
             frame("m!main"),
-            FrameLine::HostEntry,
+            Frame::HostEntry,
         ],
     );
     one.parent = Some(0);
@@ -81,11 +90,7 @@ fn chain_state() -> State {
         vec![
             frame("m!leaf"),
             frame("m!inner"),
-            FrameLine::Boundary {
-                id: 2,
-                entry: "m!inner".into(),
-                resumed_here: true,
-            },
+            boundary(2, "m!inner", true),
             frame("m!outer"),
         ],
     );
@@ -94,14 +99,7 @@ fn chain_state() -> State {
         3,
         "suspended",
         "m!gen",
-        vec![
-            frame("m!gen"),
-            FrameLine::Boundary {
-                id: 3,
-                entry: "m!gen".into(),
-                resumed_here: false,
-            },
-        ],
+        vec![frame("m!gen"), boundary(3, "m!gen", false)],
     );
     three.tag = Some("$yield".into());
     let four = cont(4, "fresh", "m!later", vec![]);
@@ -217,20 +215,20 @@ fn a_trap_is_listed_first_and_its_chain_is_shown() {
     state.picture.trap = Some(TrapView {
         message: "wasm trap: integer divide by zero in m!leaf".into(),
         frames: vec![
-            FrameLine::Frame {
-                function: "m!leaf".into(),
-                position: Some(Position {
-                    file: "leaf.c".into(),
-                    line: 7,
-                    column: 3,
-                }),
+            Frame::Wasm(WasmFrame {
+                module: "m".into(),
+                function: "leaf".into(),
+                index: None,
                 offset: Some(0x47),
-            },
-            FrameLine::Boundary {
-                id: 2,
-                entry: "m!inner".into(),
-                resumed_here: true,
-            },
+                pc: 0,
+                locations: vec![Location {
+                    file: "leaf.c".into(),
+                    line: Some(7),
+                    column: Some(3),
+                    function: None,
+                }],
+            }),
+            boundary(2, "m!inner", true),
             frame("m!outer"),
         ],
     });
@@ -407,8 +405,8 @@ fn source_pane_shows_the_wat_listing_or_the_c_line() {
         .and_then(|(o, _)| *o)
         .expect("an offset for the call");
     app.frame = 1;
-    if let FrameLine::Frame { offset, .. } = &mut app.state.picture.conts[2].frames[1] {
-        *offset = Some(call);
+    if let Frame::Wasm(w) = &mut app.state.picture.conts[2].frames[1] {
+        w.offset = Some(call);
     }
     let text = screen(&app, 120, 40);
     assert!(
@@ -424,12 +422,13 @@ fn source_pane_shows_the_wat_listing_or_the_c_line() {
 
     // DWARF naming a file that exists: that file's line.
     app.frame = 0;
-    if let FrameLine::Frame { position, .. } = &mut app.state.picture.conts[2].frames[0] {
-        *position = Some(Position {
+    if let Frame::Wasm(w) = &mut app.state.picture.conts[2].frames[0] {
+        w.locations = vec![Location {
             file: c.display().to_string(),
-            line: 3,
-            column: 12,
-        });
+            line: Some(3),
+            column: Some(12),
+            function: None,
+        }];
     }
     let text = screen(&app, 120, 40);
     assert!(text.contains("Source: leaf.c, line 3"), "{text}");

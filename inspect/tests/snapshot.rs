@@ -3,13 +3,36 @@
 
 use std::path::PathBuf;
 
+use switchyard_frames::{Boundary, Frame, WasmFrame};
 use switchyard_inspect::state::file::{FORMAT, SnapshotFile, VERSION};
-use switchyard_inspect::state::{Cont, EventLine, FrameLine, Picture, TrapView};
+use switchyard_inspect::state::{Cont, EventLine, Picture, TrapView};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("inspect-snapshot-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// A Wasm frame of `module!function`.
+fn frame(name: &str) -> Frame {
+    let (module, function) = name.split_once('!').unwrap();
+    Frame::Wasm(WasmFrame {
+        module: module.into(),
+        function: function.into(),
+        index: None,
+        offset: None,
+        pc: 0,
+        locations: Vec::new(),
+    })
+}
+
+fn boundary(id: u64, entry: &str, resumed_here: bool) -> Frame {
+    Frame::Boundary(Boundary {
+        continuation: id,
+        entry: entry.into(),
+        handlers: None,
+        resumed_here,
+    })
 }
 
 fn sample() -> SnapshotFile {
@@ -30,22 +53,11 @@ fn sample() -> SnapshotFile {
                 stack_size: 4096,
                 parent: None,
                 tag: Some("$yield".into()),
-                frames: vec![
-                    FrameLine::Frame {
-                        function: "p!gen".into(),
-                        position: None,
-                        offset: None,
-                    },
-                    FrameLine::Boundary {
-                        id: 1,
-                        entry: "p!gen".into(),
-                        resumed_here: false,
-                    },
-                ],
+                frames: vec![frame("p!gen"), boundary(1, "p!gen", false)],
             }],
             trap: Some(TrapView {
                 message: "wasm trap: unreachable".into(),
-                frames: vec![FrameLine::HostEntry],
+                frames: vec![Frame::HostEntry],
             }),
         },
         events: vec![EventLine {

@@ -22,5 +22,5 @@ mod model;
 pub mod output;
 mod sampler;
 
-pub use model::{Frame, FrameKind, Profile, Running, Sample, Symbols};
+pub use model::{Frame, Profile, Running, Sample, Symbols, frame_name};
 pub use sampler::{MAX_CHAIN, RawSamples, Sampler, SamplerOptions};

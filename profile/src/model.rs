@@ -1,41 +1,39 @@
-//! Symbolized samples: each raw sample's addresses become named frames,
-//! root first, with a frame at every continuation boundary, and the sample
-//! remembers which continuation was running.
+//! Symbolized samples: each raw sample's addresses become frames of the one
+//! frame model (`switchyard-frames`), root first, with a boundary wherever a
+//! continuation was resumed, and the sample remembers which continuation
+//! was running.
 
-use std::sync::Arc;
-use switchyard_unwind::HostSymbols;
-
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use switchyard_frames::Frame;
+use switchyard_frames::{Boundary, HostFrame, WasmFrame};
+use switchyard_unwind::HostSymbols;
 
 use switchyard_engine::profiling::{CodeRange, CodeSource};
 use switchyard_unwind::dwarf::WasmDwarf;
 
 use crate::sampler::{FLAG_CUT, RawSamples};
 
-/// What a frame is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameKind {
-    /// A Wasm function.
-    Wasm,
-    /// The bottom of a continuation stack: below it (towards the root) is
-    /// the `resume` that runs it.
-    Continuation,
-    /// Host code: named when it was called from Wasm and the executable's
-    /// symbols name it; the frames below the outermost Wasm frame (and
-    /// unnamed ones) are merged into one `[host]`.
-    Host,
+/// The name a profile shows for a frame, and by which it adds samples up:
+/// `module!function` for Wasm, `[continuation ENTRY]` at a boundary (below
+/// it, towards the root, is the `resume` that runs the continuation
+/// created from ENTRY), the symbol or `[host]` for host code.
+pub fn frame_name(frame: &Frame) -> Cow<'_, str> {
+    match frame {
+        Frame::Wasm(w) => Cow::Owned(w.qualified_name()),
+        Frame::Boundary(b) => Cow::Owned(format!("[continuation {}]", b.entry)),
+        Frame::Host(h) => Cow::Borrowed(h.symbol.as_deref().unwrap_or(HOST)),
+        Frame::HostEntry => Cow::Borrowed(HOST),
+        Frame::Truncated { .. } => Cow::Borrowed("[incomplete stack]"),
+        Frame::Skipped { .. } => Cow::Borrowed("[skipped]"),
+    }
 }
 
-/// One frame of a symbolized sample.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    /// `module!function`; `[continuation ENTRY]` at a boundary; `[host]`.
-    pub name: Arc<str>,
-    /// What it is.
-    pub kind: FrameKind,
-    /// The continuation's id, at a boundary.
-    pub continuation: Option<u64>,
-}
+/// The name of host code that has no symbol, and of the host's way into
+/// Wasm below the outermost Wasm frame.
+const HOST: &str = "[host]";
 
 /// The continuation a sample was taken in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -51,7 +49,12 @@ pub struct Running {
 pub struct Sample {
     /// Time since sampling started.
     pub time_ns: u64,
-    /// Frames, root (the host's `main`) first.
+    /// Frames, root (the host's `main`) first: Wasm frames (without
+    /// source locations), host frames (named when called from Wasm and
+    /// the symbols name them; the frames below the outermost Wasm frame
+    /// and runs of unnamed ones are one unnamed host frame) and a boundary
+    /// where a continuation was resumed (continuation 0 when the sampler's
+    /// chain did not say which). See [`frame_name`].
     pub stack: Vec<Frame>,
     /// The innermost running continuation; `None` on a host stack.
     pub running: Option<Running>,
@@ -135,11 +138,11 @@ impl Symbols {
 impl Profile {
     /// Names the frames of `raw`.
     pub fn symbolize(raw: &RawSamples, symbols: &Symbols) -> Profile {
-        let host: Arc<str> = Arc::from("[host]");
         let mut lines = Lines::default();
         let mut samples = Vec::with_capacity(raw.taken as usize);
         let first_time = raw.iter().next().map_or(0, |s| s.time_ns);
         let mut outside_wasm = 0;
+        let unnamed_host = |pc: u64| Frame::Host(HostFrame { pc, symbol: None });
         for s in raw.iter() {
             let mut stack: Vec<Frame> = Vec::with_capacity(s.frames.len());
             let mut boundary = 0;
@@ -150,61 +153,64 @@ impl Profile {
                 let frame = if at >= symbols.trampoline.0 && at < symbols.trampoline.1 {
                     let link = s.chain.get(boundary).copied();
                     boundary += 1;
-                    let entry =
-                        link.map_or_else(|| Arc::from("?"), |(_, code)| symbols.entry_name(code));
-                    Frame {
-                        name: Arc::from(format!("[continuation {entry}]")),
-                        kind: FrameKind::Continuation,
-                        continuation: link.map(|(id, _)| id),
-                    }
+                    Frame::Boundary(Boundary {
+                        continuation: link.map_or(0, |(id, _)| id),
+                        entry: link
+                            .map_or_else(|| Arc::from("?"), |(_, code)| symbols.entry_name(code)),
+                        handlers: None,
+                        resumed_here: true,
+                    })
                 } else {
                     match symbols.code_at(at) {
                         Some(r) if r.is_wasm => {
-                            if line.is_none() && !stack.iter().any(|f| f.kind == FrameKind::Wasm) {
+                            if line.is_none() && !stack.iter().any(|f| f.as_wasm().is_some()) {
                                 line = lines.at(r, at);
                             }
-                            Frame {
-                                name: r.name.clone(),
-                                kind: FrameKind::Wasm,
-                                continuation: None,
-                            }
+                            // The code log names Wasm code `module!function`.
+                            let (module, function) =
+                                r.name.split_once('!').unwrap_or(("", &r.name));
+                            Frame::Wasm(WasmFrame {
+                                module: Arc::from(module),
+                                function: Arc::from(function),
+                                index: None,
+                                offset: r
+                                    .source
+                                    .as_ref()
+                                    .and_then(|s| s.wasm_offset(at as usize, r.start)),
+                                pc,
+                                locations: Vec::new(),
+                            })
                         }
                         // Glue between host and Wasm says nothing to users.
                         Some(_) => continue,
-                        None => Frame {
-                            name: symbols
+                        None => Frame::Host(HostFrame {
+                            pc,
+                            symbol: symbols
                                 .host
                                 .as_ref()
                                 .and_then(|h| h.lookup(at))
-                                .map_or_else(|| host.clone(), |s| Arc::from(s.name)),
-                            kind: FrameKind::Host,
-                            continuation: None,
-                        },
+                                .map(|s| s.name),
+                        }),
                     }
                 };
                 stack.push(frame);
             }
             // Below the outermost Wasm frame: the host's way into Wasm
             // (`main`, the runtime, the command), the same in every sample.
-            let outermost = stack.iter().rposition(|f| f.kind != FrameKind::Host);
+            let outermost = stack.iter().rposition(|f| !matches!(f, Frame::Host(_)));
             if let Some(i) = outermost
                 && i + 1 < stack.len()
             {
+                let pc = match &stack[i + 1] {
+                    Frame::Host(h) => h.pc,
+                    _ => 0,
+                };
                 stack.truncate(i + 1);
-                stack.push(Frame {
-                    name: host.clone(),
-                    kind: FrameKind::Host,
-                    continuation: None,
-                });
+                stack.push(unnamed_host(pc));
             }
             // Unnamed host code: one frame for a run of them.
-            stack.dedup_by(|f, prev| {
-                f.kind == FrameKind::Host
-                    && prev.kind == FrameKind::Host
-                    && *f.name == *"[host]"
-                    && *prev.name == *"[host]"
-            });
-            if !stack.iter().any(|f| f.kind != FrameKind::Host) {
+            stack.dedup_by(|f, prev| is_unnamed_host(f) && is_unnamed_host(prev));
+            if stack.iter().all(|f| matches!(f, Frame::Host(_))) {
                 outside_wasm += 1;
                 continue;
             }
@@ -233,6 +239,10 @@ impl Profile {
             outside_wasm,
         }
     }
+}
+
+fn is_unnamed_host(frame: &Frame) -> bool {
+    matches!(frame, Frame::Host(HostFrame { symbol: None, .. }))
 }
 
 /// Source lines of Wasm code, from each module's DWARF, read once per

@@ -59,7 +59,7 @@ pub const REGISTRY_SYMBOL: &str = "switchyard_registry";
 /// `RegistryHeader::magic`: the bytes "SYWR".
 pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
 /// Layout version; bumped on any incompatible change.
-pub const REGISTRY_VERSION: u32 = 1;
+pub const REGISTRY_VERSION: u32 = 2;
 /// `ContinuationRecord::magic`: the bytes "SYWC".
 pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
 /// Most words of values one switch can carry (arguments, tag payload or
@@ -86,6 +86,33 @@ pub mod state {
         (SUSPENDED, "suspended"),
         (RETURNED, "returned"),
         (TRAPPED, "trapped"),
+    ];
+}
+
+/// Values of the trap code of a [`CodeEntry::traps`] pair: what a fault at
+/// that instruction means to Wasm.
+pub mod trap {
+    /// Every trap code with the message the engine reports for it, in
+    /// value order (codes start at 1).
+    pub const NAMES: [(u32, &str); 18] = [
+        (1, "unreachable"),
+        (2, "integer divide by zero"),
+        (3, "integer overflow"),
+        (4, "invalid conversion to integer"),
+        (5, "out of bounds memory access"),
+        (6, "out of bounds table access"),
+        (7, "undefined element"),
+        (8, "uninitialized element"),
+        (9, "indirect call type mismatch"),
+        (10, "null function reference"),
+        (11, "null reference"),
+        (12, "call stack exhausted"),
+        (13, "null continuation reference"),
+        (14, "continuation already consumed"),
+        (15, "unhandled tag"),
+        (16, "too many live continuations"),
+        (17, "uncaught exception"),
+        (18, "null exception reference"),
     ];
 }
 
@@ -168,8 +195,9 @@ macro_rules! layout {
             /// frame record `[fp, fp + 8]` is the resumer's `{fp, pc}`.
             pub const TRAMPOLINE_FP: usize = record::PARENT + context::FP;
 
-            /// A [`CodeEntry`](crate::CodeEntry) of the oldest version-1
-            /// writers: up to `source_map_len`.
+            /// The smallest [`CodeEntry`](crate::CodeEntry) a reader must
+            /// accept: up to `source_map_len` (entries may end before
+            /// `eh_frame` or before `traps`; `code_entry_size` says where).
             pub const CODE_ENTRY_MIN_SIZE: usize = code::EH_FRAME;
 
             /// Size of one entry of a store's `records` array (an address).
@@ -178,6 +206,9 @@ macro_rules! layout {
             /// Size of one `(code offset, module offset)` pair of a
             /// `source_map`.
             pub const SOURCE_MAP_PAIR_SIZE: usize = core::mem::size_of::<[u32; 2]>();
+
+            /// Size of one `(code offset, trap code)` pair of `traps`.
+            pub const TRAP_PAIR_SIZE: usize = core::mem::size_of::<[u32; 2]>();
         }
     };
 }
@@ -230,8 +261,7 @@ layout! {
         records: usize => RECORDS,
         /// Number of entries in `records`.
         record_count: u64 => RECORD_COUNT,
-        /// Innermost host entry into Wasm (reserved: always 0 in
-        /// version 1).
+        /// Innermost host entry into Wasm (reserved: always 0).
         host_entry: usize => HOST_ENTRY,
     }
 
@@ -382,6 +412,12 @@ layout! {
         eh_frame: usize => EH_FRAME,
         /// Its length in bytes.
         eh_frame_len: u64 => EH_FRAME_LEN,
+        /// Array of `(code offset, trap code)` pairs of `u32`, sorted by
+        /// offset: a fault at `code_start + code offset` is the Wasm trap
+        /// of that code (one of [`trap`](crate::trap)), or 0.
+        traps: usize => TRAPS,
+        /// Number of pairs.
+        trap_count: u64 => TRAP_COUNT,
     }
 
     /// One function of a [`CodeEntry`].
@@ -413,7 +449,7 @@ pub const LAYOUTS: [Layout; 8] = [
     offsets::function::LAYOUT,
 ];
 
-// The sizes version 1 fixed. Changing one is a new layout version: bump
+// The sizes version 2 fixed. Changing one is a new layout version: bump
 // REGISTRY_VERSION, then docs/registry.md and the gdb helpers' layout.py.
 const _: () = {
     assert!(offsets::header::SIZE == 80);
@@ -422,7 +458,7 @@ const _: () = {
     assert!(offsets::record::SIZE == 448);
     assert!(offsets::context::SIZE == 24);
     assert!(offsets::funcref::SIZE == 24);
-    assert!(offsets::code::SIZE == 104);
+    assert!(offsets::code::SIZE == 120);
     assert!(offsets::function::SIZE == 32);
     assert!(offsets::TRAMPOLINE_FP == 80);
 };

@@ -6,14 +6,15 @@ use core::fmt::{self, Write};
 
 use crate::{
     LAYOUTS, MAX_PAYLOAD, RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_SYMBOL, REGISTRY_VERSION, offsets,
-    state,
+    state, trap,
 };
 
 /// The command that regenerates the committed Python file.
 pub const REGENERATE: &str = "cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py";
 
 /// Writes the layout as a Python module: magic numbers (`MAGIC_REGISTRY`,
-/// `MAGIC_RECORD`), `VERSION`, state values and names, and for every structure `PREFIX_SIZE` and
+/// `MAGIC_RECORD`), `VERSION`, state values and names, trap names
+/// (`TRAP_NAMES`), and for every structure `PREFIX_SIZE` and
 /// `PREFIX_FIELD` (its offset), the prefix being the structure's module in
 /// [`offsets`] in capitals.
 pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
@@ -46,6 +47,12 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
         write!(out, "{sep}{value}: \"{name}\"")?;
     }
     writeln!(out, "}}")?;
+    write!(out, "TRAP_NAMES = {{")?;
+    for (i, (value, name)) in trap::NAMES.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        write!(out, "{sep}{value}: \"{name}\"")?;
+    }
+    writeln!(out, "}}")?;
     for layout in LAYOUTS {
         writeln!(out)?;
         writeln!(out, "# {} ({} bytes)", layout.name, layout.size)?;
@@ -68,7 +75,7 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "TRAMPOLINE_FP = {}", offsets::TRAMPOLINE_FP)?;
     writeln!(
         out,
-        "# The smallest code entry a version {REGISTRY_VERSION} writer makes."
+        "# The smallest code entry a reader accepts (code_entry_size says more)."
     )?;
     writeln!(
         out,
@@ -89,7 +96,9 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
         out,
         "SOURCE_MAP_PAIR_SIZE = {}",
         offsets::SOURCE_MAP_PAIR_SIZE
-    )
+    )?;
+    writeln!(out, "# One (code offset, trap code) pair of a trap table.")?;
+    writeln!(out, "TRAP_PAIR_SIZE = {}", offsets::TRAP_PAIR_SIZE)
 }
 
 fn upper(out: &mut impl Write, name: &str) -> fmt::Result {

@@ -112,3 +112,29 @@ fn every_python_name_is_assigned_once() {
     }
     assert!(seen.contains("RECORD_STATE") && seen.contains("MAGIC_RECORD"));
 }
+
+#[test]
+fn the_document_lists_the_trap_codes() {
+    let doc = repo("docs/registry.md");
+    let table = doc
+        .split("### Trap codes")
+        .nth(1)
+        .expect("docs/registry.md has a `### Trap codes` section");
+    let rows: Vec<(u32, String)> = table
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            Some((cells[1].parse().ok()?, cells[2].to_string()))
+        })
+        .collect();
+    let expected: Vec<(u32, String)> = switchyard_registry_layout::trap::NAMES
+        .iter()
+        .map(|&(code, name)| (code, name.to_string()))
+        .collect();
+    assert_eq!(
+        rows, expected,
+        "docs/registry.md: the trap codes differ from registry/src/lib.rs"
+    );
+}

@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
+use serde::Serialize;
+use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
+use switchyard_unwind::report::{Sources, ThreadReport, entry_name, report_parked, report_threads};
 use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
 
 use crate::cli::{BtArgs, Format};
-use crate::output::{Style, json_string};
-use crate::stacks::{describe, entry_name, format_steps};
+use crate::output::Style;
+use crate::stacks::describe;
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -93,13 +95,19 @@ fn render(
         return format!("{}\n", to_json(snapshot, threads, parked, sources));
     }
     let style = Style::for_stdout();
+    let options = text::Options { full: args.full };
     let mut out = String::new();
     for t in threads {
         out.push_str(&format!(
             "{}\n",
             style.heading(&format!("thread {} ({})", t.tid, t.state))
         ));
-        format_steps(snapshot, &t.steps, args.full, &style, sources, &mut out);
+        text::write(
+            &mut out,
+            &sources.frames(snapshot, &t.steps),
+            options,
+            &style,
+        );
     }
     if !parked.is_empty() {
         out.push_str(&format!(
@@ -119,42 +127,35 @@ fn render(
         if r.state == State::Fresh {
             out.push_str("  (not started)\n");
         }
-        format_steps(snapshot, steps, args.full, &style, sources, &mut out);
+        text::write(&mut out, &sources.frames(snapshot, steps), options, &style);
     }
     out
 }
 
-fn json_steps(snapshot: &Snapshot, steps: &[Step], sources: &Sources<'_>) -> String {
-    let items: Vec<String> = steps
-        .iter()
-        .map(|step| match step {
-            Step::Frame { pc, is_return } => {
-                let at = if *is_return { pc - 1 } else { *pc };
-                match snapshot.function_name(at) {
-                    Some(name) => format!(
-                        r#"{{"kind":"wasm","function":{},"pc":{pc}}}"#,
-                        json_string(&name)
-                    ),
-                    None => match sources.host_name(at) {
-                        Some(name) => format!(
-                            r#"{{"kind":"host","function":{},"pc":{pc}}}"#,
-                            json_string(&name)
-                        ),
-                        None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
-                    },
-                }
-            }
-            Step::Boundary(r) => format!(
-                r#"{{"kind":"boundary","continuation":{},"entry":{},"resumed_here":{}}}"#,
-                r.id,
-                json_string(&entry_name(snapshot, r)),
-                r.parent.pc != 0
-            ),
-            Step::HostEntry => r#"{"kind":"host_entry"}"#.to_string(),
-            Step::End(why) => format!(r#"{{"kind":"end","note":{}}}"#, json_string(why)),
-        })
-        .collect();
-    format!("[{}]", items.join(","))
+/// `switchyard bt --format json`: every thread and parked continuation with
+/// its frames in the one frame shape.
+#[derive(Serialize)]
+struct Report<'a> {
+    threads: Vec<ThreadJson<'a>>,
+    continuations: Vec<ContinuationJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ThreadJson<'a> {
+    tid: i32,
+    state: &'a str,
+    frames: Vec<Frame>,
+}
+
+#[derive(Serialize)]
+struct ContinuationJson<'a> {
+    id: u64,
+    state: &'a str,
+    entry: String,
+    resumes: u64,
+    switches: u64,
+    stack: [u64; 2],
+    frames: Vec<Frame>,
 }
 
 fn to_json(
@@ -163,36 +164,28 @@ fn to_json(
     parked: &[(&StackRecord, Vec<Step>)],
     sources: &Sources<'_>,
 ) -> String {
-    let threads: Vec<String> = threads
-        .iter()
-        .map(|t| {
-            format!(
-                r#"{{"tid":{},"state":{},"frames":{}}}"#,
-                t.tid,
-                json_string(t.state),
-                json_steps(snapshot, &t.steps, sources)
-            )
-        })
-        .collect();
-    let conts: Vec<String> = parked
-        .iter()
-        .map(|(r, steps)| {
-            format!(
-                r#"{{"id":{},"state":{},"entry":{},"resumes":{},"switches":{},"stack":[{},{}],"frames":{}}}"#,
-                r.id,
-                json_string(r.state.name()),
-                json_string(&entry_name(snapshot, r)),
-                r.resumes,
-                r.switches,
-                r.stack_low,
-                r.stack_high,
-                json_steps(snapshot, steps, sources)
-            )
-        })
-        .collect();
-    format!(
-        r#"{{"threads":[{}],"continuations":[{}]}}"#,
-        threads.join(","),
-        conts.join(",")
-    )
+    let report = Report {
+        threads: threads
+            .iter()
+            .map(|t| ThreadJson {
+                tid: t.tid,
+                state: t.state,
+                frames: sources.frames(snapshot, &t.steps),
+            })
+            .collect(),
+        continuations: parked
+            .iter()
+            .map(|(r, steps)| ContinuationJson {
+                id: r.id,
+                state: r.state.name(),
+                entry: entry_name(snapshot, r),
+                resumes: r.resumes,
+                switches: r.switches,
+                stack: [r.stack_low, r.stack_high],
+                frames: sources.frames(snapshot, steps),
+            })
+            .collect(),
+    };
+    // Plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_string(&report).expect("a report serializes")
 }

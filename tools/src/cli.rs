@@ -104,14 +104,18 @@ pub enum Format {
     Json,
 }
 
+/// `switchyard run`'s options. They take Wasmtime's spellings where
+/// Wasmtime has the same thing (`--dir`, `--env`, `--invoke`, `--preload`,
+/// `--argv0`, `--tcplisten`, `-W`, `-S`, `--profile`), so that a script
+/// can say `switchyard run` where it said `wasmtime run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The module (.wasm or .wat).
-    pub file: PathBuf,
-    /// Arguments passed to the program (WASI argv[1..]), or to the invoked
-    /// function.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
+    /// The module (.wasm or .wat), then the arguments passed to the program
+    /// (WASI argv[1..]) or to the invoked function. As with `wasmtime run`,
+    /// everything after the module goes to the program, `--` included;
+    /// options come before the module.
+    #[arg(value_name = "WASM", trailing_var_arg = true, required = true, num_args = 1..)]
+    pub module_and_args: Vec<String>,
     /// Call this export instead of `_start`, with typed arguments, and print
     /// its results.
     #[arg(long, value_name = "NAME")]
@@ -144,6 +148,52 @@ pub struct RunArgs {
     pub profile: Option<PerfProfile>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub wasi: WasiArgs,
+}
+
+impl RunArgs {
+    /// The module to run.
+    pub fn file(&self) -> PathBuf {
+        PathBuf::from(self.module_and_args.first().map_or("", String::as_str))
+    }
+
+    /// The program's arguments (after argv[0]), or the invoked function's.
+    pub fn args(&self) -> &[String] {
+        self.module_and_args.get(1..).unwrap_or(&[])
+    }
+}
+
+/// What the program may reach beyond its memory, in Wasmtime's spellings.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WasiArgs {
+    /// Give the program the host directory HOST_DIR, under the name
+    /// GUEST_DIR (default: HOST_DIR as written). Nothing outside it is
+    /// reachable through it.
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    pub dirs: Vec<String>,
+    /// Give the program a TCP socket listening on ADDR (host:port), as
+    /// descriptor 3, 4, ... before the directories; the program's
+    /// environment gets LISTEN_FDS with their number. Also `-S
+    /// tcplisten=ADDR`.
+    #[arg(long, value_name = "ADDR")]
+    pub tcplisten: Vec<String>,
+    /// The program's argv[0] (default: the module's file name).
+    #[arg(long, value_name = "ARGV0")]
+    pub argv0: Option<String>,
+    /// Wasmtime's WebAssembly options that apply here: `max-memory-size=N`
+    /// (bytes), `max-wasm-stack=N` (bytes), and the proposals switchyard
+    /// implements (`stack-switching`, `exceptions`, `gc`, `tail-call`,
+    /// `function-references`, `multi-memory`, `extended-const`, ...),
+    /// which are always on. Others are refused by name.
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]")]
+    pub wasm: Vec<String>,
+    /// Wasmtime's WASI options that apply here: `cli`, `inherit-env`,
+    /// `inherit-stdin`, `inherit-stdout`, `inherit-stderr`,
+    /// `tcplisten=ADDR`, `preview2` (either value: preview 1 is always
+    /// implemented natively). Others are refused by name.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]")]
+    pub wasi: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,4 +380,6 @@ pub struct ProfileArgs {
     pub env: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub wasi: WasiArgs,
 }

@@ -9,6 +9,7 @@ mod perf;
 mod profile;
 mod run;
 mod stacks;
+mod wasi_setup;
 mod wast;
 
 use std::process::ExitCode;
@@ -20,13 +21,15 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => {
             // Help and version go to stdout with success; usage errors get
-            // clap's message and status 2.
+            // the first line of clap's message (which names the option)
+            // and status 2.
+            if e.use_stderr() {
+                let text = e.render().to_string();
+                eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+                return ExitCode::from(2);
+            }
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return ExitCode::SUCCESS;
         }
     };
     let result = match args.command {

@@ -59,6 +59,16 @@ impl Style {
     }
 }
 
+impl switchyard_frames::text::Highlight for Style {
+    fn function(&self, text: &str) -> String {
+        Style::function(self, text)
+    }
+
+    fn boundary(&self, text: &str) -> String {
+        Style::boundary(self, text)
+    }
+}
+
 /// `s` as a JSON string literal.
 pub fn json_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

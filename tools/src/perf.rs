@@ -120,8 +120,8 @@ fn check_program(program: &[String]) -> anyhow::Result<()> {
             .trim_start_matches("error: ");
         anyhow::anyhow!("the program after `--`: {first}")
     })?;
-    if let Err(e) = std::fs::File::open(&run.run.file) {
-        bail!("{}: {e}", run.run.file.display());
+    if let Err(e) = std::fs::File::open(run.run.file()) {
+        bail!("{}: {e}", run.run.file().display());
     }
     Ok(())
 }

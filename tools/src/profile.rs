@@ -41,8 +41,9 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         max_depth: args.max_depth,
     };
     let run = RunArgs {
-        file: args.file.clone(),
-        args: args.args.clone(),
+        module_and_args: std::iter::once(args.file.display().to_string())
+            .chain(args.args.iter().cloned())
+            .collect(),
         invoke: args.invoke.clone(),
         preload: args.preload.clone(),
         backtrace: BacktraceMode::Wasm,
@@ -52,6 +53,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         profile: None,
         snapshot_on_trap: None,
         engine: args.engine.clone(),
+        wasi: args.wasi.clone(),
     };
 
     switchyard_engine::profiling::keep_code_log();

@@ -5,12 +5,11 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow, bail};
 use switchyard_engine::display_name;
 use switchyard_engine::wasi::{self, WasiCtx};
-use switchyard_engine::{
-    BacktraceFrame, Engine, Error, Extern, Linker, Module, Store, Val, ValType,
-};
+use switchyard_engine::{Engine, Error, Extern, Linker, Module, Store, Val, ValType};
+use switchyard_frames::Frame;
 
 use crate::cli::{BacktraceMode, Format, RunArgs};
-use crate::output::{Style, json_string};
+use crate::output::Style;
 use switchyard_unwind::HostSymbols;
 
 /// Exit status after a trap, as Wasmtime uses (128 + SIGABRT).
@@ -24,6 +23,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(profile) = args.profile {
         config.perf = profile.output();
     }
+    crate::wasi_setup::apply_wasm_options(&args.wasi, &mut config)?;
+    let file = args.file();
     let engine = Engine::new(&config)?;
     let mut how = Reporting {
         backtrace: args.backtrace,
@@ -33,12 +34,12 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
             recorder: switchyard_inspect::Recorder::install(),
-            program: args.file.file_name().map_or_else(
-                || args.file.display().to_string(),
+            program: file.file_name().map_or_else(
+                || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
             // Absolute, so that the snapshot opens from any directory.
-            source_files: std::iter::once(args.file.as_path())
+            source_files: std::iter::once(file.as_path())
                 .chain(
                     args.preload
                         .iter()
@@ -53,17 +54,19 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         }),
     };
-    let module = load(&engine, &args.file)?;
+    let module = load(&engine, &file)?;
     how.modules.push(module.clone());
 
-    let program = args.file.file_name().map_or_else(
-        || args.file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let program = args.wasi.argv0.clone().unwrap_or_else(|| {
+        file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
     let mut argv = vec![program];
-    argv.extend(args.args.iter().cloned());
-    let env = parse_env(&args.env)?;
-    let mut store = Store::new(&engine, WasiCtx::new(argv, env));
+    argv.extend(args.args().iter().cloned());
+    let ctx = crate::wasi_setup::context(&args.wasi, argv, &args.env)?;
+    let mut store = Store::new(&engine, ctx);
     let mut linker = Linker::new(&engine);
     wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
 
@@ -92,7 +95,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => bail!("the module has no export named `{name}`"),
         };
         let ty = func.ty(&store);
-        let params = invoke_arguments(name, &ty, &args.args)?;
+        let params = invoke_arguments(name, &ty, args.args())?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
             return report(e, &format!("calling `{name}`"), &how);
@@ -202,10 +205,15 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
             }
             if backtrace != BacktraceMode::Off && !trap.backtrace.is_empty() {
                 let full = backtrace == BacktraceMode::Full;
-                eprint!(
-                    "{}",
-                    format_backtrace(&trap.backtrace, full, &how.dwarf(), &style)
+                let frames = named_backtrace(&trap, how, full);
+                let mut text = String::from("wasm backtrace:\n");
+                switchyard_frames::text::write(
+                    &mut text,
+                    &frames,
+                    switchyard_frames::text::Options { full },
+                    &style,
                 );
+                eprint!("{text}");
             }
             if backtrace != BacktraceMode::Off
                 && (how.all || trap.code == switchyard_engine::TrapCode::UnhandledTag)
@@ -236,103 +244,15 @@ fn own_host_symbols() -> HostSymbols {
     HostSymbols::from_mappings(&mappings)
 }
 
-/// `name+offset (file)` of the host function returned to at `pc`.
-fn host_name(host: &Option<HostSymbols>, pc: u64) -> String {
-    match host.as_ref().and_then(|h| h.lookup(pc.saturating_sub(1))) {
-        Some(s) => format!("{}+{:#x} ({})", s.name, s.offset, s.file),
-        None => "<host or glue code>".into(),
+/// The trap's logical backtrace with source locations from the DWARF of
+/// the loaded modules and, when `full`, host frames named.
+fn named_backtrace(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Vec<Frame> {
+    let mut frames = trap.backtrace.clone();
+    switchyard_unwind::report::add_locations(&mut frames, &how.dwarf());
+    if full {
+        switchyard_unwind::report::add_host_symbols(&mut frames, &own_host_symbols());
     }
-}
-
-/// The logical backtrace as text: frames innermost first, numbered, and a
-/// line at each continuation boundary.
-fn format_backtrace(
-    frames: &[BacktraceFrame],
-    full: bool,
-    dwarf: &std::collections::HashMap<String, switchyard_unwind::dwarf::WasmDwarf>,
-    style: &Style,
-) -> String {
-    use std::fmt::Write;
-    let mut out = String::from("wasm backtrace:\n");
-    let host = full.then(own_host_symbols);
-    let mut n = 0;
-    let mut i = 0;
-    while i < frames.len() {
-        let frame = &frames[i];
-        i += 1;
-        match frame {
-            BacktraceFrame::Wasm {
-                module,
-                function,
-                offset,
-                ..
-            } => {
-                let at = offset.map_or_else(|| "       ?".to_string(), |o| format!("{o:#8x}"));
-                let name = style.function(&format!("{module}!{function}"));
-                let _ = writeln!(out, "  {n:>3}: {at} - {name}");
-                n += 1;
-                if let (Some(o), Some(d)) = (offset, dwarf.get(&**module)) {
-                    let locations = d.locate(u64::from(*o));
-                    let last = locations.len().saturating_sub(1);
-                    for (k, l) in locations.iter().enumerate() {
-                        let Some(file) = &l.file else { continue };
-                        let line = l.line.map_or(String::new(), |v| format!(":{v}"));
-                        let col = l.column.map_or(String::new(), |v| format!(":{v}"));
-                        // Inlined callees are named; the outermost is the frame.
-                        let inlined = match (&l.function, k < last) {
-                            (Some(f), true) => format!(" (inlined {f})"),
-                            _ => String::new(),
-                        };
-                        // File and function names come from the module's DWARF.
-                        let at = format!("{file}{line}{col}{inlined}");
-                        let _ = writeln!(out, "                 at {}", display_name(&at));
-                    }
-                }
-                // A recursion shows as one line and a count.
-                let mut repeats = 0;
-                while i < frames.len() && frames[i] == *frame {
-                    repeats += 1;
-                    i += 1;
-                }
-                if repeats > 0 {
-                    let _ = writeln!(out, "       ... the frame above {repeats} more times");
-                    n += repeats;
-                }
-            }
-            BacktraceFrame::Skipped(count) => {
-                let _ = writeln!(out, "       ... {count} more frames");
-                n += count;
-            }
-            BacktraceFrame::Host { pc } if full => {
-                let name = host_name(&host, *pc as u64);
-                let _ = writeln!(out, "  {n:>3}: {pc:#x} - {name}");
-                n += 1;
-            }
-            BacktraceFrame::Host { .. } => {}
-            BacktraceFrame::Resumed {
-                id,
-                entry,
-                handlers,
-            } => {
-                let with = if handlers.is_empty() {
-                    "no handlers".to_string()
-                } else {
-                    format!("handlers {}", handlers.join(", "))
-                };
-                let what = style.boundary(&format!("continuation #{id} ({entry})"));
-                let _ = writeln!(out, "       -- {what} was resumed here, {with}");
-            }
-            BacktraceFrame::HostEntry => {
-                if full {
-                    let _ = writeln!(out, "       -- entered from the host");
-                }
-            }
-            BacktraceFrame::Truncated => {
-                let _ = writeln!(out, "       -- (backtrace truncated)");
-            }
-        }
-    }
-    out
+    frames
 }
 
 /// The typed arguments of a call to export `name` of type `ty`, parsed
@@ -444,60 +364,19 @@ pub(crate) fn format_value(v: &Val) -> String {
 
 /// The trap report as one JSON document: the same content as the text.
 fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> String {
-    let dwarf = how.dwarf();
-    let host = full.then(own_host_symbols);
-    let frames: Vec<String> = trap
-        .backtrace
-        .iter()
-        .map(|f| match f {
-            BacktraceFrame::Wasm { module, function, index, offset, pc } => {
-                let locations: Vec<String> = match (offset, dwarf.get(&**module)) {
-                    (Some(o), Some(d)) => d
-                        .locate(u64::from(*o))
-                        .iter()
-                        .map(|l| {
-                            format!(
-                                r#"{{"file":{},"line":{},"column":{}}}"#,
-                                l.file.as_deref().map_or("null".into(), json_string),
-                                l.line.map_or("null".into(), |v| v.to_string()),
-                                l.column.map_or("null".into(), |v| v.to_string())
-                            )
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                format!(
-                    r#"{{"kind":"wasm","module":{},"function":{},"index":{index},"offset":{},"pc":{pc},"locations":[{}]}}"#,
-                    json_string(module),
-                    json_string(function),
-                    offset.map_or("null".into(), |o| o.to_string()),
-                    locations.join(",")
-                )
-            }
-            BacktraceFrame::Host { pc } => match &host {
-                Some(_) => format!(
-                    r#"{{"kind":"host","function":{},"pc":{pc}}}"#,
-                    json_string(&host_name(&host, *pc as u64))
-                ),
-                None => format!(r#"{{"kind":"host","pc":{pc}}}"#),
-            },
-            BacktraceFrame::Resumed { id, entry, handlers } => {
-                let handlers: Vec<String> = handlers.iter().map(|h| json_string(h)).collect();
-                format!(
-                    r#"{{"kind":"boundary","continuation":{id},"entry":{},"handlers":[{}]}}"#,
-                    json_string(entry),
-                    handlers.join(",")
-                )
-            }
-            BacktraceFrame::HostEntry => r#"{"kind":"host_entry"}"#.into(),
-            BacktraceFrame::Truncated => r#"{"kind":"truncated"}"#.into(),
-            BacktraceFrame::Skipped(n) => format!(r#"{{"kind":"skipped","frames":{n}}}"#),
-        })
-        .collect();
-    format!(
-        r#"{{"error":"wasm trap","message":{},"function":{},"frames":[{}]}}"#,
-        json_string(&trap.to_string()),
-        trap.function.as_deref().map_or("null".into(), json_string),
-        frames.join(",")
-    )
+    #[derive(serde::Serialize)]
+    struct TrapReport<'a> {
+        error: &'a str,
+        message: String,
+        function: Option<&'a str>,
+        frames: Vec<Frame>,
+    }
+    let report = TrapReport {
+        error: "wasm trap",
+        message: trap.to_string(),
+        function: trap.function.as_deref(),
+        frames: named_backtrace(trap, how, full),
+    };
+    // Plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_string(&report).expect("a trap report serializes")
 }

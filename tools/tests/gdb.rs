@@ -643,3 +643,174 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
     assert!(!bt.contains("??"), "unnamed frame in:\n{bt}");
     assert_eq!(out.matches("suspended").count(), 2, "{out}");
 }
+
+/// Random sequences of `frame N`, `up`, `down`, `continuation ID` and
+/// `continuation restore` (tests/gdb/view_sequences.py, fixed seed), on
+/// running continuations (a resume chain) and suspended ones (a switch
+/// ping-pong): `restore` always brings back the real stop, and `wasm step`
+/// works afterwards.
+#[test]
+fn no_sequence_of_continuation_views_gets_stuck() {
+    if !have_gdb() {
+        return;
+    }
+    let script = repo("tests/gdb/view_sequences.py");
+    let source = format!("source {}", script.display());
+    let chain = repo("tests/gdb/chain.wat");
+    let pingpong = repo("bench/wat/switch_pingpong.wat");
+    let runs: [(&[&str], Vec<&str>); 2] = [
+        (
+            &["break chain!bottom", "run", &source],
+            vec!["run", chain.to_str().unwrap()],
+        ),
+        (
+            &["break switch_pingpong!player", "run", "continue", &source],
+            vec!["run", "--invoke", "run", pingpong.to_str().unwrap(), "40"],
+        ),
+    ];
+    for (commands, args) in runs {
+        let out = gdb(commands, &args);
+        let summary = out
+            .lines()
+            .find(|l| l.starts_with("view-sequences: "))
+            .unwrap_or_else(|| panic!("no summary in:\n{out}"));
+        eprintln!("{summary}");
+        assert!(
+            summary.starts_with("view-sequences: 60 sequences, ") && summary.ends_with(" 0 failed"),
+            "{out}"
+        );
+        let views: usize = summary
+            .split(", ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(views > 10, "{summary}");
+        assert!(!out.contains("Python Exception"), "{out}");
+    }
+}
+
+/// A division by zero in a fiber: gdb stops on the trap's signal, the
+/// helpers name the trap, its function and line; `info wasm-trap` says it
+/// again; `continue` hands the signal to the engine, which reports the
+/// trap and exits as it does without gdb.
+#[test]
+fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("trap", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &["run", "info wasm-trap", "continue", "info wasm-trap"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "resuming",
+            "received signal SIGILL",
+            "trap!compute () at ",
+            "wasm trap: integer divide by zero in trap!compute (wasm 0x",
+            "trap.c:15\n",
+            // info wasm-trap
+            "wasm trap: integer divide by zero in trap!compute (wasm 0x",
+            "trap.c:15 (SIGILL)\n",
+            // continue: the engine's own report, and its trap status.
+            "error: wasm trap: integer divide by zero",
+            "exited with code 0206",
+            "The program is not being run.",
+        ],
+    );
+    assert!(!out.contains("Python Exception"), "{out}");
+
+    // A stop that is no trap says so.
+    let out = gdb(
+        &["break trap.c:20", "run", "info wasm-trap"],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &["Breakpoint 1, ", "the process did not stop on a Wasm trap"],
+    );
+    assert!(!out.contains("wasm trap: "), "{out}");
+}
+
+/// The JIT objects define every Wasm function under its plain name too:
+/// `break squares`, `list squares` and `info line squares` in a fiber
+/// program work as on a native build; frames keep `module!function`.
+#[test]
+fn break_list_and_info_line_by_a_plain_function_name() {
+    if !have_gdb() {
+        return;
+    }
+    let Some(wasm) = compile_c("gen", "-O0") else {
+        return;
+    };
+    let out = gdb(
+        &[
+            "break squares",
+            "run",
+            "bt 1",
+            "list squares",
+            "info line squares",
+        ],
+        &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
+    );
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 1 (squares) pending.",
+            "Breakpoint 1, gen!squares () at ",
+            "gen.c:17",
+            "#0  gen!squares () at ",
+            "15\tstatic int squares(int n, int first) {",
+            "Line 15 of \"",
+            "<gen!squares>",
+        ],
+    );
+}
+
+/// `break run` also stops in host functions whose path ends in `run`;
+/// `wasm break run` only in the Wasm function `run`.
+#[test]
+fn wasm_break_stops_only_in_wasm_functions_of_that_name() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("bench/wat/yield_loop.wat");
+    let out = gdb(
+        &[
+            "break run",
+            "wasm break run",
+            "run",
+            "info breakpoints",
+            "continue",
+            "continue",
+        ],
+        &["run", "--invoke", "run", wat.to_str().unwrap(), "3"],
+    );
+    // gdb's own `break run` has host locations.
+    let host = out
+        .lines()
+        .filter(|l| l.starts_with("1.") && !l.contains("yield_loop!run"))
+        .count();
+    assert!(host > 0, "{out}");
+    assert_in_order(
+        &out,
+        &[
+            "Breakpoint 2 (-qualified run) pending.",
+            ", yield_loop!run () at ",
+            // Breakpoint 2 has one location, in Wasm code, and stopped.
+            "\n2       breakpoint     keep y   0x",
+            " in yield_loop!run at ",
+            "breakpoint already hit 1 time",
+            // The program ran to its end: `run` is entered once.
+            "\n3\n",
+        ],
+    );
+}

@@ -190,12 +190,9 @@ fn a_trap_snapshot_shows_the_trap_chain() {
     std::fs::create_dir_all(&dir).unwrap();
     let snapshot: PathBuf = dir.join("trap.json");
     let o = switchyard()
-        .args([
-            "run",
-            &repo("tests/inspect/trap_chain.wat"),
-            "--snapshot-on-trap",
-        ])
+        .args(["run", "--snapshot-on-trap"])
         .arg(&snapshot)
+        .arg(repo("tests/inspect/trap_chain.wat"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(134));

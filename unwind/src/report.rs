@@ -1,5 +1,6 @@
 //! What every stack of a target is doing: the walks behind `switchyard bt`
-//! and the inspector, shared so that both tell the same story.
+//! and the inspector, and their frames named in the one frame model
+//! (`switchyard-frames`), shared so that both tell the same story.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,37 +12,15 @@ use crate::ptrace::ThreadRegisters;
 use crate::registry::{Snapshot, StackRecord, State};
 use crate::symbols::HostSymbols;
 use crate::walk::{Limits, Start, Step, walk_from, walk_suspended_with, walk_with};
+use switchyard_frames::{Boundary, Frame, HostFrame, Location, WasmFrame};
 
-/// Source locations of the target's modules, from their DWARF, loaded on
-/// first use, and optionally the host binaries' symbols.
+/// Names the frames of walks: Wasm functions from the registry's code map,
+/// source locations from each module's DWARF (loaded on first use), and
+/// optionally host frames from the host binaries' symbols.
 pub struct Sources<'a> {
     memory: &'a dyn Memory,
     dwarf: RefCell<HashMap<String, Option<WasmDwarf>>>,
     host: Option<HostSymbols>,
-}
-
-/// One source position of a frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    /// Source file, as the DWARF names it.
-    pub file: String,
-    /// Line (0: unknown).
-    pub line: u32,
-    /// Column (0: unknown).
-    pub column: u32,
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.file)?;
-        if self.line != 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        if self.column != 0 {
-            write!(f, ":{}", self.column)?;
-        }
-        Ok(())
-    }
 }
 
 impl<'a> Sources<'a> {
@@ -60,50 +39,114 @@ impl<'a> Sources<'a> {
         self
     }
 
-    /// `name+offset (file)` of the host function at `at` (for a return
-    /// address, the call: one less), when host symbols were given.
-    pub fn host_name(&self, at: u64) -> Option<String> {
-        let s = self.host.as_ref()?.lookup(at)?;
-        Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
-    }
-
-    /// The source positions of the Wasm code at `pc` (innermost inlined
-    /// first), empty without DWARF.
-    pub fn positions(&self, snapshot: &Snapshot, pc: u64) -> Vec<Position> {
-        let Some(module) = snapshot.module_at(pc) else {
-            return Vec::new();
-        };
-        let Some(offset) = module.wasm_offset(self.memory, pc) else {
-            return Vec::new();
-        };
-        let mut cache = self.dwarf.borrow_mut();
-        let dwarf = cache
-            .entry(module.name.clone())
-            .or_insert_with(|| WasmDwarf::new(&module.read_bytes(self.memory).ok()?));
-        let Some(dwarf) = dwarf else {
-            return Vec::new();
-        };
-        dwarf
-            .locate(u64::from(offset))
-            .into_iter()
-            .filter_map(|l| {
-                Some(Position {
-                    file: l.file?,
-                    line: l.line.unwrap_or(0),
-                    column: l.column.unwrap_or(0),
-                })
+    /// The frames of a walk, innermost first, named.
+    pub fn frames(&self, snapshot: &Snapshot, steps: &[Step]) -> Vec<Frame> {
+        steps
+            .iter()
+            .map(|step| match step {
+                Step::Frame { pc, is_return } => {
+                    // A return address points after the call: name the call.
+                    let at = if *is_return { pc - 1 } else { *pc };
+                    match self.wasm_frame(snapshot, *pc, at) {
+                        Some(w) => Frame::Wasm(w),
+                        None => Frame::Host(HostFrame {
+                            pc: *pc,
+                            symbol: self.host_name(at),
+                        }),
+                    }
+                }
+                Step::Boundary(r) => Frame::Boundary(Boundary {
+                    continuation: r.id,
+                    entry: entry_name(snapshot, r).into(),
+                    handlers: None,
+                    resumed_here: r.parent.pc != 0,
+                }),
+                Step::HostEntry => Frame::HostEntry,
+                Step::End(why) => Frame::Truncated {
+                    reason: why.clone(),
+                },
             })
             .collect()
     }
 
-    /// "file:line:col" lines for the Wasm code at `pc` (innermost inlined
-    /// first), empty without DWARF.
-    pub fn locate(&self, snapshot: &Snapshot, pc: u64) -> Vec<String> {
-        self.positions(snapshot, pc)
-            .iter()
-            .map(|p| p.to_string())
-            .collect()
+    fn wasm_frame(&self, snapshot: &Snapshot, pc: u64, at: u64) -> Option<WasmFrame> {
+        let module = snapshot.module_at(at)?;
+        let function = module.function_at(at)?;
+        let offset = module.wasm_offset(self.memory, at);
+        let mut cache = self.dwarf.borrow_mut();
+        let dwarf = cache
+            .entry(module.name.clone())
+            .or_insert_with(|| WasmDwarf::new(&module.read_bytes(self.memory).ok()?));
+        Some(WasmFrame {
+            module: module.name.as_str().into(),
+            function: function.name.as_str().into(),
+            index: Some(function.index),
+            offset,
+            pc,
+            locations: match (dwarf, offset) {
+                (Some(d), Some(o)) => locations(d, o),
+                _ => Vec::new(),
+            },
+        })
     }
+
+    fn host_name(&self, at: u64) -> Option<String> {
+        host_symbol(self.host.as_ref()?, at)
+    }
+}
+
+/// `name+offset (file)` of the host function at `at` (for a return
+/// address, the call: one less).
+fn host_symbol(host: &HostSymbols, at: u64) -> Option<String> {
+    let s = host.lookup(at)?;
+    Some(format!("{}+{:#x} ({})", s.name, s.offset, s.file))
+}
+
+/// Names the host frames of `frames` (from the engine, which leaves them
+/// unnamed; their pcs are return addresses) from `host`.
+pub fn add_host_symbols(frames: &mut [Frame], host: &HostSymbols) {
+    for frame in frames {
+        if let Frame::Host(h) = frame {
+            h.symbol = host_symbol(host, h.pc.saturating_sub(1));
+        }
+    }
+}
+
+/// The source locations of the instruction at module byte offset `offset`,
+/// innermost inlined function first (positions without a file left out).
+pub fn locations(dwarf: &WasmDwarf, offset: u32) -> Vec<Location> {
+    dwarf
+        .locate(u64::from(offset))
+        .into_iter()
+        .filter_map(|l| {
+            Some(Location {
+                file: l.file?,
+                line: l.line,
+                column: l.column,
+                function: l.function,
+            })
+        })
+        .collect()
+}
+
+/// Fills in the source locations of the Wasm frames of `frames` (from the
+/// engine, which leaves them empty) from the DWARF of their modules, by
+/// module name.
+pub fn add_locations(frames: &mut [Frame], dwarf: &HashMap<String, WasmDwarf>) {
+    for frame in frames {
+        if let Frame::Wasm(w) = frame
+            && let (Some(o), Some(d)) = (w.offset, dwarf.get(&*w.module))
+        {
+            w.locations = locations(d, o);
+        }
+    }
+}
+
+/// `module!function` of a continuation's entry function.
+pub fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
+    snapshot
+        .function_name(r.entry_code)
+        .unwrap_or_else(|| "<host function>".into())
 }
 
 /// What one thread was doing.

@@ -386,7 +386,7 @@ fn read_registry(mem: &dyn Memory, addr: u64) -> RegistryView {
     assert_eq!(&header[0..4], b"SYWR", "registry magic");
     assert_eq!(
         u32::from_le_bytes(header[4..8].try_into().unwrap()),
-        1,
+        switchyard_unwind::registry::VERSION,
         "registry version"
     );
     let size = u32::from_le_bytes(header[8..12].try_into().unwrap()) as usize;

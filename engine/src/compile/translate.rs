@@ -17,9 +17,10 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
+use super::stack_switching::Resumption;
 use crate::error::{Error, TrapCode};
 use crate::module_info::val_type;
-use crate::types::{ValType, word_offsets};
+use crate::types::{AddrType, ValType, word_offsets};
 use crate::vm::layout::*;
 use crate::vm::libcalls;
 
@@ -383,15 +384,44 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.vmctx_load(off, readonly())
     }
 
-    /// The address of element `index` (i32) of `table`, trapping with
-    /// `code` when it is out of bounds.
+    /// The address type of memory `mem`.
+    pub(super) fn memory_addr_type(&self, mem: u32) -> AddrType {
+        self.env.info.memories[mem as usize].addr
+    }
+
+    /// The address type of table `table`.
+    pub(super) fn table_addr_type(&self, table: u32) -> AddrType {
+        self.env.info.tables[table as usize].ty.addr
+    }
+
+    /// `v` as an i64: zero-extended if it is an i32 (an address, index or
+    /// length of a 32-bit memory or table, or a `memory.fill` byte).
+    pub(super) fn widen(&mut self, v: Value) -> Value {
+        if self.builder.func.dfg.value_type(v) == types::I32 {
+            self.builder.ins().uextend(types::I64, v)
+        } else {
+            v
+        }
+    }
+
+    /// A size or old size computed as an i64 (pages, elements, or -1 as
+    /// all ones), as the address type `addr` has it.
+    pub(super) fn narrow_to(&mut self, addr: AddrType, v: Value) -> Value {
+        match addr {
+            AddrType::I32 => self.builder.ins().ireduce(types::I32, v),
+            AddrType::I64 => v,
+        }
+    }
+
+    /// The address of element `index` (i32 or i64, as the table's address
+    /// type) of `table`, trapping with `code` when it is out of bounds.
     pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let t = self.table_ptr(table);
         let len = self
             .builder
             .ins()
             .load(types::I64, trusted(), t, VMTABLE_LENGTH);
-        let index = self.builder.ins().uextend(types::I64, index);
+        let index = self.widen(index);
         let oob = self
             .builder
             .ins()
@@ -405,11 +435,38 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.ins().iadd(base, off)
     }
 
-    /// Effective address of a memory access: base + zext(index), with the
-    /// static offset folded in where it fits.
+    /// Effective address of a memory access, as a native address and a
+    /// static offset to add to it; pops the Wasm address.
+    ///
+    /// A 32-bit memory needs no check: base + zext(address) + offset lies
+    /// in its reservation, and a fault there is the trap. A 64-bit memory
+    /// checks that address + offset (without overflow) is below the
+    /// current length: that covers the access's first byte, and the guard
+    /// after the memory's largest size catches the rest of an access that
+    /// crosses the end (`vm::memory`), so the check needs no access size.
     pub(super) fn mem_addr(&mut self, memarg: &wasmparser::MemArg) -> (Value, i32) {
         let index = self.pop();
         let base = self.memory_base(memarg.memory);
+        if self.memory_addr_type(memarg.memory) == AddrType::I64 {
+            let oob = clif_trap(TrapCode::MemoryOutOfBounds);
+            let first = if memarg.offset == 0 {
+                index
+            } else {
+                let offset = self.builder.ins().iconst(types::I64, memarg.offset as i64);
+                self.builder.ins().uadd_overflow_trap(index, offset, oob)
+            };
+            let vm = self.memory_ptr(memarg.memory);
+            let len = self
+                .builder
+                .ins()
+                .load(types::I64, trusted(), vm, VMMEMORY_LENGTH);
+            let outside = self
+                .builder
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, first, len);
+            self.builder.ins().trapnz(outside, oob);
+            return (self.builder.ins().iadd(base, first), 0);
+        }
         let index = self.builder.ins().uextend(types::I64, index);
         let addr = self.builder.ins().iadd(base, index);
         if memarg.offset <= i32::MAX as u64 {
@@ -752,13 +809,18 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     /// Calls a libcall with immediate i32 arguments `imm` followed by `n`
-    /// operands, pushing its results.
+    /// operands, pushing its results. The operands are addresses, indices,
+    /// lengths and values of bulk memory and table instructions: i32 ones
+    /// are zero-extended, so the libcalls take 64-bit operands whatever
+    /// the address types.
     pub(super) fn libcall_i32(&mut self, addr: usize, n: usize, returns: &[ir::Type], imm: &[i64]) {
         let mut args: Vec<Value> = imm
             .iter()
             .map(|i| self.builder.ins().iconst(types::I32, *i))
             .collect();
-        args.extend(self.popn(n));
+        for v in self.popn(n) {
+            args.push(self.widen(v));
+        }
         let results = self.libcall(addr, &args, returns);
         self.stack.extend(results);
     }
@@ -960,15 +1022,20 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     .ins()
                     .load(types::I64, trusted(), vm, VMMEMORY_LENGTH);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
-                let v = self.builder.ins().ireduce(types::I32, pages);
+                let v = self.narrow_to(self.memory_addr_type(mem), pages);
                 self.push(v);
             }
-            O::MemoryGrow { mem } => self.libcall_i32(
-                libcalls::memory_grow as *const () as usize,
-                1,
-                &[types::I32],
-                &[mem as i64],
-            ),
+            O::MemoryGrow { mem } => {
+                self.libcall_i32(
+                    libcalls::memory_grow as *const () as usize,
+                    1,
+                    &[types::I64],
+                    &[mem as i64],
+                );
+                let old = self.pop();
+                let v = self.narrow_to(self.memory_addr_type(mem), old);
+                self.push(v);
+            }
             O::MemoryFill { mem } => self.libcall_checked(
                 libcalls::memory_fill as *const () as usize,
                 3,
@@ -1013,34 +1080,26 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     .builder
                     .ins()
                     .load(types::I64, trusted(), t, VMTABLE_LENGTH);
-                let v = self.builder.ins().ireduce(types::I32, len);
+                let v = self.narrow_to(self.table_addr_type(table), len);
                 self.push(v);
             }
             O::TableGrow { table } => {
-                let delta = self.pop();
-                let init = self.pop();
-                let t = self.builder.ins().iconst(types::I32, table as i64);
-                let r = self.libcall(
+                self.libcall_i32(
                     libcalls::table_grow as *const () as usize,
-                    &[t, init, delta],
-                    &[types::I32],
+                    2,
+                    &[types::I64],
+                    &[table as i64],
                 );
-                self.push(r[0]);
+                let old = self.pop();
+                let v = self.narrow_to(self.table_addr_type(table), old);
+                self.push(v);
             }
-            O::TableFill { table } => {
-                let len = self.pop();
-                let val = self.pop();
-                let dst = self.pop();
-                let t = self.builder.ins().iconst(types::I32, table as i64);
-                let status = self.libcall(
-                    libcalls::table_fill as *const () as usize,
-                    &[t, dst, val, len],
-                    &[types::I32],
-                );
-                self.builder
-                    .ins()
-                    .trapnz(status[0], clif_trap(TrapCode::TableOutOfBounds));
-            }
+            O::TableFill { table } => self.libcall_checked(
+                libcalls::table_fill as *const () as usize,
+                3,
+                &[table as i64],
+                TrapCode::TableOutOfBounds,
+            ),
             O::TableCopy {
                 dst_table,
                 src_table,
@@ -1262,12 +1321,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             O::Resume {
                 cont_type_index,
                 resume_table,
-            } => self.resume(cont_type_index, &resume_table, None),
+            } => self.resume(cont_type_index, &resume_table, Resumption::Values),
             O::ResumeThrow {
                 cont_type_index,
                 tag_index,
                 resume_table,
-            } => self.resume(cont_type_index, &resume_table, Some(tag_index)),
+            } => self.resume(cont_type_index, &resume_table, Resumption::Throw(tag_index)),
+            O::ResumeThrowRef {
+                cont_type_index,
+                resume_table,
+            } => self.resume(cont_type_index, &resume_table, Resumption::ThrowRef),
             O::Suspend { tag_index } => self.suspend(tag_index),
             O::Switch {
                 cont_type_index,

@@ -1,5 +1,5 @@
 //! The in-memory ELF object that describes one module's code to gdb:
-//! symbols (`module!function`), the code's `.eh_frame`, and DWARF line
+//! symbols (`module!function` and the plain name), the code's `.eh_frame`, and DWARF line
 //! tables. Everything is at its run-time address (an `ET_EXEC` image with
 //! no program headers), so gdb relocates nothing; `.text` has no bytes in
 //! the file because gdb reads code from the process.
@@ -11,7 +11,7 @@ use object::elf;
 use object::write::elf::{FileHeader, SectionHeader, Sym, Writer};
 
 use super::lines::SourceLines;
-use crate::names::display_name;
+use switchyard_frames::display_name;
 
 /// What the object describes.
 pub(crate) struct ModuleImage<'a> {
@@ -21,6 +21,11 @@ pub(crate) struct ModuleImage<'a> {
     /// Names are escaped again here ([`display_name`]): a string table
     /// cannot hold a NUL, and gdb prints symbols to a terminal.
     pub functions: Vec<(u64, u64, String)>,
+    /// More names for the same functions: `(address, name)` (a Wasm
+    /// function's plain name, next to its `module!function`). They are
+    /// written with size 0: of several symbols at one address, gdb names
+    /// the address by a sized one, whatever their names' order.
+    pub aliases: Vec<(u64, String)>,
     /// The code's `.eh_frame` and the address it lives at in the process.
     pub eh_frame: Option<(u64, &'a [u8])>,
     /// `(code address, module byte offset)` pairs, sorted by address.
@@ -156,8 +161,18 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
 /// Writes the object file.
 pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
     let debug = dwarf_sections(image).unwrap_or_default();
-    let symbol_names: Vec<_> = image
+    let symbols: Vec<(u64, u64, &str)> = image
         .functions
+        .iter()
+        .map(|(address, len, name)| (*address, *len, name.as_str()))
+        .chain(
+            image
+                .aliases
+                .iter()
+                .map(|(address, name)| (*address, 0, name.as_str())),
+        )
+        .collect();
+    let symbol_names: Vec<_> = symbols
         .iter()
         .map(|(_, _, name)| display_name(name))
         .collect();
@@ -218,15 +233,15 @@ pub(crate) fn write(image: &ModuleImage<'_>) -> Option<Vec<u8>> {
         w.write(data);
     }
     w.write_null_symbol();
-    for ((address, len, _), name) in image.functions.iter().zip(&names) {
+    for (&(address, len, _), name) in symbols.iter().zip(&names) {
         w.write_symbol(&Sym {
             name: Some(*name),
             section: Some(text),
             st_info: (elf::STB_GLOBAL << 4) | elf::STT_FUNC,
             st_other: elf::STV_DEFAULT,
             st_shndx: 0,
-            st_value: *address,
-            st_size: *len,
+            st_value: address,
+            st_size: len,
         });
     }
     w.write_strtab();
@@ -387,6 +402,7 @@ mod image_tests {
                 (0x10_0000, 0x30, "m!first".to_string()),
                 (0x10_0040, 0x40, "m!second".to_string()),
             ],
+            aliases: vec![(0x10_0040, "second".to_string())],
             eh_frame: Some((0x20_0000, &eh_frame)),
             source_map: Vec::new(),
             lines: None,
@@ -402,7 +418,9 @@ mod image_tests {
             symbols,
             [
                 ("m!first".to_string(), 0x10_0000, 0x30),
-                ("m!second".to_string(), 0x10_0040, 0x40)
+                ("m!second".to_string(), 0x10_0040, 0x40),
+                // The plain name, unsized, so that gdb prefers the other.
+                ("second".to_string(), 0x10_0040, 0)
             ]
         );
         let text = file.section_by_name(".text").unwrap();

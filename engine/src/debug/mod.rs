@@ -1,5 +1,5 @@
 //! Debug information for gdb: each compiled module is described by an
-//! in-memory ELF object (symbols named `module!function`, the code's CFI,
+//! in-memory ELF object (symbols named `module!function` and by plain name, the code's CFI,
 //! line tables) registered through gdb's JIT interface for as long as the
 //! module's code lives.
 //!
@@ -89,6 +89,12 @@ pub(crate) fn register(
                 )
             })
             .collect(),
+        aliases: code
+            .functions
+            .iter()
+            .zip(&code.function_names)
+            .map(|(&(start, _, _), name)| (base + u64::from(start), name.to_string()))
+            .collect(),
         eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
         source_map: code
             .source_map
@@ -121,6 +127,7 @@ pub(crate) fn register_glue(
             .into_iter()
             .map(|(a, l, n)| (a as u64, l as u64, n))
             .collect(),
+        aliases: Vec::new(),
         eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
         source_map: Vec::new(),
         lines: None,

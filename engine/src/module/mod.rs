@@ -9,10 +9,11 @@ use crate::compile::{self, CompiledModule};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::module_info::{ExportIndex, ModuleInfo};
-use crate::names::display_name;
 use crate::types::{ExternType, FuncType};
+use switchyard_frames::display_name;
 
-/// The proposals Switchyard accepts on top of WebAssembly 2.0.
+/// The proposals Switchyard accepts on top of WebAssembly 2.0 (memory64
+/// covers 64-bit memories and 64-bit tables).
 pub fn supported_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
@@ -24,6 +25,7 @@ pub fn supported_features() -> WasmFeatures {
         | WasmFeatures::STACK_SWITCHING
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MEMORY64
 }
 
 pub(crate) struct ModuleInner {

@@ -6,7 +6,7 @@ use super::values::Val;
 use crate::error::Error;
 use crate::types::{GlobalType, MemoryType, TableType, TypeId};
 use crate::vm::layout::VMTag;
-use crate::vm::memory::LinearMemory;
+use crate::vm::memory::{self, LinearMemory};
 use crate::vm::table::Table as VmTable;
 
 /// Anything an instance can import or export.
@@ -35,12 +35,8 @@ impl Memory {
     /// A new memory.
     pub fn new(mut store: impl AsStoreMut, ty: MemoryType) -> Result<Memory, Error> {
         let core = &mut store.inner_mut().core;
-        let max = ty
-            .limits
-            .max
-            .unwrap_or(65536)
-            .min(core.engine.config().max_memory_pages);
-        let memory = LinearMemory::new(ty.limits.min, max)
+        let max = memory::max_pages(&ty, core.engine.config().max_memory_pages);
+        let memory = LinearMemory::new(ty.limits.min, max, ty.addr)
             .map_err(|e| Error::Host(format!("cannot allocate memory: {e}")))?;
         core.memories.push(Box::new(MemoryEntry { memory, ty }));
         Ok(Memory {

@@ -207,16 +207,17 @@ pub(crate) unsafe fn invoke(
     Err(Error::Trap(trap))
 }
 
-/// Names the frames of a raw backtrace.
+/// Names the frames of a raw backtrace (module, function, offset; source
+/// locations are left to readers of the module's DWARF).
 pub(crate) fn symbolize(
     core: &StoreCore,
     raw: &[crate::vm::backtrace::RawFrame],
     first_is_return: bool,
-) -> Vec<crate::error::BacktraceFrame> {
-    use crate::error::BacktraceFrame as F;
+) -> Vec<switchyard_frames::Frame> {
     use crate::vm::backtrace::RawFrame as R;
     use std::collections::HashMap;
     use std::sync::Arc;
+    use switchyard_frames::{Boundary, Frame as F, HostFrame, WasmFrame};
     // Most frames are in the module of the previous one, and a chain repeats
     // its tags and entries: remember what was looked up.
     let mut last: Option<Arc<code_lookup::CodeInfo>> = None;
@@ -249,14 +250,18 @@ pub(crate) fn symbolize(
                     pc.wrapping_sub(1)
                 };
                 match name_of(at) {
-                    Some((module, function, index, offset)) => F::Wasm {
+                    Some((module, function, index, offset)) => F::Wasm(WasmFrame {
                         module,
                         function,
-                        index,
+                        index: Some(index),
                         offset,
-                        pc,
-                    },
-                    None => F::Host { pc },
+                        pc: pc as u64,
+                        locations: Vec::new(),
+                    }),
+                    None => F::Host(HostFrame {
+                        pc: pc as u64,
+                        symbol: None,
+                    }),
                 }
             }
             R::Resumed {
@@ -301,15 +306,18 @@ pub(crate) fn symbolize(
                             .clone()
                     })
                     .collect();
-                F::Resumed {
-                    id,
+                F::Boundary(Boundary {
+                    continuation: id,
                     entry,
-                    handlers,
-                }
+                    handlers: Some(handlers),
+                    resumed_here: true,
+                })
             }
             R::HostEntry => F::HostEntry,
-            R::Truncated => F::Truncated,
-            R::Skipped(n) => F::Skipped(n),
+            R::Truncated(reason) => F::Truncated {
+                reason: reason.to_string(),
+            },
+            R::Skipped(n) => F::Skipped { frames: n },
         });
     }
     out

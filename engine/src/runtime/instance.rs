@@ -9,10 +9,10 @@ use super::store::{
 use crate::error::{Error, Trap, TrapCode};
 use crate::module::Module;
 use crate::module_info::{ConstExpr, ConstOp, DataMode, ElementMode, ExportIndex};
-use crate::types::ExternType;
+use crate::types::{AddrType, ExternType};
 use crate::vm::instance::VMInstance;
 use crate::vm::layout::*;
-use crate::vm::memory::LinearMemory;
+use crate::vm::memory::{self, LinearMemory};
 use crate::vm::table::Table as VmTable;
 
 /// An instance of a module in a store.
@@ -144,7 +144,9 @@ impl Instance {
                         min: entry.table.size(),
                         max: entry.ty.limits.max,
                     };
-                    let ok = entry.ty.element == want.element && have.matches(&want.limits);
+                    let ok = entry.ty.addr == want.addr
+                        && entry.ty.element == want.element
+                        && have.matches(&want.limits);
                     if ok {
                         data.table_ids.push(t.index);
                         data.vm.tables.push(&mut entry.table);
@@ -160,7 +162,7 @@ impl Instance {
                         min: mem.memory.pages(),
                         max: mem.ty.limits.max,
                     };
-                    let ok = have.matches(&want.limits);
+                    let ok = mem.ty.addr == want.addr && have.matches(&want.limits);
                     if ok {
                         data.memory_ids.push(m.index);
                         data.vm.memories.push(&mut mem.memory);
@@ -232,14 +234,14 @@ impl Instance {
             .enumerate()
             .skip(info.num_imported_memories as usize)
         {
-            let max = m.limits.max.unwrap_or(65536).min(max_pages);
+            let max = memory::max_pages(m, max_pages);
             if m.limits.min > max {
                 return Err(Error::Link(format!(
                     "memory {i} needs {} pages, more than the limit of {max}",
                     m.limits.min
                 )));
             }
-            let memory = LinearMemory::new(m.limits.min, max)
+            let memory = LinearMemory::new(m.limits.min, max, m.addr)
                 .map_err(|e| Error::Link(format!("cannot allocate memory {i}: {e}")))?;
             core.memories.push(Box::new(MemoryEntry { memory, ty: *m }));
             data.memory_ids.push(core.memories.len() as u32 - 1);
@@ -307,8 +309,12 @@ impl Instance {
         for (i, seg) in info.elements.iter().enumerate() {
             match &seg.mode {
                 ElementMode::Active { table, offset } => {
-                    let offset = eval(data, globals, offset) as u32;
-                    let len = data.vm.elements[i].len() as u32;
+                    let offset = eval(data, globals, offset);
+                    let offset = match info.tables[*table as usize].ty.addr {
+                        AddrType::I32 => offset as u32 as u64,
+                        AddrType::I64 => offset,
+                    };
+                    let len = data.vm.elements[i].len() as u64;
                     data.vm
                         .table_init(*table, i as u32, offset, 0, len)
                         .map_err(|_| trap(TrapCode::TableOutOfBounds))?;
@@ -320,16 +326,21 @@ impl Instance {
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let DataMode::Active { memory, offset } = &seg.mode {
-                let offset = eval(data, globals, offset) as u32 as usize;
+                let offset = eval(data, globals, offset);
+                let offset = match info.memories[*memory as usize].addr {
+                    AddrType::I32 => offset as u32 as u64,
+                    AddrType::I64 => offset,
+                };
                 let bytes = &module.bytes()[seg.bytes.clone()];
                 let mem = data.vm.memory_mut(*memory).data_mut();
-                if offset
-                    .checked_add(bytes.len())
-                    .is_none_or(|end| end > mem.len())
-                {
+                let Some(range) = usize::try_from(offset)
+                    .ok()
+                    .and_then(|start| Some(start..start.checked_add(bytes.len())?))
+                    .filter(|range| range.end <= mem.len())
+                else {
                     return Err(trap(TrapCode::MemoryOutOfBounds));
-                }
-                mem[offset..offset + bytes.len()].copy_from_slice(bytes);
+                };
+                mem[range].copy_from_slice(bytes);
                 data.vm.drop_data(i as u32);
             }
         }

@@ -225,7 +225,7 @@ impl<T: 'static> Caller<'_, T> {
     /// The logical backtrace of the Wasm code that called this host
     /// function, innermost first, across continuations down to the host
     /// entry (empty when the host called it directly).
-    pub fn backtrace(&self) -> Vec<crate::error::BacktraceFrame> {
+    pub fn backtrace(&self) -> Vec<switchyard_frames::Frame> {
         if self.caller_vmctx == 0 {
             return Vec::new();
         }

@@ -40,9 +40,9 @@ pub enum RawFrame {
     /// This many frames were walked but not kept (the buffer keeps room for
     /// the stack boundaries of a deep recursion's chain).
     Skipped(usize),
-    /// The walk stopped early: a frame pointer left its stack, or the
-    /// buffer is full.
-    Truncated,
+    /// The walk stopped early, and why (a static text: the capture must
+    /// not allocate).
+    Truncated(&'static str),
 }
 
 struct Buffer {
@@ -52,7 +52,7 @@ struct Buffer {
 
 thread_local! {
     static BUFFER: UnsafeCell<Buffer> =
-        const { UnsafeCell::new(Buffer { frames: [RawFrame::Truncated; MAX_FRAMES], len: 0 }) };
+        const { UnsafeCell::new(Buffer { frames: [RawFrame::Skipped(0); MAX_FRAMES], len: 0 }) };
 }
 
 /// Walks from a faulting `pc`/`fp`/`sp` on this thread into the buffer.
@@ -89,6 +89,7 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                 b.len += 1;
                 true
             } else {
+                b.frames[MAX_FRAMES - 1] = RawFrame::Truncated("the backtrace buffer is full");
                 false
             }
         };
@@ -111,7 +112,7 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                 return;
             }
             if fp < bounds.0 || fp + 16 > bounds.1 || !fp.is_multiple_of(8) {
-                push(RawFrame::Truncated);
+                push(RawFrame::Truncated("a frame pointer left its stack"));
                 return;
             }
             // SAFETY: `fp..fp+16` lies within the mapped stack being walked.
@@ -134,8 +135,14 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                     }
                     (r, handlers)
                 };
-                if r.magic != RECORD_MAGIC || r.parent.pc == 0 {
-                    push(RawFrame::Truncated);
+                if r.magic != RECORD_MAGIC {
+                    push(RawFrame::Truncated("a corrupt continuation record"));
+                    return;
+                }
+                if r.parent.pc == 0 {
+                    push(RawFrame::Truncated(
+                        "a running continuation without a resumer",
+                    ));
                     return;
                 }
                 let resumed = RawFrame::Resumed {
@@ -165,7 +172,9 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
                 return;
             }
             if ret == 0 || next_fp <= fp {
-                push(RawFrame::Truncated);
+                push(RawFrame::Truncated(
+                    "the frame chain does not grow: a corrupt stack",
+                ));
                 return;
             }
             pc = ret;

@@ -76,17 +76,21 @@ impl VMInstance {
         &mut self,
         table: u32,
         elem: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), ()> {
         let seg_len = self.elements[elem as usize].len() as u64;
         let size = self.table_mut(table).size();
-        if src as u64 + len as u64 > seg_len || dst as u64 + len as u64 > size {
+        let (Some(src_end), Some(dst_end)) = (src.checked_add(len), dst.checked_add(len)) else {
+            return Err(());
+        };
+        if src_end > seg_len || dst_end > size {
             return Err(());
         }
-        let values = self.elements[elem as usize][src as usize..(src + len) as usize].to_vec();
-        self.table_mut(table).elements_mut()[dst as usize..(dst + len) as usize]
+        // Both ranges lie inside vectors, so they fit in usize.
+        let values = self.elements[elem as usize][src as usize..src_end as usize].to_vec();
+        self.table_mut(table).elements_mut()[dst as usize..dst_end as usize]
             .copy_from_slice(&values);
         Ok(())
     }

@@ -5,7 +5,9 @@
 //! Every libcall takes the calling instance's VMContext first and uses the
 //! System V convention. Those that can fail return nonzero instead of
 //! trapping themselves, so the trap is raised by generated code at a pc
-//! that names the Wasm function.
+//! that names the Wasm function. Addresses, indices and lengths are 64-bit
+//! whatever the memory's or table's address type: generated code
+//! zero-extends the operands of 32-bit memories and tables.
 
 use super::instance::VMInstance;
 
@@ -20,28 +22,28 @@ unsafe fn instance<'a>(vmctx: *mut u8) -> &'a mut VMInstance {
     unsafe { &mut *VMInstance::of_vmctx(vmctx) }
 }
 
-fn range(start: u32, len: u32, size: u64) -> Option<std::ops::Range<usize>> {
-    let end = start as u64 + len as u64;
+/// `start..start + len` if it lies within `size` (the length of a slice,
+/// so the range fits in `usize`).
+fn range(start: u64, len: u64, size: u64) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
     (end <= size).then_some(start as usize..end as usize)
 }
 
-/// `memory.grow`: the old size in pages, or -1.
-pub unsafe extern "sysv64" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+/// `memory.grow`: the old size in pages, or -1 (all ones; generated code
+/// truncates it for a 32-bit memory).
+pub unsafe extern "sysv64" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
-    match inst.memory_mut(mem).grow(delta as u64) {
-        Some(old) => old as u32,
-        None => u32::MAX,
-    }
+    inst.memory_mut(mem).grow(delta).unwrap_or(u64::MAX)
 }
 
 /// `memory.fill`.
 pub unsafe extern "sysv64" fn memory_fill(
     vmctx: *mut u8,
     mem: u32,
-    dst: u32,
-    val: u32,
-    len: u32,
+    dst: u64,
+    val: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
@@ -60,9 +62,9 @@ pub unsafe extern "sysv64" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
@@ -90,9 +92,9 @@ pub unsafe extern "sysv64" fn memory_init(
     vmctx: *mut u8,
     mem: u32,
     data_index: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
@@ -117,23 +119,21 @@ pub unsafe extern "sysv64" fn data_drop(vmctx: *mut u8, data_index: u32) {
     unsafe { instance(vmctx) }.drop_data(data_index);
 }
 
-/// `table.grow`: the old size, or -1.
-pub unsafe extern "sysv64" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u32 {
+/// `table.grow`: the old size, or -1 (all ones, truncated by generated
+/// code for a 32-bit table).
+pub unsafe extern "sysv64" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
-    match inst.table_mut(table).grow(delta as u64, init) {
-        Some(old) => old as u32,
-        None => u32::MAX,
-    }
+    inst.table_mut(table).grow(delta, init).unwrap_or(u64::MAX)
 }
 
 /// `table.fill`.
 pub unsafe extern "sysv64" fn table_fill(
     vmctx: *mut u8,
     table: u32,
-    dst: u32,
+    dst: u64,
     val: u64,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
@@ -152,9 +152,9 @@ pub unsafe extern "sysv64" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };
@@ -179,9 +179,9 @@ pub unsafe extern "sysv64" fn table_init(
     vmctx: *mut u8,
     table: u32,
     elem_index: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called from generated code of a live instance.
     let inst = unsafe { instance(vmctx) };

@@ -137,6 +137,7 @@ pub struct CodeRegistration {
     entry: Box<CodeEntry>,
     _functions: Vec<FunctionEntry>,
     _names: Vec<std::sync::Arc<str>>,
+    _traps: Vec<[u32; 2]>,
 }
 
 /// Adds a module's code.
@@ -154,6 +155,13 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRe
             name: name.as_ptr() as usize,
         });
     }
+    // The lookup table keeps a code byte per trap; the registry a `u32`
+    // pair, so that readers index a plain array.
+    let traps: Vec<[u32; 2]> = info
+        .traps
+        .iter()
+        .map(|&(offset, code)| [offset, u32::from(code)])
+        .collect();
     let mut entry = Box::new(CodeEntry {
         next: 0,
         code_start: info.start,
@@ -172,6 +180,8 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRe
             eh_frame.as_ptr() as usize
         },
         eh_frame_len: eh_frame.len() as u64,
+        traps: traps.as_ptr() as usize,
+        trap_count: traps.len() as u64,
     });
     let ptr: *mut CodeEntry = &mut *entry;
     update(|h| {
@@ -182,6 +192,7 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRe
         entry,
         _functions: functions,
         _names: names,
+        _traps: traps,
     }
 }
 
@@ -201,5 +212,25 @@ impl Drop for CodeRegistration {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::TrapCode;
+
+    /// The trap table's codes are the engine's trap code bytes, and the
+    /// registry's names are the engine's messages.
+    #[test]
+    fn trap_codes_are_the_layouts() {
+        for (code, name) in switchyard_registry_layout::trap::NAMES {
+            let engine = TrapCode::from_byte(code as u8).expect("a trap code");
+            assert_eq!(engine.to_string(), name);
+            assert_eq!(u32::from(engine.to_byte()), code);
+        }
+        assert_eq!(
+            TrapCode::from_byte(switchyard_registry_layout::trap::NAMES.len() as u8 + 1),
+            None
+        );
     }
 }

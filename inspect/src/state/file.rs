@@ -11,7 +11,7 @@ use super::{EventLine, Picture, SourceKind, State};
 /// The `format` field of every snapshot.
 pub const FORMAT: &str = "switchyard-inspector-snapshot";
 /// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A snapshot file's contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,56 +11,12 @@ pub mod picture;
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
+pub use switchyard_frames::Frame;
 
 /// Most events kept in the log.
 pub const EVENT_LOG_LEN: usize = 2000;
 /// Most bytes of program output kept.
 pub const OUTPUT_LEN: usize = 64 * 1024;
-
-/// A source position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// Source file as the module's DWARF names it.
-    pub file: String,
-    /// Line (0: unknown).
-    pub line: u32,
-    /// Column (0: unknown).
-    pub column: u32,
-}
-
-/// One line of a backtrace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FrameLine {
-    /// A Wasm frame.
-    Frame {
-        /// `module!function`.
-        function: String,
-        /// Where in the source, if the module has DWARF.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        position: Option<Position>,
-        /// Byte offset of the instruction in the module, if known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        offset: Option<u32>,
-    },
-    /// The frames above ran on continuation `id`; below is its resumer
-    /// (`resumed_here`) or nothing (the bottom of a parked stack).
-    Boundary {
-        /// Continuation id.
-        id: u64,
-        /// Its entry function.
-        entry: String,
-        /// Whether a resumer follows.
-        resumed_here: bool,
-    },
-    /// Below are the host frames that entered Wasm.
-    HostEntry,
-    /// A note from the walk (why it ended early).
-    Note {
-        /// The note.
-        text: String,
-    },
-}
 
 /// One stack: a continuation, or the host stack that entered Wasm (id 0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,8 +41,9 @@ pub struct Cont {
     /// The tag of its last suspension.
     #[serde(default)]
     pub tag: Option<String>,
-    /// Its logical backtrace, innermost first.
-    pub frames: Vec<FrameLine>,
+    /// Its logical backtrace, innermost first (host and glue frames left
+    /// out).
+    pub frames: Vec<Frame>,
 }
 
 impl Cont {
@@ -105,8 +62,8 @@ impl Cont {
 pub struct TrapView {
     /// "wasm trap: ...".
     pub message: String,
-    /// The logical backtrace at the trap.
-    pub frames: Vec<FrameLine>,
+    /// The logical backtrace at the trap (host and glue frames left out).
+    pub frames: Vec<Frame>,
 }
 
 /// Every stack at one moment.

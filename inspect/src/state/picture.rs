@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use switchyard_engine::{BacktraceFrame, Trap};
+use switchyard_engine::Trap;
 use switchyard_unwind::CfiUnwinder;
 use switchyard_unwind::dwarf::WasmDwarf;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State as RecordState};
-use switchyard_unwind::report::{Sources, report_parked};
+use switchyard_unwind::report::{Sources, add_locations, entry_name, report_parked};
 use switchyard_unwind::{Limits, Memory, Step};
 
-use super::{Cont, FrameLine, Picture, Position, TrapView};
+use super::{Cont, Frame, Picture, TrapView};
 
 /// Bounds of every walk the inspector makes.
 pub const LIMITS: Limits = Limits {
@@ -29,57 +29,14 @@ pub struct RunningWalk {
     pub record: Option<StackRecord>,
 }
 
-/// Names a continuation's entry function.
-pub fn entry_name(snapshot: &Snapshot, r: &StackRecord) -> String {
-    snapshot
-        .function_name(r.entry_code)
-        .unwrap_or_else(|| "<host function>".into())
+/// The frames of a walk, named, without host and glue frames.
+pub fn frame_lines(snapshot: &Snapshot, sources: &Sources<'_>, steps: &[Step]) -> Vec<Frame> {
+    without_host(sources.frames(snapshot, steps))
 }
 
-/// Backtrace lines of a walk: Wasm frames by name with their source
-/// position, boundaries, notes. Host and glue frames are left out.
-pub fn frame_lines(
-    memory: &dyn Memory,
-    snapshot: &Snapshot,
-    sources: &Sources<'_>,
-    steps: &[Step],
-) -> Vec<FrameLine> {
-    let mut lines = Vec::new();
-    for step in steps {
-        match step {
-            Step::Frame { pc, is_return } => {
-                let at = if *is_return { pc - 1 } else { *pc };
-                if let Some(function) = snapshot.function_name(at) {
-                    let position =
-                        sources
-                            .positions(snapshot, at)
-                            .into_iter()
-                            .next()
-                            .map(|p| Position {
-                                file: p.file,
-                                line: p.line,
-                                column: p.column,
-                            });
-                    let offset = snapshot
-                        .module_at(at)
-                        .and_then(|m| m.wasm_offset(memory, at));
-                    lines.push(FrameLine::Frame {
-                        function,
-                        position,
-                        offset,
-                    });
-                }
-            }
-            Step::Boundary(r) => lines.push(FrameLine::Boundary {
-                id: r.id,
-                entry: entry_name(snapshot, r),
-                resumed_here: r.parent.pc != 0,
-            }),
-            Step::HostEntry => lines.push(FrameLine::HostEntry),
-            Step::End(why) => lines.push(FrameLine::Note { text: why.clone() }),
-        }
-    }
-    lines
+fn without_host(mut frames: Vec<Frame>) -> Vec<Frame> {
+    frames.retain(|f| !matches!(f, Frame::Host(_)));
+    frames
 }
 
 fn cont_of(snapshot: &Snapshot, r: &StackRecord, tags: &HashMap<u64, String>) -> Cont {
@@ -128,7 +85,7 @@ pub fn build(
         let mut segment_start = 0;
         let mut segments: Vec<Cont> = Vec::new();
         let mut close = |owner: &Option<StackRecord>, sp: u64, from: usize, parent: Option<u64>| {
-            let frames = frame_lines(memory, snapshot, &sources, &walk.steps[from..]);
+            let frames = frame_lines(snapshot, &sources, &walk.steps[from..]);
             match owner {
                 Some(r) => {
                     let mut c = cont_of(snapshot, r, tags);
@@ -185,54 +142,17 @@ pub fn build(
     let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
     for (r, steps) in report_parked(memory, snapshot, &cfi, LIMITS) {
         let mut c = cont_of(snapshot, r, tags);
-        c.frames = frame_lines(memory, snapshot, &sources, &steps);
+        c.frames = frame_lines(snapshot, &sources, &steps);
         conts.push(c);
     }
     Picture { conts, trap: None }
 }
 
-/// The trap's logical backtrace as backtrace lines, with source positions
-/// from the DWARF of `modules` (by module name).
+/// The trap's logical backtrace, with source locations from the DWARF of
+/// `modules` (by module name).
 pub fn trap_view(trap: &Trap, dwarf: &HashMap<String, WasmDwarf>) -> TrapView {
-    let mut frames = Vec::new();
-    for f in &trap.backtrace {
-        match f {
-            BacktraceFrame::Wasm {
-                module,
-                function,
-                offset,
-                ..
-            } => {
-                let position = offset.and_then(|o| {
-                    let d = dwarf.get(&**module)?;
-                    let l = d.locate(u64::from(o)).into_iter().next()?;
-                    Some(Position {
-                        file: l.file?,
-                        line: l.line.unwrap_or(0),
-                        column: l.column.unwrap_or(0),
-                    })
-                });
-                frames.push(FrameLine::Frame {
-                    function: format!("{module}!{function}"),
-                    position,
-                    offset: *offset,
-                });
-            }
-            BacktraceFrame::Host { .. } => {}
-            BacktraceFrame::Resumed { id, entry, .. } => frames.push(FrameLine::Boundary {
-                id: *id,
-                entry: entry.to_string(),
-                resumed_here: true,
-            }),
-            BacktraceFrame::HostEntry => frames.push(FrameLine::HostEntry),
-            BacktraceFrame::Truncated => frames.push(FrameLine::Note {
-                text: "backtrace truncated".into(),
-            }),
-            BacktraceFrame::Skipped(n) => frames.push(FrameLine::Note {
-                text: format!("{n} more frames"),
-            }),
-        }
-    }
+    let mut frames = without_host(trap.backtrace.clone());
+    add_locations(&mut frames, dwarf);
     let mut message = format!("wasm trap: {trap}");
     if let Some(f) = &trap.function {
         message.push_str(&format!(" in {f}"));

@@ -9,49 +9,51 @@ use ratatui::widgets::Paragraph;
 
 use super::{block, inner, selected, window};
 use crate::app::{App, Pane};
-use crate::state::FrameLine;
+use crate::state::Frame as BacktraceFrame;
 
-/// The text lines of a backtrace.
-pub fn lines(frames: &[FrameLine]) -> Vec<Line<'static>> {
+/// The text lines of a backtrace, one per frame (so that a line's index
+/// is its frame's): the terminal's compact form of the one text printer's
+/// lines (`switchyard_frames::text`).
+pub fn lines(frames: &[BacktraceFrame]) -> Vec<Line<'static>> {
+    let note = |text: String| Line::styled(text, Style::default().fg(Color::DarkGray));
     let mut n = 0;
     frames
         .iter()
         .map(|f| match f {
-            FrameLine::Frame {
-                function, position, ..
-            } => {
+            BacktraceFrame::Wasm(w) => {
                 let mut spans = vec![
                     Span::raw(format!("{n:>3} ")),
-                    Span::styled(function.clone(), Style::default().fg(Color::Cyan)),
+                    Span::styled(w.qualified_name(), Style::default().fg(Color::Cyan)),
                 ];
-                if let Some(p) = position {
+                if let Some(p) = w.locations.first() {
                     // The file name is enough next to the source pane.
                     let file = p.file.rsplit('/').next().unwrap_or(&p.file);
-                    spans.push(Span::raw(format!("  at {file}:{}", p.line)));
+                    let line = p.line.unwrap_or(0);
+                    spans.push(Span::raw(format!("  at {file}:{line}")));
                 }
                 n += 1;
                 Line::from(spans)
             }
-            FrameLine::Boundary {
-                id,
-                entry,
-                resumed_here,
-            } => {
-                let text = if *resumed_here {
+            BacktraceFrame::Host(h) => {
+                n += 1;
+                let name = h.symbol.as_deref().unwrap_or("<host or glue code>");
+                note(format!("{:>3} {:#x} {name}", n - 1, h.pc))
+            }
+            BacktraceFrame::Boundary(b) => {
+                let (id, entry) = (b.continuation, &b.entry);
+                let text = if b.resumed_here {
                     format!("    -- #{id} ({entry}) was resumed here")
                 } else {
                     format!("    -- bottom of #{id} ({entry})")
                 };
                 Line::styled(text, Style::default().fg(Color::Magenta))
             }
-            FrameLine::HostEntry => Line::styled(
-                "    -- entered from the host",
-                Style::default().fg(Color::DarkGray),
-            ),
-            FrameLine::Note { text } => Line::styled(
-                format!("    -- {text}"),
-                Style::default().fg(Color::DarkGray),
-            ),
+            BacktraceFrame::HostEntry => note("    -- entered from the host".into()),
+            BacktraceFrame::Truncated { reason } => note(format!("    -- walk ended: {reason}")),
+            BacktraceFrame::Skipped { frames } => {
+                n += frames;
+                note(format!("    -- {frames} more frames"))
+            }
         })
         .collect()
 }

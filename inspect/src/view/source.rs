@@ -15,7 +15,8 @@ use ratatui::widgets::Paragraph;
 
 use super::{block, inner, selected, window};
 use crate::app::App;
-use crate::state::FrameLine;
+use crate::state::Frame as BacktraceFrame;
+use switchyard_frames::WasmFrame;
 
 /// A WAT listing: each line with the module byte offset it starts at.
 pub type WatListing = Vec<(Option<u32>, String)>;
@@ -74,29 +75,33 @@ pub struct Listing {
 
 /// The listing for the selected frame, or why there is none.
 pub fn listing(app: &App) -> Result<Listing, String> {
-    let Some(FrameLine::Frame {
-        function,
-        position,
+    let Some(WasmFrame {
+        module,
+        function: name,
         offset,
-    }) = app.selected_frame()
+        locations,
+        ..
+    }) = app.selected_frame().and_then(BacktraceFrame::as_wasm)
     else {
         return Err("select a frame to see its source".into());
     };
+    let position = locations.first();
     if let Some(p) = position {
         let path = Path::new(&p.file);
         if let Ok(text) = std::fs::read_to_string(path) {
             let lines: WatListing = text.lines().map(|l| (None, l.to_string())).collect();
+            let line = p.line.unwrap_or(0);
             return Ok(Listing {
                 path: path.to_path_buf(),
                 lines: Rc::new(lines),
-                line: (p.line as usize).saturating_sub(1),
-                what: format!("line {}", p.line),
+                line: (line as usize).saturating_sub(1),
+                what: format!("line {line}"),
             });
         }
     }
     // The file of the frame's module: named like the module, else the only
     // one given.
-    let (module, name) = function.split_once('!').unwrap_or(("", function));
+    let module: &str = module;
     let files = &app.state.source_files;
     let file = files
         .iter()

@@ -10,7 +10,7 @@ use fxprof_processed_profile::{
     ReferenceTimestamp, SamplingInterval, Timestamp,
 };
 
-use crate::{FrameKind, Profile};
+use crate::{Frame as StackFrame, Profile, frame_name};
 
 /// The profile as Firefox Profiler JSON.
 pub fn firefox_json(profile: &Profile) -> String {
@@ -37,17 +37,16 @@ pub fn firefox_json(profile: &Profile) -> String {
             .stack
             .iter()
             .map(|f| {
-                let label = match f.continuation {
-                    Some(id) => format!("{} #{id}", f.name),
-                    None => f.name.to_string(),
+                let (label, category_pair) = match f {
+                    StackFrame::Boundary(b) => {
+                        (format!("{} #{}", frame_name(f), b.continuation), boundary)
+                    }
+                    StackFrame::Wasm(_) => (frame_name(f).into_owned(), wasm),
+                    _ => (frame_name(f).into_owned(), host),
                 };
                 FrameInfo {
                     frame: Frame::Label(fx.intern_string(&label)),
-                    category_pair: match f.kind {
-                        FrameKind::Wasm => wasm,
-                        FrameKind::Continuation => boundary,
-                        FrameKind::Host => host,
-                    },
+                    category_pair,
                     flags: FrameFlags::empty(),
                 }
             })

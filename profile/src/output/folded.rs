@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::Profile;
+use crate::{Profile, frame_name};
 
 /// Folded stacks: `root;...;leaf COUNT`, one line per distinct stack,
 /// sorted. Frame names never contain `;` (replaced by `,`).
@@ -18,7 +18,7 @@ pub fn folded(profile: &Profile) -> String {
             if !line.is_empty() {
                 line.push(';');
             }
-            line.push_str(&f.name.replace(';', ","));
+            line.push_str(&frame_name(f).replace(';', ","));
         }
         *counts.entry(line).or_default() += 1;
     }

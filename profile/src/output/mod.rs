@@ -56,22 +56,34 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{Frame, FrameKind, Running, Sample};
+    use crate::{Frame, Running, Sample};
+    use switchyard_frames::{Boundary, HostFrame, WasmFrame};
 
-    fn frame(name: &str, kind: FrameKind, continuation: Option<u64>) -> Frame {
-        Frame {
-            name: Arc::from(name),
-            kind,
-            continuation,
-        }
+    fn wasm(module: &str, function: &str) -> Frame {
+        Frame::Wasm(WasmFrame {
+            module: Arc::from(module),
+            function: Arc::from(function),
+            index: None,
+            offset: None,
+            pc: 0,
+            locations: Vec::new(),
+        })
     }
 
     fn profile() -> Profile {
         let stack = vec![
-            frame("[host]", FrameKind::Host, None),
-            frame("m!run", FrameKind::Wasm, None),
-            frame("[continuation m!gen]", FrameKind::Continuation, Some(7)),
-            frame("m!gen;odd", FrameKind::Wasm, None),
+            Frame::Host(HostFrame {
+                pc: 0,
+                symbol: None,
+            }),
+            wasm("m", "run"),
+            Frame::Boundary(Boundary {
+                continuation: 7,
+                entry: Arc::from("m!gen"),
+                handlers: None,
+                resumed_here: true,
+            }),
+            wasm("m", "gen;odd"),
         ];
         let sample = |time_ns, stack: Vec<Frame>, running| Sample {
             time_ns,

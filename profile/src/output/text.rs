@@ -1,11 +1,12 @@
 //! The text summary: top functions by self and total samples, and time per
 //! continuation.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::{FrameKind, Profile};
+use crate::{Profile, frame_name};
 
 const TOP: usize = 15;
 
@@ -46,16 +47,16 @@ pub fn summary(profile: &Profile) -> String {
     }
 
     // Functions: self = leaf frame, total = on the stack at all.
-    let mut own: HashMap<Arc<str>, u64> = HashMap::new();
-    let mut inclusive: HashMap<Arc<str>, u64> = HashMap::new();
+    let mut own: HashMap<Cow<str>, u64> = HashMap::new();
+    let mut inclusive: HashMap<Cow<str>, u64> = HashMap::new();
     for s in &profile.samples {
-        let frames = s.stack.iter().filter(|f| f.kind != FrameKind::Continuation);
+        let frames = s.stack.iter().filter(|f| f.as_boundary().is_none());
         if let Some(leaf) = frames.clone().next_back() {
-            *own.entry(leaf.name.clone()).or_default() += 1;
+            *own.entry(frame_name(leaf)).or_default() += 1;
         }
-        let distinct: HashSet<&Arc<str>> = frames.map(|f| &f.name).collect();
+        let distinct: HashSet<Cow<str>> = frames.map(frame_name).collect();
         for name in distinct {
-            *inclusive.entry(name.clone()).or_default() += 1;
+            *inclusive.entry(name).or_default() += 1;
         }
     }
     let mut functions: Vec<_> = inclusive.iter().collect();

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use switchyard_engine::{
-    Error, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, RefType,
-    Store, Table, TableType, Val, ValType,
+    AddrType, Error, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType,
+    RefType, Store, Table, TableType, Val, ValType,
 };
 
 /// Where the `print*` functions write.
@@ -62,6 +62,7 @@ pub(crate) fn define(
     }
 
     let table_ty = TableType {
+        addr: AddrType::I32,
         element: RefType::FUNCREF,
         limits: Limits {
             min: 10,
@@ -72,6 +73,7 @@ pub(crate) fn define(
     linker.define("spectest", "table", Extern::Table(table));
 
     let memory_ty = MemoryType {
+        addr: AddrType::I32,
         limits: Limits {
             min: 1,
             max: Some(2),

@@ -7,6 +7,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 
+use super::Resumption;
 use crate::compile::env::{clif_trap, clif_type};
 use crate::compile::translate::FuncTranslator;
 use crate::error::TrapCode;
@@ -49,20 +50,15 @@ impl FuncTranslator<'_, '_> {
         &mut self,
         cont_type_index: u32,
         clauses: &[(u32, Option<u32>)],
-        throw_tag: Option<u32>,
+        how: Resumption,
     ) {
         use crate::vm::stack_switching::libcall::{self as ls, status};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
-        let (args, thrown) = match throw_tag {
-            None => (self.popn(ft.params().len()), Vec::new()),
-            Some(tag) => {
-                let n = self.tag_params(tag).len();
-                (Vec::new(), self.popn(n))
-            }
-        };
-        let exn = match throw_tag {
-            Some(tag) => self.new_exception(tag, &thrown),
+        let (args, exn) = self.resume_operands(cont_type_index, how);
+        let throwing = exn.is_some();
+        let exn = match exn {
+            Some(exn) => exn,
             None => self.builder.ins().iconst(types::I64, 0),
         };
         // Counted in payload words (a v128 takes two).
@@ -89,7 +85,7 @@ impl FuncTranslator<'_, '_> {
             status::CONSUMED,
             TrapCode::ContinuationAlreadyConsumed,
         );
-        if throw_tag.is_some() {
+        if throwing {
             // A continuation that never ran raises the exception right here.
             let here = self
                 .builder

@@ -1,5 +1,6 @@
 //! Translation of the stack switching instructions: `cont.new`,
-//! `cont.bind`, `resume`, `resume_throw`, `suspend` and `switch`.
+//! `cont.bind`, `resume`, `resume_throw`, `resume_throw_ref`, `suspend`
+//! and `switch`.
 //!
 //! Each switching instruction has two translations, chosen per engine by
 //! [`SwitchingMode`](crate::SwitchingMode):
@@ -19,7 +20,7 @@ mod handlers;
 mod libcall;
 mod native;
 
-use cranelift_codegen::ir::{InstBuilder, types};
+use cranelift_codegen::ir::{InstBuilder, Value, types};
 
 use crate::compile::env::clif_trap;
 use crate::compile::translate::FuncTranslator;
@@ -48,18 +49,48 @@ impl FuncTranslator<'_, '_> {
         self.push(r[0]);
     }
 
-    /// `resume`, or `resume_throw` when `throw_tag` is given.
+    /// `resume`, `resume_throw` or `resume_throw_ref`, as `how` says.
     pub(in crate::compile) fn resume(
         &mut self,
         cont_type_index: u32,
         table: &wasmparser::ResumeTable,
-        throw_tag: Option<u32>,
+        how: Resumption,
     ) {
         let clauses = clauses_of(table);
         if self.env.libcall_switching {
-            self.resume_by_libcall(cont_type_index, &clauses, throw_tag)
+            self.resume_by_libcall(cont_type_index, &clauses, how)
         } else {
-            self.resume_native(cont_type_index, &clauses, throw_tag)
+            self.resume_native(cont_type_index, &clauses, how)
+        }
+    }
+
+    /// Pops the operands of a resume below its continuation reference:
+    /// the continuation's arguments, or for the throwing forms none and
+    /// the exception to raise in the continuation. `resume_throw` makes
+    /// the exception from its tag's values; `resume_throw_ref` checks its
+    /// reference for null here, before the continuation is consumed.
+    pub(in crate::compile) fn resume_operands(
+        &mut self,
+        cont_type_index: u32,
+        how: Resumption,
+    ) -> (Vec<Value>, Option<Value>) {
+        match how {
+            Resumption::Values => {
+                let n = self.env.func_type(cont_type_index).params().len();
+                (self.popn(n), None)
+            }
+            Resumption::Throw(tag) => {
+                let n = self.tag_params(tag).len();
+                let values = self.popn(n);
+                (Vec::new(), Some(self.new_exception(tag, &values)))
+            }
+            Resumption::ThrowRef => {
+                let exn = self.pop();
+                self.builder
+                    .ins()
+                    .trapz(exn, clif_trap(TrapCode::NullExceptionReference));
+                (Vec::new(), Some(exn))
+            }
         }
     }
 
@@ -80,6 +111,17 @@ impl FuncTranslator<'_, '_> {
             self.switch_native(cont_type_index, tag_index)
         }
     }
+}
+
+/// What a resume instruction sends into its continuation.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::compile) enum Resumption {
+    /// `resume`: the continuation's arguments.
+    Values,
+    /// `resume_throw $tag`: an exception of the tag, made from its values.
+    Throw(u32),
+    /// `resume_throw_ref`: an existing exception.
+    ThrowRef,
 }
 
 /// A resume's handler clauses as `(tag, label)`; no label for a `switch`

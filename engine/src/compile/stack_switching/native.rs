@@ -7,6 +7,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 
+use super::Resumption;
 use crate::compile::env::{clif_trap, clif_type, word_flags};
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
@@ -37,26 +38,20 @@ impl FuncTranslator<'_, '_> {
         &mut self,
         cont_type_index: u32,
         clauses: &[(u32, Option<u32>)],
-        throw_tag: Option<u32>,
+        how: Resumption,
     ) {
         use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let ft = self.env.func_type(cont_type_index).clone();
         let contref = self.pop();
         let t = trusted();
-        let (args, thrown) = match throw_tag {
-            None => (self.popn(ft.params().len()), Vec::new()),
-            Some(tag) => {
-                let n = self.tag_params(tag).len();
-                (Vec::new(), self.popn(n))
-            }
-        };
+        let (args, exn) = self.resume_operands(cont_type_index, how);
         let record = self.take_continuation(contref);
-        // `resume_throw`: the exception is raised where the continuation is
-        // suspended; a continuation that never ran raises it right here.
-        let exn = match throw_tag {
+        // `resume_throw(_ref)`: the exception is raised where the
+        // continuation is suspended; a continuation that never ran raises it
+        // right here.
+        let exn = match exn {
             None => None,
-            Some(tag) => {
-                let exn = self.new_exception(tag, &thrown);
+            Some(exn) => {
                 let st = self.builder.ins().load(types::I32, t, record, rec::STATE);
                 let fresh = self
                     .builder

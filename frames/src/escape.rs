@@ -1,4 +1,5 @@
-//! Names a module gives itself (name section, exports) made safe to show.
+//! Names a module gives itself (name section, exports, DWARF file names)
+//! made safe to show.
 //!
 //! A Wasm name is any UTF-8 string: it may hold NUL bytes, newlines,
 //! terminal escape sequences or bidirectional overrides. Every name the
@@ -6,7 +7,9 @@
 //! stacks, trap reports) goes through [`display_name`] once, when the
 //! module is read, so that no reader has to distrust it again: a symbol
 //! table cannot hold a NUL, a perf map line ends at a newline, and a
-//! terminal obeys escape sequences.
+//! terminal obeys escape sequences. It lives with the frame model because
+//! the one printer also escapes what the unwinder reads from a module's
+//! DWARF (file names) and from host symbol tables.
 
 use std::borrow::Cow;
 

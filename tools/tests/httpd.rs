@@ -1,0 +1,471 @@
+//! The fiber HTTP server (tests/programs/httpd) under `switchyard run
+//! --tcplisten`: its routes and keep-alive, a load from `wrk` with zero
+//! errors, `switchyard bt --pid` on it while the load runs (connections
+//! suspended in their wait, with C source lines, and no request lost),
+//! `switchyard inspect --pid` attached to it in tmux, `switchyard profile`
+//! attributing the load to the connections' fibers, and a trap deep inside
+//! one connection's fiber reported with its chain and the other
+//! connections.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{require, root, switchyard, temp_dir};
+
+/// Builds httpd.c for wasm32-wasi into `dir`.
+fn build(dir: &Path) -> Option<PathBuf> {
+    let out = dir.join("httpd.wasm");
+    let ok = Command::new("clang")
+        .args([
+            "--target=wasm32-wasi",
+            "-O2",
+            "-g",
+            "-Wl,--import-table",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(root().join("tests/programs/httpd/httpd.c"))
+        .status()
+        .is_ok_and(|s| s.success());
+    require(ok, "clang with a wasm32-wasi sysroot").then_some(out)
+}
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The server, started and listening.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(wasm: &Path, extra: &[&str]) -> Server {
+        let port = free_port();
+        let mut child = switchyard()
+            .arg("run")
+            .args(extra)
+            .arg("--tcplisten")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--dir")
+            .arg(root().join("tests/programs/httpd/www"))
+            .arg("--preload")
+            .arg(format!("env={}", common::fiber_wat().display()))
+            .arg(wasm)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "httpd: listening\n");
+        Server { child, port }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Asks the server to stop; its exit status and output.
+    fn quit(mut self) -> (Option<i32>, String, String) {
+        let mut s = self.connect();
+        let (status, _) = request(&mut s, "/quit", true);
+        assert_eq!(status, 200);
+        self.finish()
+    }
+
+    fn finish(&mut self) -> (Option<i32>, String, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not stop");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut out = String::new();
+        let mut err = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (status.code(), out, err)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request on `s`; the status and the body.
+fn request(s: &mut TcpStream, path: &str, close: bool) -> (u32, String) {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\n{connection}\r\n").unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    s.read_exact(&mut body).unwrap();
+    (status, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn routes_keep_alive_and_a_static_file_from_the_preopen() {
+    let dir = temp_dir("httpd-routes");
+    let Some(wasm) = build(&dir) else { return };
+    let server = Server::start(&wasm, &[]);
+    let page = std::fs::read_to_string(root().join("tests/programs/httpd/www/index.html")).unwrap();
+    // Several requests on one connection, interleaved with another.
+    let mut a = server.connect();
+    let mut b = server.connect();
+    assert_eq!(request(&mut a, "/", false), (200, page.clone()));
+    assert_eq!(request(&mut b, "/hello", false), (200, "hello\n".into()));
+    assert_eq!(
+        request(&mut a, "/slow", false),
+        (200, "slow done after 3 rounds\n".into())
+    );
+    assert_eq!(request(&mut a, "/index.html", false), (200, page));
+    assert_eq!(request(&mut b, "/nope", false).0, 404);
+    // Connection: close is honoured.
+    assert_eq!(request(&mut b, "/hello", true).0, 200);
+    assert_eq!(b.read(&mut [0u8; 16]).unwrap(), 0);
+    drop(a);
+    let (status, out, err) = server.quit();
+    assert_eq!(status, Some(0), "{err}");
+    assert!(
+        out.starts_with("httpd: 3 connections, 7 requests (1 slow)"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `wrk` from PATH, if it runs.
+fn have_wrk() -> bool {
+    let ok = Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty() || !o.stderr.is_empty());
+    require(ok, "wrk (apt-get install wrk)")
+}
+
+/// Starts `wrk` on `url`: `connections` keep-alive connections for
+/// `seconds`.
+fn wrk(url: &str, connections: u32, seconds: u32) -> Child {
+    Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--timeout", "10s", "--latency", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// wrk's report: requests done, and every error it counted.
+fn wrk_result(child: Child) -> (u64, String) {
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "wrk failed: {out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !out.contains("Socket errors"),
+        "wrk saw socket errors:\n{out}"
+    );
+    assert!(!out.contains("Non-2xx"), "wrk saw error responses:\n{out}");
+    let requests = out
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .map(|(n, _)| n.parse().unwrap())
+        .unwrap_or_else(|| panic!("no request count in:\n{out}"));
+    (requests, out)
+}
+
+#[test]
+fn under_load_bt_shows_the_connections_waiting_and_no_request_is_lost() {
+    let dir = temp_dir("httpd-load");
+    let Some(wasm) = build(&dir) else { return };
+    if !have_wrk() {
+        return;
+    }
+    let server = Server::start(&wasm, &[]);
+    let load = wrk(&server.url("/"), 200, 4);
+    std::thread::sleep(Duration::from_millis(1500));
+    // Idle keep-alive connections are suspended in their read.
+    let idle: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let bt = switchyard()
+        .args(["bt", "--pid", &server.child.id().to_string()])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&bt.stdout).into_owned();
+    assert!(
+        bt.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&bt.stderr)
+    );
+    // The scheduler fiber, in its poll or running a connection.
+    assert!(text.contains("httpd!scheduler"), "{text}");
+    // Connections suspended in their wait, with the C line of wait_io's
+    // yield and of the read that waits.
+    let waiting = text
+        .split("\ncontinuation #")
+        .filter(|c| c.contains("httpd!connection") && c.contains("httpd.c:"))
+        .count();
+    assert!(waiting >= 5, "{waiting} waiting connections in:\n{text}");
+    assert!(text.contains("fiber!fiber_yield"), "{text}");
+    let (requests, report) = wrk_result(load);
+    assert!(requests > 1000, "only {requests} requests:\n{report}");
+    eprintln!("bt took {took:?}; wrk: {report}");
+    drop(idle);
+    let (status, _, err) = server.quit();
+    assert_eq!(status, Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_crash_in_one_connection_reports_its_chain_and_the_others() {
+    let dir = temp_dir("httpd-crash");
+    let Some(wasm) = build(&dir) else { return };
+    let mut server = Server::start(&wasm, &["--backtrace-all"]);
+    // Two other connections, suspended while waiting for a request.
+    let mut others: Vec<TcpStream> = (0..2).map(|_| server.connect()).collect();
+    for s in &mut others {
+        assert_eq!(request(s, "/hello", false).0, 200);
+    }
+    let mut victim = server.connect();
+    write!(victim, "GET /crash HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+    let (status, _, err) = server.finish();
+    // The exit status says it trapped (128 + SIGABRT, as Wasmtime).
+    assert_eq!(status, Some(134), "{err}");
+    assert!(err.starts_with("error: wasm trap: unreachable"), "{err}");
+    let chain = [
+        "httpd!crash_here",
+        "httpd.c:",
+        "... the frame above 10 more times",
+        "httpd!connection",
+        "was resumed here",
+        "httpd!scheduler",
+        "was resumed here",
+        "httpd!main",
+        "other live continuations:",
+    ];
+    let mut rest = err.as_str();
+    for e in chain {
+        let at = rest
+            .find(e)
+            .unwrap_or_else(|| panic!("{e:?} missing or out of order in:\n{err}"));
+        rest = &rest[at + e.len()..];
+    }
+    assert!(err.contains("handle"), "{err}");
+    // The two other connections are listed, suspended in their wait.
+    assert!(rest.matches("httpd!connection").count() >= 2, "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tmux server of its own, one window running `command`.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let t = Tmux(format!("switchyard-httpd-{}", std::process::id()));
+        let shell = format!("{command}; echo EXIT=$?; sleep 600");
+        let ok = t
+            .cmd()
+            .args(["new-session", "-d", "-s", "main", "-x", "160", "-y", "50"])
+            .arg(shell)
+            .env_remove("TMUX")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.0]);
+        c
+    }
+
+    fn keys(&self, keys: &str) {
+        assert!(
+            self.cmd()
+                .args(["send-keys", "-t", "main", keys])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// The screen once it shows every one of `texts`.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let o = self
+                .cmd()
+                .args(["capture-pane", "-p", "-t", "main"])
+                .output()
+                .unwrap();
+            let screen = String::from_utf8_lossy(&o.stdout).into_owned();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "never saw {texts:?}:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn inspect_attached_under_load_shows_a_connection_waiting() {
+    let dir = temp_dir("httpd-inspect");
+    let Some(wasm) = build(&dir) else { return };
+    let tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_wrk() || !require(tmux, "tmux (apt-get install tmux)") {
+        return;
+    }
+    let server = Server::start(&wasm, &[]);
+    let load = wrk(&server.url("/"), 100, 5);
+    let idle: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let t = Tmux::start(&format!("{bin} inspect --pid {}", server.child.id()));
+    t.wait_for(&[
+        "attached: running",
+        "suspended fiber!entry",
+        "httpd!scheduler",
+    ]);
+    // Down the list to a suspended connection: its backtrace is its wait.
+    t.keys("Down");
+    t.keys("Down");
+    let screen = t.wait_for(&["fiber!fiber_yield", "httpd!connection"]);
+    assert!(
+        screen.contains("fiber.h:") || screen.contains("httpd.c:"),
+        "{screen}"
+    );
+    t.keys("q");
+    t.wait_for(&["EXIT=0"]);
+    let (requests, report) = wrk_result(load);
+    assert!(requests > 500, "only {requests} requests:\n{report}");
+    drop(idle);
+    let (status, _, err) = server.quit();
+    assert_eq!(status, Some(0), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_profiler_attributes_the_load_to_connection_fibers() {
+    let dir = temp_dir("httpd-profile");
+    let Some(wasm) = build(&dir) else { return };
+    if !have_wrk() {
+        return;
+    }
+    let port = free_port();
+    let out = dir.join("profile.folded");
+    let mut child = switchyard()
+        .arg("profile")
+        .arg("--tcplisten")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--dir")
+        .arg(root().join("tests/programs/httpd/www"))
+        .arg("--preload")
+        .arg(format!("env={}", common::fiber_wat().display()))
+        .arg("-o")
+        .arg(&out)
+        .arg(&wasm)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "httpd: listening\n");
+    let mut server = Server { child, port };
+    let (requests, report) = wrk_result(wrk(&server.url("/"), 100, 3));
+    assert!(requests > 500, "{report}");
+    let mut s = server.connect();
+    assert_eq!(request(&mut s, "/quit", true).0, 200);
+    let (status, _, err) = server.finish();
+    assert_eq!(status, Some(0), "{err}");
+    let folded = std::fs::read_to_string(&out).unwrap();
+    let mut total = 0u64;
+    let mut in_connection = 0u64;
+    for line in folded.lines() {
+        let (stack, count) = line.rsplit_once(' ').unwrap();
+        let count: u64 = count.parse().unwrap();
+        total += count;
+        // A connection's frames lie on its own fiber, above the
+        // scheduler's fiber, above main.
+        if let (Some(c), Some(sched)) = (
+            stack.find("httpd!connection"),
+            stack.find("httpd!scheduler"),
+        ) {
+            assert!(sched < c, "{stack}");
+            in_connection += count;
+        }
+    }
+    eprintln!("{in_connection} of {total} samples in connection fibers");
+    assert!(
+        in_connection * 10 > total * 3,
+        "{in_connection} of {total}:\n{folded}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
