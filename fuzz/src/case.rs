@@ -151,6 +151,25 @@ impl Engines {
     }
 }
 
+/// Runs a differential case in both engines: Switchyard's observation,
+/// then Wasmtime's.
+pub fn observe(
+    engines: &Engines,
+    target: Target,
+    seed: u64,
+    case: &Case,
+) -> (engines::Observation, engines::Observation) {
+    let ours = if target == Target::Switching && seed % 2 == 1 {
+        &engines.libcall
+    } else {
+        &engines.native
+    };
+    let args = fastrand::Rng::with_seed(seed);
+    let a = engines::run_switchyard(ours, &case.bytes, args.clone());
+    let b = engines::run_wasmtime(&engines.wasmtime, &case.bytes, args);
+    (a, b)
+}
+
 /// Runs the case `target`/`seed`.
 pub fn run(engines: &Engines, target: Target, seed: u64) -> Outcome {
     let case = match generate(target, seed) {
@@ -160,14 +179,7 @@ pub fn run(engines: &Engines, target: Target, seed: u64) -> Outcome {
     };
     match target {
         Target::Smith | Target::Switching => {
-            let ours = if target == Target::Switching && seed % 2 == 1 {
-                &engines.libcall
-            } else {
-                &engines.native
-            };
-            let args = fastrand::Rng::with_seed(seed);
-            let a = engines::run_switchyard(ours, &case.bytes, args.clone());
-            let b = engines::run_wasmtime(&engines.wasmtime, &case.bytes, args);
+            let (a, b) = observe(engines, target, seed, &case);
             match engines::compare(&a, &b) {
                 Verdict::Same => Outcome::Passed,
                 Verdict::Inconclusive(why) => Outcome::Inconclusive(why),

@@ -74,6 +74,10 @@ struct Args {
     /// Internal: the worker's first case index.
     #[arg(long, hide = true, default_value_t = 0)]
     start: u64,
+    /// For the fuzzer's own tests: the first case crashes (SIGSEGV),
+    /// hangs or panics instead of running, to show it is caught.
+    #[arg(long, hide = true, value_parser = ["crash", "hang", "panic"])]
+    selftest: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -135,6 +139,12 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(which) = &args.replay {
         let (target, seed) = parse_case(which)?;
         let engines = case::Engines::new()?;
+        if target != Target::Malformed
+            && let Ok(case) = case::generate(target, seed)
+        {
+            let (ours, theirs) = case::observe(&engines, target, seed, &case);
+            println!("switchyard: {ours:?}\nwasmtime:   {theirs:?}");
+        }
         return Ok(match case::run(&engines, target, seed) {
             Outcome::Passed => {
                 println!("{which}: passed");
@@ -157,7 +167,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_or(0, |d| d.as_secs())
     });
     if args.worker {
-        return worker(&targets, seed, args.start);
+        return worker(&targets, seed, args.start, args.selftest.as_deref());
     }
     println!(
         "switchyard-fuzz: seed {seed}, targets {}, {} s{}",
@@ -177,6 +187,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_cases: args.cases,
         case_timeout: Duration::from_secs(args.case_timeout),
         out: args.out,
+        selftest: args.selftest,
     };
     let summary = supervisor::run(&plan)?;
     let total: u64 = summary.per_target.iter().map(|(_, c)| c.executions).sum();
@@ -208,7 +219,12 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The worker: runs cases from index `start` on, one line per event.
-fn worker(targets: &[Target], seed: u64, start: u64) -> anyhow::Result<ExitCode> {
+fn worker(
+    targets: &[Target],
+    seed: u64,
+    start: u64,
+    selftest: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let engines = case::Engines::new()?;
     // A panic is a finding, reported on stdout; its default printing
     // would only repeat it.
@@ -219,7 +235,12 @@ fn worker(targets: &[Target], seed: u64, start: u64) -> anyhow::Result<ExitCode>
         let case_seed = seed.wrapping_add(index);
         writeln!(out, "start {target} {case_seed}")?;
         out.flush()?;
-        let run = std::panic::AssertUnwindSafe(|| case::run(&engines, target, case_seed));
+        let run = std::panic::AssertUnwindSafe(|| {
+            if index == 0 {
+                selftest_fault(selftest);
+            }
+            case::run(&engines, target, case_seed)
+        });
         let outcome = match std::panic::catch_unwind(run) {
             Ok(outcome) => outcome,
             Err(p) => {
@@ -245,6 +266,26 @@ fn worker(targets: &[Target], seed: u64, start: u64) -> anyhow::Result<ExitCode>
         out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fails the way `--selftest` asks, if it does.
+fn selftest_fault(kind: Option<&str>) {
+    match kind {
+        Some("crash") => {
+            // A real fault in host code, as an engine bug would make: the
+            // engines' signal handlers must pass it on, and the process
+            // must die of it.
+            let unmapped = std::hint::black_box(16usize) as *mut u8;
+            // SAFETY: it is not sound, on purpose: the write faults
+            // (nothing is mapped at address 16) and the process dies.
+            unsafe { unmapped.write_volatile(1) };
+        }
+        Some("hang") => loop {
+            std::thread::sleep(Duration::from_secs(1));
+        },
+        Some("panic") => panic!("selftest panic"),
+        _ => {}
+    }
 }
 
 fn one_line(text: &str) -> String {

@@ -27,6 +27,8 @@ pub struct Plan {
     pub case_timeout: Duration,
     /// Where findings are saved.
     pub out: PathBuf,
+    /// Passed on to the worker (`--selftest`).
+    pub selftest: Option<String>,
 }
 
 /// Counts per target.
@@ -65,7 +67,11 @@ fn case_at(plan: &Plan, index: u64) -> (Target, u64) {
 
 fn spawn_worker(plan: &Plan, start: u64) -> std::io::Result<Child> {
     let targets: Vec<&str> = plan.targets.iter().map(|t| t.name()).collect();
-    Command::new(std::env::current_exe()?)
+    let mut command = Command::new(std::env::current_exe()?);
+    if let Some(kind) = &plan.selftest {
+        command.args(["--selftest", kind]);
+    }
+    command
         .arg("--worker")
         .args(["--seed", &plan.seed.to_string()])
         .args(["--start", &start.to_string()])
