@@ -578,3 +578,59 @@ pub fn compare(ours: &Observation, theirs: &Observation) -> Verdict {
     }
     Verdict::Same
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(calls: Vec<Result<Vec<Value>, Failure>>, state: &[&str]) -> Observation {
+        Observation {
+            instantiated: None,
+            calls: calls
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (format!("f{i}"), c))
+                .collect(),
+            state: state
+                .iter()
+                .map(|s| ("g".to_string(), s.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn comparisons() {
+        let same = obs(vec![Ok(vec![Value::I32(1)])], &["global i32:1"]);
+        assert!(matches!(compare(&same, &same.clone()), Verdict::Same));
+
+        let other_result = obs(vec![Ok(vec![Value::I32(2)])], &["global i32:1"]);
+        assert!(matches!(compare(&same, &other_result), Verdict::Differ(d) if d.contains("i32:2")));
+
+        let trap = obs(
+            vec![Err(Failure::Trap(TrapKind::Unreachable))],
+            &["global i32:1"],
+        );
+        let other_trap = obs(
+            vec![Err(Failure::Trap(TrapKind::DivideByZero))],
+            &["global i32:1"],
+        );
+        assert!(matches!(compare(&trap, &other_trap), Verdict::Differ(_)));
+
+        let other_state = obs(vec![Ok(vec![Value::I32(1)])], &["global i32:7"]);
+        assert!(
+            matches!(compare(&same, &other_state), Verdict::Differ(d) if d.contains("final state"))
+        );
+
+        let limit = obs(
+            vec![Err(Failure::Limit("call stack exhausted".into()))],
+            &[],
+        );
+        assert!(matches!(compare(&limit, &same), Verdict::Inconclusive(_)));
+
+        let rejected = Observation {
+            instantiated: Some(Failure::Rejected("invalid module".into())),
+            ..Observation::default()
+        };
+        assert!(matches!(compare(&rejected, &same), Verdict::Differ(_)));
+    }
+}
