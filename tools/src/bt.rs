@@ -13,7 +13,7 @@ use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
 use switchyard_unwind::report::{Sources, ThreadReport, entry_name, report_parked, report_threads};
 use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
-use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
+use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, PageCachedMemory, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::Style;
@@ -37,11 +37,14 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             // registry, the registers, the live part of every stack. The
             // walks and symbols come after, from those copies.
             let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
-            let copied = Snapshot::read(&stopped.memory(), address).map(|snapshot| {
-                let threads = stopped.threads().to_vec();
-                let memory = SnapshotMemory::copy(pid, &stack_spans(&snapshot, &threads));
-                (snapshot, threads, memory)
-            });
+            let copied = Snapshot::read(&PageCachedMemory::new(&stopped.memory()), address).map(
+                |snapshot| {
+                    let threads = stopped.threads().to_vec();
+                    let spans = stack_spans(&snapshot, &threads);
+                    let memory = SnapshotMemory::copy(pid, &spans);
+                    (snapshot, threads, memory)
+                },
+            );
             stopped.resume();
             let (snapshot, threads, memory) = copied.map_err(|e| anyhow!("process {pid}: {e}"))?;
             let mut cfi = CfiUnwinder::for_generated_code(&memory, &snapshot);

@@ -25,7 +25,7 @@ pub mod symbols;
 pub mod walk;
 
 pub use cfi::CfiUnwinder;
-pub use memory::{Memory, ProcessMemory, ReadError, SliceMemory};
+pub use memory::{Memory, PageCachedMemory, ProcessMemory, ReadError, SliceMemory};
 pub use registry::{Snapshot, StackRecord, State, StoreInfo};
 pub use snapshot_memory::SnapshotMemory;
 pub use symbols::{HostSymbol, HostSymbols};

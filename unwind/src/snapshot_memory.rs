@@ -45,12 +45,18 @@ pub struct StackSpan {
 /// continuations of `snapshot` read.
 pub fn stack_spans(snapshot: &Snapshot, threads: &[ThreadRegisters]) -> Vec<StackSpan> {
     let records = || snapshot.stores.iter().flat_map(|s| &s.records);
-    let within = |sp: u64| records().find(|r| r.stack_low <= sp && sp < r.stack_high);
+    // Stack bounds by start, to find the stack holding an sp quickly.
+    let mut bounds: Vec<Range<u64>> = records().map(|r| r.stack_low..r.stack_high).collect();
+    bounds.sort_by_key(|b| b.start);
+    let within = |sp: u64| {
+        let i = bounds.partition_point(|b| b.start <= sp);
+        bounds[..i].last().filter(|b| sp < b.end)
+    };
     // From `sp` to the top of the stack holding it.
     let from = |sp: u64| match within(sp) {
-        Some(r) => StackSpan {
-            copy: sp..r.stack_high,
-            stack: r.stack_low..r.stack_high,
+        Some(b) => StackSpan {
+            copy: sp..b.end,
+            stack: b.clone(),
         },
         None => {
             let end = sp.saturating_add(HOST_STACK_COPY);
