@@ -238,6 +238,9 @@ impl Pinger {
     fn start(server: &Server) -> Pinger {
         use std::sync::atomic::{AtomicBool, Ordering};
         let mut s = server.connect();
+        // Each request is several small writes: without this, Nagle's
+        // algorithm and delayed acknowledgements add 40 ms waits.
+        s.set_nodelay(true).unwrap();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
