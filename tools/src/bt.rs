@@ -12,7 +12,8 @@ use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::ptrace::StoppedProcess;
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
 use switchyard_unwind::report::{Sources, ThreadReport, entry_name, report_parked, report_threads};
-use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, Step, elf};
+use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
+use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, PageCachedMemory, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::Style;
@@ -32,29 +33,31 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let bias = elf::load_bias(pid, &exe).map_err(|e| anyhow!("process {pid}: {e}"))?;
             let address =
                 elf::registry_address(&exe, bias).map_err(|e| anyhow!("process {pid}: {e}"))?;
+            // Stopped only while copying what changes as it runs: the
+            // registry, the registers, the live part of every stack. The
+            // walks and symbols come after, from those copies.
             let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
-            let memory = stopped.memory();
-            let snapshot =
-                Snapshot::read(&memory, address).map_err(|e| anyhow!("process {pid}: {e}"))?;
+            let copied = Snapshot::read(&PageCachedMemory::new(&stopped.memory()), address).map(
+                |snapshot| {
+                    let threads = stopped.threads().to_vec();
+                    let spans = stack_spans(&snapshot, &threads);
+                    let memory = SnapshotMemory::copy(pid, &spans);
+                    (snapshot, threads, memory)
+                },
+            );
+            stopped.resume();
+            let (snapshot, threads, memory) = copied.map_err(|e| anyhow!("process {pid}: {e}"))?;
             let mut cfi = CfiUnwinder::for_generated_code(&memory, &snapshot);
-            let mut host = None;
+            let mut sources = Sources::new(&memory);
             if args.full {
                 let mappings =
                     elf::process_mappings(pid).map_err(|e| anyhow!("process {pid}: {e}"))?;
                 cfi.add_host_files(&mappings);
-                host = Some(HostSymbols::from_mappings(&mappings));
+                sources = sources.with_host_symbols(HostSymbols::from_mappings(&mappings));
             }
-            let threads = report_threads(&memory, &snapshot, &cfi, stopped.threads(), limits);
+            let threads = report_threads(&memory, &snapshot, &cfi, &threads, limits);
             let parked = report_parked(&memory, &snapshot, &cfi, limits);
-            // Source lines are read while the process is stopped (its
-            // memory holds the modules), then it goes on before printing.
-            let mut sources = Sources::new(&memory);
-            if let Some(host) = host {
-                sources = sources.with_host_symbols(host);
-            }
-            let text = render(&args, &snapshot, &threads, &parked, &sources);
-            stopped.resume();
-            print!("{text}");
+            print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
         }
         (None, Some(path)) => {
             let core = CoreFile::open(path).map_err(|e| anyhow!("{e}"))?;

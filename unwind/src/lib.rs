@@ -20,12 +20,14 @@ pub mod memory;
 pub mod ptrace;
 pub mod registry;
 pub mod report;
+pub mod snapshot_memory;
 pub mod symbols;
 pub mod walk;
 
 pub use cfi::CfiUnwinder;
-pub use memory::{Memory, ProcessMemory, ReadError, SliceMemory};
+pub use memory::{Memory, PageCachedMemory, ProcessMemory, ReadError, SliceMemory};
 pub use registry::{Snapshot, StackRecord, State, StoreInfo};
+pub use snapshot_memory::SnapshotMemory;
 pub use symbols::{HostSymbol, HostSymbols};
 pub use walk::{
     Limits, Start, Step, walk, walk_from, walk_suspended, walk_suspended_with, walk_with,

@@ -500,6 +500,65 @@ fn stop_a_switchyard_process_and_let_it_go() {
     assert_eq!(out, ["hello"]);
 }
 
+/// The walks `bt --pid` makes from a copy of the stacks taken while the
+/// process was stopped, after letting it go, are the walks made from the
+/// live memory while it was stopped, host frames included.
+#[test]
+fn walks_from_the_stacks_copied_while_stopped_match_the_live_ones() {
+    use switchyard_unwind::report::{report_parked, report_threads};
+    use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
+    use switchyard_unwind::{CfiUnwinder, Limits, PageCachedMemory, Snapshot};
+
+    let Some(bin) = need(switchyard_bin()) else {
+        return;
+    };
+    let guest = Guest::switchyard(&bin, |_| {});
+    let pid = guest.pid();
+    let bias = elf::load_bias(pid, &bin).unwrap();
+    let addr = elf::registry_address(&bin, bias).unwrap();
+    let mappings = elf::process_mappings(pid).unwrap();
+    let limits = Limits {
+        max_frames: 1000,
+        host_frames: true,
+    };
+    let Some(stopped) = stop(pid) else { return };
+    let live = stopped.memory();
+    let snapshot = Snapshot::read(&PageCachedMemory::new(&live), addr).unwrap();
+    let threads = stopped.threads().to_vec();
+    let spans = stack_spans(&snapshot, &threads);
+    let copy = SnapshotMemory::copy(pid, &spans);
+    let walks = |memory: &dyn Memory| {
+        let mut cfi = CfiUnwinder::for_generated_code(memory, &snapshot);
+        cfi.add_host_files(&mappings);
+        let threads: Vec<_> = report_threads(memory, &snapshot, &cfi, &threads, limits)
+            .into_iter()
+            .map(|t| (t.tid, t.state, t.steps))
+            .collect();
+        let parked: Vec<_> = report_parked(memory, &snapshot, &cfi, limits)
+            .into_iter()
+            .map(|(r, steps)| (r.id, steps))
+            .collect();
+        (threads, parked)
+    };
+    let from_live = walks(&live);
+    drop(stopped);
+    wait_until_running(pid);
+    let from_copy = walks(&copy);
+    assert_eq!(from_copy, from_live);
+    // The main thread's walk crosses from its continuation to the host.
+    let main = &from_copy.0[0].2;
+    assert!(main.len() > 3, "{main:?}");
+    assert!(
+        copy.copied_bytes() > 0 && copy.copied_bytes() <= spans.len() << 20,
+        "{} bytes copied for {} spans",
+        copy.copied_bytes(),
+        spans.len()
+    );
+    let (status, out) = guest.finish("hello\n");
+    assert!(status.success(), "{status}");
+    assert_eq!(out, ["hello"]);
+}
+
 /// A multi-threaded child (this test binary, running `helper_child`).
 fn helper() -> Guest {
     let mut command = Command::new(std::env::current_exe().unwrap());
