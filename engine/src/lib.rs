@@ -1,8 +1,7 @@
 //! Switchyard's engine: a WebAssembly JIT on Cranelift.
 //!
-//! What it does not do: threads, memory64 and the GC proposal's struct
-//! and array types are rejected at validation; it runs on x86-64 Linux
-//! only.
+//! What it does not do: threads and the GC proposal's struct and array
+//! types are rejected at validation; it runs on x86-64 Linux only.
 //!
 //! ```
 //! use switchyard_engine::{Engine, Module, Store, Linker};
