@@ -258,3 +258,59 @@ fn a_trap_report_can_be_json() {
     ]);
     assert!(!stderr(&o).contains('\x1b'));
 }
+
+/// A SIGSEGV sent to a running program (not a fault of its own) kills it,
+/// as it would kill a program without the engine's fault handlers; so does
+/// a SIGFPE. The engine used to swallow such signals and carry on.
+#[test]
+fn a_sent_fault_signal_kills_the_program() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let wat = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/bt/blocked.wat");
+    for signal in [libc_signal::SIGSEGV, libc_signal::SIGFPE] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["run", wat])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start switchyard run");
+        // Wait until the program is blocked reading stdin inside Wasm (system
+        // call 0, read), so the engine's handlers are installed.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let syscall = std::fs::read_to_string(format!("/proc/{}/syscall", child.id()))
+                .unwrap_or_default();
+            if syscall.starts_with("0 ") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the program never blocked in read"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(killed.success());
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("signal {signal} did not end the program");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.signal(), Some(signal), "{status:?}");
+    }
+}
+
+/// Signal numbers on x86-64 Linux (the only target).
+mod libc_signal {
+    pub const SIGFPE: i32 = 8;
+    pub const SIGSEGV: i32 = 11;
+}

@@ -117,7 +117,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     let pc = gregs[libc::REG_RIP as usize] as usize;
     let fp = gregs[libc::REG_RBP as usize] as usize;
     let ctx = CURRENT.get();
-    if !ctx.is_null() {
+    // A signal another process or thread sent (`kill -SEGV`) is not a fault
+    // of the instruction at pc, even when that pc has a trap record.
+    if !ctx.is_null() && !sent_by_someone(info) {
         // SAFETY: CURRENT is only set while its store context is alive.
         let jmpbuf = unsafe { (*ctx).entry_jmpbuf };
         if !jmpbuf.is_null()
@@ -150,18 +152,57 @@ fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_v
     };
     let action = previous.sa_sigaction;
     if action == libc::SIG_DFL || action == libc::SIG_IGN {
-        // Restore the default and return: the fault happens again and the
-        // process dies of it, with a core dump where enabled.
-        // SAFETY: resetting a signal disposition.
-        unsafe { libc::signal(sig, libc::SIG_DFL) };
-    } else if previous.sa_flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler was installed with this signature.
-        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-            unsafe { std::mem::transmute(action) };
-        f(sig, info, context);
+        let sent = sent_by_someone(info);
+        if sent && action == libc::SIG_IGN {
+            // Before us this signal was ignored when sent; it still is.
+            return;
+        }
+        // Restore the default. A fault then happens again on return and the
+        // process dies of it (with a core dump at the faulting pc where
+        // enabled); a sent signal does not recur, so it is raised again.
+        // SAFETY: resetting a signal disposition and raising a signal are
+        // async-signal-safe.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            if sent {
+                libc::raise(sig);
+            }
+        }
     } else {
-        // SAFETY: the previous handler was installed with this signature.
-        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(action) };
-        f(sig);
+        if previous.sa_flags & libc::SA_SIGINFO != 0 {
+            // SAFETY: the previous handler was installed with this signature.
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                unsafe { std::mem::transmute(action) };
+            f(sig, info, context);
+        } else {
+            // SAFETY: the previous handler was installed with this signature.
+            let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(action) };
+            f(sig);
+        }
+        // A handler that cannot handle a fault restores the default action
+        // and returns, counting on the fault to happen again (Rust's own
+        // stack-overflow handler does so). A sent signal does not happen
+        // again: raise it once more under that default.
+        if sent_by_someone(info) && default_action(sig) {
+            // SAFETY: raising a signal is async-signal-safe.
+            unsafe { libc::raise(sig) };
+        }
     }
+}
+
+/// Whether `sig`'s disposition is now the default action.
+fn default_action(sig: libc::c_int) -> bool {
+    // SAFETY: an all-zero sigaction is a valid value of the C struct, and
+    // querying a disposition into it is async-signal-safe.
+    unsafe {
+        let mut now: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut now) == 0 && now.sa_sigaction == libc::SIG_DFL
+    }
+}
+
+/// Whether the signal was sent (`kill`, `tgkill`, `sigqueue`: `si_code` of
+/// zero or below) rather than raised by the kernel for a fault.
+fn sent_by_someone(info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the kernel passes a valid siginfo to SA_SIGINFO handlers.
+    !info.is_null() && unsafe { (*info).si_code } <= 0
 }
