@@ -351,7 +351,8 @@ pub fn wasmtime_engine() -> wasmtime::Engine {
         .wasm_gc(true)
         .wasm_tail_call(true)
         .wasm_multi_memory(true)
-        .wasm_extended_const(true);
+        .wasm_extended_const(true)
+        .wasm_memory64(true);
     wasmtime::Engine::new(&config).expect("a Wasmtime engine")
 }
 
