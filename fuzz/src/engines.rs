@@ -296,42 +296,15 @@ pub fn run_switchyard(
             .collect();
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         let outcome = match func.call(&mut store, &args, &mut results) {
-            Ok(()) => Ok(results
-                .iter()
-                .map(|v| match v {
-                    Val::I32(v) => Value::I32(*v),
-                    Val::I64(v) => Value::I64(*v),
-                    Val::F32(b) => f32_value(*b),
-                    Val::F64(b) => f64_value(*b),
-                    other if other.is_null() => Value::Null,
-                    _ => Value::Ref,
-                })
-                .collect()),
+            Ok(()) => Ok(results.iter().map(switchyard_value).collect()),
             Err(e) => Err(failure(e)),
         };
         obs.calls.push((name.clone(), outcome));
     }
     for (name, export) in &exports {
         let shown = match export {
-            Extern::Memory(m) => {
-                let data = m.data(&store);
-                format!(
-                    "memory {} pages #{:x}",
-                    data.len() / 65536,
-                    hash_bytes(data)
-                )
-            }
-            Extern::Global(g) => {
-                let v = match g.get(&store) {
-                    Val::I32(v) => Value::I32(v),
-                    Val::I64(v) => Value::I64(v),
-                    Val::F32(b) => f32_value(b),
-                    Val::F64(b) => f64_value(b),
-                    other if other.is_null() => Value::Null,
-                    _ => Value::Ref,
-                };
-                format!("global {v}")
-            }
+            Extern::Memory(m) => memory_state(m.data(&store)),
+            Extern::Global(g) => format!("global {}", switchyard_value(&g.get(&store))),
             Extern::Table(t) => format!("table {} elements", t.size(&store)),
             _ => continue,
         };
@@ -459,14 +432,7 @@ pub fn run_wasmtime(
     }
     for (name, export) in &exports {
         let shown = match export {
-            Extern::Memory(m) => {
-                let data = m.data(&store);
-                format!(
-                    "memory {} pages #{:x}",
-                    data.len() / 65536,
-                    hash_bytes(data)
-                )
-            }
+            Extern::Memory(m) => memory_state(m.data(&store)),
             Extern::Global(g) => format!("global {}", wasmtime_value(&g.get(&mut store))),
             Extern::Table(t) => format!("table {} elements", t.size(&store)),
             _ => continue,
@@ -474,6 +440,28 @@ pub fn run_wasmtime(
         obs.state.push((name.clone(), shown));
     }
     obs
+}
+
+/// A Switchyard value as the comparison sees it.
+fn switchyard_value(v: &switchyard_engine::Val) -> Value {
+    use switchyard_engine::Val;
+    match v {
+        Val::I32(v) => Value::I32(*v),
+        Val::I64(v) => Value::I64(*v),
+        Val::F32(b) => f32_value(*b),
+        Val::F64(b) => f64_value(*b),
+        other if other.is_null() => Value::Null,
+        _ => Value::Ref,
+    }
+}
+
+/// A memory's final state as both engines report it: size and a hash.
+fn memory_state(data: &[u8]) -> String {
+    format!(
+        "memory {} pages #{:x}",
+        data.len() / 65536,
+        hash_bytes(data)
+    )
 }
 
 fn wasmtime_value(v: &wasmtime::Val) -> Value {
