@@ -67,6 +67,7 @@ pub static switchyard_registry: Registry = Registry(UnsafeCell::new(RegistryHead
     trampoline_end: 0,
     entry_start: 0,
     entry_end: 0,
+    clock: 0,
 }));
 
 static WRITER: Mutex<()> = Mutex::new(());
@@ -93,6 +94,7 @@ pub fn with_registry<R>(f: impl FnOnce(&RegistryHeader) -> R) -> R {
 pub(crate) fn add_store(desc: *mut StoreDescriptor) {
     update(|h| {
         if h.trampoline_start == 0 {
+            start_clock();
             let (t0, t1) = super::stack_switching::continuation::trampoline_range();
             let (e0, e1) = super::entry::entry_range();
             (h.trampoline_start, h.trampoline_end) = (t0, t1);
@@ -102,6 +104,52 @@ pub(crate) fn add_store(desc: *mut StoreDescriptor) {
         unsafe { (*desc).next = h.stores };
         h.stores = desc as usize;
     });
+}
+
+/// Address of the header's coarse clock, which switches copy into the
+/// record of the continuation they stop or start (one load, one store).
+pub fn clock_address() -> usize {
+    switchyard_registry.0.get() as usize + offsets::header::CLOCK
+}
+
+/// The coarse clock's current value (monotonic nanoseconds).
+pub fn clock_now() -> u64 {
+    // SAFETY: `clock_address` is the aligned `clock` word of the static
+    // header, which lives as long as the program and is only written
+    // atomically (by `start_clock`'s thread).
+    unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) }
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Starts the thread that advances the coarse clock about once a
+/// millisecond. A clock word that a thread keeps current costs a switch one
+/// load and one store, where reading the time on every switch (rdtsc, a
+/// vDSO call) would cost tens of cycles; a millisecond is fine enough to
+/// tell how long a continuation has waited.
+fn start_clock() {
+    fn monotonic_ns() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+    // SAFETY: see `clock_now`.
+    let clock = unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) };
+    clock.store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+    let spawned = std::thread::Builder::new()
+        .name("switchyard-clock".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                clock.store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    // Without the thread the clock stands still: waits read as 0, nothing
+    // else changes.
+    drop(spawned);
 }
 
 /// Removes a store added with [`add_store`].
