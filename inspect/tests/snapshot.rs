@@ -32,6 +32,7 @@ fn boundary(id: u64, entry: &str, resumed_here: bool) -> Frame {
         entry: entry.into(),
         handlers: None,
         resumed_here,
+        name: None,
     })
 }
 

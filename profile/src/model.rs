@@ -159,6 +159,7 @@ impl Profile {
                             .map_or_else(|| Arc::from("?"), |(_, code)| symbols.entry_name(code)),
                         handlers: None,
                         resumed_here: true,
+                        name: None,
                     })
                 } else {
                     match symbols.code_at(at) {
