@@ -59,6 +59,8 @@ fn cont(id: u64, state: &str, entry: &str, frames: Vec<Frame>) -> Cont {
         parent: None,
         tag: None,
         frames,
+        name: None,
+        created: None,
     }
 }
 

@@ -55,6 +55,8 @@ fn sample() -> SnapshotFile {
                 parent: None,
                 tag: Some("$yield".into()),
                 frames: vec![frame("p!gen"), boundary(1, "p!gen", false)],
+                name: None,
+                created: None,
             }],
             trap: Some(TrapView {
                 message: "wasm trap: unreachable".into(),

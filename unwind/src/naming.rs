@@ -276,6 +276,55 @@ mod tests {
         assert!(!m.is_forwarding_call(13));
     }
 
+    fn wasm(module: &str, function: &str, offset: u32) -> Frame {
+        Frame::Wasm(WasmFrame {
+            module: Arc::from(module),
+            function: Arc::from(function),
+            index: None,
+            offset: Some(offset),
+            pc: 0,
+            locations: Vec::new(),
+        })
+    }
+
+    fn boundary(entry: &str) -> Frame {
+        Frame::Boundary(switchyard_frames::Boundary {
+            continuation: 1,
+            entry: Arc::from(entry),
+            handlers: None,
+            resumed_here: true,
+            name: None,
+        })
+    }
+
+    #[test]
+    fn a_boundary_is_named_by_the_first_frame_above_the_forwarding_ones() {
+        // Offset 17 of module `lib` and offset 5 of `app` are forwarding
+        // calls (see the test above): lib!entry -> app!thread_entry ->
+        // app!worker -> app!helper.
+        let lib = Arc::new(module(&[
+            0x20, 0, 0x20, 1, 0x11, 0, 0, 0x21, 2, 0x41, 16, 0x6a, 0x24, 0, 0x20, 2, 0x0b,
+        ]));
+        let code = |m: &str| (m == "lib").then(|| lib.clone());
+        let mut frames = vec![
+            wasm("app", "helper", 3),
+            wasm("app", "worker", 17),
+            wasm("lib", "thread_entry", 17),
+            wasm("lib", "entry", 17),
+            boundary("lib!entry"),
+            wasm("app", "main", 17),
+            boundary("app!main"),
+        ];
+        name_continuations(&mut frames, &code);
+        // `app` has no code here, so its frames never forward.
+        let names: Vec<Option<&str>> = frames
+            .iter()
+            .filter_map(Frame::as_boundary)
+            .map(|b| b.name.as_deref())
+            .collect();
+        assert_eq!(names, [Some("app!worker"), None]);
+    }
+
     #[test]
     fn an_indirect_call_followed_by_work_does_not_forward() {
         // call_indirect 0 0; i32.load; end

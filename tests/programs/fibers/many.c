@@ -3,10 +3,10 @@
  * (default 10000, or argv[1]) that each run until their first yield, a
  * few that are never started, then waits (sleep) with all of them parked
  * so that a debugger can look. With a second argument `leak`, it instead
- * creates and abandons fibers in a loop, then exits with them unfinished.
- *
- * // run.sh wasm flags: -Wl,--import-table
+ * creates and abandons fibers in a loop, then exits with them unfinished;
+ * with `trap`, the last fiber it starts divides by zero.
  */
+// run.sh wasm flags: -Wl,--import-table
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,13 @@ static int worker(int arg, int first)
     int v = arg;
     for (;;) v = fiber_suspend(v + 1);
     return v;
+}
+
+static volatile int zero;
+
+static int crasher(int arg, int first)
+{
+    return arg / (zero + first);
 }
 
 static int never_started(int arg, int first)
@@ -64,6 +71,11 @@ int main(int argc, char **argv)
         fiber_run(f, 0, &who, &finished);
     }
     for (int i = 0; i < 3; i++) spawn_worker(never_started, i);
+    if (argc > 2 && strcmp(argv[2], "trap") == 0) {
+        struct fiber *who;
+        int finished;
+        fiber_run(spawn_worker(crasher, 1), 0, &who, &finished);
+    }
     printf("ready: %d fibers live\n", fiber_live());
     fflush(stdout);
     sleep(600);

@@ -149,8 +149,9 @@ impl StoreContinuations {
 /// host routine, which calls [`StoreContinuations::create`], which calls
 /// this (none of the three inlined into the next, and all keep frame
 /// pointers: the workspace builds with them forced). Stops at the bottom of
-/// a continuation stack, at a frame pointer that does not grow or leaves
-/// the stack, and after `CREATION_FRAMES` addresses. Always on: at most a
+/// a continuation stack, at the host entry into Wasm, at a frame pointer
+/// that does not grow or leaves the stack, and after `CREATION_FRAMES`
+/// addresses. Always on: at most a
 /// dozen loads, next to the allocation `cont.new` does anyway.
 #[inline(never)]
 fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES] {
@@ -169,6 +170,7 @@ fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES]
         },
     };
     let (trampoline_start, trampoline_end) = continuation::trampoline_range();
+    let (entry_start, entry_end) = crate::vm::entry::entry_range();
     let mut fp = fp;
     let mut skip = 2; // into `create`, into the host routine
     let mut n = 0;
@@ -181,6 +183,11 @@ fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES]
         // are mapped and are a frame record.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if ret == 0 || ret > trampoline_start && ret <= trampoline_end {
+            break;
+        }
+        // Below the host entry lie the host's frames (which need not keep
+        // frame pointers): nothing a creation site needs.
+        if ret > entry_start && ret <= entry_end {
             break;
         }
         if skip > 0 {
