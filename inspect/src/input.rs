@@ -84,11 +84,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("b", "break on a function name or tag (asks)"),
     ("B", "clear break points"),
     ("g, #", "go to a continuation by id (asks)"),
-    ("/", "search names, creation sites, tags, frames (asks)"),
-    (
-        "e, Enter",
-        "unfold or fold a group of identical continuations",
-    ),
+    ("/", "search names, sites, tags, frames (asks)"),
+    ("e, Enter", "fold or unfold identical continuations"),
     ("j k, arrows", "move in the focused pane"),
     ("Home, End/G", "first, last"),
     ("Tab h l", "focus another pane"),

@@ -59,12 +59,6 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
     if let Some(tag) = &c.tag {
         spans.push(Span::raw(format!(" on {tag}")));
     }
-    if let Some(site) = &c.created {
-        spans.push(Span::styled(
-            format!(" ← {site}"),
-            Style::default().fg(Color::DarkGray),
-        ));
-    }
     spans.push(Span::raw(format!(" r{} s{}", c.resumes, c.switches)));
     if c.stack_size > 0 {
         spans.push(Span::raw(format!(
@@ -72,6 +66,12 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
             size(c.stack_used),
             size(c.stack_size)
         )));
+    }
+    if let Some(site) = &c.created {
+        spans.push(Span::styled(
+            format!(" ← {site}"),
+            Style::default().fg(Color::DarkGray),
+        ));
     }
     spans
 }
