@@ -250,7 +250,7 @@ layout! {
         /// End of that range.
         entry_end: usize => ENTRY_END,
         /// The coarse clock: monotonic nanoseconds, advanced by the
-        /// engine about once a millisecond (0 before the first store).
+        /// engine about once a millisecond (0 before the first continuation).
         /// Switches copy it into a record's `last_switch`; a reader
         /// subtracts to tell how long a continuation has waited.
         clock: u64 => CLOCK,

@@ -149,10 +149,10 @@ fn leaks(args: &BtArgs, memory: &dyn switchyard_unwind::Memory, snapshot: &Snaps
 /// its frames in the one frame shape.
 #[derive(Serialize)]
 struct Report<'a> {
-    /// Live continuations by state, as the text's first line says.
-    summary: String,
     threads: Vec<ThreadJson<'a>>,
     continuations: Vec<ContinuationJson>,
+    /// Live continuations by state, as the text's first line says.
+    summary: String,
     /// Ids of the continuations whose stacks are identical, largest group
     /// first.
     groups: Vec<Vec<u64>>,

@@ -56,8 +56,24 @@ fn run(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i3
     )
 }
 
+/// A started program, killed when the test ends (also on a failure).
+struct Started(Child);
+
+impl Started {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts many.c with `n` parked fibers and waits until it says so.
-fn start_parked(wasm: &Path, n: usize) -> Child {
+fn start_parked(wasm: &Path, n: usize) -> Started {
     let mut child = switchyard()
         .arg("run")
         .arg("--preload")
@@ -74,7 +90,7 @@ fn start_parked(wasm: &Path, n: usize) -> Child {
         .read_line(&mut line)
         .unwrap();
     assert!(line.starts_with("ready:"), "{line}");
-    child
+    Started(child)
 }
 
 #[test]
@@ -145,7 +161,7 @@ fn bt_groups_ten_thousand_fibers_into_a_few_lines() {
     let Some((dir, wasm)) = many("fibers-bt", "-O2") else {
         return;
     };
-    let mut child = start_parked(&wasm, 10_000);
+    let child = start_parked(&wasm, 10_000);
     let started = Instant::now();
     let o = switchyard()
         .args(["bt", "--pid", &child.id().to_string()])
@@ -204,8 +220,7 @@ fn bt_groups_ten_thousand_fibers_into_a_few_lines() {
             .starts_with("fiber_init at fiber.h:"),
         "{first}"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -224,7 +239,7 @@ fn gdb_lists_fibers_by_name_and_in_groups() {
     let Some((dir, wasm)) = many("fibers-gdb", "-O2") else {
         return;
     };
-    let mut child = start_parked(&wasm, 20);
+    let child = start_parked(&wasm, 20);
     let attach = |command: &str| {
         let o = Command::new("gdb")
             .args(["-batch", "-nx", "-iex"])
@@ -268,7 +283,6 @@ fn gdb_lists_fibers_by_name_and_in_groups() {
     );
     let bad = attach("info continuations -grop");
     assert!(bad.contains("usage: info continuations [-group]"), "{bad}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -94,7 +94,6 @@ pub fn with_registry<R>(f: impl FnOnce(&RegistryHeader) -> R) -> R {
 pub(crate) fn add_store(desc: *mut StoreDescriptor) {
     update(|h| {
         if h.trampoline_start == 0 {
-            start_clock();
             let (t0, t1) = super::stack_switching::continuation::trampoline_range();
             let (e0, e1) = super::entry::entry_range();
             (h.trampoline_start, h.trampoline_end) = (t0, t1);
@@ -114,42 +113,64 @@ pub fn clock_address() -> usize {
 
 /// The coarse clock's current value (monotonic nanoseconds).
 pub fn clock_now() -> u64 {
-    // SAFETY: `clock_address` is the aligned `clock` word of the static
-    // header, which lives as long as the program and is only written
-    // atomically (by `start_clock`'s thread).
-    unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) }
-        .load(std::sync::atomic::Ordering::Relaxed)
+    clock_cell().load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Starts the thread that advances the coarse clock about once a
-/// millisecond. A clock word that a thread keeps current costs a switch one
-/// load and one store, where reading the time on every switch (rdtsc, a
-/// vDSO call) would cost tens of cycles; a millisecond is fine enough to
-/// tell how long a continuation has waited.
-fn start_clock() {
-    fn monotonic_ns() -> u64 {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-    }
-    // SAFETY: see `clock_now`.
-    let clock = unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) };
-    clock.store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
-    let spawned = std::thread::Builder::new()
-        .name("switchyard-clock".into())
-        .spawn(move || {
+/// Starts, once, the thread that advances the coarse clock about once a
+/// millisecond (the engine calls this when it maps the first continuation
+/// stack: a program without continuations gets no thread).
+///
+/// A clock word that a thread keeps current costs a switch one load and one
+/// store, where reading the time on every switch (rdtsc, a vDSO call) would
+/// cost tens of cycles; a millisecond is fine enough to tell how long a
+/// continuation has waited. The thread is a bare pthread, not a
+/// `std::thread`: std runs spawn hooks named `run` in a new thread, where a
+/// debugger's `break run` would stop.
+pub fn start_clock() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        clock_cell().store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+        extern "C" fn tick(_: *mut libc::c_void) -> *mut libc::c_void {
+            let millisecond = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000,
+            };
             loop {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                clock.store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+                // SAFETY: a valid timespec; a null remainder is allowed.
+                unsafe { libc::nanosleep(&millisecond, std::ptr::null_mut()) };
+                clock_cell().store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
             }
-        });
-    // Without the thread the clock stands still: waits read as 0, nothing
-    // else changes.
-    drop(spawned);
+        }
+        let mut thread: libc::pthread_t = 0;
+        // SAFETY: `tick` has the signature pthread_create expects and uses
+        // only statics; default attributes; a detached thread that runs as
+        // long as the process. Without it the clock stands still: waits
+        // read as 0, nothing else changes.
+        unsafe {
+            if libc::pthread_create(&mut thread, std::ptr::null(), tick, std::ptr::null_mut()) == 0
+            {
+                libc::pthread_setname_np(thread, c"switchyard-clock".as_ptr());
+                libc::pthread_detach(thread);
+            }
+        }
+    });
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn clock_cell() -> &'static std::sync::atomic::AtomicU64 {
+    // SAFETY: `clock_address` is the aligned `clock` word of the static
+    // header, which lives as long as the program; it is only ever written
+    // atomically (here) and read by plain loads of generated code.
+    unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) }
 }
 
 /// Removes a store added with [`add_store`].

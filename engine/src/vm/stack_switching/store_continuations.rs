@@ -104,6 +104,7 @@ impl StoreContinuations {
         ctx: &mut VMStoreContext,
         body: usize,
     ) -> Result<*mut ContinuationRecord, TrapCode> {
+        crate::vm::registry::start_clock();
         let stack = ContinuationStack::map_usable(self.stack_size)
             .map_err(|_| TrapCode::ContinuationLimit)?;
         // SAFETY: a new stack nothing else uses.
