@@ -23,6 +23,10 @@ pub struct Sources<'a> {
     memory: &'a dyn Memory,
     dwarf: RefCell<HashMap<String, Option<WasmDwarf>>>,
     code: RefCell<HashMap<String, Option<Arc<ModuleCode>>>>,
+    /// Frames already named, by `(pc, is_return)`.
+    named: RefCell<HashMap<(u64, bool), Frame>>,
+    /// Continuation ids by record address, for one snapshot.
+    ids: RefCell<Option<HashMap<u64, u64>>>,
     host: Option<HostSymbols>,
 }
 
@@ -33,6 +37,8 @@ impl<'a> Sources<'a> {
             memory,
             dwarf: RefCell::default(),
             code: RefCell::default(),
+            named: RefCell::default(),
+            ids: RefCell::default(),
             host: None,
         }
     }
@@ -40,6 +46,7 @@ impl<'a> Sources<'a> {
     /// Also names host frames, from these symbols.
     pub fn with_host_symbols(mut self, host: HostSymbols) -> Self {
         self.host = Some(host);
+        self.named.borrow_mut().clear();
         self
     }
 
@@ -98,7 +105,7 @@ impl<'a> Sources<'a> {
                 )
                 .first()
                 .map_or_else(|| format!("{:#x}", r.caught_pc), short_frame),
-            continuation: snapshot.record(r.caught_by).map_or(0, |c| c.id),
+            continuation: self.id_of(snapshot, r.caught_by),
         });
         ContinuationInfo {
             id: r.id,
@@ -112,6 +119,24 @@ impl<'a> Sources<'a> {
             waited_ms: r.waited_ns(snapshot.clock) / 1_000_000,
             runs: r.runs(),
         }
+    }
+
+    /// The id of the continuation whose record is at `address` (0: none,
+    /// or a host stack), through an index built on first use.
+    fn id_of(&self, snapshot: &Snapshot, address: u64) -> u64 {
+        if address == 0 {
+            return 0;
+        }
+        let mut ids = self.ids.borrow_mut();
+        let ids = ids.get_or_insert_with(|| {
+            snapshot
+                .stores
+                .iter()
+                .flat_map(|s| &s.records)
+                .map(|r| (r.address, r.id))
+                .collect()
+        });
+        ids.get(&address).copied().unwrap_or(0)
     }
 
     /// Where `r` was created, `function at file:line`: the frame of
@@ -145,15 +170,23 @@ impl<'a> Sources<'a> {
             .iter()
             .map(|step| match step {
                 Step::Frame { pc, is_return } => {
+                    // Thousands of parked stacks repeat the same few
+                    // addresses: each is named (DWARF, symbols) once.
+                    let key = (*pc, *is_return);
+                    if let Some(f) = self.named.borrow().get(&key) {
+                        return f.clone();
+                    }
                     // A return address points after the call: name the call.
                     let at = if *is_return { pc - 1 } else { *pc };
-                    match self.wasm_frame(snapshot, *pc, at) {
+                    let frame = match self.wasm_frame(snapshot, *pc, at) {
                         Some(w) => Frame::Wasm(w),
                         None => Frame::Host(HostFrame {
                             pc: *pc,
                             symbol: self.host_name(at),
                         }),
-                    }
+                    };
+                    self.named.borrow_mut().insert(key, frame.clone());
+                    frame
                 }
                 Step::Boundary(r) => Frame::Boundary(Boundary {
                     continuation: r.id,

@@ -3,10 +3,12 @@
 //! an engine trap's backtrace.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use switchyard_engine::Trap;
 use switchyard_unwind::CfiUnwinder;
 use switchyard_unwind::dwarf::WasmDwarf;
+use switchyard_unwind::naming::{ModuleCode, name_continuations};
 use switchyard_unwind::registry::{Snapshot, StackRecord, State as RecordState};
 use switchyard_unwind::report::{Sources, add_locations, entry_name, report_parked};
 use switchyard_unwind::{Limits, Memory, Step};
@@ -173,10 +175,15 @@ pub fn build(
 }
 
 /// The trap's logical backtrace, with source locations from the DWARF of
-/// `modules` (by module name).
-pub fn trap_view(trap: &Trap, dwarf: &HashMap<String, WasmDwarf>) -> TrapView {
+/// `modules` (by module name) and its continuations named by what they run.
+pub fn trap_view(trap: &Trap, modules: &[switchyard_engine::Module]) -> TrapView {
     let mut frames = without_host(trap.backtrace.clone());
-    add_locations(&mut frames, dwarf);
+    add_locations(&mut frames, &module_dwarf(modules));
+    let code: HashMap<&str, Arc<ModuleCode>> = modules
+        .iter()
+        .filter_map(|m| Some((m.name(), Arc::new(ModuleCode::new(m.bytes().to_vec())?))))
+        .collect();
+    name_continuations(&mut frames, &|m| code.get(m).cloned());
     let mut message = format!("wasm trap: {trap}");
     if let Some(f) = &trap.function {
         message.push_str(&format!(" in {f}"));

@@ -152,8 +152,8 @@ impl StoreContinuations {
 /// pointers: the workspace builds with them forced). Stops at the bottom of
 /// a continuation stack, at the host entry into Wasm, at a frame pointer
 /// that does not grow or leaves the stack, and after `CREATION_FRAMES`
-/// addresses. Always on: at most a
-/// dozen loads, next to the allocation `cont.new` does anyway.
+/// addresses. Always on: at most a dozen loads, next to the allocation
+/// `cont.new` may do anyway.
 #[inline(never)]
 fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES] {
     let mut pcs = [0; continuation::CREATION_FRAMES];
