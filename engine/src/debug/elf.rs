@@ -34,6 +34,8 @@ pub(crate) struct ModuleImage<'a> {
     pub lines: Option<&'a SourceLines>,
     /// Name of the compilation unit (the module's name).
     pub unit_name: &'a str,
+    /// The module's DWARF variables and what translating them needs.
+    pub variables: Option<super::variables::Input<'a>>,
 }
 
 /// DWARF sections, by ELF section name.
@@ -125,7 +127,19 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
         AttributeValue::Address(Address::Constant(code_start)),
     );
     cu.set(gimli::DW_AT_high_pc, AttributeValue::Udata(code_len));
-    for (start, len, fname) in &image.functions {
+    let code = super::variables::Code {
+        functions: &image.functions,
+        source_map: &image.source_map,
+    };
+    let described = image
+        .variables
+        .as_ref()
+        .and_then(|input| super::variables::add(&mut dwarf, root, input, &code))
+        .unwrap_or_default();
+    for (i, (start, len, fname)) in image.functions.iter().enumerate() {
+        if described.get(i) == Some(&true) {
+            continue;
+        }
         let id = dwarf.unit.add(root, gimli::DW_TAG_subprogram);
         let name = dwarf.strings.add(display_name(fname).as_bytes());
         let sub = dwarf.unit.get_mut(id);
@@ -407,6 +421,7 @@ mod image_tests {
             source_map: Vec::new(),
             lines: None,
             unit_name: "m",
+            variables: None,
         };
         let bytes = write(&image).unwrap();
         let file = object::File::parse(&*bytes).unwrap();
