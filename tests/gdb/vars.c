@@ -59,7 +59,7 @@ static int worker(int arg, int first)
     int steps = 0;
     for (int k = 0; k < 2; k++) {
         steps += k + 1;
-        printf("worker: w_local=%d steps=%d\n", w_local, steps);
+        printf("worker: arg=%d first=%d w_local=%d steps=%d\n", arg, first, w_local, steps);
         fiber_suspend(w_local + steps); /* line 63: break worker */
     }
     return w_local;

@@ -18,7 +18,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
 use super::stack_switching::Resumption;
-use crate::debug::VMCTX_LABEL;
+use crate::debug::{PARAM_LABEL, VMCTX_LABEL};
 use crate::error::{Error, TrapCode};
 use crate::module_info::val_type;
 use crate::types::{AddrType, ValType, word_offsets};
@@ -152,6 +152,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let var = self.builder.declare_var(clif_type(ty));
             self.builder.def_var(var, params[i + 2]);
             self.label_local(self.locals.len(), params[i + 2]);
+            self.builder.set_val_label(
+                params[i + 2],
+                ir::ValueLabel::from_u32(PARAM_LABEL + self.locals.len() as u32),
+            );
             self.locals.push(var);
         }
         let mut locals_reader = body.get_locals_reader()?;

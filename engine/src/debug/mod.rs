@@ -27,6 +27,10 @@ use crate::vm::code_lookup::CodeInfo;
 /// is labelled `i` (wasmparser allows far fewer locals than this).
 pub(crate) const VMCTX_LABEL: u32 = 0xffff_fff0;
 
+/// Parameter `i`'s value on entry is also labelled `PARAM_LABEL + i`, a
+/// label never given to another value: see `variables`.
+pub(crate) const PARAM_LABEL: u32 = 0x4000_0000;
+
 /// Where a labelled value (a Wasm local, the VM context) lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Place {

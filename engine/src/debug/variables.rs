@@ -28,7 +28,7 @@ use gimli::write::{
 };
 use gimli::{EndianSlice, LittleEndian};
 
-use super::{LabelRange, Place, VMCTX_LABEL, VmLayout};
+use super::{LabelRange, PARAM_LABEL, Place, VMCTX_LABEL, VmLayout};
 use crate::vm::layout::{VMGLOBAL_VALUE, VMMEMORY_BASE};
 
 type Reader<'a> = EndianSlice<'a, LittleEndian>;
@@ -919,11 +919,16 @@ impl<'a> Translator<'a, '_> {
         let mut pieces: Vec<(usize, Vec<(u64, u64)>, Vec<Op>)> = Vec::new();
         match value {
             gimli::AttributeValue::Exprloc(expr) => {
-                let Some(ops) = parse(expr.0.slice(), address_size) else {
+                let Some(mut ops) = parse(expr.0.slice(), address_size) else {
                     return;
                 };
                 match die.function {
-                    Some(f) => pieces.push((f, vec![self.map.function_range(f)], ops)),
+                    Some(f) => {
+                        if die.entry.tag() == gimli::DW_TAG_formal_parameter {
+                            self.entry_values(f, &mut ops);
+                        }
+                        pieces.push((f, vec![self.map.function_range(f)], ops));
+                    }
                     // A global: valid in every function (the memory base
                     // comes from the frame's VM context).
                     None => {
@@ -978,6 +983,22 @@ impl<'a> Translator<'a, '_> {
             .unit
             .get_mut(die.id)
             .set(gimli::DW_AT_location, AttributeValue::LocationListRef(id));
+    }
+
+    /// One location for a whole function says that a parameter keeps its
+    /// value throughout; clang also says so where register coloring gave
+    /// the parameter's local to another variable later (at -O2), so the
+    /// local's later values would be shown as the parameter's. The
+    /// parameter's entry value (its own label, held only while that value
+    /// lives) is what such a location means.
+    fn entry_values(&self, f: usize, ops: &mut [Op]) {
+        for op in ops {
+            if let Op::Local(k) = op
+                && self.map.labels[f].contains_key(&(PARAM_LABEL + *k))
+            {
+                *k += PARAM_LABEL;
+            }
+        }
     }
 
     /// An attribute value that means the same natively, or `None`.
