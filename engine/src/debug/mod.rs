@@ -10,9 +10,11 @@
 //!
 //! Symbols, CFI and the lines of a module's own DWARF cost little, so they
 //! are always registered: `gdb -p` on a running process names and unwinds
-//! its Wasm frames. A WAT listing costs a file per module, so it is written
-//! only when a debugger traces the process as the module is compiled (or
-//! with `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
+//! its Wasm frames. A WAT listing costs a file per module, and the C
+//! program's variables (its DWARF `.debug_info` translated, `variables`)
+//! cost about as much time again as compiling, so both are made only when
+//! a debugger traces the process as the module is compiled (or with
+//! `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
 
 mod elf;
 mod gdb_jit;
@@ -63,10 +65,12 @@ pub(crate) struct VmLayout {
     pub globals: Vec<u32>,
 }
 
-/// Whether functions of this module should collect value labels: it
-/// carries DWARF variables and debuggers are told about modules.
+/// Whether functions of this module should collect value labels for its
+/// DWARF variables: it has some, and a debugger traces the process (or
+/// `SWITCHYARD_GDB=1`). Translating them costs about as much again as
+/// compiling the module (docs/gdb.md), too much to pay without a debugger.
 pub(crate) fn wants_variables(module_bytes: &[u8]) -> bool {
-    detail() != Detail::Off && lines::has_debug_info(module_bytes)
+    detail() == Detail::Full && lines::has_debug_info(module_bytes)
 }
 
 /// A module's object file, known to gdb until dropped.
@@ -81,7 +85,7 @@ enum Detail {
     Off,
     /// Symbols, CFI and the module's own DWARF lines.
     Symbols,
-    /// Also a WAT listing for modules without DWARF.
+    /// Also a WAT listing for modules without DWARF, and variables.
     Full,
 }
 
