@@ -718,7 +718,8 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
         &[
             "resuming",
             "received signal SIGILL",
-            "trap!compute (n=", ") at ",
+            "trap!compute (n=",
+            ") at ",
             "wasm trap: integer divide by zero in trap!compute (wasm 0x",
             "trap.c:15\n",
             // info wasm-trap

@@ -121,7 +121,7 @@ struct CodeMap<'a> {
     /// Per function: the lowest module offset of its code.
     first_offset: Vec<Option<u32>>,
     /// Per function and label: `(start, end, place)`, native addresses.
-    labels: Vec<HashMap<u32, Vec<(u64, u64, Place)>>>,
+    labels: Vec<HashMap<u32, Vec<PlacedRange>>>,
 }
 
 impl<'a> CodeMap<'a> {
@@ -134,7 +134,7 @@ impl<'a> CodeMap<'a> {
             let to = code.source_map.partition_point(|m| m.0 < start + len);
             first_offset.push(code.source_map[from..to].iter().map(|m| m.1).min());
             entries.push(from..to);
-            let mut map: HashMap<u32, Vec<(u64, u64, Place)>> = HashMap::new();
+            let mut map: HashMap<u32, Vec<PlacedRange>> = HashMap::new();
             for r in labels.get(f).map_or(&[][..], |l| l.as_slice()) {
                 map.entry(r.label).or_default().push((
                     start + u64::from(r.start),
@@ -224,6 +224,9 @@ impl<'a> CodeMap<'a> {
         out
     }
 }
+
+/// A native range `[start, end)` where a label is at a place.
+type PlacedRange = (u64, u64, Place);
 
 /// A native range and the place of each label needed there.
 type Part = (u64, u64, Vec<Place>);
@@ -475,7 +478,7 @@ impl Emit<'_> {
     }
 
     /// Turns the memory offset on the stack into a native address.
-    fn to_native(&mut self) -> Option<()> {
+    fn offset_to_address(&mut self) -> Option<()> {
         self.mask();
         self.memory_base()?;
         self.bytes.push(0x22);
@@ -557,7 +560,7 @@ impl Emit<'_> {
                 if self.body(ops, frame_base)? {
                     self.bytes.push(0x9f);
                 } else {
-                    self.to_native()?;
+                    self.offset_to_address()?;
                 }
             }
         }
@@ -571,7 +574,7 @@ impl Emit<'_> {
             [Op::Global(g)] => self.global(*g, true)?,
             _ => {
                 if !self.body(ops, frame_base)? {
-                    self.to_native()?;
+                    self.offset_to_address()?;
                     self.bytes.extend([0x94, 4]); // DW_OP_deref_size 4
                 }
             }
@@ -622,6 +625,13 @@ fn translate(
     Some(emit.bytes)
 }
 
+/// An entry whose children are being read: its depth, native entry
+/// (`None` for a skipped subtree), function and frame base.
+type OpenParent = (isize, Option<UnitEntryId>, Option<usize>, Option<FrameBase>);
+
+/// A location's Wasm expression over native ranges of one function.
+type Piece = (usize, Vec<(u64, u64)>, Vec<Op>);
+
 struct Translator<'a, 'w> {
     wasm: &'a gimli::Dwarf<Reader<'a>>,
     map: &'a CodeMap<'a>,
@@ -662,8 +672,7 @@ impl<'a> Translator<'a, '_> {
         let mut cursor = unit.entries();
         // (depth, native id, function, frame base) of open parents;
         // `None` id for a skipped subtree.
-        let mut parents: Vec<(isize, Option<UnitEntryId>, Option<usize>, Option<FrameBase>)> =
-            Vec::new();
+        let mut parents: Vec<OpenParent> = Vec::new();
         while let Ok(Some(entry)) = cursor.next_dfs() {
             let depth = entry.depth();
             while parents.last().is_some_and(|p| p.0 >= depth) {
@@ -916,7 +925,7 @@ impl<'a> Translator<'a, '_> {
     ) {
         let address_size = unit.encoding().address_size;
         // (function, native ranges, expression)
-        let mut pieces: Vec<(usize, Vec<(u64, u64)>, Vec<Op>)> = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
         match value {
             gimli::AttributeValue::Exprloc(expr) => {
                 let Some(mut ops) = parse(expr.0.slice(), address_size) else {
