@@ -117,6 +117,8 @@ const SESSION: &[(&str, &str)] = &[
     ("", "continue"),
     // main, line 79: the fiber is suspended in fiber_suspend
     ("main", "print got"),
+    // a pointer in memory: its offset, as an integer
+    ("main", "ptype struct fiber"),
     ("main", "info continuations"),
     ("main", "continuation 1"),
     ("worker", "frame function vars!worker"),
@@ -224,6 +226,10 @@ fn check(opt: &str) {
     let ptype = find("ptype struct point");
     if !(ptype.contains("int x;") && ptype.contains("int y;")) {
         report.push_str(&format!("ptype struct point: {ptype}\n"));
+    }
+    let fiber = find("ptype struct fiber");
+    if !fiber.contains("wasm_ptr32 stack;") {
+        report.push_str(&format!("ptype struct fiber: {fiber}\n"));
     }
     // compute's return value, which main prints as r.
     let finish = find("finish");
