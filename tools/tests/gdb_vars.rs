@@ -84,6 +84,8 @@ const SESSION: &[(&str, &str)] = &[
     ("", "break vars.c:79"),
     ("", "run"),
     // compute, line 51
+    ("compute", "info args"),
+    ("compute", "info locals"),
     ("compute", "print a"),
     ("compute", "print b"),
     ("compute", "print local_val"),
@@ -102,11 +104,14 @@ const SESSION: &[(&str, &str)] = &[
     ("main", "finish"),
     ("", "continue"),
     // worker, line 63, in the fiber
+    ("worker", "info args"),
+    ("worker", "info locals"),
     ("worker", "print arg"),
     ("worker", "print first"),
     ("worker", "print w_local"),
     ("worker", "print steps"),
     // up across the continuation into the resumer
+    // (not `info locals`: `got` is not assigned yet)
     ("main", "frame function vars!__original_main"),
     ("main", "print main_local"),
     ("main", "print r"),
@@ -117,11 +122,13 @@ const SESSION: &[(&str, &str)] = &[
     ("", "continue"),
     // main, line 79: the fiber is suspended in fiber_suspend
     ("main", "print got"),
+    ("main", "info locals"),
     // a pointer in memory: its offset, as an integer
     ("main", "ptype struct fiber"),
     ("main", "info continuations"),
     ("main", "continuation 1"),
     ("worker", "frame function vars!worker"),
+    ("worker", "info locals"),
     ("worker", "print w_local"),
     ("worker", "print steps"),
     ("main", "continuation restore"),
@@ -212,6 +219,29 @@ fn check(opt: &str) {
             } else if !(optimized && unavailable) {
                 report.push_str(&format!(
                     "{command} at {stop}: gdb {got:?}, program {expected}\n"
+                ));
+            }
+        }
+    }
+    // Every variable `info args` and `info locals` show that the program
+    // printed at that stop.
+    for (stop, command, out) in &chunks {
+        if !command.starts_with("info ") {
+            continue;
+        }
+        for line in out.lines() {
+            let Some((name, got)) = line.split_once(" = ") else {
+                continue;
+            };
+            let Some(expected) = values.get(&format!("{stop}:{name}")) else {
+                continue;
+            };
+            checked += 1;
+            if got == expected {
+                shown += 1;
+            } else if !(optimized && got == "<optimized out>") {
+                report.push_str(&format!(
+                    "{command} at {stop}: {name} = {got}, program {expected}\n"
                 ));
             }
         }
