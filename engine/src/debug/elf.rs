@@ -32,6 +32,8 @@ pub(crate) struct ModuleImage<'a> {
     pub source_map: Vec<(u64, u32)>,
     /// Source lines, if any could be found or written.
     pub lines: Option<&'a SourceLines>,
+    /// Name of the compilation unit (from the module's name).
+    pub unit_name: &'a str,
     /// The module's DWARF variables and what translating them needs.
     pub variables: Option<super::variables::Input<'a>>,
 }
@@ -109,12 +111,12 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
     let mut dwarf = DwarfUnit::new(encoding);
     dwarf.unit.line_program = program;
     let root = dwarf.unit.root();
-    // The unit is named by its first source file, as a compiler names it:
-    // gdb takes a unit's name for a file name in expressions, so a unit
-    // named `fiber` would make `ptype struct fiber` a syntax error.
+    // Not the bare module name: gdb takes a unit's name for a file name in
+    // expressions, so a unit named `fiber` would make `ptype struct fiber`
+    // a syntax error.
     let name = dwarf
         .strings
-        .add(first.to_string_lossy().into_owned().into_bytes());
+        .add(format!("{} (wasm module)", display_name(image.unit_name)).into_bytes());
     let comp_dir = dwarf.strings.add(dir_of(first).into_bytes());
     let producer = dwarf.strings.add("switchyard");
     let cu = dwarf.unit.get_mut(root);
@@ -423,6 +425,7 @@ mod image_tests {
             eh_frame: Some((0x20_0000, &eh_frame)),
             source_map: Vec::new(),
             lines: None,
+            unit_name: "m",
             variables: None,
         };
         let bytes = write(&image).unwrap();

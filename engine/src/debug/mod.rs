@@ -157,6 +157,7 @@ pub(crate) fn register(
             .map(|&[at, offset]| (base + u64::from(at), offset))
             .collect(),
         lines: lines.as_ref(),
+        unit_name: &code.module_name,
         variables: labels
             .iter()
             .any(|l| !l.is_empty())
@@ -193,6 +194,7 @@ pub(crate) fn register_glue(
         eh_frame: eh_frame.map(|b| (b.as_ptr() as u64, b)),
         source_map: Vec::new(),
         lines: None,
+        unit_name: "switchyard-glue",
         variables: None,
     };
     let object = elf::write(&image)?;

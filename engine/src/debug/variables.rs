@@ -47,7 +47,9 @@ pub(crate) struct Input<'a> {
 /// The native code: `(address, length, name)` of each function and the
 /// `(address, module offset)` source map, both sorted by address.
 pub(super) struct Code<'a> {
+    /// `(address, length, name)` of each function.
     pub functions: &'a [(u64, u64, String)],
+    /// `(address, module offset)` of each run of code.
     pub source_map: &'a [(u64, u32)],
 }
 
@@ -77,17 +79,20 @@ pub(super) fn add(
         native_pointers: HashMap::new(),
         described: vec![false; code.functions.len()],
     };
-    let mut units = wasm.units();
-    let mut dies = Vec::new();
-    while let Ok(Some(header)) = units.next() {
-        let Ok(unit) = wasm.unit(header) else {
-            continue;
-        };
-        let start = dies.len();
-        t.create(&unit, root, &mut dies);
-        for die in &dies[start..] {
-            t.fill(&unit, die);
+    let mut headers = wasm.units();
+    let mut units = Vec::new();
+    while let Ok(Some(header)) = headers.next() {
+        if let Ok(unit) = wasm.unit(header) {
+            units.push(unit);
         }
+    }
+    // All entries first, so that references across units resolve.
+    let mut dies = Vec::new();
+    for (i, unit) in units.iter().enumerate() {
+        t.create(unit, i, root, &mut dies);
+    }
+    for die in &dies {
+        t.fill(&units[die.unit], die);
     }
     Some(t.described)
 }
@@ -104,6 +109,8 @@ enum FrameBase {
 /// A Wasm DWARF entry copied into the native unit.
 struct Die<'a> {
     entry: gimli::DebuggingInformationEntry<Reader<'a>>,
+    /// Its unit's index.
+    unit: usize,
     id: UnitEntryId,
     /// The native function of the enclosing subprogram.
     function: Option<usize>,
@@ -666,6 +673,7 @@ impl<'a> Translator<'a, '_> {
     fn create(
         &mut self,
         unit: &gimli::Unit<Reader<'a>>,
+        unit_index: usize,
         root: UnitEntryId,
         dies: &mut Vec<Die<'a>>,
     ) {
@@ -716,6 +724,7 @@ impl<'a> Translator<'a, '_> {
             parents.push((depth, Some(id), function, frame_base));
             dies.push(Die {
                 entry: entry.clone(),
+                unit: unit_index,
                 id,
                 function,
                 frame_base,
