@@ -1142,6 +1142,30 @@ mod tests {
     }
 
     #[test]
+    fn a_pointer_in_a_local_becomes_a_native_pointer_and_null_stays_null() {
+        let vm = VmLayout {
+            memory: Some(0x40),
+            globals: Vec::new(),
+        };
+        let labels = [VMCTX_LABEL, 3];
+        let places = [Place::Register(14), Place::Register(3)];
+        let ops = [Op::Local(3), Op::StackValue];
+        let bytes = translate(&ops, None, true, &vm, &labels, &places).unwrap();
+        let base = [0x7e, 0x00, 0x23, 0x40, 0x06, 0x06, 0x22];
+        let expected: Vec<u8> = [
+            // local 3 from rbx, low 32 bits
+            &[0x73, 0x00][..],
+            &[0x0c, 0xff, 0xff, 0xff, 0xff, 0x1a],
+            // dup; bra +3 (nonzero: add the base); skip over the addition
+            &[0x12, 0x28, 3, 0, 0x2f, base.len() as u8, 0],
+            &base,
+            &[0x9f],
+        ]
+        .concat();
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
     fn a_frame_based_variable_reads_linear_memory() {
         let vm = VmLayout {
             memory: Some(0x40),
