@@ -60,7 +60,13 @@ global_asm!(
     ".globl switchyard_land",
     ".type switchyard_land,@function",
     "switchyard_land:",
-    // rdi = landing pc, rsi = sp, rdx = fp, rcx = payload.
+    // rdi = landing pc, rsi = sp, rdx = fp, rcx = payload, r8 = the
+    // callee-saved registers to land with (`SavedRegisters`).
+    "mov rbx, [r8]",
+    "mov r12, [r8 + 8]",
+    "mov r13, [r8 + 16]",
+    "mov r14, [r8 + 24]",
+    "mov r15, [r8 + 32]",
     "mov rsp, rsi",
     "mov rbp, rdx",
     "mov rax, rcx",
@@ -124,7 +130,13 @@ unsafe extern "sysv64" {
     pub fn switchyard_throw(vmctx: *mut u8, tag: usize, values: *const u64, n: u64);
     /// `throw_ref`: `(vmctx, exn)`; never returns.
     pub fn switchyard_throw_ref(vmctx: *mut u8, exn: usize);
-    fn switchyard_land(pc: usize, sp: usize, fp: usize, payload: usize) -> !;
+    fn switchyard_land(
+        pc: usize,
+        sp: usize,
+        fp: usize,
+        payload: usize,
+        regs: *const SavedRegisters,
+    ) -> !;
     fn switchyard_jump_to_context(ctx: *const continuation::ControlContext, payload: usize) -> !;
 }
 
@@ -150,6 +162,15 @@ pub(crate) unsafe extern "sysv64" fn new_exception(
 
 /// The callee-saved registers a Wasm frame had when it called a throwing
 /// libcall: rbx, r12, r13, r14, r15.
+///
+/// Every landing restores them. A throwing libcall is a `try_call` with the
+/// System V convention, so Cranelift keeps values in these registers across
+/// its exceptional edge too: a handler in the throwing frame must see them
+/// as they were, not as the Rust unwinder left them (an optimized build
+/// reuses them, and the Wasm frame then wrote through a stale pointer).
+/// Deeper handlers sit behind `try_call`s of Wasm-convention (`tail`)
+/// functions, whose exceptional edge clobbers every register in
+/// Cranelift's view, so the thrower's values do no harm there.
 type SavedRegisters = [usize; 5];
 
 unsafe extern "sysv64" fn throw_impl(
@@ -232,12 +253,18 @@ unsafe fn unwind(ctx: &mut VMStoreContext, exn: usize, fp: usize, regs: &SavedRe
                             if vmctx != 0 && slot != 0 {
                                 let candidate = *((vmctx + slot as usize) as *const usize);
                                 if candidate == tag {
-                                    switchyard_land(info.start + landing as usize, sp, fp, exn);
+                                    switchyard_land(
+                                        info.start + landing as usize,
+                                        sp,
+                                        fp,
+                                        exn,
+                                        regs,
+                                    );
                                 }
                             }
                         }
                         CallSiteHandler::Default(landing) => {
-                            switchyard_land(info.start + landing as usize, sp, fp, exn);
+                            switchyard_land(info.start + landing as usize, sp, fp, exn, regs);
                         }
                     }
                 }
