@@ -70,6 +70,31 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
     spans
 }
 
+/// The widest line the pane would show, in columns (without borders).
+pub fn widest(app: &App) -> usize {
+    let chain = app.state.picture.chain();
+    let trap = app
+        .state
+        .picture
+        .trap
+        .as_ref()
+        .map_or(0, |t| t.message.chars().count());
+    app.state
+        .picture
+        .conts
+        .iter()
+        .map(|c| {
+            // Running ones are indented by their depth, parked ones by 2.
+            let depth = chain.iter().position(|id| *id == c.id);
+            let indent = depth.map_or(2, |d| 2 * d + 2);
+            let text: usize = describe(c, 0).iter().map(|s| s.width()).sum();
+            indent + text
+        })
+        .max()
+        .unwrap_or(0)
+        .max(trap)
+}
+
 /// Draws the pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let picture = &app.state.picture;
