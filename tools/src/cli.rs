@@ -16,6 +16,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a WebAssembly module (`_start` with WASI, or `--invoke NAME`).
     Run(RunArgs),
+    /// Run a module like `run` and write a timeline of its switch events
+    /// for Perfetto (Chrome trace event JSON): one track per continuation.
+    Trace(TraceArgs),
     /// Run WebAssembly specification test scripts.
     Wast(WastArgs),
     /// Print the logical backtraces of a running Switchyard process (stopped
@@ -141,6 +144,15 @@ pub struct RunArgs {
     /// (every stack, the trap's chain, the last switch events).
     #[arg(long, value_name = "FILE")]
     pub snapshot_on_trap: Option<PathBuf>,
+    /// Record every switch event and `cont.new` with a timestamp (a flight
+    /// recorder keeping the last --trace-events) and write them to OUT as
+    /// a timeline for Perfetto (Chrome trace event JSON), also on a trap.
+    #[arg(long, value_name = "OUT")]
+    pub trace: Option<PathBuf>,
+    /// Events the flight recorder keeps (the newest; rounded up to a power
+    /// of two; 56 bytes each, allocated before the run).
+    #[arg(long, value_name = "N", default_value_t = 1 << 17, value_parser = parse_events)]
+    pub trace_events: usize,
     /// Describe generated code for Linux perf: `perfmap` writes
     /// /tmp/perf-PID.map, `jitdump` writes jit-PID.dump (in $JITDUMPDIR,
     /// else the current directory) for `perf inject --jit`.
@@ -165,6 +177,22 @@ impl RunArgs {
 }
 
 /// What the program may reach beyond its memory, in Wasmtime's spellings.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Where to write the trace.
+    #[arg(short, long, value_name = "OUT", default_value = "switchyard-trace.json")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+fn parse_events(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        n if (16..=1 << 30).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}`: give between 16 and 1g events")),
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct WasiArgs {
     /// Give the program the host directory HOST_DIR, under the name

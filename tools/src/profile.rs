@@ -52,6 +52,8 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         env: args.env.clone(),
         profile: None,
         snapshot_on_trap: None,
+        trace: None,
+        trace_events: 1 << 17,
         engine: args.engine.clone(),
         wasi: args.wasi.clone(),
     };

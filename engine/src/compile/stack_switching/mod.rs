@@ -38,8 +38,14 @@ impl FuncTranslator<'_, '_> {
             .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
         let body = self.env.cont_bodies[&cont_type_index];
         let body = self.builder.ins().iconst(types::I64, body as i64);
+        // With switch events on, a routine that also records the creation.
+        let routine = if self.env.switch_events {
+            crate::vm::events::cont_new_reported as *const () as usize
+        } else {
+            routines::cont_new as *const () as usize
+        };
         let r = self.libcall(
-            routines::cont_new as *const () as usize,
+            routine,
             &[funcref, body],
             &[types::I64],
         );
