@@ -141,6 +141,9 @@ fn render(
 struct Report<'a> {
     threads: Vec<ThreadJson<'a>>,
     continuations: Vec<ContinuationJson<'a>>,
+    /// `switchyard-bt`, version 1 (docs/schema/switchyard.schema.json).
+    format: &'a str,
+    version: u32,
 }
 
 #[derive(Serialize)]
@@ -188,6 +191,8 @@ fn to_json(
                 frames: sources.frames(snapshot, steps),
             })
             .collect(),
+        format: "switchyard-bt",
+        version: 1,
     };
     // Plain structs of strings and numbers: serializing cannot fail.
     serde_json::to_string(&report).expect("a report serializes")

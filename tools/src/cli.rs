@@ -81,6 +81,10 @@ pub struct EngineArgs {
     /// Upper bound on linear memory size, in 64 KiB pages.
     #[arg(long, default_value_t = 65536)]
     pub max_memory_pages: u64,
+    /// Make the engine report switch events (set by commands that record
+    /// them, not a flag).
+    #[arg(skip)]
+    pub switch_events: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,6 +299,7 @@ impl EngineArgs {
             },
             cont_stack_size: self.cont_stack_size,
             max_memory_pages: self.max_memory_pages,
+            report_switch_events: self.switch_events,
             ..Default::default()
         }
     }
@@ -369,6 +374,9 @@ pub enum ProfileFormat {
     Firefox,
     /// Top functions and time per continuation.
     Text,
+    /// pprof (gzipped protobuf; `go tool pprof`, Pyroscope, Parca,
+    /// Grafana), samples labelled by continuation.
+    Pprof,
 }
 
 #[derive(Args, Debug)]
@@ -383,7 +391,8 @@ pub struct ProfileArgs {
     #[arg(long, default_value_t = 1000)]
     pub hz: u32,
     /// Write the profile here; the extension chooses the format (.svg,
-    /// .json for the Firefox Profiler, .folded, .txt) unless --format does.
+    /// .json for the Firefox Profiler, .folded, .txt, .pb.gz for pprof)
+    /// unless --format does.
     /// Without it, the text summary goes to stderr.
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -396,6 +405,15 @@ pub struct ProfileArgs {
     /// Frames kept per sample.
     #[arg(long, default_value_t = 1024)]
     pub max_depth: usize,
+    /// Also measure how long each continuation waits suspended (off-CPU
+    /// time) next to how long it runs, from timestamped switch events
+    /// (the flight recorder; each switch then calls the event routine,
+    /// which slows switch-heavy programs down, at most 2x on yield_loop).
+    #[arg(long)]
+    pub off_cpu: bool,
+    /// Switch events kept for --off-cpu (the newest; times cover these).
+    #[arg(long, value_name = "N", default_value_t = 1 << 20, value_parser = parse_events)]
+    pub off_cpu_events: usize,
     /// Call this export instead of `_start`, with typed arguments.
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,

@@ -424,12 +424,29 @@ fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Str
         message: String,
         function: Option<&'a str>,
         frames: Vec<Frame>,
+        /// `switchyard-trap`, version 1 (docs/schema/switchyard.schema.json).
+        format: &'a str,
+        version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        continuations: Option<Vec<crate::stacks::ContinuationJson>>,
     }
+    // The other continuations, when the text form would list them.
+    let continuations = (how.backtrace != BacktraceMode::Off
+        && (how.all || trap.code == switchyard_engine::TrapCode::UnhandledTag))
+        .then(|| {
+            let memory = switchyard_unwind::ProcessMemory::current();
+            switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry())
+                .map(|snapshot| crate::stacks::parked_json(&memory, &snapshot))
+                .unwrap_or_default()
+        });
     let report = TrapReport {
         error: "wasm trap",
         message: trap.to_string(),
         function: trap.function.as_deref(),
         frames: named_backtrace(trap, how, full),
+        format: "switchyard-trap",
+        version: 1,
+        continuations,
     };
     // Plain structs of strings and numbers: serializing cannot fail.
     serde_json::to_string(&report).expect("a trap report serializes")

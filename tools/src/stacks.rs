@@ -54,3 +54,40 @@ pub fn format_parked(
     }
     out
 }
+
+/// A continuation that is not running, in the JSON outputs (the trap
+/// report's `continuations`; `docs/schema/switchyard.schema.json`,
+/// `continuation`).
+#[derive(serde::Serialize)]
+pub struct ContinuationJson {
+    id: u64,
+    state: &'static str,
+    entry: String,
+    resumes: u64,
+    switches: u64,
+    stack: [u64; 2],
+    frames: Vec<switchyard_frames::Frame>,
+}
+
+/// Every live continuation that is not running, with its frames (source
+/// lines and offsets as the text form has them).
+pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<ContinuationJson> {
+    let sources = Sources::new(memory);
+    let limits = Limits {
+        max_frames: 10_000,
+        host_frames: false,
+    };
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    report_parked(memory, snapshot, &cfi, limits)
+        .into_iter()
+        .map(|(r, steps)| ContinuationJson {
+            id: r.id,
+            state: r.state.name(),
+            entry: entry_name(snapshot, r),
+            resumes: r.resumes,
+            switches: r.switches,
+            stack: [r.stack_low, r.stack_high],
+            frames: sources.frames(snapshot, &steps),
+        })
+        .collect()
+}

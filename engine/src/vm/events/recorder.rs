@@ -30,19 +30,19 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordKind {
     /// `cont.new` made continuation `cont` (`current`: who ran it).
-    Create,
+    Create = 0,
     /// `current` resumes `cont` (about to switch).
-    Resume,
+    Resume = 1,
     /// `current` resumes `cont` with `resume_throw`.
-    ResumeThrow,
+    ResumeThrow = 2,
     /// `cont` suspended with `tag`; `current` (its handler's stack) runs.
-    Suspend,
+    Suspend = 3,
     /// `cont` switches to `other` with `tag` (about to switch).
-    Switch,
+    Switch = 4,
     /// `cont` returned; `current` runs again.
-    Return,
+    Return = 5,
     /// An exception ended `cont` and goes on in `current`.
-    Throw,
+    Throw = 6,
 }
 
 impl RecordKind {
@@ -70,8 +70,9 @@ impl RecordKind {
         }
     }
 
+    /// Its number in a slot, its index in [`RecordKind::ALL`].
     fn code(self) -> u64 {
-        RecordKind::ALL.iter().position(|k| *k == self).unwrap_or(0) as u64
+        self as u64
     }
 }
 
