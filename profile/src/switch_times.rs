@@ -110,15 +110,15 @@ impl SwitchTimes {
                 ..SwitchTimes::default()
             };
         };
-        let end = recording
-            .duration_ns
-            .max(events.last().map_or(0, |e| e.ns));
+        let end = recording.duration_ns.max(events.last().map_or(0, |e| e.ns));
         let mut executing = before_after(first).0;
         let mut since = first.ns;
         let mut suspended_at: HashMap<u64, u64> = HashMap::new();
         for e in events {
             match e.kind {
-                RecordKind::Create => entry_of(&mut by_id, symbols, e.cont, e.entry_code).created_by = Some(e.current),
+                RecordKind::Create => {
+                    entry_of(&mut by_id, symbols, e.cont, e.entry_code).created_by = Some(e.current)
+                }
                 RecordKind::Suspend => {
                     entry_of(&mut by_id, symbols, e.cont, e.entry_code);
                     suspended_at.insert(e.cont, e.ns);

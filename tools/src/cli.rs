@@ -184,7 +184,12 @@ impl RunArgs {
 #[derive(Args, Debug)]
 pub struct TraceArgs {
     /// Where to write the trace.
-    #[arg(short, long, value_name = "OUT", default_value = "switchyard-trace.json")]
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        default_value = "switchyard-trace.json"
+    )]
     pub output: PathBuf,
     #[command(flatten)]
     pub run: RunArgs,

@@ -103,18 +103,24 @@ pub fn document(recording: &Recording, program: &str, trap: Option<(String, u64)
     };
     let pid = std::process::id();
     let mut out: Vec<Value> = Vec::new();
-    out.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
-        "args": {"name": format!("switchyard {program}")}}));
+    out.push(
+        json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+        "args": {"name": format!("switchyard {program}")}}),
+    );
     for &id in &tracks {
         let name = if id == 0 {
             "host stack".to_string()
         } else {
             format!("#{id} {}", label(id))
         };
-        out.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid(id),
-            "args": {"name": name}}));
-        out.push(json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid(id),
-            "args": {"sort_index": id}}));
+        out.push(
+            json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid(id),
+            "args": {"name": name}}),
+        );
+        out.push(
+            json!({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid(id),
+            "args": {"sort_index": id}}),
+        );
     }
     // Slices: who executes between consecutive events.
     let end = trap
@@ -124,16 +130,20 @@ pub fn document(recording: &Recording, program: &str, trap: Option<(String, u64)
     let mut running = recording.events.first().map_or(0, |e| before_after(e).0);
     let mut since = recording.events.first().map_or(0, |e| e.ns);
     let slice = |out: &mut Vec<Value>, id: u64, from: u64, to: u64| {
-        out.push(json!({"ph": "X", "name": label(id), "cat": "run", "pid": pid,
+        out.push(
+            json!({"ph": "X", "name": label(id), "cat": "run", "pid": pid,
             "tid": tid(id), "ts": us(from), "dur": us(to - from),
-            "args": {"continuation": id}}));
+            "args": {"continuation": id}}),
+        );
     };
     let mut flow = 0u64;
     for e in &recording.events {
         let (_, after) = before_after(e);
         let instant = |out: &mut Vec<Value>, on: u64, name: String, args: Value| {
-            out.push(json!({"ph": "i", "s": "t", "name": name, "cat": e.kind.name(),
-                "pid": pid, "tid": tid(on), "ts": us(e.ns), "args": args}));
+            out.push(
+                json!({"ph": "i", "s": "t", "name": name, "cat": e.kind.name(),
+                "pid": pid, "tid": tid(on), "ts": us(e.ns), "args": args}),
+            );
         };
         match e.kind {
             RecordKind::Create => instant(
@@ -188,9 +198,11 @@ pub fn document(recording: &Recording, program: &str, trap: Option<(String, u64)
         slice(&mut out, running, since, end);
     }
     if let Some((message, at)) = &trap {
-        out.push(json!({"ph": "i", "s": "t", "name": format!("trap: {message}"),
+        out.push(
+            json!({"ph": "i", "s": "t", "name": format!("trap: {message}"),
             "cat": "trap", "pid": pid, "tid": tid(running), "ts": us(*at),
-            "args": {"continuation": running, "message": message}}));
+            "args": {"continuation": running, "message": message}}),
+        );
     }
     json!({
         "traceEvents": out,

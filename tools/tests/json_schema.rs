@@ -136,7 +136,10 @@ fn traces_validate() {
     ] {
         let out = temp("trace.json");
         let mut c = switchyard();
-        c.args(["trace", "-o"]).arg(&out).args(&args).arg(repo(file));
+        c.args(["trace", "-o"])
+            .arg(&out)
+            .args(&args)
+            .arg(repo(file));
         if !args.is_empty() {
             c.arg("5");
         }

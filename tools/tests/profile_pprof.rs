@@ -75,7 +75,13 @@ fn go_tool_pprof_reads_the_profile_and_its_continuation_labels() {
         .find(|l| l.trim_end().ends_with("nested_hot!hot"))
         .unwrap_or_else(|| panic!("{top}"));
     // flat  flat%  sum%  cum  cum%  name: most of the time is in hot.
-    let flat_percent: f64 = hot.split_whitespace().nth(1).unwrap().trim_end_matches('%').parse().unwrap();
+    let flat_percent: f64 = hot
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
     assert!(flat_percent >= 80.0, "{top}");
     assert!(top.contains("Type: wall"), "{top}");
 

@@ -178,7 +178,10 @@ fn switches_flow_from_one_continuation_to_the_other() {
     // them; five hand-overs in all; #2 returns.
     assert!(s.contains("flows 5\n"), "{s}");
     assert_eq!(
-        lines_with(&s, "instant").iter().filter(|l| l.contains("switch $sw -> #")).count(),
+        lines_with(&s, "instant")
+            .iter()
+            .filter(|l| l.contains("switch $sw -> #"))
+            .count(),
         4,
         "{s}"
     );
@@ -261,7 +264,15 @@ fn bad_trace_options_fail_with_one_line() {
             "give between 16 and 1g events",
         ),
         (
-            vec!["run", "--trace", "/nonexistent-dir/t.json", "--invoke", "run", &wat, "1"],
+            vec![
+                "run",
+                "--trace",
+                "/nonexistent-dir/t.json",
+                "--invoke",
+                "run",
+                &wat,
+                "1",
+            ],
             "cannot write the trace to /nonexistent-dir/t.json",
         ),
         (
@@ -269,7 +280,12 @@ fn bad_trace_options_fail_with_one_line() {
             "writes to -o OUT",
         ),
         (
-            vec!["trace", "-o", "/tmp/never-written.json", "/nonexistent.wasm"],
+            vec![
+                "trace",
+                "-o",
+                "/tmp/never-written.json",
+                "/nonexistent.wasm",
+            ],
             "no such file",
         ),
     ];

@@ -74,7 +74,9 @@ fn main() -> Result<()> {
     let ratio = on / off;
     println!("yield_loop, n = {n}, best of {rounds} rounds each, interleaved");
     println!("  without switch events   {off:8.2} ns/iteration");
-    println!("  flight recorder on      {on:8.2} ns/iteration  ({recorded} events in the last round)");
+    println!(
+        "  flight recorder on      {on:8.2} ns/iteration  ({recorded} events in the last round)"
+    );
     println!("  traced / plain          {ratio:8.3}  (target <= 2.0)");
     if ratio > 2.0 {
         println!("target missed");

@@ -44,11 +44,7 @@ impl FuncTranslator<'_, '_> {
         } else {
             routines::cont_new as *const () as usize
         };
-        let r = self.libcall(
-            routine,
-            &[funcref, body],
-            &[types::I64],
-        );
+        let r = self.libcall(routine, &[funcref, body], &[types::I64]);
         self.builder
             .ins()
             .trapz(r[0], clif_trap(TrapCode::ContinuationLimit));

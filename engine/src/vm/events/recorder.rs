@@ -186,11 +186,7 @@ fn now() -> u64 {
 pub fn start(capacity: usize) {
     let capacity = capacity.clamp(16, 1 << 30).next_power_of_two();
     let mut side = side();
-    let ring: &'static Ring = match side
-        .rings
-        .iter()
-        .find(|r| r.slots.len() == capacity)
-    {
+    let ring: &'static Ring = match side.rings.iter().find(|r| r.slots.len() == capacity) {
         Some(r) => r,
         None => {
             let slots = (0..capacity)
