@@ -107,6 +107,28 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         }
     }
 
+    /// Under a debugger only (value labels collected): stores the VM
+    /// context in a frame slot of its own, so that every pc after the store
+    /// can find it (Cranelift's value labels lose it after its last use,
+    /// and with it every variable in linear memory). A `sequence_point`
+    /// tagged with the slot marks where the slot starts to hold it;
+    /// `compile::frame_slot_label` reads both back after compiling.
+    fn keep_vmctx_in_frame(&mut self) {
+        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            8,
+            3,
+        ));
+        self.builder
+            .ins()
+            .stack_store(types::I64, self.vmctx, slot, 0);
+        let point = self.builder.ins().sequence_point();
+        self.builder
+            .func
+            .debug_tags
+            .set(point, [ir::DebugTag::StackSlot(slot)]);
+    }
+
     /// Translates `body` of function `func_index`; the builder's function
     /// already has its signature.
     pub fn translate(mut self, func_index: u32, body: &FunctionBody<'_>) -> Result<(), Error> {
@@ -122,6 +144,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         // tell the debugger where Wasm locals and the VM context live.
         self.builder
             .set_val_label(self.vmctx, ir::ValueLabel::from_u32(VMCTX_LABEL));
+        if self.builder.func.dfg.values_labels.is_some() {
+            self.keep_vmctx_in_frame();
+        }
 
         // The prologue's stack check reads the limit through the VMContext.
         let vmctx_gv = self
