@@ -390,7 +390,7 @@ fn label_ranges(
 
 /// Under a debugger: where labelled values live beyond Cranelift's
 /// ranges (`debug::places`): at the out-of-line `ud2` of each trap, and
-/// the VM context in the frame slot `translate` stored it in.
+/// in the frame slots `translate` keeps the VM context and locals in.
 fn places_beyond_ranges(
     compiled: &cranelift_codegen::CompiledCode,
     traps: &[(u32, u8)],
@@ -403,19 +403,28 @@ fn places_beyond_ranges(
     let inline =
         |c: u8| c == TrapCode::Unreachable.to_byte() || c == TrapCode::UnhandledTag.to_byte();
     crate::debug::places::trap_islands(ranges, code, traps, inline);
+    // The prologue's stores into the slots of `translate::keep_in_frame`
+    // end at the sequence point tagged with a slot.
     let stored = compiled.buffer.debug_tags().find_map(|list| {
         list.tags.iter().find_map(|tag| match tag {
-            ir::DebugTag::StackSlot(slot) => Some((list.offset, *slot)),
+            ir::DebugTag::StackSlot(_) => Some(list.offset),
             ir::DebugTag::User(_) => None,
         })
     });
-    if let (Some((from, slot)), Some(layout)) = (stored, compiled.buffer.frame_layout()) {
-        // The slot is `offset` above the stack pointer, the frame pointer
-        // `frame_to_fp_offset` above it, and the CFA (the caller's sp)
-        // 16 above that (saved rbp, return address).
-        let cfa_offset =
-            i64::from(layout.stackslots[slot].offset) - i64::from(layout.frame_to_fp_offset) - 16;
-        crate::debug::places::vmctx_in_frame(ranges, from, code.len() as u32, cfa_offset);
+    if let (Some(from), Some(layout)) = (stored, compiled.buffer.frame_layout()) {
+        for (_, slot) in layout.stackslots.iter() {
+            let Some(key) = slot.key else { continue };
+            // The slot is `offset` above the stack pointer, the frame
+            // pointer `frame_to_fp_offset` above it, and the CFA (the
+            // caller's sp) 16 above that (saved rbp, return address).
+            let cfa_offset = i64::from(slot.offset) - i64::from(layout.frame_to_fp_offset) - 16;
+            crate::debug::places::in_frame(
+                ranges,
+                key.bits() as u32,
+                from..code.len() as u32,
+                cfa_offset,
+            );
+        }
     }
     ranges.sort_by_key(|r| (r.label, r.start));
 }

@@ -1,6 +1,7 @@
 //! Where labelled values live at pcs Cranelift's value-label ranges do not
-//! cover: the VM context after its last use (kept in a frame slot under a
-//! debugger), and the out-of-line `ud2` of a conditional trap.
+//! cover: after their last use (the VM context and the Wasm locals are
+//! kept in frame slots under a debugger), and at the out-of-line `ud2` of
+//! a conditional trap.
 //!
 //! Cranelift's x86-64 backend emits a conditional trap (`trapz`,
 //! `trapnz`, the checks of a division) as a conditional jump to a `ud2`
@@ -11,31 +12,47 @@
 //! still there at the `ud2`: the `ud2` gets, for each label, the place it
 //! had at every jump that leads there (if those places agree).
 
-use super::{LabelRange, Place, VMCTX_LABEL};
+use super::{LabelRange, Place};
 
-/// Says that the VM context is in the frame slot at `cfa_offset` from
-/// code offset `from` (just after the prologue stored it) to the end of
-/// the function's code `code_len`, trap islands included; its
-/// value-label ranges are kept only before `from`.
-pub(crate) fn vmctx_in_frame(
+/// Says that `label` is in the frame slot at `cfa_offset` wherever in
+/// `within` (from just after the prologue's stores to the end of the
+/// function's code, trap islands included) no other range places it. The
+/// slot holds the label's latest value: every new value is stored there
+/// right after it is made, and until that store its register range
+/// covers it, so the ranges Cranelift gives stay first.
+pub(crate) fn in_frame(
     ranges: &mut Vec<LabelRange>,
-    from: u32,
-    code_len: u32,
+    label: u32,
+    within: std::ops::Range<u32>,
     cfa_offset: i64,
 ) {
-    ranges.retain_mut(|r| {
-        if r.label != VMCTX_LABEL {
-            return true;
+    let mut covered: Vec<(u32, u32)> = ranges
+        .iter()
+        .filter(|r| r.label == label)
+        .map(|r| (r.start, r.end))
+        .collect();
+    covered.sort_unstable();
+    let mut gaps = Vec::new();
+    let mut at = within.start;
+    for (start, end) in covered {
+        if start > at {
+            gaps.push((at, start.min(within.end)));
         }
-        r.end = r.end.min(from);
-        r.start < r.end
-    });
-    ranges.push(LabelRange {
-        label: VMCTX_LABEL,
-        start: from,
-        end: code_len,
-        place: Place::Frame(cfa_offset),
-    });
+        at = at.max(end);
+    }
+    if at < within.end {
+        gaps.push((at, within.end));
+    }
+    ranges.extend(
+        gaps.into_iter()
+            .filter(|(s, e)| s < e)
+            .map(|(start, end)| LabelRange {
+                label,
+                start,
+                end,
+                place: Place::Frame(cfa_offset),
+            }),
+    );
 }
 
 /// The `ud2` instruction.
@@ -146,6 +163,7 @@ fn jumps_to(body: &[u8], target: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::debug::VMCTX_LABEL;
 
     fn range(label: u32, start: u32, end: u32, place: Place) -> LabelRange {
         LabelRange {
@@ -198,13 +216,13 @@ mod tests {
     }
 
     #[test]
-    fn the_vm_context_moves_to_its_frame_slot_after_the_store() {
+    fn a_frame_slot_fills_the_gaps_of_the_ranges_after_the_prologue() {
         let mut ranges = vec![
             range(VMCTX_LABEL, 0, 10, Place::Register(5)),
-            range(VMCTX_LABEL, 10, 20, Place::Register(3)),
+            range(VMCTX_LABEL, 14, 20, Place::Register(3)),
             range(4, 0, 30, Place::Register(12)),
         ];
-        vmctx_in_frame(&mut ranges, 8, 40, -32);
+        in_frame(&mut ranges, VMCTX_LABEL, 8..40, -32);
         let vmctx: Vec<_> = ranges
             .iter()
             .filter(|r| r.label == VMCTX_LABEL)
@@ -212,7 +230,12 @@ mod tests {
             .collect();
         assert_eq!(
             vmctx,
-            vec![(0, 8, Place::Register(5)), (8, 40, Place::Frame(-32))]
+            vec![
+                (0, 10, Place::Register(5)),
+                (14, 20, Place::Register(3)),
+                (10, 14, Place::Frame(-32)),
+                (20, 40, Place::Frame(-32)),
+            ]
         );
     }
 }
