@@ -402,7 +402,9 @@ fn places_beyond_ranges(
     // `ud2`, which code can also fall through to).
     let inline =
         |c: u8| c == TrapCode::Unreachable.to_byte() || c == TrapCode::UnhandledTag.to_byte();
-    crate::debug::places::trap_islands(ranges, code, traps, inline);
+    let body_end = crate::debug::places::islands(code, traps)
+        .first()
+        .map_or(code.len() as u32, |&(t, _)| t);
     // The prologue's stores into the slots of `translate::keep_in_frame`
     // end at the sequence point tagged with a slot.
     let stored = compiled.buffer.debug_tags().find_map(|list| {
@@ -418,13 +420,11 @@ fn places_beyond_ranges(
             // pointer `frame_to_fp_offset` above it, and the CFA (the
             // caller's sp) 16 above that (saved rbp, return address).
             let cfa_offset = i64::from(slot.offset) - i64::from(layout.frame_to_fp_offset) - 16;
-            crate::debug::places::in_frame(
-                ranges,
-                key.bits() as u32,
-                from..code.len() as u32,
-                cfa_offset,
-            );
+            crate::debug::places::in_frame(ranges, key.bits() as u32, from..body_end, cfa_offset);
         }
     }
+    // After the slots: a trap island gets a slot's place only if every
+    // jump to it has it (the stack check's jump comes before the stores).
+    crate::debug::places::trap_islands(ranges, code, traps, inline);
     ranges.sort_by_key(|r| (r.label, r.start));
 }

@@ -16,7 +16,8 @@ use super::{LabelRange, Place};
 
 /// Says that `label` is in the frame slot at `cfa_offset` wherever in
 /// `within` (from just after the prologue's stores to the end of the
-/// function's code, trap islands included) no other range places it. The
+/// function's body, before its trap islands: the prologue's stack check
+/// jumps to one before the stores) no other range places it. The
 /// slot holds the label's latest value: every new value is stored there
 /// right after it is made, and until that store its register range
 /// covers it, so the ranges Cranelift gives stay first.
@@ -58,27 +59,12 @@ pub(crate) fn in_frame(
 /// The `ud2` instruction.
 const UD2: [u8; 2] = [0x0f, 0x0b];
 
-/// Adds ranges for the `ud2` of each out-of-line trap of a function:
-/// `code` is its machine code, `traps` its `(offset, code)` trap records
-/// sorted by offset, `inline` says which trap codes the engine emits as a
-/// `trap` instruction (an inline `ud2`, which can also be reached by
-/// falling through, so a jump's places need not hold there).
-///
-/// The islands are the trailing run of trap records, each a `ud2` right
-/// after the previous one, that no value-label range covers. Their
-/// jumps are found by scanning the code before them for `jcc`/`jmp`
-/// (rel8 or rel32) whose target is the `ud2`: the real jump is always
-/// among them, and a chance match elsewhere can only remove a place (a
-/// label keeps a place only where every candidate agrees), never give a
-/// wrong one.
-pub(crate) fn trap_islands(
-    ranges: &mut Vec<LabelRange>,
-    code: &[u8],
-    traps: &[(u32, u8)],
-    inline: impl Fn(u8) -> bool,
-) {
+/// The trap records of a function's trap islands: the trailing run of
+/// trap records (`(offset, code)`, sorted by offset), each a `ud2` right
+/// after the previous one. The first may be an inline `trap` that ends
+/// the body (see `trap_islands`).
+pub(crate) fn islands<'t>(code: &[u8], traps: &'t [(u32, u8)]) -> &'t [(u32, u8)] {
     let is_ud2 = |t: u32| code.get(t as usize..t as usize + 2) == Some(&UD2[..]);
-    // The trailing run of adjacent `ud2` trap records.
     let mut first = traps.len();
     while first > 0 {
         let (t, _) = traps[first - 1];
@@ -88,7 +74,27 @@ pub(crate) fn trap_islands(
         }
         first -= 1;
     }
-    let islands = &traps[first..];
+    &traps[first..]
+}
+
+/// Adds ranges for the `ud2` of each out-of-line trap of a function:
+/// `code` is its machine code, `traps` its trap records sorted by offset,
+/// `inline` says which trap codes the engine emits as a `trap`
+/// instruction (an inline `ud2`, which can also be reached by falling
+/// through, so a jump's places need not hold there).
+///
+/// The islands (see `islands`) must lie past every range. Their jumps are
+/// found by scanning the code before them for `jcc`/`jmp` (rel8 or
+/// rel32) whose target is the `ud2`: the real jump is always among them,
+/// and a chance match elsewhere can only remove a place (a label keeps a
+/// place only where every candidate agrees), never give a wrong one.
+pub(crate) fn trap_islands(
+    ranges: &mut Vec<LabelRange>,
+    code: &[u8],
+    traps: &[(u32, u8)],
+    inline: impl Fn(u8) -> bool,
+) {
+    let islands = islands(code, traps);
     let Some(&(island_start, _)) = islands.first() else {
         return;
     };
