@@ -345,7 +345,7 @@ fn compile_function(
         .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
     let mut value_labels = label_ranges(isa, &compiled.value_labels_ranges);
     if value_labels_wanted {
-        places_beyond_ranges(&compiled, &traps, &mut value_labels);
+        places_beyond_ranges(compiled, &traps, &mut value_labels);
     }
     Ok(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
