@@ -229,7 +229,7 @@ fn info_continuations_and_continuation_id_on_a_generator() {
         &out,
         &[
             "Breakpoint 1, yield_loop!run () at ",
-            "ID  STATE      ENTRY           WHERE",
+            "ID  STATE      NAME            WHERE",
             "1   suspended  yield_loop!gen  yield_loop!gen at yield_loop.wat:15  -       ",
             "/262144",
             "[viewing continuation 1 (suspended, entry yield_loop!gen)",
@@ -274,7 +274,7 @@ fn info_continuations_on_a_ping_pong_of_switches() {
     assert_in_order(
         &out,
         &[
-            "ID  STATE      ENTRY",
+            "ID  STATE      NAME",
             &format!("1   running    {p}  {p} at switch_pingpong.wat:"),
             "  host    ",
             &format!("2   suspended  {p}  {p} at switch_pingpong.wat:23  -"),
@@ -645,7 +645,11 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
     expected.extend(["<continuation ", "blocked!_start", "switchyard::main"]);
     assert_in_order(&bt, &expected);
     assert!(!bt.contains("??"), "unnamed frame in:\n{bt}");
-    assert_eq!(out.matches("suspended").count(), 2, "{out}");
+    assert!(
+        out.contains("7 continuations: 5 running, 2 suspended"),
+        "{out}"
+    );
+    assert_eq!(out.matches("  suspended  ").count(), 2, "{out}");
 }
 
 /// Random sequences of `frame N`, `up`, `down`, `continuation ID` and
