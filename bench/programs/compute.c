@@ -6,7 +6,7 @@
 #include "common.h"
 
 #ifndef ITER
-#define ITER 40000000
+#define ITER 100000000
 #endif
 #define STEP 1000000
 #define WORKERS 4

@@ -8,7 +8,7 @@
 #include "common.h"
 
 #ifndef N
-#define N 1000000
+#define N 3000000
 #endif
 
 static struct fiber source_f, map_f, filter_f;

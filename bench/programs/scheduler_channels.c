@@ -15,7 +15,7 @@
 #define C 4
 #endif
 #ifndef ITEMS
-#define ITEMS 60000
+#define ITEMS 150000
 #endif
 #define CAP 8
 #define THREADS (P + C + 1)

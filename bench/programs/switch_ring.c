@@ -11,7 +11,7 @@
 #define K 64
 #endif
 #ifndef LAPS
-#define LAPS 40000
+#define LAPS 100000
 #endif
 #define LIMIT (K * LAPS)
 

@@ -10,7 +10,7 @@
 #define DEPTH 17
 #endif
 #ifndef ROUNDS
-#define ROUNDS 12
+#define ROUNDS 30
 #endif
 
 struct node {

@@ -7,10 +7,11 @@
 //! bit). It only reads records, so the registry is the same at every
 //! instruction of it. Three ways, the cheapest first:
 //!
-//! 1. the first clause of the innermost resume (most suspensions);
+//! 1. the table of the innermost resume, scanned in line (most
+//!    suspensions and switches end here, at its first or second clause);
 //! 2. the store's one-entry cache (`vm::layout::HandlerCache`): the record
 //!    where the last walk for this continuation and tag ended. The walk
-//!    then starts there instead of at the innermost record;
+//!    then starts there instead of at the innermost resume's resumer;
 //! 3. the walk, a loop in cold blocks at the end of the function, which
 //!    refills the cache.
 //!
@@ -76,30 +77,41 @@ impl FuncTranslator<'_, '_> {
             self.builder.set_cold_block(b);
         }
 
-        // 1. The innermost resume's first clause.
-        let check = self.builder.create_block();
-        let first = self.builder.create_block();
+        // 1. The innermost resume's table, scanned in line.
+        let mine = self.builder.create_block();
+        let my_scan = self.builder.create_block();
+        let my_at = self.builder.append_block_param(my_scan, types::I64);
+        let my_compare = self.builder.create_block();
         let cached = self.builder.create_block();
-        let from_me = Self::args(&[me]);
-        self.builder.ins().brif(me, check, &[], walk, &from_me);
-        self.builder.switch_to_block(check);
-        let len = self
+        let nothing = Self::args(&[me]);
+        self.builder.ins().brif(me, mine, &[], walk, &nothing);
+        self.builder.switch_to_block(mine);
+        let my_len = self
             .builder
             .ins()
             .load(types::I64, t, me, rec::HANDLERS_LEN);
-        self.builder.ins().brif(len, first, &[], cached, &[]);
-        self.builder.switch_to_block(first);
-        let table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
-        let t0 = self.builder.ins().load(types::I64, t, table, 0);
-        let hit = self.builder.ins().icmp(IntCC::Equal, t0, tag);
+        let my_table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
         let zero = self.builder.ins().iconst(types::I64, 0);
-        let first_clause = Self::args(&[me, zero]);
-        self.builder
+        self.builder.ins().jump(my_scan, &Self::args(&[zero]));
+        self.builder.switch_to_block(my_scan);
+        let more = self
+            .builder
             .ins()
-            .brif(hit, done, &first_clause, cached, &[]);
+            .icmp(IntCC::UnsignedLessThan, my_at, my_len);
+        self.builder.ins().brif(more, my_compare, &[], cached, &[]);
+        self.builder.switch_to_block(my_compare);
+        let byte = self.builder.ins().ishl_imm_u(my_at, 3);
+        let entry = self.builder.ins().iadd(my_table, byte);
+        let entry = self.builder.ins().load(types::I64, t, entry, 0);
+        let hit = self.builder.ins().icmp(IntCC::Equal, entry, tag);
+        let next = self.builder.ins().iadd_imm_s(my_at, 1);
+        let here = Self::args(&[me, my_at]);
+        let again = Self::args(&[next]);
+        self.builder.ins().brif(hit, done, &here, my_scan, &again);
 
         // 2. The cache: same continuation, same tag, and its segment still
-        // ends at the record found.
+        // ends at the record found. Otherwise the walk goes on from the
+        // innermost resume's resumer.
         self.builder.switch_to_block(cached);
         let id = self.builder.ins().load(types::I64, t, me, RECORD_ID);
         let cache_id = self
@@ -126,10 +138,15 @@ impl FuncTranslator<'_, '_> {
             .icmp(IntCC::Equal, ancestor, cache_handler);
         let ok = self.builder.ins().band(same_id, same_tag);
         let ok = self.builder.ins().band(ok, same_end);
+        let parent = self
+            .builder
+            .ins()
+            .load(types::I64, t, me, rec::PARENT_RECORD);
         let from_cache = Self::args(&[cache_handler]);
+        let from_parent = Self::args(&[parent]);
         self.builder
             .ins()
-            .brif(ok, walk, &from_cache, walk, &from_me);
+            .brif(ok, walk, &from_cache, walk, &from_parent);
 
         // 3. The walk outwards, record by record.
         self.builder.switch_to_block(walk);
