@@ -91,6 +91,11 @@ impl Spread {
     fn show(&self) -> String {
         format!("{:.2} ({:.2}-{:.2})", self.median, self.min, self.max)
     }
+
+    /// `median (min-max)` of ratios.
+    fn show_ratio(&self) -> String {
+        format!("{:.3} ({:.3}-{:.3})", self.median, self.min, self.max)
+    }
 }
 
 /// `rounds` timings of `f`, in ns per iteration.
@@ -104,13 +109,17 @@ fn time_rounds(rounds: usize, n: u64, mut f: impl FnMut() -> Result<()>) -> Resu
     Ok(Spread::of(samples))
 }
 
+/// One measured round of one engine: ns per iteration.
+type Round = Box<dyn FnMut() -> Result<f64>>;
+
+/// Switchyard ready to run `b` (checked once as a warm-up); each call of
+/// the result is one round.
 fn switchyard(
     bytes: &[u8],
-    b: &Bench,
+    b: &'static Bench,
     n: u64,
     mode: switchyard_engine::SwitchingMode,
-    rounds: usize,
-) -> Result<Spread> {
+) -> Result<Round> {
     use switchyard_engine::*;
     let config = Config {
         switching: mode,
@@ -146,10 +155,11 @@ fn switchyard(
             (b.expected)(n)
         );
     }
-    time_rounds(rounds, n, || {
+    Ok(Box::new(move || {
+        let start = Instant::now();
         run.call(&mut store, &args, &mut out)?;
-        Ok(())
-    })
+        Ok(start.elapsed().as_nanos() as f64 / n as f64)
+    }))
 }
 
 /// Wasmtime's errors as ours.
@@ -157,7 +167,9 @@ fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
     r.map_err(|e| anyhow::anyhow!("wasmtime: {e:?}"))
 }
 
-fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<Spread> {
+/// Wasmtime ready to run `b` (checked once as a warm-up); each call of the
+/// result is one round, in a fresh store.
+fn wasmtime(bytes: &[u8], b: &'static Bench, n: u64) -> Result<Round> {
     let mut config = wasmtime::Config::new();
     config
         .wasm_stack_switching(true)
@@ -168,7 +180,7 @@ fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<Spread> {
     let module = wt(wasmtime::Module::new(&engine, bytes))?;
     // A fresh store per round: Wasmtime never frees a continuation's stack,
     // so create_complete would exhaust a long-lived store.
-    let round = || -> Result<(wasmtime::Store<()>, wasmtime::Func, Vec<wasmtime::Val>)> {
+    let round = move || -> Result<(wasmtime::Store<()>, wasmtime::Func, Vec<wasmtime::Val>)> {
         let mut store = wasmtime::Store::new(&engine, ());
         let instance = wt(wasmtime::Instance::new(&mut store, &module, &[]))?;
         let run = instance
@@ -200,14 +212,12 @@ fn wasmtime(bytes: &[u8], b: &Bench, n: u64, rounds: usize) -> Result<Spread> {
             );
         }
     }
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
+    Ok(Box::new(move || {
         let (mut store, run, args) = round()?;
         let start = Instant::now();
         wt(run.call(&mut store, &args, &mut out))?;
-        samples.push(start.elapsed().as_nanos() as f64 / n as f64);
-    }
-    Ok(Spread::of(samples))
+        Ok(start.elapsed().as_nanos() as f64 / n as f64)
+    }))
 }
 
 /// Captures per host call in the backtrace benchmark.
@@ -296,12 +306,12 @@ fn main() -> Result<()> {
     let rounds = if quick { 3 } else { 11 };
     let scale = if quick { 10 } else { 1 };
     println!(
-        "ns per iteration, median (min-max) of {rounds} rounds; ratios of medians, and of the \
-         slowest native round to the fastest Wasmtime round (worst)"
+        "ns per iteration, median (min-max) of {rounds} rounds, the engines taking turns; \
+         nat/wt: native / Wasmtime within each round, median (min-max)"
     );
     println!(
-        "{:<16} {:>22} {:>22} {:>22} {:>7} {:>7} {:>7} {:>7}",
-        "benchmark", "native", "libcall", "wasmtime", "nat/wt", "worst", "target", "lib/nat"
+        "{:<16} {:>22} {:>22} {:>22} {:>21} {:>7} {:>7}",
+        "benchmark", "native", "libcall", "wasmtime", "nat/wt", "target", "lib/nat"
     );
     let mut missed = Vec::new();
     for b in BENCHES {
@@ -309,30 +319,33 @@ fn main() -> Result<()> {
         let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
         let n = (b.n / scale).max(1000);
         let nw = (b.n_wasmtime / scale).max(1000);
-        let native = switchyard(
-            &bytes,
-            b,
-            n,
-            switchyard_engine::SwitchingMode::Native,
-            rounds,
-        )?;
-        let libcall = switchyard(
-            &bytes,
-            b,
-            n,
-            switchyard_engine::SwitchingMode::Libcall,
-            rounds,
-        )?;
-        let wt = wasmtime(&bytes, b, nw, rounds)?;
-        let ratio = native.median / wt.median;
+        use switchyard_engine::SwitchingMode;
+        let mut engines = [
+            switchyard(&bytes, b, n, SwitchingMode::Native)?,
+            switchyard(&bytes, b, n, SwitchingMode::Libcall)?,
+            wasmtime(&bytes, b, nw)?,
+        ];
+        // Rounds alternate between the engines, so that a burst of load
+        // from elsewhere on the machine hits all of them alike; each
+        // round's own ratio is kept too.
+        let mut samples = [const { Vec::new() }; 3];
+        let mut ratios = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            for (engine, s) in engines.iter_mut().zip(samples.iter_mut()) {
+                s.push(engine()?);
+            }
+            ratios.push(samples[0].last().unwrap() / samples[2].last().unwrap());
+        }
+        let [native, libcall, wt] = samples.map(Spread::of);
+        let paired = Spread::of(ratios);
+        let ratio = paired.median;
         println!(
-            "{:<16} {:>22} {:>22} {:>22} {:>7.3} {:>7.3} {:>7} {:>7.2}",
+            "{:<16} {:>22} {:>22} {:>22} {:>21} {:>7} {:>7.2}",
             b.name,
             native.show(),
             libcall.show(),
             wt.show(),
-            ratio,
-            native.max / wt.min,
+            paired.show_ratio(),
             format!("<={}", b.target),
             libcall.median / native.median
         );
