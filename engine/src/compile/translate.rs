@@ -18,6 +18,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
 use super::stack_switching::Resumption;
+use crate::debug::{PARAM_LABEL, VMCTX_LABEL};
 use crate::error::{Error, TrapCode};
 use crate::module_info::val_type;
 use crate::types::{AddrType, ValType, word_offsets};
@@ -117,6 +118,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.seal_block(entry);
         let params = self.builder.block_params(entry).to_vec();
         self.vmctx = params[0];
+        // Value labels (kept only when the function collects debug info)
+        // tell the debugger where Wasm locals and the VM context live.
+        self.builder
+            .set_val_label(self.vmctx, ir::ValueLabel::from_u32(VMCTX_LABEL));
 
         // The prologue's stack check reads the limit through the VMContext.
         let vmctx_gv = self
@@ -146,6 +151,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         for (i, ty) in sig.params().iter().enumerate() {
             let var = self.builder.declare_var(clif_type(ty));
             self.builder.def_var(var, params[i + 2]);
+            self.label_local(self.locals.len(), params[i + 2]);
+            self.builder.set_val_label(
+                params[i + 2],
+                ir::ValueLabel::from_u32(PARAM_LABEL + self.locals.len() as u32),
+            );
             self.locals.push(var);
         }
         let mut locals_reader = body.get_locals_reader()?;
@@ -156,6 +166,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 let var = self.builder.declare_var(clif_type(&ty));
                 let zero = self.zero(&ty);
                 self.builder.def_var(var, zero);
+                self.label_local(self.locals.len(), zero);
                 self.locals.push(var);
             }
         }
@@ -195,6 +206,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.seal_all_blocks();
         self.builder.finalize(self.env.frontend);
         Ok(())
+    }
+
+    /// Marks `v` as the value of Wasm local `index` from here on.
+    fn label_local(&mut self, index: usize, v: Value) {
+        self.builder
+            .set_val_label(v, ir::ValueLabel::from_u32(index as u32));
     }
 
     pub(super) fn zero(&mut self, ty: &ValType) -> Value {
@@ -971,10 +988,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             O::LocalSet { local_index } => {
                 let v = self.pop();
                 self.builder.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index as usize, v);
             }
             O::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("operand");
                 self.builder.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index as usize, v);
             }
             O::GlobalGet { global_index } => {
                 let ty = clif_type(&self.env.info.globals[global_index as usize].ty.content);

@@ -55,7 +55,7 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
         format!("{:<9} ", c.state),
         Style::default().fg(state_color(&c.state)),
     ));
-    spans.push(Span::raw(c.entry.clone()));
+    spans.push(Span::raw(c.title().to_string()));
     if let Some(tag) = &c.tag {
         spans.push(Span::raw(format!(" on {tag}")));
     }
@@ -67,6 +67,12 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
             size(c.stack_size)
         )));
     }
+    if let Some(site) = &c.created {
+        spans.push(Span::styled(
+            format!(" ← {site}"),
+            Style::default().fg(Color::DarkGray),
+        ));
+    }
     spans
 }
 
@@ -76,6 +82,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let chain = picture.chain();
     let mut lines: Vec<Line> = Vec::new();
     let mut parked_heading = false;
+    let sizes = app.folded_sizes();
     for (pos, item) in app.items().iter().enumerate() {
         let mut spans = match item {
             Item::Trap => vec![Span::styled(
@@ -101,6 +108,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                             ));
                         }
                         let mut s = vec![Span::raw("  ")];
+                        let n = sizes.get(i).copied().unwrap_or(1);
+                        if n > 1 {
+                            s.push(Span::styled(
+                                format!("{n}× "),
+                                Style::default().fg(Color::Cyan),
+                            ));
+                        }
                         s.extend(describe(c, 0));
                         s
                     }

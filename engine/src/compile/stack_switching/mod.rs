@@ -20,6 +20,7 @@ mod handlers;
 mod libcall;
 mod native;
 mod search;
+mod wait;
 
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 

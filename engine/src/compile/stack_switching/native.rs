@@ -268,6 +268,7 @@ impl FuncTranslator<'_, '_> {
         vals.push(my_ref);
         self.store_words(&vals, base, rec::ARGS);
 
+        self.note_caught(me, handler);
         // The target's chain takes our chain's place under the resumer.
         let outer = self
             .builder
@@ -320,6 +321,7 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
+        self.note_caught(me, handler);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
         let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
@@ -343,6 +345,7 @@ impl FuncTranslator<'_, '_> {
         let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
         self.builder.ins().store(t, running, record, rec::STATE);
         self.count(record, counter);
+        self.stamp_switch(record);
         self.builder
             .ins()
             .store(t, record, store, VMSTORE_CURRENT_CONT);
