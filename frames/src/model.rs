@@ -130,11 +130,25 @@ pub struct Boundary {
     pub handlers: Option<Vec<Arc<str>>>,
     /// Whether a resumer follows (false at the bottom of a parked stack).
     pub resumed_here: bool,
+    /// What the continuation runs, as `module!function`, when it differs
+    /// from `entry`: the first function above the entry that is not a
+    /// forwarding wrapper (a fiber library's trampoline calls the fiber's
+    /// body through `call_indirect`). `None` when it is the entry or
+    /// nobody named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Arc<str>>,
 }
 
 impl Boundary {
-    /// `continuation #3 (module!entry)`.
+    /// `continuation #3 (module!entry)`, or with a name
+    /// `continuation #3 app!worker (entry lib!entry)`.
     pub fn describe(&self) -> String {
-        format!("continuation #{} ({})", self.continuation, self.entry)
+        match &self.name {
+            Some(name) => format!(
+                "continuation #{} {name} (entry {})",
+                self.continuation, self.entry
+            ),
+            None => format!("continuation #{} ({})", self.continuation, self.entry),
+        }
     }
 }

@@ -149,6 +149,7 @@ mod tests {
             entry: Arc::from("bt!level"),
             handlers: handlers.map(|h| h.iter().map(|&t| Arc::from(t)).collect()),
             resumed_here,
+            name: None,
         })
     }
 

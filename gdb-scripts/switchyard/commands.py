@@ -4,18 +4,26 @@
 
 import gdb
 
-from . import layout, target, view
+from . import layout, naming, target, view
 from .registry import RegistryError
 
 
 class InfoContinuations(gdb.Command):
-    """List live continuations: id, state, entry function, where it is (top
-Wasm frame and source line), parent, stack used of stack size."""
+    """List live continuations: id, state, name (what it runs; its entry
+function when that differs), where it is (top Wasm frame and source line),
+parent, stack used of stack size, what it waits on and since when, where it
+was created.
+info continuations -group: one line per group of continuations with the same
+state, stack, wait and creation site, largest first, with the count and ids."""
 
     def __init__(self):
         super().__init__("info continuations", gdb.COMMAND_STACK)
 
     def invoke(self, arg, from_tty):
+        args = arg.split()
+        unknown = [a for a in args if a != "-group"]
+        if unknown:
+            raise gdb.GdbError("usage: info continuations [-group]")
         target.require_process()
         try:
             reg = target.snapshot()
@@ -25,11 +33,44 @@ Wasm frame and source line), parent, stack used of stack size."""
         if not live:
             print("No live continuations.")
             return
+        namer = naming.Namer(reg, target.read_memory)
+        if "-group" in args:
+            self.grouped(reg, namer, live)
+        else:
+            self.table(reg, namer, live)
+
+    @staticmethod
+    def summary(live):
+        counts = {}
+        for r in live:
+            counts[r.state_name] = counts.get(r.state_name, 0) + 1
+        parts = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        noun = "continuation" if len(live) == 1 else "continuations"
+        return "%d %s: %s" % (len(live), noun,
+                              ", ".join("%d %s" % (c, n) for n, c in parts))
+
+    @staticmethod
+    def site(reg, namer, r):
+        pc = namer.site_pc(r)
+        if pc is None:
+            return "-"
+        return "%s in #%d" % (target.describe_pc(reg, pc, True), r.created_by)
+
+    @staticmethod
+    def wait(namer, r, pcs):
+        if r.state != layout.STATE_SUSPENDED:
+            return "-"
+        tag = namer.waiting_on(r, pcs)
+        text = "%s " % tag if tag else ""
+        return text + "%d ms" % namer.waited_ms(r)
+
+    def table(self, reg, namer, live):
         try:
             sp_now, pc_now = target.current_sp(), target.current_pc()
         except gdb.error:
             sp_now = pc_now = None
-        rows = [("ID", "STATE", "ENTRY", "WHERE", "PARENT", "STACK")]
+        print(self.summary(live))
+        rows = [("ID", "STATE", "NAME", "WHERE", "PARENT", "STACK", "WAITING", "CREATED")]
         for r in live:
             where = "-"
             used = 0
@@ -51,10 +92,45 @@ Wasm frame and source line), parent, stack used of stack size."""
                 parent = "-"
             size = r.stack_high - r.stack_low
             stack = "%d/%d" % (used, size)
-            rows.append((str(r.id), r.state_name, reg.entry_name(r), where, parent, stack))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            pcs = namer.walk(r)
+            name = namer.name(r, pcs)
+            entry = reg.entry_name(r)
+            if name != entry:
+                name = "%s (entry %s)" % (name, entry)
+            rows.append((str(r.id), r.state_name, name, where, parent, stack,
+                         self.wait(namer, r, pcs), self.site(reg, namer, r)))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            print("  ".join(row[i].ljust(widths[i]) for i in range(5)) + "  " + row[5])
+            print("  ".join(row[i].ljust(widths[i]) for i in range(len(row))).rstrip())
+
+    def grouped(self, reg, namer, live):
+        print(self.summary(live))
+        groups = {}
+        order = []
+        for r in live:
+            pcs = namer.walk(r)
+            key = (r.state, tuple(pcs), namer.site_pc(r), r.caught_pc)
+            if key not in groups:
+                groups[key] = (r, pcs, [])
+                order.append(key)
+            groups[key][2].append(r)
+        order.sort(key=lambda k: (-len(groups[k][2]), groups[k][2][0].id))
+        for key in order:
+            first, pcs, members = groups[key]
+            ids = ["#%d" % m.id for m in members]
+            if len(ids) > 8:
+                ids = ids[:3] + ["\u2026", ids[-1]]
+            text = "%d %s %s" % (len(members), namer.name(first, pcs), first.state_name)
+            if first.state == layout.STATE_SUSPENDED:
+                text += " on " + self.wait(namer, first, pcs)
+            site = self.site(reg, namer, first)
+            if site != "-":
+                text += ", created by " + site
+            print("%s: %s" % (text, " ".join(ids)))
+            if first.state == layout.STATE_SUSPENDED:
+                for pc in pcs:
+                    if reg.function_at(pc - 1):
+                        print("    " + target.describe_pc(reg, pc, True))
 
 
 def restore_before_running():

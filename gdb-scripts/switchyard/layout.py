@@ -1,13 +1,14 @@
 # Generated from the switchyard-registry-layout crate: do not edit.
 # Regenerate with:
 #   cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py
-"""The layout of the registry of live stacks, version 2 (docs/registry.md)."""
+"""The layout of the registry of live stacks, version 3 (docs/registry.md)."""
 
 SYMBOL = "switchyard_registry"
 MAGIC_REGISTRY = 0x52575953  # "SYWR"
 MAGIC_RECORD = 0x43575953  # "SYWC"
-VERSION = 2
+VERSION = 3
 MAX_PAYLOAD = 32
+CREATION_FRAMES = 11
 
 STATE_FRESH = 0
 STATE_RUNNING = 1
@@ -17,8 +18,8 @@ STATE_TRAPPED = 4
 STATE_NAMES = {0: "fresh", 1: "running", 2: "suspended", 3: "returned", 4: "trapped"}
 TRAP_NAMES = {1: "unreachable", 2: "integer divide by zero", 3: "integer overflow", 4: "invalid conversion to integer", 5: "out of bounds memory access", 6: "out of bounds table access", 7: "undefined element", 8: "uninitialized element", 9: "indirect call type mismatch", 10: "null function reference", 11: "null reference", 12: "call stack exhausted", 13: "null continuation reference", 14: "continuation already consumed", 15: "unhandled tag", 16: "too many live continuations", 17: "uncaught exception", 18: "null exception reference"}
 
-# RegistryHeader (80 bytes)
-HEADER_SIZE = 80
+# RegistryHeader (88 bytes)
+HEADER_SIZE = 88
 HEADER_MAGIC = 0  # 4 bytes
 HEADER_VERSION = 4  # 4 bytes
 HEADER_HEADER_SIZE = 8  # 4 bytes
@@ -32,6 +33,7 @@ HEADER_TRAMPOLINE_START = 48  # 8 bytes
 HEADER_TRAMPOLINE_END = 56  # 8 bytes
 HEADER_ENTRY_START = 64  # 8 bytes
 HEADER_ENTRY_END = 72  # 8 bytes
+HEADER_CLOCK = 80  # 8 bytes
 
 # StoreDescriptor (40 bytes)
 STORE_SIZE = 40
@@ -52,8 +54,8 @@ STORE_CONTEXT_CURRENT_CONT = 40  # 8 bytes
 STORE_CONTEXT_CONT_FREE = 48  # 8 bytes
 STORE_CONTEXT_CONT_LIVE = 56  # 8 bytes
 
-# ContinuationRecord (448 bytes)
-RECORD_SIZE = 448
+# ContinuationRecord (576 bytes)
+RECORD_SIZE = 576
 RECORD_MAGIC = 0  # 4 bytes
 RECORD_STATE = 4  # 4 bytes
 RECORD_ID = 8  # 8 bytes
@@ -76,6 +78,12 @@ RECORD_STACK_LIMIT = 168  # 8 bytes
 RECORD_BOUND = 176  # 8 bytes
 RECORD_ARGS = 184  # 256 bytes
 RECORD_NEXT_FREE = 440  # 8 bytes
+RECORD_CREATED_BY = 448  # 8 bytes
+RECORD_CREATED_AT = 456  # 8 bytes
+RECORD_LAST_SWITCH = 464  # 8 bytes
+RECORD_CAUGHT_PC = 472  # 8 bytes
+RECORD_CAUGHT_BY = 480  # 8 bytes
+RECORD_CREATION = 488  # 88 bytes
 
 # ControlContext (24 bytes)
 CONTEXT_SIZE = 24

@@ -59,8 +59,8 @@ def _string(read, addr, length):
     return _checked_read(read, addr, length).decode("utf-8", "replace")
 
 
-# The part of a record this reader uses: up to the end of `own`.
-_RECORD_READ = layout.RECORD_OWN + layout.CONTEXT_SIZE
+# The part of a record this reader uses: all of it.
+_RECORD_READ = layout.RECORD_SIZE
 
 
 class Record:
@@ -82,6 +82,16 @@ class Record:
         self.switches = _u64(raw, layout.RECORD_SWITCHES)
         self.parent = _context(raw, layout.RECORD_PARENT)
         self.own = _context(raw, layout.RECORD_OWN)
+        self.created_by = _u64(raw, layout.RECORD_CREATED_BY)
+        self.last_switch = _u64(raw, layout.RECORD_LAST_SWITCH)
+        self.caught_pc = _u64(raw, layout.RECORD_CAUGHT_PC)
+        self.caught_by = _u64(raw, layout.RECORD_CAUGHT_BY)
+        self.creation = []
+        for i in range(layout.CREATION_FRAMES):
+            pc = _u64(raw, layout.RECORD_CREATION + 8 * i)
+            if not pc:
+                break
+            self.creation.append(pc)
 
     @property
     def live(self):
@@ -113,6 +123,8 @@ class CodeEntry:
         self.end = _u64(raw, layout.CODE_CODE_END)
         name_len = _u64(raw, layout.CODE_NAME_LEN)
         self.name = _string(read, _u64(raw, layout.CODE_NAME), name_len) if name_len else "?"
+        self.module_bytes = _u64(raw, layout.CODE_MODULE_BYTES)
+        self.module_len = _u64(raw, layout.CODE_MODULE_LEN)
         self.source_map = _u64(raw, layout.CODE_SOURCE_MAP)
         self.source_map_len = _u64(raw, layout.CODE_SOURCE_MAP_LEN)
         if len(raw) >= layout.CODE_TRAP_COUNT + 8:
@@ -217,6 +229,7 @@ class Registry:
         self.tramp_end = _u64(head, layout.HEADER_TRAMPOLINE_END)
         self.entry_start = _u64(head, layout.HEADER_ENTRY_START)
         self.entry_end = _u64(head, layout.HEADER_ENTRY_END)
+        self.clock = _u64(head, layout.HEADER_CLOCK)
         self.records = []
         self.contexts = []
         store = _u64(head, layout.HEADER_STORES)

@@ -92,6 +92,10 @@ pub struct App {
     pub last_search: Option<String>,
     /// Set by quit.
     pub quit: bool,
+    /// Groups of identical parked continuations shown with all their
+    /// members, by the id of their first member (the others are folded
+    /// into their first).
+    pub expanded: std::collections::HashSet<u64>,
     /// WAT listings of the program's module files, made on first use.
     pub listings: crate::view::source::Listings,
 }
@@ -110,6 +114,7 @@ impl App {
             message: None,
             last_search: None,
             quit: false,
+            expanded: Default::default(),
             listings: Default::default(),
         };
         app.select_default();
@@ -123,8 +128,62 @@ impl App {
         if self.state.picture.trap.is_some() {
             items.push(Item::Trap);
         }
-        items.extend((0..self.state.picture.conts.len()).map(Item::Cont));
+        let hidden = self.folded();
+        items.extend(
+            (0..self.state.picture.conts.len())
+                .filter(|i| !hidden.contains_key(i))
+                .map(Item::Cont),
+        );
         items
+    }
+
+    /// Members of folded groups but their first, each with its first.
+    fn folded(&self) -> std::collections::HashMap<usize, usize> {
+        let conts = &self.state.picture.conts;
+        let mut hidden = std::collections::HashMap::new();
+        for g in self.state.picture.groups() {
+            if !self.expanded.contains(&conts[g[0]].id) {
+                hidden.extend(g[1..].iter().map(|&i| (i, g[0])));
+            }
+        }
+        hidden
+    }
+
+    /// How many continuations the list line of `conts[i]` stands for, for
+    /// every `i` that heads a folded group (others stand for one).
+    pub fn folded_sizes(&self) -> std::collections::HashMap<usize, usize> {
+        let conts = &self.state.picture.conts;
+        self.state
+            .picture
+            .groups()
+            .into_iter()
+            .filter(|g| !self.expanded.contains(&conts[g[0]].id))
+            .map(|g| (g[0], g.len()))
+            .collect()
+    }
+
+    /// Folds or unfolds the group of the selected continuation.
+    fn toggle_group(&mut self) {
+        let Some(Item::Cont(i)) = self.items().get(self.selected).copied() else {
+            return;
+        };
+        let conts = &self.state.picture.conts;
+        let Some(group) = self
+            .state
+            .picture
+            .groups()
+            .into_iter()
+            .find(|g| g.contains(&i))
+        else {
+            self.message = Some("not in a group of identical continuations".into());
+            return;
+        };
+        let first = conts[group[0]].id;
+        if !self.expanded.remove(&first) {
+            self.expanded.insert(first);
+        }
+        let id = conts[group[0]].id;
+        self.select_id(id);
     }
 
     /// The selected continuation, if a continuation is selected.
@@ -147,7 +206,7 @@ impl App {
                 let what = if c.id == 0 {
                     "the host stack".to_string()
                 } else {
-                    format!("{} ({})", c.label(), c.entry)
+                    format!("{} ({})", c.label(), c.title())
                 };
                 (what, &c.frames)
             }
@@ -178,8 +237,15 @@ impl App {
         }
     }
 
-    /// Selects continuation `id`; false if there is none.
+    /// Selects continuation `id` (unfolding its group); false if there is
+    /// none.
     pub fn select_id(&mut self, id: u64) -> bool {
+        let conts = &self.state.picture.conts;
+        if let Some(i) = conts.iter().position(|c| c.id == id)
+            && let Some(&first) = self.folded().get(&i)
+        {
+            self.expanded.insert(conts[first].id);
+        }
         let items = self.items();
         let Some(pos) = items
             .iter()
@@ -258,6 +324,7 @@ impl App {
             }
             Action::Jump => self.ask(Ask::Jump),
             Action::Search => self.ask(Ask::Search),
+            Action::Expand => self.toggle_group(),
             Action::None => {}
         }
     }
@@ -340,7 +407,7 @@ impl App {
     }
 
     /// Selects the next continuation (after the selected one, wrapping)
-    /// whose entry, tag or frames contain `needle`.
+    /// whose entry, name, creation site, tag or frames contain `needle`.
     pub fn search(&mut self, needle: &str) {
         let needle_lower = needle.to_lowercase();
         let items = self.items();
@@ -353,7 +420,10 @@ impl App {
                 Frame::Wasm(w) => w.qualified_name().to_lowercase().contains(&needle_lower),
                 _ => false,
             });
-            let hit = c.entry.to_lowercase().contains(&needle_lower)
+            let hit = [Some(&c.entry), c.name.as_ref(), c.created.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|t| t.to_lowercase().contains(&needle_lower))
                 || c.tag
                     .as_ref()
                     .is_some_and(|t| t.to_lowercase().contains(&needle_lower))

@@ -39,6 +39,8 @@ pub enum Action {
     Jump,
     /// Ask for text to search in continuations and frames.
     Search,
+    /// Fold or unfold the selected group of identical continuations.
+    Expand,
     /// Nothing.
     None,
 }
@@ -71,6 +73,7 @@ pub fn action(key: KeyEvent) -> Action {
         KeyCode::Char('B') => Action::ClearBreaks,
         KeyCode::Char('g') | KeyCode::Char('#') => Action::Jump,
         KeyCode::Char('/') => Action::Search,
+        KeyCode::Char('e') | KeyCode::Enter => Action::Expand,
         _ => Action::None,
     }
 }
@@ -84,7 +87,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("b", "break on a function name or tag (asks)"),
     ("B", "clear break points"),
     ("g, #", "go to a continuation by id (asks)"),
-    ("/", "search continuations and frames (asks)"),
+    ("/", "search names, sites, tags, frames (asks)"),
+    ("e, Enter", "fold or unfold identical continuations"),
     ("j k, arrows", "move in the focused pane"),
     ("Home, End/G", "first, last"),
     ("Tab h l", "focus another pane"),

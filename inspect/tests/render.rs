@@ -43,6 +43,7 @@ fn boundary(id: u64, entry: &str, resumed_here: bool) -> Frame {
         entry: entry.into(),
         handlers: None,
         resumed_here,
+        name: None,
     })
 }
 
@@ -58,6 +59,8 @@ fn cont(id: u64, state: &str, entry: &str, frames: Vec<Frame>) -> Cont {
         parent: None,
         tag: None,
         frames,
+        name: None,
+        created: None,
     }
 }
 
@@ -445,4 +448,56 @@ fn program_output_is_shown_in_its_pane() {
     assert!(text.contains("Program output"), "{text}");
     assert!(text.contains("hello from the program"), "{text}");
     assert!(text.contains("second line"), "{text}");
+}
+
+#[test]
+fn identical_parked_continuations_fold_into_one_line_that_unfolds() {
+    let mut state = State::new(SourceKind::Live, "many.wasm".into());
+    let worker = |id: u64| {
+        let mut c = cont(
+            id,
+            "suspended",
+            "fiber!entry",
+            vec![
+                frame("app!worker"),
+                frame("fiber!entry"),
+                boundary(id, "fiber!entry", false),
+            ],
+        );
+        c.name = Some("app!worker".into());
+        c.created = Some("spawn at app.c:41".into());
+        c.tag = Some("$yield".into());
+        c
+    };
+    let mut other = cont(13, "fresh", "fiber!entry", vec![]);
+    other.created = Some("main at app.c:7".into());
+    state.picture = Picture {
+        conts: vec![worker(10), worker(11), worker(12), other],
+        trap: None,
+    };
+    state.progress = Progress::Stopped;
+    let mut app = App::new(state);
+    let mut control = Recorded::default();
+    // Folded: one line for the three workers, by name and creation site.
+    let text = screen(&app, 200, 30);
+    assert!(
+        text.contains("3× #10  suspended app!worker on $yield r10 s0 1K/256K ← spawn at app.c:41"),
+        "{text}"
+    );
+    assert!(!text.contains("#11"), "{text}");
+    // `/` finds by creation site.
+    app.search("main at app.c");
+    assert_eq!(app.selected_cont().map(|c| c.id), Some(13));
+    // Unfolded: every member.
+    app.search("spawn at");
+    assert_eq!(app.selected_cont().map(|c| c.id), Some(10));
+    app.apply(Action::Expand, &mut control);
+    let text = screen(&app, 200, 30);
+    assert!(text.contains("#11  suspended app!worker"), "{text}");
+    assert!(!text.contains("3× "), "{text}");
+    app.apply(Action::Expand, &mut control);
+    assert!(screen(&app, 200, 30).contains("3× #10"));
+    // Going to a folded member unfolds its group.
+    assert!(app.select_id(12));
+    assert_eq!(app.selected_cont().map(|c| c.id), Some(12));
 }

@@ -32,6 +32,7 @@ fn boundary(id: u64, entry: &str, resumed_here: bool) -> Frame {
         entry: entry.into(),
         handlers: None,
         resumed_here,
+        name: None,
     })
 }
 
@@ -54,6 +55,8 @@ fn sample() -> SnapshotFile {
                 parent: None,
                 tag: Some("$yield".into()),
                 frames: vec![frame("p!gen"), boundary(1, "p!gen", false)],
+                name: None,
+                created: None,
             }],
             trap: Some(TrapView {
                 message: "wasm trap: unreachable".into(),

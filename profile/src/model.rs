@@ -13,17 +13,22 @@ use switchyard_unwind::HostSymbols;
 
 use switchyard_engine::profiling::{CodeRange, CodeSource};
 use switchyard_unwind::dwarf::WasmDwarf;
+use switchyard_unwind::naming::{ModuleCode, name_continuations};
 
 use crate::sampler::{FLAG_CUT, RawSamples};
 
 /// The name a profile shows for a frame, and by which it adds samples up:
-/// `module!function` for Wasm, `[continuation ENTRY]` at a boundary (below
-/// it, towards the root, is the `resume` that runs the continuation
-/// created from ENTRY), the symbol or `[host]` for host code.
+/// `module!function` for Wasm, `[continuation NAME]` at a boundary (below
+/// it, towards the root, is the `resume` that runs the continuation that
+/// runs NAME, or was created from it), the symbol or `[host]` for host
+/// code.
 pub fn frame_name(frame: &Frame) -> Cow<'_, str> {
     match frame {
         Frame::Wasm(w) => Cow::Owned(w.qualified_name()),
-        Frame::Boundary(b) => Cow::Owned(format!("[continuation {}]", b.entry)),
+        Frame::Boundary(b) => Cow::Owned(format!(
+            "[continuation {}]",
+            b.name.as_deref().unwrap_or(&b.entry)
+        )),
         Frame::Host(h) => Cow::Borrowed(h.symbol.as_deref().unwrap_or(HOST)),
         Frame::HostEntry => Cow::Borrowed(HOST),
         Frame::Truncated { .. } => Cow::Borrowed("[incomplete stack]"),
@@ -40,7 +45,8 @@ const HOST: &str = "[host]";
 pub struct Running {
     /// Its unique id.
     pub id: u64,
-    /// The function it was created from.
+    /// What it runs (`module!function`, see `switchyard_unwind::naming`),
+    /// else the function it was created from.
     pub entry: Arc<str>,
 }
 
@@ -101,6 +107,9 @@ pub struct Symbols {
     code: Vec<CodeRange>,
     trampoline: (u64, u64),
     host: Option<HostSymbols>,
+    /// Each module's code, by module name, to name continuations by what
+    /// they run (`switchyard_unwind::naming`).
+    modules: HashMap<String, Arc<ModuleCode>>,
 }
 
 impl Symbols {
@@ -108,10 +117,20 @@ impl Symbols {
     /// entry trampoline's range (from the registry header).
     pub fn new(mut code: Vec<CodeRange>, trampoline: (u64, u64)) -> Symbols {
         code.sort_by_key(|r| r.start);
+        let mut modules = HashMap::new();
+        for r in &code {
+            if let (Some(source), Some((module, _))) = (&r.source, r.name.split_once('!'))
+                && !modules.contains_key(module)
+                && let Some(m) = ModuleCode::new(source.module.clone())
+            {
+                modules.insert(module.to_string(), Arc::new(m));
+            }
+        }
         Symbols {
             code,
             trampoline,
             host: None,
+            modules,
         }
     }
 
@@ -163,6 +182,7 @@ impl Profile {
                             .map_or_else(|| Arc::from("?"), |(_, code)| symbols.entry_name(code)),
                         handlers: None,
                         resumed_here: true,
+                        name: None,
                     })
                 } else {
                     match symbols.code_at(at) {
@@ -218,10 +238,16 @@ impl Profile {
                 outside_wasm += 1;
                 continue;
             }
+            name_continuations(&mut stack, &|m| symbols.modules.get(m).cloned());
+            // The innermost continuation, by what it runs.
+            let running_name = stack
+                .iter()
+                .find_map(Frame::as_boundary)
+                .and_then(|b| b.name.clone());
             stack.reverse();
             let running = s.chain.first().map(|&(id, code)| Running {
                 id,
-                entry: symbols.entry_name(code),
+                entry: running_name.unwrap_or_else(|| symbols.entry_name(code)),
             });
             samples.push(Sample {
                 time_ns: s.time_ns - first_time,

@@ -59,13 +59,16 @@ pub const REGISTRY_SYMBOL: &str = "switchyard_registry";
 /// `RegistryHeader::magic`: the bytes "SYWR".
 pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
 /// Layout version; bumped on any incompatible change.
-pub const REGISTRY_VERSION: u32 = 2;
+pub const REGISTRY_VERSION: u32 = 3;
 /// `ContinuationRecord::magic`: the bytes "SYWC".
 pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
 /// Most words of values one switch can carry (arguments, tag payload or
 /// results; a v128 takes two words): the length of
 /// [`ContinuationRecord::args`].
 pub const MAX_PAYLOAD: usize = 32;
+/// Return addresses of the creating stack kept in a record: the length of
+/// [`ContinuationRecord::creation`].
+pub const CREATION_FRAMES: usize = 11;
 
 /// Values of [`ContinuationRecord::state`].
 pub mod state {
@@ -246,6 +249,11 @@ layout! {
         entry_start: usize => ENTRY_START,
         /// End of that range.
         entry_end: usize => ENTRY_END,
+        /// The coarse clock: monotonic nanoseconds, advanced by the
+        /// engine about once a millisecond (0 before the first continuation).
+        /// Switches copy it into a record's `last_switch`; a reader
+        /// subtracts to tell how long a continuation has waited.
+        clock: u64 => CLOCK,
     }
 
     /// One store: its context (which names the running continuation)
@@ -375,6 +383,22 @@ layout! {
         /// Free list of records whose stacks can be reused
         /// (engine-private).
         next_free: usize => NEXT_FREE,
+        /// Id of the continuation that ran `cont.new` (0: a host stack).
+        created_by: u64 => CREATED_BY,
+        /// The header's `clock` at creation.
+        created_at: u64 => CREATED_AT,
+        /// The header's `clock` at its last resume, suspension or switch.
+        last_switch: u64 => LAST_SWITCH,
+        /// Return address of the `resume` that caught its last suspension
+        /// (the resume site), 0 if none.
+        caught_pc: usize => CAUGHT_PC,
+        /// Record of the stack that ran that `resume` (0: a host stack).
+        /// Records are reused: a reader names it only while it lives.
+        caught_by: usize => CAUGHT_BY,
+        /// Return addresses of the creating stack, innermost first,
+        /// starting at the frame that executed `cont.new`; 0 after the
+        /// last one.
+        creation: [usize; CREATION_FRAMES] => CREATION,
     }
 
     /// One compiled module's code.
@@ -449,13 +473,13 @@ pub const LAYOUTS: [Layout; 8] = [
     offsets::function::LAYOUT,
 ];
 
-// The sizes version 2 fixed. Changing one is a new layout version: bump
+// The sizes version 3 fixed. Changing one is a new layout version: bump
 // REGISTRY_VERSION, then docs/registry.md and the gdb helpers' layout.py.
 const _: () = {
-    assert!(offsets::header::SIZE == 80);
+    assert!(offsets::header::SIZE == 88);
     assert!(offsets::store::SIZE == 40);
     assert!(offsets::store_context::SIZE == 64);
-    assert!(offsets::record::SIZE == 448);
+    assert!(offsets::record::SIZE == 576);
     assert!(offsets::context::SIZE == 24);
     assert!(offsets::funcref::SIZE == 24);
     assert!(offsets::code::SIZE == 120);

@@ -5,8 +5,8 @@
 use core::fmt::{self, Write};
 
 use crate::{
-    LAYOUTS, MAX_PAYLOAD, RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_SYMBOL, REGISTRY_VERSION, offsets,
-    state, trap,
+    CREATION_FRAMES, LAYOUTS, MAX_PAYLOAD, RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_SYMBOL,
+    REGISTRY_VERSION, offsets, state, trap,
 };
 
 /// The command that regenerates the committed Python file.
@@ -35,6 +35,7 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
     writeln!(out, "MAGIC_RECORD = {RECORD_MAGIC:#x}  # \"SYWC\"")?;
     writeln!(out, "VERSION = {REGISTRY_VERSION}")?;
     writeln!(out, "MAX_PAYLOAD = {MAX_PAYLOAD}")?;
+    writeln!(out, "CREATION_FRAMES = {CREATION_FRAMES}")?;
     writeln!(out)?;
     for (value, name) in state::NAMES {
         write!(out, "STATE_")?;

@@ -9,15 +9,16 @@ use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
+use switchyard_unwind::groups::group_parked;
 use switchyard_unwind::ptrace::StoppedProcess;
-use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::report::{Sources, ThreadReport, entry_name, report_parked, report_threads};
+use switchyard_unwind::registry::{Snapshot, StackRecord};
+use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
 use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
 use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, PageCachedMemory, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::Style;
-use crate::stacks::describe;
+use crate::stacks::{ContinuationJson, Listing, format_leaks, format_list, summary};
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -58,6 +59,7 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let threads = report_threads(&memory, &snapshot, &cfi, &threads, limits);
             let parked = report_parked(&memory, &snapshot, &cfi, limits);
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
+            print!("{}", leaks(&args, &memory, &snapshot));
         }
         (None, Some(path)) => {
             let core = CoreFile::open(path).map_err(|e| anyhow!("{e}"))?;
@@ -81,6 +83,7 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let threads = report_threads(&core, &snapshot, &cfi, core.threads(), limits);
             let parked = report_parked(&core, &snapshot, &cfi, limits);
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
+            print!("{}", leaks(&args, &core, &snapshot));
         }
         _ => bail!("give exactly one of --pid PID and --core FILE"),
     }
@@ -99,7 +102,7 @@ fn render(
     }
     let style = Style::for_stdout();
     let options = text::Options { full: args.full };
-    let mut out = String::new();
+    let mut out = format!("{}\n", style.heading(&summary(snapshot)));
     for t in threads {
         out.push_str(&format!(
             "{}\n",
@@ -117,22 +120,27 @@ fn render(
             "\n{}\n",
             style.heading("live continuations not running:")
         ));
-    }
-    for (r, steps) in parked {
-        let what = describe(snapshot, r);
-        out.push_str(&format!(
-            "{} {}, resumed {} times, switched {} times\n",
-            style.boundary(&what),
-            r.state.name(),
-            r.resumes,
-            r.switches
-        ));
-        if r.state == State::Fresh {
-            out.push_str("  (not started)\n");
-        }
-        text::write(&mut out, &sources.frames(snapshot, steps), options, &style);
+        let listing = Listing {
+            full: args.full,
+            group: !args.no_group,
+        };
+        out.push_str(&format_list(sources, snapshot, parked, listing, &style));
     }
     out
+}
+
+/// `--leaks`, `--warn-suspended-ms` (text only: the JSON carries every
+/// continuation's creation site and wait).
+fn leaks(args: &BtArgs, memory: &dyn switchyard_unwind::Memory, snapshot: &Snapshot) -> String {
+    if args.format == Format::Json || !(args.leaks || args.warn_suspended_ms.is_some()) {
+        return String::new();
+    }
+    let text = format_leaks(memory, snapshot, args.warn_suspended_ms);
+    if text.is_empty() {
+        "\nno continuation left unfinished\n".into()
+    } else {
+        format!("\n{text}")
+    }
 }
 
 /// `switchyard bt --format json`: every thread and parked continuation with
@@ -140,7 +148,12 @@ fn render(
 #[derive(Serialize)]
 struct Report<'a> {
     threads: Vec<ThreadJson<'a>>,
-    continuations: Vec<ContinuationJson<'a>>,
+    continuations: Vec<ContinuationJson>,
+    /// Live continuations by state, as the text's first line says.
+    summary: String,
+    /// Ids of the continuations whose stacks are identical, largest group
+    /// first.
+    groups: Vec<Vec<u64>>,
     /// `switchyard-bt`, version 1 (docs/schema/switchyard.schema.json).
     format: &'a str,
     version: u32,
@@ -153,17 +166,6 @@ struct ThreadJson<'a> {
     frames: Vec<Frame>,
 }
 
-#[derive(Serialize)]
-struct ContinuationJson<'a> {
-    id: u64,
-    state: &'a str,
-    entry: String,
-    resumes: u64,
-    switches: u64,
-    stack: [u64; 2],
-    frames: Vec<Frame>,
-}
-
 fn to_json(
     snapshot: &Snapshot,
     threads: &[ThreadReport],
@@ -171,6 +173,11 @@ fn to_json(
     sources: &Sources<'_>,
 ) -> String {
     let report = Report {
+        summary: summary(snapshot),
+        groups: group_parked(snapshot, parked)
+            .into_iter()
+            .map(|g| g.members.iter().map(|&i| parked[i].0.id).collect())
+            .collect(),
         threads: threads
             .iter()
             .map(|t| ThreadJson {
@@ -181,15 +188,7 @@ fn to_json(
             .collect(),
         continuations: parked
             .iter()
-            .map(|(r, steps)| ContinuationJson {
-                id: r.id,
-                state: r.state.name(),
-                entry: entry_name(snapshot, r),
-                resumes: r.resumes,
-                switches: r.switches,
-                stack: [r.stack_low, r.stack_high],
-                frames: sources.frames(snapshot, steps),
-            })
+            .map(|(r, steps)| ContinuationJson::new(sources, snapshot, r, steps))
             .collect(),
         format: "switchyard-bt",
         version: 1,

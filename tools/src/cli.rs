@@ -138,6 +138,14 @@ pub struct RunArgs {
     /// (always done for an unhandled suspension).
     #[arg(long)]
     pub backtrace_all: bool,
+    /// At exit and on a trap, list the continuations never finished, by
+    /// creation site.
+    #[arg(long)]
+    pub leaks: bool,
+    /// At exit and on a trap, list the continuations suspended for this
+    /// many milliseconds or longer (implies --leaks).
+    #[arg(long, value_name = "MS")]
+    pub warn_suspended_ms: Option<u64>,
     /// Format of the trap report on stderr.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -268,6 +276,17 @@ pub struct BtArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// List every continuation on its own instead of grouping those whose
+    /// stacks are identical.
+    #[arg(long)]
+    pub no_group: bool,
+    /// Also list the continuations never finished, by creation site.
+    #[arg(long)]
+    pub leaks: bool,
+    /// Also list the continuations suspended for this many milliseconds
+    /// or longer.
+    #[arg(long, value_name = "MS")]
+    pub warn_suspended_ms: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -49,6 +49,8 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         preload: args.preload.clone(),
         backtrace: BacktraceMode::Wasm,
         backtrace_all: false,
+        leaks: false,
+        warn_suspended_ms: None,
         format: ReportFormat::Text,
         env: args.env.clone(),
         profile: None,

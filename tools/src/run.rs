@@ -29,6 +29,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
+        leaks: args.leaks || args.warn_suspended_ms.is_some(),
+        warn_suspended_ms: args.warn_suspended_ms,
         format: args.format,
         modules: Vec::new(),
         trap: Default::default(),
@@ -152,6 +154,7 @@ fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::
         for r in &results {
             println!("{}", format_value(r));
         }
+        how.print_leaks();
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -165,6 +168,7 @@ fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::
     {
         return report(e, "running `_start`", how);
     }
+    how.print_leaks();
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,6 +183,10 @@ pub(crate) fn load(engine: &Engine, path: &std::path::Path) -> anyhow::Result<Mo
 struct Reporting {
     backtrace: BacktraceMode,
     all: bool,
+    /// `--leaks`: list unfinished continuations at exit and on a trap.
+    leaks: bool,
+    /// `--warn-suspended-ms`.
+    warn_suspended_ms: Option<u64>,
     format: Format,
     /// The modules loaded, for source locations from their DWARF.
     modules: Vec<Module>,
@@ -216,6 +224,38 @@ impl SnapshotOnTrap {
 
 impl Reporting {
     /// The DWARF of every loaded module that has some, by module name.
+    /// `--leaks`: the continuations never finished, by creation site, on
+    /// stderr (read from this process's registry while the store lives).
+    fn print_leaks(&self) {
+        if !self.leaks {
+            return;
+        }
+        let memory = switchyard_unwind::ProcessMemory::current();
+        match switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry()) {
+            Ok(snapshot) => {
+                let text = crate::stacks::format_leaks(&memory, &snapshot, self.warn_suspended_ms);
+                if !text.is_empty() {
+                    eprint!("switchyard: {text}");
+                }
+            }
+            Err(e) => eprintln!("switchyard: cannot list unfinished continuations: {e}"),
+        }
+    }
+
+    /// The code of each loaded module by name, for naming continuations.
+    fn code(
+        &self,
+    ) -> std::collections::HashMap<String, std::sync::Arc<switchyard_unwind::naming::ModuleCode>>
+    {
+        self.modules
+            .iter()
+            .filter_map(|m| {
+                let code = switchyard_unwind::naming::ModuleCode::new(m.bytes().to_vec())?;
+                Some((m.name().to_string(), std::sync::Arc::new(code)))
+            })
+            .collect()
+    }
+
     fn dwarf(&self) -> std::collections::HashMap<String, switchyard_unwind::dwarf::WasmDwarf> {
         self.modules
             .iter()
@@ -233,7 +273,10 @@ impl Reporting {
 fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
     let backtrace = how.backtrace;
     match e {
-        Error::Exit(code) => Ok(ExitCode::from(code as u8)),
+        Error::Exit(code) => {
+            how.print_leaks();
+            Ok(ExitCode::from(code as u8))
+        }
         Error::Trap(trap) => {
             let at = switchyard_engine::vm::events::recorder::elapsed_ns();
             *how.trap.borrow_mut() = Some((trap.to_string(), at));
@@ -284,6 +327,7 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                     Err(e) => eprintln!("(cannot list the other continuations: {e})"),
                 }
             }
+            how.print_leaks();
             Ok(ExitCode::from(TRAP_STATUS))
         }
         other => Err(anyhow!(other).context(doing.to_string())),
@@ -303,6 +347,8 @@ fn own_host_symbols() -> HostSymbols {
 fn named_backtrace(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Vec<Frame> {
     let mut frames = trap.backtrace.clone();
     switchyard_unwind::report::add_locations(&mut frames, &how.dwarf());
+    let code = how.code();
+    switchyard_unwind::naming::name_continuations(&mut frames, &|m| code.get(m).cloned());
     if full {
         switchyard_unwind::report::add_host_symbols(&mut frames, &own_host_symbols());
     }

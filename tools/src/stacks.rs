@@ -1,76 +1,140 @@
 //! Printing stacks read through the registry: every live continuation of a
-//! process (ours after a trap, another one for `switchyard bt`).
+//! process (ours after a trap, another one for `switchyard bt`), grouped
+//! when their stacks are identical, and the continuations a program left
+//! unfinished (leaks).
 
 use std::fmt::Write;
 
 use switchyard_frames::text;
+use switchyard_unwind::groups::{group_by_creation, group_parked, id_list, state_summary};
 use switchyard_unwind::registry::{Snapshot, StackRecord, State};
-use switchyard_unwind::report::{Sources, entry_name, report_parked};
+use switchyard_unwind::report::{ContinuationInfo, Sources, report_parked};
+use switchyard_unwind::{CfiUnwinder, Limits, Memory, Step};
 
 use crate::output::Style;
-use switchyard_unwind::{CfiUnwinder, Limits, Memory};
 
 /// Where the registry of this process is.
 pub fn own_registry() -> u64 {
     &switchyard_engine::vm::registry::switchyard_registry as *const _ as u64
 }
 
-/// "continuation #3 (module!entry)".
-pub fn describe(snapshot: &Snapshot, r: &StackRecord) -> String {
-    format!("continuation #{} ({})", r.id, entry_name(snapshot, r))
+/// How to list parked continuations.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing {
+    /// Also glue and host frames.
+    pub full: bool,
+    /// Group continuations whose stacks are identical.
+    pub group: bool,
 }
 
 /// Every live continuation that is not running (suspended or fresh), with
-/// its stack, as a Go traceback prints all goroutines.
+/// its stack, as a Go traceback prints all goroutines: grouped, a summary
+/// by state first.
 pub fn format_parked(
     memory: &dyn Memory,
     snapshot: &Snapshot,
     full: bool,
     style: &Style,
 ) -> String {
-    let mut out = String::new();
     let sources = Sources::new(memory);
     let limits = Limits {
         max_frames: 10_000,
         host_frames: false,
     };
     let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
-    for (r, steps) in report_parked(memory, snapshot, &cfi, limits) {
-        let _ = writeln!(
-            out,
-            "\n{} {}, resumed {} times, stack {:#x}..{:#x}:",
-            describe(snapshot, r),
-            r.state.name(),
-            r.resumes,
-            r.stack_low,
-            r.stack_high
-        );
+    let parked = report_parked(memory, snapshot, &cfi, limits);
+    if parked.is_empty() {
+        return String::new();
+    }
+    let listing = Listing { full, group: true };
+    format!(
+        "\n{}\n{}",
+        summary(snapshot),
+        format_list(&sources, snapshot, &parked, listing, style)
+    )
+}
+
+/// `1203 continuations: 1200 suspended, 2 fresh, 1 running`.
+pub fn summary(snapshot: &Snapshot) -> String {
+    state_summary(snapshot.stores.iter().flat_map(|s| &s.records))
+}
+
+/// The parked continuations `parked`, one block each or one per group of
+/// identical stacks (largest first), each with its stack.
+pub fn format_list(
+    sources: &Sources<'_>,
+    snapshot: &Snapshot,
+    parked: &[(&StackRecord, Vec<Step>)],
+    listing: Listing,
+    style: &Style,
+) -> String {
+    let mut out = String::new();
+    let options = text::Options { full: listing.full };
+    let blocks: Vec<Vec<usize>> = if listing.group {
+        group_parked(snapshot, parked)
+            .into_iter()
+            .map(|g| g.members)
+            .collect()
+    } else {
+        (0..parked.len()).map(|i| vec![i]).collect()
+    };
+    for members in blocks {
+        let (r, steps) = &parked[members[0]];
+        let info = sources.describe_continuation(snapshot, r, steps);
+        let heading = if members.len() == 1 {
+            let mut line = info.line();
+            line.push_str(&format!(
+                ", resumed {} times, switched {} times",
+                r.resumes, r.switches
+            ));
+            line
+        } else {
+            group_heading(&info, &members, parked, snapshot.clock)
+        };
+        let _ = writeln!(out, "{}", style.boundary(&heading));
         if r.state == State::Fresh {
             let _ = writeln!(out, "  (not started)");
             continue;
         }
-        let frames = sources.frames(snapshot, &steps);
-        text::write(&mut out, &frames, text::Options { full }, style);
+        text::write(&mut out, &sources.frames(snapshot, steps), options, style);
     }
     out
 }
 
-/// A continuation that is not running, in the JSON outputs (the trap
-/// report's `continuations`; `docs/schema/switchyard.schema.json`,
-/// `continuation`).
+/// A continuation that is not running, in the JSON outputs (`bt --format
+/// json` and the trap report's `continuations`;
+/// `docs/schema/switchyard.schema.json`, `continuation`): who it is, where
+/// it was created and what it waits for, with its frames (source lines and
+/// offsets as the text form has them).
 #[derive(serde::Serialize)]
 pub struct ContinuationJson {
-    id: u64,
-    state: &'static str,
-    entry: String,
+    #[serde(flatten)]
+    info: ContinuationInfo,
     resumes: u64,
     switches: u64,
     stack: [u64; 2],
     frames: Vec<switchyard_frames::Frame>,
 }
 
-/// Every live continuation that is not running, with its frames (source
-/// lines and offsets as the text form has them).
+impl ContinuationJson {
+    /// The JSON of record `r`, whose stack walked to `steps`.
+    pub fn new(
+        sources: &Sources<'_>,
+        snapshot: &Snapshot,
+        r: &StackRecord,
+        steps: &[Step],
+    ) -> Self {
+        ContinuationJson {
+            info: sources.describe_continuation(snapshot, r, steps),
+            resumes: r.resumes,
+            switches: r.switches,
+            stack: [r.stack_low, r.stack_high],
+            frames: sources.frames(snapshot, steps),
+        }
+    }
+}
+
+/// Every live continuation that is not running, with its frames.
 pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<ContinuationJson> {
     let sources = Sources::new(memory);
     let limits = Limits {
@@ -80,14 +144,118 @@ pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<Continuation
     let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
     report_parked(memory, snapshot, &cfi, limits)
         .into_iter()
-        .map(|(r, steps)| ContinuationJson {
-            id: r.id,
-            state: r.state.name(),
-            entry: entry_name(snapshot, r),
-            resumes: r.resumes,
-            switches: r.switches,
-            stack: [r.stack_low, r.stack_high],
-            frames: sources.frames(snapshot, &steps),
-        })
+        .map(|(r, steps)| ContinuationJson::new(&sources, snapshot, r, &steps))
         .collect()
+}
+
+/// `10000 continuations green!worker suspended on $yield for 2-40 ms,
+/// created by spawn at sched.c:41 in #0: #12 #13 #14 … #10011`.
+fn group_heading(
+    info: &ContinuationInfo,
+    members: &[usize],
+    parked: &[(&StackRecord, Vec<Step>)],
+    clock: u64,
+) -> String {
+    let ids: Vec<u64> = members.iter().map(|&i| parked[i].0.id).collect();
+    let mut out = format!("{} continuations {} {}", ids.len(), info.name, info.state);
+    if info.state == "suspended" {
+        if let Some(tag) = &info.waiting_on {
+            out.push_str(&format!(" on {tag}"));
+        }
+        let waits = members.iter().map(|&i| &parked[i].0);
+        let (low, high) = waits.fold((u64::MAX, 0), |(lo, hi), r| {
+            let w = r.waited_ns(clock) / 1_000_000;
+            (lo.min(w), hi.max(w))
+        });
+        if low == high {
+            out.push_str(&format!(" for {high} ms"));
+        } else {
+            out.push_str(&format!(" for {low}-{high} ms"));
+        }
+        if let Some(c) = &info.caught {
+            out.push_str(&format!(", caught by {} in #{}", c.site, c.continuation));
+        }
+    }
+    out.push_str(&info.created_text());
+    out.push_str(&format!(": {}", id_list(&ids)));
+    out
+}
+
+/// Continuations never finished, grouped by creation site (largest group
+/// first), and those suspended longer than `warn_suspended_ms`: empty when
+/// there are none.
+pub fn format_leaks(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    warn_suspended_ms: Option<u64>,
+) -> String {
+    let sources = Sources::new(memory);
+    let mut live: Vec<&StackRecord> = snapshot
+        .stores
+        .iter()
+        .flat_map(|s| &s.records)
+        .filter(|r| matches!(r.state, State::Fresh | State::Suspended))
+        .collect();
+    live.sort_by_key(|r| r.id);
+    let mut out = String::new();
+    if !live.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} never finished, by creation site:",
+            plural(live.len(), "continuation")
+        );
+        for group in group_by_creation(snapshot, &live) {
+            let first = group[0];
+            let site = sources
+                .creation_site(snapshot, first)
+                .unwrap_or_else(|| "an unknown site".into());
+            let ids: Vec<u64> = group.iter().map(|r| r.id).collect();
+            let states = state_summary(group.iter().copied());
+            let states = states.split_once(": ").map_or("", |(_, s)| s);
+            let _ = writeln!(
+                out,
+                "  {} created by {site} in #{} ({states}): {}",
+                ids.len(),
+                first.created_by,
+                id_list(&ids)
+            );
+        }
+    }
+    if let Some(limit) = warn_suspended_ms {
+        let late: Vec<&&StackRecord> = live
+            .iter()
+            .filter(|r| {
+                r.state == State::Suspended
+                    && r.waited_ns(snapshot.clock) / 1_000_000 >= limit
+                    && snapshot.clock != 0
+            })
+            .collect();
+        if !late.is_empty() {
+            let _ = writeln!(
+                out,
+                "{} suspended for {limit} ms or longer:",
+                plural(late.len(), "continuation")
+            );
+            let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+            let limits = Limits {
+                max_frames: 10_000,
+                host_frames: false,
+            };
+            for r in late {
+                let steps =
+                    switchyard_unwind::walk_suspended_with(memory, snapshot, &cfi, r, limits);
+                let info = sources.describe_continuation(snapshot, r, &steps);
+                let _ = writeln!(out, "  {}", info.line());
+            }
+        }
+    }
+    out
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -63,10 +63,11 @@ const CHAIN: &[&str] = &[
     "was resumed here",
     "blocked!_start",
     "live continuations not running:",
-    "(blocked!sleeper) suspended",
+    "#1 blocked!sleeper suspended on $park for ",
+    "caught by blocked!park_one in #0, created by blocked!_start in #0",
     "blocked!nap",
     "blocked!sleeper",
-    "(blocked!sleeper) suspended",
+    "#2 blocked!sleeper suspended on $park",
     "blocked!nap",
     "blocked!sleeper",
 ];
@@ -76,6 +77,10 @@ fn bt_pid_shows_every_stack_and_lets_the_process_go_on() {
     let mut child = start_blocked();
     let pid = child.id().to_string();
     let text = bt_when_blocked(&["--pid".into(), pid.clone()]);
+    assert!(
+        text.starts_with("7 continuations: 5 running, 2 suspended\n"),
+        "{text}"
+    );
     assert_in_order(&text, CHAIN);
     assert_eq!(text.matches("was resumed here").count(), 5, "{text}");
     let json = switchyard()

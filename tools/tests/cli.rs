@@ -223,8 +223,18 @@ fn traps_print_the_logical_backtrace_and_parked_continuations() {
     let err = stderr(&o);
     assert!(err.contains("unhandled tag: $oops"), "{err}");
     assert!(err.contains("other live continuations:"), "{err}");
-    assert_eq!(err.matches("(sched!worker) suspended").count(), 2, "{err}");
-    assert!(err.contains("(sched!worker) fresh"), "{err}");
+    assert!(
+        err.contains("3 continuations: 2 suspended, 1 fresh"),
+        "{err}"
+    );
+    // Created at two call sites of `spawn` in `run`: two groups of one.
+    assert_eq!(
+        err.matches(" sched!worker suspended on $yield for ")
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("#3 sched!worker fresh"), "{err}");
 }
 
 #[test]

@@ -160,7 +160,7 @@ fn break_by_line_and_list_show_c_source_lines() {
         &out,
         &[
             "Breakpoint 1 (gen.c:18) pending.",
-            "Breakpoint 1, gen!squares () at ",
+            "Breakpoint 1, gen!squares (n=3, first=0) at ",
             "gen.c:18",
             "18\t        fiber_yield(i * i); /* line 18: suspends */",
             "Line 27 of \"",
@@ -229,7 +229,7 @@ fn info_continuations_and_continuation_id_on_a_generator() {
         &out,
         &[
             "Breakpoint 1, yield_loop!run () at ",
-            "ID  STATE      ENTRY           WHERE",
+            "ID  STATE      NAME            WHERE",
             "1   suspended  yield_loop!gen  yield_loop!gen at yield_loop.wat:15  -       ",
             "/262144",
             "[viewing continuation 1 (suspended, entry yield_loop!gen)",
@@ -274,7 +274,7 @@ fn info_continuations_on_a_ping_pong_of_switches() {
     assert_in_order(
         &out,
         &[
-            "ID  STATE      ENTRY",
+            "ID  STATE      NAME",
             &format!("1   running    {p}  {p} at switch_pingpong.wat:"),
             "  host    ",
             &format!("2   suspended  {p}  {p} at switch_pingpong.wat:23  -"),
@@ -344,7 +344,9 @@ fn wasm_step_enters_a_resumed_c_continuation_and_next_leaves_at_suspend() {
     let lines: Vec<String> = stops(&out)
         .iter()
         .map(|l| {
-            let f = l.split(" () at ").next().unwrap();
+            // `#0  gen!squares (n=3, first=0) at ...`: the name, without
+            // the arguments gdb shows from the C program's DWARF.
+            let f = l.split(" (").next().unwrap();
             let f = f.rsplit(' ').next().unwrap();
             format!("{f}:{}", l.rsplit(':').next().unwrap())
         })
@@ -375,7 +377,9 @@ fn wasm_step_enters_a_resumed_c_continuation_and_next_leaves_at_suspend() {
     assert_in_order(
         &out,
         &[
-            "#0  gen!squares () at ",
+            // At -O2 the arguments may be `<optimized out>`.
+            "#0  gen!squares (",
+            ") at ",
             "gen.c:18",
             "#0  gen!__original_main () at ",
             "gen.c:28",
@@ -641,7 +645,11 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
     expected.extend(["<continuation ", "blocked!_start", "switchyard::main"]);
     assert_in_order(&bt, &expected);
     assert!(!bt.contains("??"), "unnamed frame in:\n{bt}");
-    assert_eq!(out.matches("suspended").count(), 2, "{out}");
+    assert!(
+        out.contains("7 continuations: 5 running, 2 suspended"),
+        "{out}"
+    );
+    assert_eq!(out.matches("  suspended  ").count(), 2, "{out}");
 }
 
 /// Random sequences of `frame N`, `up`, `down`, `continuation ID` and
@@ -714,12 +722,13 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
         &[
             "resuming",
             "received signal SIGILL",
-            "trap!compute () at ",
+            "trap!compute (n=",
+            ") at ",
             "wasm trap: integer divide by zero in trap!compute (wasm 0x",
-            "trap.c:15\n",
+            "trap.c:20\n",
             // info wasm-trap
             "wasm trap: integer divide by zero in trap!compute (wasm 0x",
-            "trap.c:15 (SIGILL)\n",
+            "trap.c:20 (SIGILL)\n",
             // continue: the engine's own report, and its trap status.
             "error: wasm trap: integer divide by zero",
             "exited with code 0206",
@@ -730,7 +739,7 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
 
     // A stop that is no trap says so.
     let out = gdb(
-        &["break trap.c:20", "run", "info wasm-trap"],
+        &["break trap.c:26", "run", "info wasm-trap"],
         &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
     );
     assert_in_order(
@@ -765,9 +774,9 @@ fn break_list_and_info_line_by_a_plain_function_name() {
         &out,
         &[
             "Breakpoint 1 (squares) pending.",
-            "Breakpoint 1, gen!squares () at ",
+            "Breakpoint 1, gen!squares (n=3, first=0) at ",
             "gen.c:17",
-            "#0  gen!squares () at ",
+            "#0  gen!squares (n=3, first=0) at ",
             "15\tstatic int squares(int n, int first) {",
             "Line 15 of \"",
             "<gen!squares>",

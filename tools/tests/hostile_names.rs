@@ -208,7 +208,7 @@ fn bt_pid_shows_escaped_names() {
         level.clone(),
         format!("continuation #4 ({level}) was resumed here"),
         shown(r"_st\u{0}art"),
-        format!("continuation #1 ({sleeper}) suspended"),
+        format!("#1 {sleeper} suspended"),
         sleeper.clone(),
     ] {
         let at = rest

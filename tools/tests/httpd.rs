@@ -297,7 +297,10 @@ fn under_load_bt_shows_the_connections_waiting_and_no_request_is_lost() {
     std::thread::sleep(Duration::from_millis(1500));
     let pid = server.child.id().to_string();
     let started = Instant::now();
-    let bt = switchyard().args(["bt", "--pid", &pid]).output().unwrap();
+    let bt = switchyard()
+        .args(["bt", "--no-group", "--pid", &pid])
+        .output()
+        .unwrap();
     let took = started.elapsed();
     let text = String::from_utf8_lossy(&bt.stdout).into_owned();
     assert!(
@@ -310,7 +313,7 @@ fn under_load_bt_shows_the_connections_waiting_and_no_request_is_lost() {
     // Connections suspended in their wait, with the C line of wait_io's
     // yield and of the read that waits.
     let waiting = text
-        .split("\ncontinuation #")
+        .split("\n#")
         .filter(|c| c.contains("httpd!connection") && c.contains("httpd.c:"))
         .count();
     assert!(waiting >= 5, "{waiting} waiting connections in:\n{text}");
@@ -470,7 +473,7 @@ fn inspect_attached_under_load_shows_a_connection_waiting() {
     let t = Tmux::start(&format!("{bin} inspect --pid {}", server.child.id()));
     t.wait_for(&[
         "attached: running",
-        "suspended fiber!entry",
+        "suspended httpd!connection",
         "httpd!scheduler",
     ]);
     // Down the list to a suspended connection: its backtrace is its wait.

@@ -53,6 +53,7 @@ fn lldb_breaks_by_name_and_line_and_bt_crosses_a_continuation() {
         .args(["-o", "breakpoint set -n squares"])
         .args(["-o", "breakpoint set -f gen.c -l 18"])
         .args(["-o", "run", "-o", "bt 8", "-o", "continue", "-o", "bt 8"])
+        .args(["-o", "frame variable", "-o", "up 5", "-o", "frame variable"])
         .args(["-o", "kill", "--"])
         .arg(env!("CARGO_BIN_EXE_switchyard"))
         .arg("run")
@@ -67,15 +68,22 @@ fn lldb_breaks_by_name_and_line_and_bt_crosses_a_continuation() {
     let mut rest = text.as_str();
     for expected in [
         "stop reason = breakpoint 1.1",
-        "`gen!squares at gen.c:17",
+        "`gen!squares(n=3, first=0) at gen.c:17",
         // bt: through the continuation's trampoline into its resumer.
         "frame #0: ",
-        "`gen!squares at gen.c:17",
+        "`gen!squares(n=3, first=0) at gen.c:17",
         "`switchyard_continuation_start",
         "`fiber_resume at fiber.wat:",
         "`gen!__original_main at gen.c:27",
         "stop reason = breakpoint 2.1",
-        "`gen!squares at gen.c:18",
+        "`gen!squares(n=3, first=0) at gen.c:18",
+        // frame variable in the fiber, then in its resumer.
+        "(int) n = 3",
+        "(int) first = 0",
+        "(int) i = 1",
+        "`gen!__original_main at gen.c:27",
+        "(int) g = 0",
+        "(int) total = 0",
     ] {
         let at = rest
             .find(expected)

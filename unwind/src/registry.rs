@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use switchyard_registry_layout::CREATION_FRAMES;
 use switchyard_registry_layout::offsets::{
     CODE_ENTRY_MIN_SIZE, RECORD_POINTER_SIZE, SOURCE_MAP_PAIR_SIZE, code, context, funcref,
     function, header, record, store, store_context,
@@ -149,6 +150,37 @@ pub struct StackRecord {
     pub parent: Context,
     /// While suspended: its own context.
     pub own: Context,
+    /// Id of the continuation that created it (0: a host stack).
+    pub created_by: u64,
+    /// The registry clock at creation (nanoseconds).
+    pub created_at: u64,
+    /// The registry clock at its last resume, suspension or switch.
+    pub last_switch: u64,
+    /// Return address of the resume that caught its last suspension (0:
+    /// none).
+    pub caught_pc: u64,
+    /// Record of the stack that ran that resume (0: a host stack).
+    pub caught_by: u64,
+    /// Return addresses of the stack that created it, innermost first
+    /// (the first in the function that executed `cont.new`).
+    pub creation: Vec<u64>,
+}
+
+impl StackRecord {
+    /// How long it has waited since its last switch, by the registry's
+    /// clock `now` (nanoseconds; 0 when the clock does not run).
+    pub fn waited_ns(&self, now: u64) -> u64 {
+        if now == 0 || self.last_switch == 0 {
+            return 0;
+        }
+        now.saturating_sub(self.last_switch)
+    }
+
+    /// How many times it started running (resumed or switched to).
+    pub fn runs(&self) -> u64 {
+        // Every switch to it is matched by one away from it but the last.
+        self.resumes + self.switches.div_ceil(2)
+    }
 }
 
 /// What the registry says about one store.
@@ -280,6 +312,9 @@ pub struct Snapshot {
     pub trampoline: (u64, u64),
     /// Code range of the host entry routine.
     pub entry: (u64, u64),
+    /// The registry's coarse clock when read (monotonic nanoseconds, 0
+    /// when it does not run).
+    pub clock: u64,
 }
 
 impl Snapshot {
@@ -341,8 +376,8 @@ impl Snapshot {
     }
 }
 
-/// The bytes of a record this reader uses: up to the end of `own`.
-const RECORD_READ: usize = record::OWN + context::SIZE;
+/// The bytes of a record this reader uses: all of them.
+const RECORD_READ: usize = record::SIZE;
 
 fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, RegistryError> {
     let at = |offset: usize| address + offset as u64;
@@ -391,6 +426,7 @@ fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, Registr
         modules,
         trampoline,
         entry,
+        clock: memory.read_u64(at(header::CLOCK))?,
     })
 }
 
@@ -455,6 +491,15 @@ pub fn read_record(memory: &dyn Memory, address: u64) -> Result<StackRecord, Reg
         switches: u64_at(record::SWITCHES),
         parent: ctx(record::PARENT),
         own: ctx(record::OWN),
+        created_by: u64_at(record::CREATED_BY),
+        created_at: u64_at(record::CREATED_AT),
+        last_switch: u64_at(record::LAST_SWITCH),
+        caught_pc: u64_at(record::CAUGHT_PC),
+        caught_by: u64_at(record::CAUGHT_BY),
+        creation: (0..CREATION_FRAMES)
+            .map(|i| u64_at(record::CREATION + 8 * i))
+            .take_while(|&pc| pc != 0)
+            .collect(),
     })
 }
 

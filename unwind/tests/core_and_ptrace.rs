@@ -394,9 +394,13 @@ fn read_registry(mem: &dyn Memory, addr: u64) -> RegistryView {
         (HEADER_MIN_SIZE..4096).contains(&size),
         "header_size {size}"
     );
-    let header = mem
+    let mut header = mem
         .read_vec(addr, size)
         .expect("reading the whole registry header");
+    // The coarse clock moves on while the process lives: not a difference
+    // between a live read and a core of the same process.
+    let clock = switchyard_registry_layout::offsets::header::CLOCK;
+    header[clock..clock + 8].fill(0);
     let store = mem.read_u64(addr + HEADER_STORES).unwrap();
     assert_ne!(store, 0, "no store registered");
     let context = mem.read_u64(store + STORE_CONTEXT).unwrap();

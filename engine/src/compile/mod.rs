@@ -40,6 +40,8 @@ struct CompiledFunction {
     /// `(code offset, module offset)` relative to the function.
     source_map: Vec<(u32, u32)>,
     unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
+    /// Where Wasm locals live, for debuggers (empty unless asked for).
+    value_labels: Vec<crate::debug::LabelRange>,
 }
 
 /// A module's code, mapped executable and registered.
@@ -92,13 +94,14 @@ pub(crate) fn compile_module(
         missing_simd_features: simd::missing_host_features(isa),
     };
     let n = info.bodies.len();
+    let labels = crate::debug::wants_variables(bytes);
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(n.max(1));
     let mut results: Vec<Option<Result<CompiledFunction, Error>>> = (0..n).map(|_| None).collect();
     if threads <= 1 || n < 16 {
         for (i, slot) in results.iter_mut().enumerate() {
-            *slot = Some(compile_function(isa, &env, bytes, i as u32));
+            *slot = Some(compile_function(isa, &env, bytes, i as u32, labels));
         }
     } else {
         let chunk = n.div_ceil(threads);
@@ -108,7 +111,7 @@ pub(crate) fn compile_module(
                 scope.spawn(move || {
                     for (j, slot) in slots.iter_mut().enumerate() {
                         let i = (c * chunk + j) as u32;
-                        *slot = Some(compile_function(isa, env, bytes, i));
+                        *slot = Some(compile_function(isa, env, bytes, i, labels));
                     }
                 });
             }
@@ -208,7 +211,20 @@ pub(crate) fn compile_module(
     // the entry before the section.
     let eh_frame = unwind.as_ref().map_or(&[][..], |u| u.bytes());
     let registration = crate::vm::registry::add_code(&code_info, bytes, eh_frame);
-    let debug = crate::debug::register(&code_info, bytes, unwind.as_ref().map(|u| u.bytes()));
+    let value_labels: Vec<_> = functions.iter().map(|f| f.value_labels.clone()).collect();
+    let vm_layout = crate::debug::VmLayout {
+        memory: (!info.memories.is_empty()).then(|| offsets.memory(0)),
+        globals: (0..info.globals.len() as u32)
+            .map(|g| offsets.global(g))
+            .collect(),
+    };
+    let debug = crate::debug::register(
+        &code_info,
+        bytes,
+        unwind.as_ref().map(|u| u.bytes()),
+        &value_labels,
+        &vm_layout,
+    );
     Ok(CompiledModule {
         _debug: debug,
         _registry: registration,
@@ -224,6 +240,7 @@ fn compile_function(
     env: &ModuleEnv<'_>,
     bytes: &[u8],
     defined_index: u32,
+    value_labels_wanted: bool,
 ) -> Result<CompiledFunction, Error> {
     let info = env.info;
     let func_index = info.num_imported_funcs + defined_index;
@@ -235,6 +252,9 @@ fn compile_function(
     let sig = wasm_signature(env.func_sig(func_index));
     let mut ctx = Context::new();
     ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), sig);
+    if value_labels_wanted {
+        ctx.func.collect_debug_info();
+    }
     let mut builder_ctx = FunctionBuilderContext::new();
     let builder = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
     translate::FuncTranslator::new(env, builder).translate(func_index, &body)?;
@@ -323,6 +343,10 @@ fn compile_function(
     let unwind = compiled
         .create_unwind_info(isa)
         .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
+    let mut value_labels = label_ranges(isa, &compiled.value_labels_ranges);
+    if value_labels_wanted {
+        places_beyond_ranges(compiled, &traps, &mut value_labels);
+    }
     Ok(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         relocs,
@@ -330,5 +354,77 @@ fn compile_function(
         call_sites,
         source_map,
         unwind,
+        value_labels,
     })
+}
+
+/// Cranelift's value-label ranges with DWARF register numbers, sorted.
+fn label_ranges(
+    isa: &dyn TargetIsa,
+    ranges: &cranelift_codegen::ValueLabelsRanges,
+) -> Vec<crate::debug::LabelRange> {
+    use crate::debug::{LabelRange, Place};
+    use cranelift_codegen::LabelValueLoc;
+    let mut out: Vec<LabelRange> = ranges
+        .iter()
+        .flat_map(|(label, ranges)| {
+            ranges.iter().filter_map(move |r| {
+                let place = match r.loc {
+                    LabelValueLoc::Reg(reg) => {
+                        Place::Register(isa.map_regalloc_reg_to_dwarf(reg).ok()?)
+                    }
+                    LabelValueLoc::CFAOffset(offset) => Place::Frame(offset),
+                };
+                Some(LabelRange {
+                    label: label.as_u32(),
+                    start: r.start,
+                    end: r.end,
+                    place,
+                })
+            })
+        })
+        .collect();
+    out.sort_by_key(|r| (r.label, r.start));
+    out
+}
+
+/// Under a debugger: where labelled values live beyond Cranelift's
+/// ranges (`debug::places`): at the out-of-line `ud2` of each trap, and
+/// in the frame slots `translate` keeps the VM context and locals in.
+fn places_beyond_ranges(
+    compiled: &cranelift_codegen::CompiledCode,
+    traps: &[(u32, u8)],
+    ranges: &mut Vec<crate::debug::LabelRange>,
+) {
+    use crate::error::TrapCode;
+    let code = compiled.code_buffer();
+    // The trap codes `translate` emits with Cranelift's `trap` (an inline
+    // `ud2`, which code can also fall through to).
+    let inline =
+        |c: u8| c == TrapCode::Unreachable.to_byte() || c == TrapCode::UnhandledTag.to_byte();
+    let body_end = crate::debug::places::islands(code, traps)
+        .first()
+        .map_or(code.len() as u32, |&(t, _)| t);
+    // The prologue's stores into the slots of `translate::keep_in_frame`
+    // end at the sequence point tagged with a slot.
+    let stored = compiled.buffer.debug_tags().find_map(|list| {
+        list.tags.iter().find_map(|tag| match tag {
+            ir::DebugTag::StackSlot(_) => Some(list.offset),
+            ir::DebugTag::User(_) => None,
+        })
+    });
+    if let (Some(from), Some(layout)) = (stored, compiled.buffer.frame_layout()) {
+        for (_, slot) in layout.stackslots.iter() {
+            let Some(key) = slot.key else { continue };
+            // The slot is `offset` above the stack pointer, the frame
+            // pointer `frame_to_fp_offset` above it, and the CFA (the
+            // caller's sp) 16 above that (saved rbp, return address).
+            let cfa_offset = i64::from(slot.offset) - i64::from(layout.frame_to_fp_offset) - 16;
+            crate::debug::places::in_frame(ranges, key.bits() as u32, from..body_end, cfa_offset);
+        }
+    }
+    // After the slots: a trap island gets a slot's place only if every
+    // jump to it has it (the stack check's jump comes before the stores).
+    crate::debug::places::trap_islands(ranges, code, traps, inline);
+    ranges.sort_by_key(|r| (r.label, r.start));
 }

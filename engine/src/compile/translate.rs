@@ -18,6 +18,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
 use super::stack_switching::Resumption;
+use crate::debug::{PARAM_LABEL, VMCTX_LABEL};
 use crate::error::{Error, TrapCode};
 use crate::module_info::val_type;
 use crate::types::{AddrType, ValType, word_offsets};
@@ -72,6 +73,9 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub(super) handler_scopes: Vec<Vec<CatchClause>>,
     /// The block where the last `try_call` returns normally, to continue in.
     pub(super) pending_normal: Option<ir::Block>,
+    /// Under a debugger only: the frame slot that holds each Wasm local's
+    /// current value (`None`: no slot), see `keep_in_frame`.
+    debug_slots: Option<Vec<Option<ir::StackSlot>>>,
 }
 
 pub(super) fn heap_flags() -> MemFlagsData {
@@ -103,7 +107,59 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             libcall_sigs: HashMap::new(),
             handler_scopes: Vec::new(),
             pending_normal: None,
+            debug_slots: None,
         }
+    }
+
+    /// Under a debugger only (value labels collected): gives the value
+    /// `v` of `label` (the VM context, a Wasm local) a frame slot of its
+    /// own, keyed by the label, and stores `v` there; `label_local` stores
+    /// each later value of a local. Cranelift's value labels lose a value
+    /// after its last use: in a frame whose last act was a call, the VM
+    /// context (and with it every variable in linear memory) and clang's
+    /// frame-base local; the slots keep them for every pc after the
+    /// prologue's stores (`compile::places_beyond_ranges`). Scalars only.
+    fn keep_in_frame(&mut self, v: Value, label: u32) -> Option<ir::StackSlot> {
+        let ty = self.builder.func.dfg.value_type(v);
+        if ![types::I32, types::I64, types::F32, types::F64].contains(&ty) {
+            return None;
+        }
+        let slot = self
+            .builder
+            .create_sized_stack_slot(ir::StackSlotData::new_with_key(
+                ir::StackSlotKind::ExplicitSlot,
+                8,
+                3,
+                ir::StackSlotKey::new(u64::from(label)),
+            ));
+        self.store_in_slot(v, slot);
+        Some(slot)
+    }
+
+    /// Stores `v` in a slot of `keep_in_frame`; an `i32` zero-extended, so
+    /// that the slot's 8 bytes read as the value.
+    fn store_in_slot(&mut self, v: Value, slot: ir::StackSlot) {
+        let v = match self.builder.func.dfg.value_type(v) {
+            types::I32 => self.builder.ins().uextend(types::I64, v),
+            _ => v,
+        };
+        self.builder.ins().stack_store(types::I64, v, slot, 0);
+    }
+
+    /// Under a debugger: stores `v`, the new value of local `index`, in
+    /// the local's frame slot (made at its first value, in the prologue).
+    fn store_local_in_frame(&mut self, index: usize, v: Value) {
+        let slots = self.debug_slots.as_ref().expect("under a debugger");
+        if let Some(&slot) = slots.get(index) {
+            if let Some(slot) = slot {
+                self.store_in_slot(v, slot);
+            }
+            return;
+        }
+        let slot = self.keep_in_frame(v, index as u32);
+        let slots = self.debug_slots.as_mut().expect("under a debugger");
+        slots.resize(index, None);
+        slots.push(slot);
     }
 
     /// Translates `body` of function `func_index`; the builder's function
@@ -117,6 +173,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.seal_block(entry);
         let params = self.builder.block_params(entry).to_vec();
         self.vmctx = params[0];
+        // Value labels (kept only when the function collects debug info)
+        // tell the debugger where Wasm locals and the VM context live.
+        self.builder
+            .set_val_label(self.vmctx, ir::ValueLabel::from_u32(VMCTX_LABEL));
+        let vmctx_slot = if self.builder.func.dfg.values_labels.is_some() {
+            self.debug_slots = Some(Vec::new());
+            self.keep_in_frame(self.vmctx, VMCTX_LABEL)
+        } else {
+            None
+        };
 
         // The prologue's stack check reads the limit through the VMContext.
         let vmctx_gv = self
@@ -146,6 +212,11 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         for (i, ty) in sig.params().iter().enumerate() {
             let var = self.builder.declare_var(clif_type(ty));
             self.builder.def_var(var, params[i + 2]);
+            self.label_local(self.locals.len(), params[i + 2]);
+            self.builder.set_val_label(
+                params[i + 2],
+                ir::ValueLabel::from_u32(PARAM_LABEL + self.locals.len() as u32),
+            );
             self.locals.push(var);
         }
         let mut locals_reader = body.get_locals_reader()?;
@@ -156,8 +227,17 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 let var = self.builder.declare_var(clif_type(&ty));
                 let zero = self.zero(&ty);
                 self.builder.def_var(var, zero);
+                self.label_local(self.locals.len(), zero);
                 self.locals.push(var);
             }
+        }
+        if let Some(slot) = vmctx_slot {
+            // Every slot holds its value from here on.
+            let point = self.builder.ins().sequence_point();
+            self.builder
+                .func
+                .debug_tags
+                .set(point, [ir::DebugTag::StackSlot(slot)]);
         }
 
         let ret = self.builder.create_block();
@@ -195,6 +275,15 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.builder.seal_all_blocks();
         self.builder.finalize(self.env.frontend);
         Ok(())
+    }
+
+    /// Marks `v` as the value of Wasm local `index` from here on.
+    fn label_local(&mut self, index: usize, v: Value) {
+        self.builder
+            .set_val_label(v, ir::ValueLabel::from_u32(index as u32));
+        if self.debug_slots.is_some() {
+            self.store_local_in_frame(index, v);
+        }
     }
 
     pub(super) fn zero(&mut self, ty: &ValType) -> Value {
@@ -971,10 +1060,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             O::LocalSet { local_index } => {
                 let v = self.pop();
                 self.builder.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index as usize, v);
             }
             O::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("operand");
                 self.builder.def_var(self.locals[local_index as usize], v);
+                self.label_local(local_index as usize, v);
             }
             O::GlobalGet { global_index } => {
                 let ty = clif_type(&self.env.info.globals[global_index as usize].ty.content);

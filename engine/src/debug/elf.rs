@@ -32,8 +32,10 @@ pub(crate) struct ModuleImage<'a> {
     pub source_map: Vec<(u64, u32)>,
     /// Source lines, if any could be found or written.
     pub lines: Option<&'a SourceLines>,
-    /// Name of the compilation unit (the module's name).
+    /// Name of the compilation unit (from the module's name).
     pub unit_name: &'a str,
+    /// The module's DWARF variables and what translating them needs.
+    pub variables: Option<super::variables::Input<'a>>,
 }
 
 /// DWARF sections, by ELF section name.
@@ -109,7 +111,12 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
     let mut dwarf = DwarfUnit::new(encoding);
     dwarf.unit.line_program = program;
     let root = dwarf.unit.root();
-    let name = dwarf.strings.add(display_name(image.unit_name).as_bytes());
+    // Not the bare module name: gdb takes a unit's name for a file name in
+    // expressions, so a unit named `fiber` would make `ptype struct fiber`
+    // a syntax error.
+    let name = dwarf
+        .strings
+        .add(format!("{} (wasm module)", display_name(image.unit_name)).into_bytes());
     let comp_dir = dwarf.strings.add(dir_of(first).into_bytes());
     let producer = dwarf.strings.add("switchyard");
     let cu = dwarf.unit.get_mut(root);
@@ -125,7 +132,19 @@ fn dwarf_sections(image: &ModuleImage<'_>) -> Option<Vec<(&'static str, Vec<u8>)
         AttributeValue::Address(Address::Constant(code_start)),
     );
     cu.set(gimli::DW_AT_high_pc, AttributeValue::Udata(code_len));
-    for (start, len, fname) in &image.functions {
+    let code = super::variables::Code {
+        functions: &image.functions,
+        source_map: &image.source_map,
+    };
+    let described = image
+        .variables
+        .as_ref()
+        .and_then(|input| super::variables::add(&mut dwarf, root, input, &code))
+        .unwrap_or_default();
+    for (i, (start, len, fname)) in image.functions.iter().enumerate() {
+        if described.get(i) == Some(&true) {
+            continue;
+        }
         let id = dwarf.unit.add(root, gimli::DW_TAG_subprogram);
         let name = dwarf.strings.add(display_name(fname).as_bytes());
         let sub = dwarf.unit.get_mut(id);
@@ -407,6 +426,7 @@ mod image_tests {
             source_map: Vec::new(),
             lines: None,
             unit_name: "m",
+            variables: None,
         };
         let bytes = write(&image).unwrap();
         let file = object::File::parse(&*bytes).unwrap();

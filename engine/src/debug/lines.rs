@@ -79,7 +79,7 @@ fn leb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 
 /// The custom sections by name and the module offset of the code
 /// section's contents (Wasm DWARF addresses are relative to it).
-fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
+pub(super) fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
     if bytes.get(0..4)? != b"\0asm" {
         return None;
     }
@@ -103,6 +103,11 @@ fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
         pos = end;
     }
     Some((custom, code_start?))
+}
+
+/// Whether the module has a `.debug_info` section.
+pub(super) fn has_debug_info(bytes: &[u8]) -> bool {
+    custom_sections(bytes).is_some_and(|(custom, _)| custom.contains_key(".debug_info"))
 }
 
 fn from_dwarf(bytes: &[u8]) -> Option<SourceLines> {

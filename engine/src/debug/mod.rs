@@ -10,17 +10,69 @@
 //!
 //! Symbols, CFI and the lines of a module's own DWARF cost little, so they
 //! are always registered: `gdb -p` on a running process names and unwinds
-//! its Wasm frames. A WAT listing costs a file per module, so it is written
-//! only when a debugger traces the process as the module is compiled (or
-//! with `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
+//! its Wasm frames. A WAT listing costs a file per module, and the C
+//! program's variables (its DWARF `.debug_info` translated, `variables`)
+//! cost about as much time again as compiling, so both are made only when
+//! a debugger traces the process as the module is compiled (or with
+//! `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
 
 mod elf;
 mod gdb_jit;
 pub(crate) mod lines;
+pub(crate) mod places;
+mod variables;
 
 use std::sync::OnceLock;
 
 use crate::vm::code_lookup::CodeInfo;
+
+/// The Cranelift value label of the VM context parameter; Wasm local `i`
+/// is labelled `i` (wasmparser allows far fewer locals than this).
+pub(crate) const VMCTX_LABEL: u32 = 0xffff_fff0;
+
+/// Parameter `i`'s value on entry is also labelled `PARAM_LABEL + i`, a
+/// label never given to another value: see `variables`.
+pub(crate) const PARAM_LABEL: u32 = 0x4000_0000;
+
+/// Where a labelled value (a Wasm local, the VM context) lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In this DWARF register.
+    Register(u16),
+    /// In the stack slot at this offset from the frame's CFA.
+    Frame(i64),
+}
+
+/// One value-label range of a function: `label` is at `place` from code
+/// offset `start` to `end` (relative to the function).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LabelRange {
+    /// [`VMCTX_LABEL`] or a Wasm local index.
+    pub label: u32,
+    /// First code offset, relative to the function.
+    pub start: u32,
+    /// Code offset after the range.
+    pub end: u32,
+    /// Where the value is.
+    pub place: Place,
+}
+
+/// Where the VM context points to what variables need: the memory base
+/// and the globals (for `__stack_pointer` frame bases).
+pub(crate) struct VmLayout {
+    /// VM context offset of the `*mut VMMemory` of memory 0, if any.
+    pub memory: Option<u32>,
+    /// VM context offset of each global's `*mut VMGlobal`.
+    pub globals: Vec<u32>,
+}
+
+/// Whether functions of this module should collect value labels for its
+/// DWARF variables: it has some, and a debugger traces the process (or
+/// `SWITCHYARD_GDB=1`). Translating them costs about as much again as
+/// compiling the module (docs/gdb.md), too much to pay without a debugger.
+pub(crate) fn wants_variables(module_bytes: &[u8]) -> bool {
+    detail() == Detail::Full && lines::has_debug_info(module_bytes)
+}
 
 /// A module's object file, known to gdb until dropped.
 pub(crate) struct DebugRegistration {
@@ -34,7 +86,7 @@ enum Detail {
     Off,
     /// Symbols, CFI and the module's own DWARF lines.
     Symbols,
-    /// Also a WAT listing for modules without DWARF.
+    /// Also a WAT listing for modules without DWARF, and variables.
     Full,
 }
 
@@ -60,10 +112,14 @@ fn traced() -> bool {
 
 /// Describes a compiled module to gdb (unless `SWITCHYARD_GDB=0`).
 /// `eh_frame` is the code's registered `.eh_frame` section.
+/// `labels` holds each function's value-label ranges (empty unless
+/// [`wants_variables`]).
 pub(crate) fn register(
     code: &CodeInfo,
     module_bytes: &[u8],
     eh_frame: Option<&[u8]>,
+    labels: &[Vec<LabelRange>],
+    vm: &VmLayout,
 ) -> Option<DebugRegistration> {
     let lines = match detail() {
         Detail::Off => return None,
@@ -103,6 +159,14 @@ pub(crate) fn register(
             .collect(),
         lines: lines.as_ref(),
         unit_name: &code.module_name,
+        variables: labels
+            .iter()
+            .any(|l| !l.is_empty())
+            .then_some(variables::Input {
+                module_bytes,
+                labels,
+                vm,
+            }),
     };
     let object = elf::write(&image)?;
     Some(DebugRegistration {
@@ -132,6 +196,7 @@ pub(crate) fn register_glue(
         source_map: Vec::new(),
         lines: None,
         unit_name: "switchyard-glue",
+        variables: None,
     };
     let object = elf::write(&image)?;
     Some(DebugRegistration {

@@ -311,6 +311,7 @@ pub(crate) fn symbolize(
                     entry,
                     handlers: Some(handlers),
                     resumed_here: true,
+                    name: None,
                 })
             }
             R::HostEntry => F::HostEntry,

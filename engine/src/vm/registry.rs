@@ -67,6 +67,7 @@ pub static switchyard_registry: Registry = Registry(UnsafeCell::new(RegistryHead
     trampoline_end: 0,
     entry_start: 0,
     entry_end: 0,
+    clock: 0,
 }));
 
 static WRITER: Mutex<()> = Mutex::new(());
@@ -102,6 +103,74 @@ pub(crate) fn add_store(desc: *mut StoreDescriptor) {
         unsafe { (*desc).next = h.stores };
         h.stores = desc as usize;
     });
+}
+
+/// Address of the header's coarse clock, which switches copy into the
+/// record of the continuation they stop or start (one load, one store).
+pub fn clock_address() -> usize {
+    switchyard_registry.0.get() as usize + offsets::header::CLOCK
+}
+
+/// The coarse clock's current value (monotonic nanoseconds).
+pub fn clock_now() -> u64 {
+    clock_cell().load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Starts, once, the thread that advances the coarse clock about once a
+/// millisecond (the engine calls this when it maps the first continuation
+/// stack: a program without continuations gets no thread).
+///
+/// A clock word that a thread keeps current costs a switch one load and one
+/// store, where reading the time on every switch (rdtsc, a vDSO call) would
+/// cost tens of cycles; a millisecond is fine enough to tell how long a
+/// continuation has waited. The thread is a bare pthread, not a
+/// `std::thread`: std runs spawn hooks named `run` in a new thread, where a
+/// debugger's `break run` would stop.
+pub fn start_clock() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        clock_cell().store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+        extern "C" fn tick(_: *mut libc::c_void) -> *mut libc::c_void {
+            let millisecond = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 1_000_000,
+            };
+            loop {
+                // SAFETY: a valid timespec; a null remainder is allowed.
+                unsafe { libc::nanosleep(&millisecond, std::ptr::null_mut()) };
+                clock_cell().store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let mut thread: libc::pthread_t = 0;
+        // SAFETY: `tick` has the signature pthread_create expects and uses
+        // only statics; default attributes; a detached thread that runs as
+        // long as the process. Without it the clock stands still: waits
+        // read as 0, nothing else changes.
+        unsafe {
+            if libc::pthread_create(&mut thread, std::ptr::null(), tick, std::ptr::null_mut()) == 0
+            {
+                libc::pthread_setname_np(thread, c"switchyard-clock".as_ptr());
+                libc::pthread_detach(thread);
+            }
+        }
+    });
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn clock_cell() -> &'static std::sync::atomic::AtomicU64 {
+    // SAFETY: `clock_address` is the aligned `clock` word of the static
+    // header, which lives as long as the program; it is only ever written
+    // atomically (here) and read by plain loads of generated code.
+    unsafe { std::sync::atomic::AtomicU64::from_ptr(clock_address() as *mut u64) }
 }
 
 /// Removes a store added with [`add_store`].

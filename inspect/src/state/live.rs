@@ -225,7 +225,7 @@ pub fn trap_picture(trap: &Trap, modules: &[Module], tags: &HashMap<u64, String>
         Ok(snapshot) => picture::build(&memory, &snapshot, &[], tags),
         Err(_) => Picture::default(),
     };
-    picture.trap = Some(picture::trap_view(trap, &picture::module_dwarf(modules)));
+    picture.trap = Some(picture::trap_view(trap, modules));
     picture
 }
 

@@ -44,9 +44,21 @@ pub struct Cont {
     /// Its logical backtrace, innermost first (host and glue frames left
     /// out).
     pub frames: Vec<Frame>,
+    /// What it runs, `module!function`, when that is not its entry (see
+    /// `switchyard_unwind::naming`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where it was created, `function at file:line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 impl Cont {
+    /// What it runs: its name, else its entry function.
+    pub fn title(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.entry)
+    }
+
     /// "#3" or "host".
     pub fn label(&self) -> String {
         if self.id == 0 {
@@ -81,6 +93,48 @@ impl Picture {
     /// The stack with id `id`.
     pub fn cont(&self, id: u64) -> Option<&Cont> {
         self.conts.iter().find(|c| c.id == id)
+    }
+
+    /// Parked continuations whose stacks are identical (same state, name,
+    /// creation site, tag and frames), as lists of indices into `conts`,
+    /// only groups of two or more, each in `conts` order.
+    pub fn groups(&self) -> Vec<Vec<usize>> {
+        type Key<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Vec<(String, Option<u32>)>,
+        );
+        let mut index: std::collections::HashMap<Key<'_>, usize> = Default::default();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, c) in self.conts.iter().enumerate() {
+            if c.state != "suspended" && c.state != "fresh" {
+                continue;
+            }
+            let frames = c
+                .frames
+                .iter()
+                .filter_map(Frame::as_wasm)
+                .map(|w| (w.qualified_name(), w.offset))
+                .collect();
+            let key = (
+                c.state.as_str(),
+                c.title(),
+                c.created.as_deref(),
+                c.tag.as_deref(),
+                frames,
+            );
+            match index.get(&key) {
+                Some(&g) => groups[g].push(i),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(vec![i]);
+                }
+            }
+        }
+        groups.retain(|g| g.len() > 1);
+        groups
     }
 
     /// Ids of the running chain, outermost (the host) first.

@@ -3,10 +3,12 @@
 //! an engine trap's backtrace.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use switchyard_engine::Trap;
 use switchyard_unwind::CfiUnwinder;
 use switchyard_unwind::dwarf::WasmDwarf;
+use switchyard_unwind::naming::{ModuleCode, name_continuations};
 use switchyard_unwind::registry::{Snapshot, StackRecord, State as RecordState};
 use switchyard_unwind::report::{Sources, add_locations, entry_name, report_parked};
 use switchyard_unwind::{Limits, Memory, Step};
@@ -39,7 +41,12 @@ fn without_host(mut frames: Vec<Frame>) -> Vec<Frame> {
     frames
 }
 
-fn cont_of(snapshot: &Snapshot, r: &StackRecord, tags: &HashMap<u64, String>) -> Cont {
+fn cont_of(
+    snapshot: &Snapshot,
+    sources: &Sources<'_>,
+    r: &StackRecord,
+    tags: &HashMap<u64, String>,
+) -> Cont {
     let tag = tags.get(&r.id).cloned().or_else(|| {
         (r.last_tag != 0 && r.state == RecordState::Suspended)
             .then(|| format!("tag@{:#x}", r.last_tag))
@@ -62,7 +69,18 @@ fn cont_of(snapshot: &Snapshot, r: &StackRecord, tags: &HashMap<u64, String>) ->
             None
         },
         frames: Vec::new(),
+        name: None,
+        created: sources.creation_site(snapshot, r),
     }
+}
+
+/// The continuation's name, from the boundary at the bottom of its frames
+/// (named by `Sources::frames`).
+fn name_from(frames: &[Frame]) -> Option<String> {
+    frames
+        .iter()
+        .find_map(Frame::as_boundary)
+        .and_then(|b| b.name.as_deref().map(String::from))
 }
 
 /// The picture of every stack: the running chains from `running` (one walk
@@ -88,9 +106,10 @@ pub fn build(
             let frames = frame_lines(snapshot, &sources, &walk.steps[from..]);
             match owner {
                 Some(r) => {
-                    let mut c = cont_of(snapshot, r, tags);
+                    let mut c = cont_of(snapshot, &sources, r, tags);
                     c.stack_used = r.stack_high.saturating_sub(sp);
                     c.parent = parent;
+                    c.name = name_from(&frames);
                     c.frames = frames;
                     segments.push(c);
                 }
@@ -107,6 +126,8 @@ pub fn build(
                             parent: None,
                             tag: None,
                             frames,
+                            name: None,
+                            created: None,
                         });
                     }
                 }
@@ -134,25 +155,35 @@ pub fn build(
     // Running records no walk reached (another thread's, or no walk).
     for r in snapshot.stores.iter().flat_map(|s| &s.records) {
         if r.state == RecordState::Running && !conts.iter().any(|c| c.id == r.id) {
-            let mut c = cont_of(snapshot, r, tags);
+            let mut c = cont_of(snapshot, &sources, r, tags);
             c.parent = Some(snapshot.record(r.parent_record).map_or(0, |p| p.id));
             conts.push(c);
         }
     }
     let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
     for (r, steps) in report_parked(memory, snapshot, &cfi, LIMITS) {
-        let mut c = cont_of(snapshot, r, tags);
+        let mut c = cont_of(snapshot, &sources, r, tags);
+        let info = sources.describe_continuation(snapshot, r, &steps);
+        if c.tag.as_deref().is_none_or(|t| t.starts_with("tag@")) && info.waiting_on.is_some() {
+            c.tag = info.waiting_on;
+        }
         c.frames = frame_lines(snapshot, &sources, &steps);
+        c.name = name_from(&c.frames);
         conts.push(c);
     }
     Picture { conts, trap: None }
 }
 
 /// The trap's logical backtrace, with source locations from the DWARF of
-/// `modules` (by module name).
-pub fn trap_view(trap: &Trap, dwarf: &HashMap<String, WasmDwarf>) -> TrapView {
+/// `modules` (by module name) and its continuations named by what they run.
+pub fn trap_view(trap: &Trap, modules: &[switchyard_engine::Module]) -> TrapView {
     let mut frames = without_host(trap.backtrace.clone());
-    add_locations(&mut frames, dwarf);
+    add_locations(&mut frames, &module_dwarf(modules));
+    let code: HashMap<&str, Arc<ModuleCode>> = modules
+        .iter()
+        .filter_map(|m| Some((m.name(), Arc::new(ModuleCode::new(m.bytes().to_vec())?))))
+        .collect();
+    name_continuations(&mut frames, &|m| code.get(m).cloned());
     let mut message = format!("wasm trap: {trap}");
     if let Some(f) = &trap.function {
         message.push_str(&format!(" in {f}"));

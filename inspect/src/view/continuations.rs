@@ -55,7 +55,7 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
         format!("{:<9} ", c.state),
         Style::default().fg(state_color(&c.state)),
     ));
-    spans.push(Span::raw(c.entry.clone()));
+    spans.push(Span::raw(c.title().to_string()));
     if let Some(tag) = &c.tag {
         spans.push(Span::raw(format!(" on {tag}")));
     }
@@ -66,6 +66,12 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
             size(c.stack_used),
             size(c.stack_size)
         )));
+    }
+    if let Some(site) = &c.created {
+        spans.push(Span::styled(
+            format!(" ← {site}"),
+            Style::default().fg(Color::DarkGray),
+        ));
     }
     spans
 }
@@ -87,8 +93,12 @@ pub fn widest(app: &App) -> usize {
             // Running ones are indented by their depth, parked ones by 2.
             let depth = chain.iter().position(|id| *id == c.id);
             let indent = depth.map_or(2, |d| 2 * d + 2);
+            // The creation site at a row's end is the one part a narrow
+            // pane may cut: it does not widen the pane at the expense of
+            // the backtrace beside it.
+            let site = c.created.as_ref().map_or(0, |s| 3 + s.chars().count());
             let text: usize = describe(c, 0).iter().map(|s| s.width()).sum();
-            indent + text
+            indent + text - site
         })
         .max()
         .unwrap_or(0)
@@ -101,6 +111,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let chain = picture.chain();
     let mut lines: Vec<Line> = Vec::new();
     let mut parked_heading = false;
+    let sizes = app.folded_sizes();
     for (pos, item) in app.items().iter().enumerate() {
         let mut spans = match item {
             Item::Trap => vec![Span::styled(
@@ -126,6 +137,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                             ));
                         }
                         let mut s = vec![Span::raw("  ")];
+                        let n = sizes.get(i).copied().unwrap_or(1);
+                        if n > 1 {
+                            s.push(Span::styled(
+                                format!("{n}× "),
+                                Style::default().fg(Color::Cyan),
+                            ));
+                        }
                         s.extend(describe(c, 0));
                         s
                     }

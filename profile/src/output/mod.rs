@@ -92,6 +92,7 @@ mod tests {
                 entry: Arc::from("m!gen"),
                 handlers: None,
                 resumed_here: true,
+                name: None,
             }),
             wasm("m", "gen;odd"),
         ];

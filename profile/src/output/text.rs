@@ -131,7 +131,10 @@ pub fn summary(profile: &Profile) -> String {
         out,
         "\ntime per continuation (the innermost running one; switches: times it had been resumed or switched to or from, at its last sample):"
     );
-    let _ = writeln!(out, "  samples       %        id  switches  entry function");
+    let _ = writeln!(
+        out,
+        "  samples       %        id  switches  name (what it runs)"
+    );
     let _ = writeln!(
         out,
         "  {on_host:7}  {:5.1}%         -         -  (host stack, no continuation)",
@@ -157,7 +160,7 @@ pub fn summary(profile: &Profile) -> String {
             list.len() - TOP
         );
     }
-    // By entry function, for programs that make many short continuations.
+    // By name, for programs that make many short continuations.
     let mut by_entry: HashMap<&Arc<str>, (u64, usize)> = HashMap::new();
     for c in conts.values() {
         let e = by_entry.entry(&c.entry).or_default();
@@ -166,8 +169,11 @@ pub fn summary(profile: &Profile) -> String {
     }
     let mut by_entry: Vec<_> = by_entry.into_iter().collect();
     by_entry.sort_by(|a, b| (b.1.0, a.0).cmp(&(a.1.0, b.0)));
-    let _ = writeln!(out, "\ntime per continuation entry function:");
-    let _ = writeln!(out, "  samples       %  continuations  entry function");
+    let _ = writeln!(
+        out,
+        "\ntime per continuation name (what it runs, else its entry function):"
+    );
+    let _ = writeln!(out, "  samples       %  continuations  name");
     for (entry, (n, count)) in by_entry.iter().take(TOP) {
         let _ = writeln!(
             out,

@@ -9,7 +9,7 @@ use std::arch::global_asm;
 // The record and the context it holds are the registry's layout (the
 // `switchyard-registry-layout` crate), which debuggers and profilers read.
 pub use switchyard_registry_layout::{
-    ContinuationRecord, ControlContext, MAX_PAYLOAD, RECORD_MAGIC, state,
+    CREATION_FRAMES, ContinuationRecord, ControlContext, MAX_PAYLOAD, RECORD_MAGIC, state,
 };
 
 /// Signature of the function the trampoline calls on a fresh stack: it
@@ -57,6 +57,12 @@ pub mod offsets {
     pub const ARGS: i32 = offset_of!(R, args) as i32;
     /// [`R::next_free`].
     pub const NEXT_FREE: i32 = offset_of!(R, next_free) as i32;
+    /// [`R::last_switch`].
+    pub const LAST_SWITCH: i32 = offset_of!(R, last_switch) as i32;
+    /// [`R::caught_pc`].
+    pub const CAUGHT_PC: i32 = offset_of!(R, caught_pc) as i32;
+    /// [`R::caught_by`].
+    pub const CAUGHT_BY: i32 = offset_of!(R, caught_by) as i32;
     /// Offset of the `pc` word in a control context.
     pub const CTX_PC: i32 = offset_of!(super::ControlContext, pc) as i32;
 }
@@ -102,6 +108,21 @@ pub mod contref {
     pub fn record(r: u64) -> usize {
         ((r & ADDRESS_MASK) << 6) as usize
     }
+}
+
+/// What a switch records for tools (libcall mode; native mode emits the
+/// same in `compile/stack_switching/wait.rs`): the coarse clock in
+/// `last_switch` of the continuation that starts or stops.
+pub fn stamp_switch(record: &mut ContinuationRecord) {
+    record.last_switch = crate::vm::registry::clock_now();
+}
+
+/// `record` suspends (or switches away) to the resume that runs
+/// `handler`: stamps the clock and keeps that resume's site and stack.
+pub fn note_caught(record: &mut ContinuationRecord, handler: &ContinuationRecord) {
+    stamp_switch(record);
+    record.caught_pc = handler.parent.pc;
+    record.caught_by = handler.parent_record;
 }
 
 /// How many cache-line offsets records are spread over.
@@ -280,6 +301,12 @@ pub unsafe fn init_record(
             stack_limit,
             bound: 0,
             args: [0; MAX_PAYLOAD],
+            created_by: 0,
+            created_at: 0,
+            last_switch: 0,
+            caught_pc: 0,
+            caught_by: 0,
+            creation: [0; CREATION_FRAMES],
             next_free: 0,
         });
     }
@@ -314,6 +341,8 @@ pub unsafe fn reset_record(record: *mut ContinuationRecord, body: usize) {
         r.handlers_len = 0;
         r.bound = 0;
         r.next_free = 0;
+        r.caught_pc = 0;
+        r.caught_by = 0;
     }
 }
 

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::continuation::{
-    ContinuationRecord, ControlContext, contref, payload, state, switchyard_host_stack_switch,
+    self, ContinuationRecord, ControlContext, contref, payload, state, switchyard_host_stack_switch,
 };
 use crate::vm::events::{self, SwitchEventKind, who};
 use crate::vm::layout::VMStoreContext;
@@ -124,6 +124,7 @@ pub unsafe extern "sysv64" fn resume(
         ancestor.handlers_len = nhandlers;
         rec.state = state::RUNNING;
         rec.resumes += 1;
+        continuation::stamp_switch(rec);
         ctx.current_cont = record as usize;
         let old_limit = ctx.stack_limit;
         ctx.stack_limit = rec.stack_limit;
@@ -194,6 +195,7 @@ pub unsafe extern "sysv64" fn suspend(
         me.last_tag = tag;
         me.state = state::SUSPENDED;
         ctx.suspend_clause = clause;
+        continuation::note_caught(me, &*handler);
         observe();
         let parent = (*handler).parent;
         let received = switchyard_host_stack_switch(
@@ -256,6 +258,7 @@ pub unsafe extern "sysv64" fn switch(
         t.args[base + nvalues as usize] = my_ref;
         let outer = &mut *(t.last_ancestor as *mut ContinuationRecord);
         let h = &mut *handler;
+        continuation::note_caught(me, h);
         outer.parent_record = h.parent_record;
         outer.handlers = h.handlers;
         outer.handlers_len = h.handlers_len;

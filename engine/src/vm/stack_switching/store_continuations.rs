@@ -47,7 +47,10 @@ impl StoreContinuations {
     }
 
     /// Creates a fresh continuation of `funcref` whose stack starts in
-    /// `body`; returns its reference.
+    /// `body`; returns its reference. Called by `cont.new`'s host routine
+    /// straight from generated code: the creation site it records starts
+    /// two frames up (see [`creation_site`]).
+    #[inline(never)]
     pub fn create(
         &mut self,
         ctx: &mut VMStoreContext,
@@ -76,10 +79,17 @@ impl StoreContinuations {
             }
             break free;
         };
-        // SAFETY: `record` is a fresh record of ours.
+        // SAFETY: `record` is a fresh record of ours; the running
+        // continuation's record, if any, is a live record of this store.
         let generation = unsafe {
             (*record).entry_func = funcref;
             (*record).id = self.next_id;
+            (*record).created_by = match ctx.current_cont {
+                0 => 0,
+                running => (*(running as *const ContinuationRecord)).id,
+            };
+            (*record).created_at = crate::vm::registry::clock_now();
+            (*record).creation = creation_site(ctx);
             (*record).generation
         };
         self.next_id += 1;
@@ -94,6 +104,7 @@ impl StoreContinuations {
         ctx: &mut VMStoreContext,
         body: usize,
     ) -> Result<*mut ContinuationRecord, TrapCode> {
+        crate::vm::registry::start_clock();
         let stack = ContinuationStack::map_usable(self.stack_size)
             .map_err(|_| TrapCode::ContinuationLimit)?;
         // SAFETY: a new stack nothing else uses.
@@ -132,6 +143,69 @@ impl StoreContinuations {
         }
         ctx.current_cont = stop;
     }
+}
+
+/// The return addresses of the Wasm stack that executed `cont.new`,
+/// innermost first: a frame-pointer walk from the caller of `cont.new`'s
+/// host routine, which calls [`StoreContinuations::create`], which calls
+/// this (none of the three inlined into the next, and all keep frame
+/// pointers: the workspace builds with them forced). Stops at the bottom of
+/// a continuation stack, at the host entry into Wasm, at a frame pointer
+/// that does not grow or leaves the stack, and after `CREATION_FRAMES`
+/// addresses. Always on: at most a dozen loads, next to the allocation
+/// `cont.new` may do anyway.
+#[inline(never)]
+fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES] {
+    let mut pcs = [0; continuation::CREATION_FRAMES];
+    let fp: usize;
+    // SAFETY: reads the frame pointer register, nothing else.
+    unsafe { std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack)) };
+    // The stack it runs on: a continuation's (bounded by its record) or a
+    // host stack (bounded by a generous span above this frame).
+    let (low, high) = match ctx.current_cont {
+        0 => (fp, fp.saturating_add(8 << 20)),
+        // SAFETY: the running continuation's record is live.
+        r => unsafe {
+            let r = &*(r as *const ContinuationRecord);
+            (r.stack_low, r.stack_high)
+        },
+    };
+    let (trampoline_start, trampoline_end) = continuation::trampoline_range();
+    let (entry_start, entry_end) = crate::vm::entry::entry_range();
+    let mut fp = fp;
+    let mut skip = 2; // into `create`, into the host routine
+    let mut n = 0;
+    for _ in 0..continuation::CREATION_FRAMES + 2 {
+        if fp < low || fp.saturating_add(16) > high || !fp.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: `fp` lies inside the stack this code runs on, below the
+        // frames still active above it (checked just above), so both words
+        // are mapped and are a frame record.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if ret == 0 || ret > trampoline_start && ret <= trampoline_end {
+            break;
+        }
+        // Below the host entry lie the host's frames (which need not keep
+        // frame pointers): nothing a creation site needs.
+        if ret > entry_start && ret <= entry_end {
+            break;
+        }
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            pcs[n] = ret;
+            n += 1;
+            if n == pcs.len() {
+                break;
+            }
+        }
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    pcs
 }
 
 /// Puts a finished continuation's record on the free list (what generated

@@ -1,0 +1,226 @@
+"""What a continuation runs, where it was created, and what it waits on,
+for `info continuations`: the same rules as the Rust tools
+(unwind/src/naming.rs, unwind/src/groups.rs, docs/inspector.md), read from
+the registry and the module bytes it points to. gdb cannot call the Rust
+code, so the rules are written twice; tools/tests/gdb_fibers.rs checks that
+both name green.c's fibers alike.
+
+This module does not import gdb: it reads memory through the registry's
+`read` function, like registry.py.
+"""
+
+from . import layout
+from .registry import RegistryError, _checked_read
+
+MAX_MODULE = 256 << 20
+MAX_FRAMES = 256
+
+
+def _leb(b, at):
+    """An unsigned LEB128 number at `at`: (value, next offset)."""
+    value = shift = 0
+    for i in range(5):
+        if at + i >= len(b):
+            raise ValueError("truncated")
+        byte = b[at + i]
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at + i + 1
+    raise ValueError("long LEB128")
+
+
+def _skip_leb(b, at):
+    for i in range(10):
+        if at + i >= len(b):
+            raise ValueError("truncated")
+        if not b[at + i] & 0x80:
+            return at + i + 1
+    raise ValueError("long LEB128")
+
+
+class ModuleCode:
+    """A module's function body ranges and tag names, from its bytes."""
+
+    def __init__(self, data):
+        self.data = data
+        self.bodies = []
+        self.tags = {}
+        if data[:4] != b"\0asm":
+            return
+        at = 8
+        while at < len(data):
+            sid = data[at]
+            size, start = _leb(data, at + 1)
+            end = start + size
+            if sid == 10:
+                count, p = _leb(data, start)
+                for _ in range(count):
+                    bsize, body = _leb(data, p)
+                    self.bodies.append((body, body + bsize))
+                    p = body + bsize
+            elif sid == 0:
+                nlen, p = _leb(data, start)
+                if data[p:p + nlen] == b"name":
+                    self._names(p + nlen, end)
+            at = end
+
+    def _names(self, at, end):
+        while at < end:
+            sub = self.data[at]
+            size, start = _leb(self.data, at + 1)
+            if sub == 11:
+                count, p = _leb(self.data, start)
+                for _ in range(count):
+                    index, p = _leb(self.data, p)
+                    nlen, p = _leb(self.data, p)
+                    self.tags[index] = self.data[p:p + nlen].decode("utf-8", "replace")
+                    p += nlen
+            at = start + size
+
+    def _body_end(self, offset):
+        for start, end in self.bodies:
+            if start <= offset < end:
+                return end
+        return None
+
+    def is_forwarding_call(self, offset):
+        """Whether the instruction at `offset` is an indirect call after
+        which the function only moves values to its return."""
+        end = self._body_end(offset)
+        if end is None:
+            return False
+        b = self.data[:end]
+        try:
+            if b[offset] == 0x11:
+                at = _skip_leb(b, _skip_leb(b, offset + 1))
+            elif b[offset] == 0x14:
+                at = _skip_leb(b, offset + 1)
+            else:
+                return False
+            for _ in range(64):
+                op = b[at]
+                if op == 0x0B and at + 1 == end or op == 0x0F:
+                    return True
+                if op in (0x0B, 0x1A, 0x6A, 0x6B, 0x7C, 0x7D):
+                    at += 1
+                elif 0x20 <= op <= 0x24 or op in (0x41, 0x42):
+                    at = _skip_leb(b, at + 1)
+                else:
+                    return False
+        except (ValueError, IndexError):
+            return False
+        return False
+
+    def tag_at(self, offset):
+        """`$name` (or `tag N`) of a suspend or switch at `offset`."""
+        end = self._body_end(offset)
+        if end is None:
+            return None
+        b = self.data[:end]
+        try:
+            if b[offset] == 0xE2:
+                at = offset + 1
+            elif b[offset] == 0xE5:
+                at = _skip_leb(b, offset + 1)
+            else:
+                return None
+            tag, _ = _leb(b, at)
+        except (ValueError, IndexError):
+            return None
+        return "$" + self.tags[tag] if tag in self.tags else "tag %d" % tag
+
+
+class Namer:
+    """Names continuations of one registry snapshot (module code cached)."""
+
+    def __init__(self, reg, read):
+        self.reg = reg
+        self.read = read
+        self._code = {}
+
+    def code(self, module):
+        if module.name not in self._code:
+            code = None
+            if 0 < module.module_len <= MAX_MODULE:
+                try:
+                    code = ModuleCode(_checked_read(self.read, module.module_bytes,
+                                                    module.module_len))
+                except (RegistryError, ValueError, IndexError):
+                    code = None
+            self._code[module.name] = code
+        return self._code[module.name]
+
+    def walk(self, record):
+        """Return addresses of a suspended continuation's frames (the first
+        is where its switch returns), by frame pointers, down to its
+        trampoline."""
+        if record.state != layout.STATE_SUSPENDED:
+            return []
+        _, fp, pc = record.own
+        pcs = [pc]
+        for _ in range(MAX_FRAMES):
+            if not (record.stack_low <= fp < record.stack_high - 8):
+                break
+            try:
+                raw = _checked_read(self.read, fp, 16)
+            except RegistryError:
+                break
+            nfp = int.from_bytes(raw[:8], "little")
+            ret = int.from_bytes(raw[8:], "little")
+            if ret == 0 or self.reg.in_trampoline(ret - 1):
+                break
+            pcs.append(ret)
+            if nfp <= fp:
+                break
+            fp = nfp
+        return pcs
+
+    def _offset(self, pc):
+        f = self.reg.function_at(pc - 1)
+        if f is None:
+            return None, None
+        return f, f.module.wasm_offset(pc - 1)
+
+    def name(self, record, pcs):
+        """`module!function` of what it runs: the first function from the
+        bottom whose call is not a forwarding call; its entry when none."""
+        entry = self.reg.entry_name(record)
+        wasm = [pc for pc in pcs if self.reg.function_at(pc - 1)]
+        if not wasm:
+            return entry
+        for pc in reversed(wasm[1:]):
+            f, offset = self._offset(pc)
+            code = self.code(f.module)
+            if offset is None or code is None or not code.is_forwarding_call(offset):
+                return "%s!%s" % (f.module.name, f.name)
+        f = self.reg.function_at(wasm[0] - 1)
+        return "%s!%s" % (f.module.name, f.name)
+
+    def waiting_on(self, record, pcs):
+        """The tag of the suspend or switch it stopped at."""
+        if record.state != layout.STATE_SUSPENDED or not pcs:
+            return None
+        f, offset = self._offset(pcs[0])
+        if f is None or offset is None:
+            return None
+        code = self.code(f.module)
+        return code.tag_at(offset) if code else None
+
+    def site_pc(self, record):
+        """The creation site's return address: the first of the creating
+        stack outside the module that executed cont.new."""
+        wasm = [(pc, self.reg.module_at(pc - 1)) for pc in record.creation]
+        wasm = [(pc, m) for pc, m in wasm if m is not None]
+        if not wasm:
+            return None
+        first = wasm[0][1]
+        for pc, m in wasm:
+            if m is not first:
+                return pc
+        return wasm[-1][0]
+
+    def waited_ms(self, record):
+        if not self.reg.clock or not record.last_switch:
+            return 0
+        return max(0, self.reg.clock - record.last_switch) // 1000000

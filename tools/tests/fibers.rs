@@ -1,0 +1,288 @@
+//! Thousands of continuations, readable: tests/programs/fibers/many.c
+//! (C via clang, on the WAT fiber library whose `$entry` starts every
+//! fiber) seen through `switchyard run` (trap report, `--backtrace-all`,
+//! `--leaks`), `switchyard bt --pid` and gdb's `info continuations`. Every
+//! view must name a fiber by its own function (`worker`, `crasher`), not
+//! by the library's `fiber!entry`, and say where it was created.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use common::{fiber_wat, require, root, switchyard, temp_dir};
+
+/// many.c built at `opt` into `dir`; `None` when clang or the WASI sysroot
+/// is missing.
+fn build_many(dir: &Path, opt: &str) -> Option<PathBuf> {
+    let out = dir.join(format!("many{opt}.wasm"));
+    let cc = std::env::var("WASI_CC").unwrap_or_else(|_| "clang".into());
+    let status = Command::new(cc)
+        .args([
+            "--target=wasm32-wasi",
+            opt,
+            "-g",
+            "-Wl,--import-table",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(root().join("tests/programs/fibers/many.c"))
+        .status()
+        .ok()?;
+    status.success().then_some(out)
+}
+
+fn many(name: &str, opt: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = temp_dir(name);
+    let wasm = build_many(&dir, opt);
+    require(wasm.is_some(), "clang for wasm32-wasi is missing").then(|| (dir, wasm.expect("built")))
+}
+
+fn run(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i32>) {
+    let o = switchyard()
+        .arg("run")
+        .args(flags)
+        .arg("--preload")
+        .arg(format!("env={}", fiber_wat().display()))
+        .arg(wasm)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.status.code(),
+    )
+}
+
+/// A started program, killed when the test ends (also on a failure).
+struct Started(Child);
+
+impl Started {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts many.c with `n` parked fibers and waits until it says so.
+fn start_parked(wasm: &Path, n: usize) -> Started {
+    let mut child = switchyard()
+        .arg("run")
+        .arg("--preload")
+        .arg(format!("env={}", fiber_wat().display()))
+        .arg(wasm)
+        .arg(n.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("ready:"), "{line}");
+    Started(child)
+}
+
+#[test]
+fn a_trap_inside_a_fiber_names_the_fiber_by_its_function() {
+    for opt in ["-O0", "-O2"] {
+        let Some((dir, wasm)) = many("fibers-trap", opt) else {
+            return;
+        };
+        let module = wasm.file_stem().unwrap().to_string_lossy().into_owned();
+        let (_, err, code) = run(&wasm, &["--backtrace-all"], &["3", "trap"]);
+        assert_eq!(code, Some(134), "{err}");
+        assert!(err.contains("integer divide by zero"), "{err}");
+        // The trapping fiber, by its function, its entry beside it.
+        let crasher = format!("continuation #7 {module}!crasher (entry fiber!entry)");
+        assert!(err.contains(&crasher), "{opt}: no `{crasher}` in:\n{err}");
+        // --backtrace-all: one group for the three parked workers, named,
+        // with their wait and creation site, and a summary first.
+        assert!(
+            err.contains("6 continuations: 3 fresh, 3 suspended"),
+            "{opt}:\n{err}"
+        );
+        let group = format!("3 continuations {module}!worker suspended on $yield for ");
+        assert!(err.contains(&group), "{opt}: no `{group}` in:\n{err}");
+        assert!(
+            err.contains("created by fiber_init at fiber.h:") && err.contains(": #1 #2 #3\n"),
+            "{opt}:\n{err}"
+        );
+        assert!(!err.contains("fiber!entry suspended"), "{opt}:\n{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn abandoned_fibers_are_reported_by_creation_site() {
+    let Some((dir, wasm)) = many("fibers-leak", "-O2") else {
+        return;
+    };
+    let (out, err, code) = run(&wasm, &["--leaks"], &["50", "leak"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("abandoned 50 fibers, 50 live"), "{out}");
+    assert!(
+        err.contains("switchyard: 50 continuations never finished, by creation site:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  50 created by fiber_init at fiber.h:")
+            && err.contains("in #0 (50 suspended): #1 #2 #3 … #50"),
+        "{err}"
+    );
+    // Nothing left behind: nothing said.
+    let (_, err, _) = run(&wasm, &["--leaks"], &["0", "leak"]);
+    assert!(!err.contains("never finished"), "{err}");
+    // --warn-suspended-ms: a threshold nobody reached lists nobody; 0 all.
+    let (_, err, _) = run(&wasm, &["--warn-suspended-ms", "0"], &["2", "leak"]);
+    assert!(
+        err.contains("2 continuations suspended for 0 ms or longer:")
+            && err.contains("#1 many-O2!worker suspended on $yield for "),
+        "{err}"
+    );
+    let (_, err, code) = run(&wasm, &["--warn-suspended-ms", "soon"], &["2", "leak"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bt_groups_ten_thousand_fibers_into_a_few_lines() {
+    let Some((dir, wasm)) = many("fibers-bt", "-O2") else {
+        return;
+    };
+    let child = start_parked(&wasm, 10_000);
+    let started = Instant::now();
+    let o = switchyard()
+        .args(["bt", "--pid", &child.id().to_string()])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    eprintln!("bt --pid on 10,003 continuations: {took:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "10003 continuations: 10000 suspended, 3 fresh",
+        "{text}"
+    );
+    assert!(lines.len() < 40, "{} lines:\n{text}", lines.len());
+    let group = lines
+        .iter()
+        .find(|l| l.starts_with("10000 continuations many-O2!worker suspended on $yield for "))
+        .unwrap_or_else(|| panic!("no group of workers:\n{text}"));
+    assert!(
+        group.contains("caught by fiber!fiber_resume in #0")
+            && group.contains("created by fiber_init at fiber.h:")
+            && group.ends_with(": #1 #2 #3 … #10000"),
+        "{group}"
+    );
+    assert!(
+        text.contains("3 continuations fiber!entry fresh, created by fiber_init at fiber.h:"),
+        "{text}"
+    );
+    // --no-group: every continuation on its own.
+    let o = switchyard()
+        .args(["bt", "--no-group", "--pid", &child.id().to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let workers = text
+        .lines()
+        .filter(|l| l.contains(" many-O2!worker suspended on $yield"))
+        .count();
+    assert_eq!(workers, 10_000);
+    // JSON: names, creation sites, waits, and the groups by id.
+    let o = switchyard()
+        .args(["bt", "--format", "json", "--pid", &child.id().to_string()])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["groups"][0].as_array().unwrap().len(), 10_000);
+    let first = &json["continuations"][0];
+    assert_eq!(first["name"], "many-O2!worker");
+    assert_eq!(first["entry"], "fiber!entry");
+    assert_eq!(first["waiting_on"], "$yield");
+    assert!(
+        first["created"]
+            .as_str()
+            .unwrap()
+            .starts_with("fiber_init at fiber.h:"),
+        "{first}"
+    );
+    drop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn gdb_ok() -> bool {
+    Command::new("gdb")
+        .args(["-batch", "-nx", "-ex", "python print(1)"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn gdb_lists_fibers_by_name_and_in_groups() {
+    if !require(gdb_ok(), "gdb with Python is missing") {
+        return;
+    }
+    let Some((dir, wasm)) = many("fibers-gdb", "-O2") else {
+        return;
+    };
+    let child = start_parked(&wasm, 20);
+    let attach = |command: &str| {
+        let o = Command::new("gdb")
+            .args(["-batch", "-nx", "-iex"])
+            .arg(format!(
+                "add-auto-load-safe-path {}",
+                env!("CARGO_BIN_EXE_switchyard")
+            ))
+            .args(["-ex", "set pagination off", "-ex", "set width 0"])
+            .args(["-ex", command])
+            .arg("-p")
+            .arg(child.id().to_string())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    };
+    let table = attach("info continuations");
+    assert!(
+        table.contains("23 continuations: 20 suspended, 3 fresh"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("1 "))
+        .unwrap_or_else(|| panic!("no row 1:\n{table}"));
+    assert!(
+        row.contains("many-O2!worker (entry fiber!entry)")
+            && row.contains("$yield")
+            && row.contains("fiber.h:")
+            && row.ends_with(" in #0"),
+        "{row}"
+    );
+    let grouped = attach("info continuations -group");
+    assert!(
+        grouped.contains("20 many-O2!worker suspended on $yield ")
+            && grouped.contains(": #1 #2 #3 … #20"),
+        "{grouped}"
+    );
+    assert!(
+        grouped.contains("3 fiber!entry fresh, created by ") && grouped.contains(": #21 #22 #23"),
+        "{grouped}"
+    );
+    let bad = attach("info continuations -grop");
+    assert!(bad.contains("usage: info continuations [-group]"), "{bad}");
+    drop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
