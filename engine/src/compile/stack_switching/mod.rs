@@ -19,6 +19,7 @@ mod contref;
 mod handlers;
 mod libcall;
 mod native;
+mod search;
 mod wait;
 
 use cranelift_codegen::ir::{InstBuilder, Value, types};
