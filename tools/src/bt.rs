@@ -10,7 +10,7 @@ use serde::Serialize;
 use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::groups::group_parked;
-use switchyard_unwind::ptrace::StoppedProcess;
+use switchyard_unwind::ptrace::{StoppedProcess, is_engine_clock_thread};
 use switchyard_unwind::registry::{Snapshot, StackRecord};
 use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
 use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
@@ -40,7 +40,8 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
             let copied = Snapshot::read(&PageCachedMemory::new(&stopped.memory()), address).map(
                 |snapshot| {
-                    let threads = stopped.threads().to_vec();
+                    let mut threads = stopped.threads().to_vec();
+                    threads.retain(|t| !is_engine_clock_thread(pid, t.tid));
                     let spans = stack_spans(&snapshot, &threads);
                     let memory = SnapshotMemory::copy(pid, &spans);
                     (snapshot, threads, memory)
