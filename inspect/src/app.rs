@@ -284,7 +284,7 @@ impl App {
         }
         if self.help && action != Action::None {
             self.help = false;
-            if action == Action::Help {
+            if matches!(action, Action::Help | Action::Close) {
                 return;
             }
         }
@@ -294,7 +294,7 @@ impl App {
             }
         };
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit | Action::Close => self.quit = true,
             Action::Help => self.help = true,
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),

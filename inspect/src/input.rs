@@ -7,6 +7,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 pub enum Action {
     /// Leave the inspector.
     Quit,
+    /// Close the help if it is shown, else leave the inspector.
+    Close,
     /// Show or hide the help.
     Help,
     /// Move the selection up in the focused pane.
@@ -54,7 +56,8 @@ pub fn action(key: KeyEvent) -> Action {
         };
     }
     match key.code {
-        KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Close,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Up | KeyCode::Char('k') => Action::Up,
         KeyCode::Down | KeyCode::Char('j') => Action::Down,
@@ -90,5 +93,6 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home, End/G", "first, last"),
     ("Tab h l", "focus another pane"),
     ("?", "this help"),
-    ("q, Esc", "quit"),
+    ("Esc", "close this help; else quit"),
+    ("q", "quit"),
 ];

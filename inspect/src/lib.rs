@@ -117,7 +117,8 @@ pub fn snapshot(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Watches another Switchyard process, read-only, refreshed every second.
+/// Watches another Switchyard process, read-only, refreshed every second;
+/// when it exits, the last picture stays until the user quits.
 pub fn attach(pid: i32) -> anyhow::Result<()> {
     let mut attached = Attached::open(pid)?;
     let mut state = attached.state();
@@ -125,10 +126,20 @@ pub fn attach(pid: i32) -> anyhow::Result<()> {
     let mut app = App::new(state);
     let mut screen = Screen::open()?;
     let mut last = Instant::now();
+    let mut gone = false;
     loop {
-        if last.elapsed() >= REFRESH {
-            attached.refresh(&mut app.state)?;
-            app.new_picture(None);
+        if !gone && last.elapsed() >= REFRESH {
+            // Once the process is gone (or can no longer be read) the last
+            // picture stays on screen, which is what a user looking at a
+            // crash wants; the status line says why it no longer changes.
+            match attached.refresh(&mut app.state) {
+                Ok(()) => app.new_picture(None),
+                Err(e) => {
+                    gone = true;
+                    app.state.progress =
+                        state::Progress::Finished(format!("{e}; the last picture is kept"));
+                }
+            }
             last = Instant::now();
         }
         screen.terminal.draw(|f| view::draw(f, &app))?;

@@ -13,14 +13,18 @@
 //! into a preallocated buffer; after the run, [`Profile::symbolize`] names
 //! the addresses from the engine's code log
 //! (`switchyard_engine::profiling::keep_code_log`), and [`output`] writes
-//! folded stacks, a flame graph SVG, a Firefox Profiler profile or a text
-//! summary.
+//! folded stacks, a flame graph SVG, a Firefox Profiler profile, a pprof
+//! profile or a text summary. With a recording of the switch events
+//! ([`SwitchTimes`]) it also says how long each continuation waited
+//! suspended (off-CPU time), next to the time it ran.
 
 #![warn(missing_docs)]
 
 mod model;
 pub mod output;
 mod sampler;
+mod switch_times;
 
 pub use model::{Frame, Profile, Running, Sample, Symbols, frame_name};
 pub use sampler::{MAX_CHAIN, RawSamples, Sampler, SamplerOptions};
+pub use switch_times::{ContinuationTime, EntryTime, SwitchTimes};

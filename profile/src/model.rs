@@ -95,6 +95,10 @@ pub struct Profile {
     /// Samples taken outside Wasm (no Wasm frame on the stack: compiling,
     /// instantiating, host code before or after the program), left out.
     pub outside_wasm: u64,
+    /// Running and suspended time per continuation from a recording of
+    /// the switch events, when one was made (`switchyard profile
+    /// --off-cpu`).
+    pub switch_times: Option<crate::SwitchTimes>,
 }
 
 /// Address ranges that name code: the engine's code log and the two
@@ -146,7 +150,7 @@ impl Symbols {
     }
 
     /// The name of the function whose code starts at `code`.
-    fn entry_name(&self, code: u64) -> Arc<str> {
+    pub(crate) fn entry_name(&self, code: u64) -> Arc<str> {
         match self.code_at(code) {
             Some(r) => r.name.clone(),
             None => Arc::from(format!("{code:#x}")),
@@ -263,6 +267,7 @@ impl Profile {
             cut_depth: raw.cut_depth,
             buffer_bytes: raw.options.buffer_bytes,
             outside_wasm,
+            switch_times: None,
         }
     }
 }

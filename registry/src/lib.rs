@@ -66,6 +66,10 @@ pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
 /// results; a v128 takes two words): the length of
 /// [`ContinuationRecord::args`].
 pub const MAX_PAYLOAD: usize = 32;
+/// The name of the engine's coarse-clock thread (at most 15 bytes, the
+/// kernel's limit for a thread name, or `pthread_setname_np` refuses it):
+/// tools that list a process's threads leave it out by this name.
+pub const CLOCK_THREAD_NAME: &core::ffi::CStr = c"switchyard-clk";
 /// Return addresses of the creating stack kept in a record: the length of
 /// [`ContinuationRecord::creation`].
 pub const CREATION_FRAMES: usize = 11;

@@ -10,17 +10,15 @@ use serde::Serialize;
 use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::groups::group_parked;
-use switchyard_unwind::ptrace::StoppedProcess;
+use switchyard_unwind::ptrace::{StoppedProcess, is_engine_clock_thread};
 use switchyard_unwind::registry::{Snapshot, StackRecord};
-use switchyard_unwind::report::{
-    ContinuationInfo, Sources, ThreadReport, report_parked, report_threads,
-};
+use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
 use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
 use switchyard_unwind::{CfiUnwinder, HostSymbols, Limits, PageCachedMemory, Step, elf};
 
 use crate::cli::{BtArgs, Format};
 use crate::output::Style;
-use crate::stacks::{Listing, format_leaks, format_list, summary};
+use crate::stacks::{ContinuationJson, Listing, format_leaks, format_list, summary};
 
 pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits {
@@ -42,7 +40,8 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
             let copied = Snapshot::read(&PageCachedMemory::new(&stopped.memory()), address).map(
                 |snapshot| {
-                    let threads = stopped.threads().to_vec();
+                    let mut threads = stopped.threads().to_vec();
+                    threads.retain(|t| !is_engine_clock_thread(pid, t.tid));
                     let spans = stack_spans(&snapshot, &threads);
                     let memory = SnapshotMemory::copy(pid, &spans);
                     (snapshot, threads, memory)
@@ -156,22 +155,15 @@ struct Report<'a> {
     /// Ids of the continuations whose stacks are identical, largest group
     /// first.
     groups: Vec<Vec<u64>>,
+    /// `switchyard-bt`, version 1 (docs/schema/switchyard.schema.json).
+    format: &'a str,
+    version: u32,
 }
 
 #[derive(Serialize)]
 struct ThreadJson<'a> {
     tid: i32,
     state: &'a str,
-    frames: Vec<Frame>,
-}
-
-#[derive(Serialize)]
-struct ContinuationJson {
-    #[serde(flatten)]
-    info: ContinuationInfo,
-    resumes: u64,
-    switches: u64,
-    stack: [u64; 2],
     frames: Vec<Frame>,
 }
 
@@ -197,14 +189,10 @@ fn to_json(
             .collect(),
         continuations: parked
             .iter()
-            .map(|(r, steps)| ContinuationJson {
-                info: sources.describe_continuation(snapshot, r, steps),
-                resumes: r.resumes,
-                switches: r.switches,
-                stack: [r.stack_low, r.stack_high],
-                frames: sources.frames(snapshot, steps),
-            })
+            .map(|(r, steps)| ContinuationJson::new(sources, snapshot, r, steps))
             .collect(),
+        format: "switchyard-bt",
+        version: 1,
     };
     // Plain structs of strings and numbers: serializing cannot fail.
     serde_json::to_string(&report).expect("a report serializes")

@@ -16,6 +16,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a WebAssembly module (`_start` with WASI, or `--invoke NAME`).
     Run(RunArgs),
+    /// Run a module like `run` and write a timeline of its switch events
+    /// for Perfetto (Chrome trace event JSON): one track per continuation.
+    Trace(TraceArgs),
     /// Run WebAssembly specification test scripts.
     Wast(WastArgs),
     /// Print the logical backtraces of a running Switchyard process (stopped
@@ -78,6 +81,10 @@ pub struct EngineArgs {
     /// Upper bound on linear memory size, in 64 KiB pages.
     #[arg(long, default_value_t = 65536)]
     pub max_memory_pages: u64,
+    /// Make the engine report switch events (set by commands that record
+    /// them, not a flag).
+    #[arg(skip)]
+    pub switch_events: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +156,15 @@ pub struct RunArgs {
     /// (every stack, the trap's chain, the last switch events).
     #[arg(long, value_name = "FILE")]
     pub snapshot_on_trap: Option<PathBuf>,
+    /// Record every switch event and `cont.new` with a timestamp (a flight
+    /// recorder keeping the last --trace-events) and write them to OUT as
+    /// a timeline for Perfetto (Chrome trace event JSON), also on a trap.
+    #[arg(long, value_name = "OUT")]
+    pub trace: Option<PathBuf>,
+    /// Events the flight recorder keeps (the newest; rounded up to a power
+    /// of two; 56 bytes each, allocated before the run).
+    #[arg(long, value_name = "N", default_value_t = 1 << 17, value_parser = parse_events)]
+    pub trace_events: usize,
     /// Describe generated code for Linux perf: `perfmap` writes
     /// /tmp/perf-PID.map, `jitdump` writes jit-PID.dump (in $JITDUMPDIR,
     /// else the current directory) for `perf inject --jit`.
@@ -173,6 +189,27 @@ impl RunArgs {
 }
 
 /// What the program may reach beyond its memory, in Wasmtime's spellings.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Where to write the trace.
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        default_value = "switchyard-trace.json"
+    )]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+fn parse_events(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        n if (16..=1 << 30).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}`: give between 16 and 1g events")),
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct WasiArgs {
     /// Give the program the host directory HOST_DIR, under the name
@@ -286,6 +323,7 @@ impl EngineArgs {
             },
             cont_stack_size: self.cont_stack_size,
             max_memory_pages: self.max_memory_pages,
+            report_switch_events: self.switch_events,
             ..Default::default()
         }
     }
@@ -360,6 +398,9 @@ pub enum ProfileFormat {
     Firefox,
     /// Top functions and time per continuation.
     Text,
+    /// pprof (gzipped protobuf; `go tool pprof`, Pyroscope, Parca,
+    /// Grafana), samples labelled by continuation.
+    Pprof,
 }
 
 #[derive(Args, Debug)]
@@ -374,7 +415,8 @@ pub struct ProfileArgs {
     #[arg(long, default_value_t = 1000)]
     pub hz: u32,
     /// Write the profile here; the extension chooses the format (.svg,
-    /// .json for the Firefox Profiler, .folded, .txt) unless --format does.
+    /// .json for the Firefox Profiler, .folded, .txt, .pb.gz for pprof)
+    /// unless --format does.
     /// Without it, the text summary goes to stderr.
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
@@ -387,6 +429,15 @@ pub struct ProfileArgs {
     /// Frames kept per sample.
     #[arg(long, default_value_t = 1024)]
     pub max_depth: usize,
+    /// Also measure how long each continuation waits suspended (off-CPU
+    /// time) next to how long it runs, from timestamped switch events
+    /// (the flight recorder; each switch then calls the event routine,
+    /// which slows switch-heavy programs down, at most 2x on yield_loop).
+    #[arg(long)]
+    pub off_cpu: bool,
+    /// Switch events kept for --off-cpu (the newest; times cover these).
+    #[arg(long, value_name = "N", default_value_t = 1 << 20, value_parser = parse_events)]
+    pub off_cpu_events: usize,
     /// Call this export instead of `_start`, with typed arguments.
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,

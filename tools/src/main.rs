@@ -9,6 +9,7 @@ mod perf;
 mod profile;
 mod run;
 mod stacks;
+mod trace;
 mod wasi_setup;
 mod wast;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     };
     let result = match args.command {
         cli::Command::Run(run) => run::main(run),
+        cli::Command::Trace(args) => trace::main(args),
         cli::Command::Wast(wast) => wast::main(wast),
         cli::Command::Bt(bt) => bt::main(bt),
         cli::Command::Inspect(args) => inspect::main(args),

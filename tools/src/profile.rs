@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use switchyard_profile::output::{self, Format};
-use switchyard_profile::{Profile, Sampler, SamplerOptions, Symbols};
+use switchyard_profile::{Profile, Sampler, SamplerOptions, SwitchTimes, Symbols};
 
 use crate::cli::{BacktraceMode, Format as ReportFormat, ProfileArgs, ProfileFormat, RunArgs};
 
@@ -19,10 +19,11 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
             ProfileFormat::Svg => Format::Svg,
             ProfileFormat::Firefox => Format::Firefox,
             ProfileFormat::Text => Format::Text,
+            ProfileFormat::Pprof => Format::Pprof,
         },
         (None, Some(out)) => Format::from_path(out).with_context(|| {
             format!(
-                "cannot tell the format of {} from its extension (.svg, .json, .folded, .txt): use --format",
+                "cannot tell the format of {} from its extension (.svg, .json, .folded, .txt, .pb.gz): use --format",
                 out.display()
             )
         })?,
@@ -54,7 +55,12 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         env: args.env.clone(),
         profile: None,
         snapshot_on_trap: None,
-        engine: args.engine.clone(),
+        trace: None,
+        trace_events: 1 << 17,
+        engine: crate::cli::EngineArgs {
+            switch_events: args.off_cpu,
+            ..args.engine.clone()
+        },
         wasi: args.wasi.clone(),
     };
 
@@ -67,8 +73,14 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
             bail!(e);
         }
     };
+    if args.off_cpu {
+        switchyard_engine::vm::events::recorder::start(args.off_cpu_events);
+    }
     let result = crate::run::main(run);
     let raw = sampler.stop();
+    let recording = args
+        .off_cpu
+        .then(switchyard_engine::vm::events::recorder::stop);
     let status = match result {
         Ok(status) => status,
         Err(e) => {
@@ -86,7 +98,8 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         .map(|m| switchyard_unwind::HostSymbols::from_mappings(&m));
     let symbols =
         Symbols::new(switchyard_engine::profiling::code_log(), trampoline).with_host(host);
-    let profile = Profile::symbolize(&raw, &symbols);
+    let mut profile = Profile::symbolize(&raw, &symbols);
+    profile.switch_times = recording.map(|r| SwitchTimes::measure(&r, &symbols));
 
     if raw.dropped_full > 0 {
         eprintln!(

@@ -19,7 +19,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.engine.config();
     // Recording the last switch events for a snapshot needs the engine to
     // report them.
-    config.report_switch_events |= args.snapshot_on_trap.is_some();
+    config.report_switch_events |= args.snapshot_on_trap.is_some() || args.trace.is_some();
     if let Some(profile) = args.profile {
         config.perf = profile.output();
     }
@@ -33,6 +33,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         warn_suspended_ms: args.warn_suspended_ms,
         format: args.format,
         modules: Vec::new(),
+        trap: Default::default(),
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
             recorder: switchyard_inspect::Recorder::install(),
@@ -56,7 +57,55 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         }),
     };
-    let module = load(&engine, &file)?;
+    // Fail before the run, not after it, when the trace cannot be written.
+    let trace_file = match &args.trace {
+        Some(out) => Some(
+            std::fs::File::create(out)
+                .with_context(|| format!("cannot write the trace to {}", out.display()))?,
+        ),
+        None => None,
+    };
+    if args.trace.is_some() {
+        switchyard_engine::vm::events::recorder::start(args.trace_events);
+    }
+    let result = run_program(&args, &engine, &mut how);
+    if let (Some(out), Some(trace_file)) = (&args.trace, trace_file) {
+        let recording = switchyard_engine::vm::events::recorder::stop();
+        if result.is_err() {
+            drop(trace_file);
+            let _ = std::fs::remove_file(out);
+        } else {
+            // The modules are still loaded: entry functions can be named.
+            let trap = how.trap.borrow().clone();
+            crate::trace::write(trace_file, out, &recording, &program_name(&file), trap)?;
+            eprintln!(
+                "trace written to {} ({} events{}; open it in the Perfetto UI)",
+                out.display(),
+                recording.events.len(),
+                if recording.total > recording.events.len() as u64 {
+                    format!(", the last of {}", recording.total)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    result
+}
+
+/// The file name of `file`, for messages and trace titles.
+fn program_name(file: &std::path::Path) -> String {
+    file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Loads, instantiates and runs the program as `args` say; the modules go
+/// to `how` (and stay loaded after it returns).
+fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::Result<ExitCode> {
+    let file = args.file();
+    let module = load(engine, &file)?;
     how.modules.push(module.clone());
 
     let program = args.wasi.argv0.clone().unwrap_or_else(|| {
@@ -68,26 +117,26 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut argv = vec![program];
     argv.extend(args.args().iter().cloned());
     let ctx = crate::wasi_setup::context(&args.wasi, argv, &args.env)?;
-    let mut store = Store::new(&engine, ctx);
-    let mut linker = Linker::new(&engine);
+    let mut store = Store::new(engine, ctx);
+    let mut linker = Linker::new(engine);
     wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
 
     for preload in &args.preload {
         let (name, file) = preload
             .split_once('=')
             .ok_or_else(|| anyhow!("--preload expects NAME=FILE, got `{preload}`"))?;
-        let module = load(&engine, std::path::Path::new(file))?;
+        let module = load(engine, std::path::Path::new(file))?;
         how.modules.push(module.clone());
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return report(e, &format!("instantiating {file}"), &how),
+            Err(e) => return report(e, &format!("instantiating {file}"), how),
         };
         linker.instance(&mut store, name, instance);
     }
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(e) => return report(e, "instantiating the module", &how),
+        Err(e) => return report(e, "instantiating the module", how),
     };
 
     if let Some(name) = &args.invoke {
@@ -100,7 +149,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         let params = invoke_arguments(name, &ty, args.args())?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
-            return report(e, &format!("calling `{name}`"), &how);
+            return report(e, &format!("calling `{name}`"), how);
         }
         for r in &results {
             println!("{}", format_value(r));
@@ -117,7 +166,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(start) = start
         && let Err(e) = start.call(&mut store, &[], &mut [])
     {
-        return report(e, "running `_start`", &how);
+        return report(e, "running `_start`", how);
     }
     how.print_leaks();
     Ok(ExitCode::SUCCESS)
@@ -143,6 +192,9 @@ struct Reporting {
     modules: Vec<Module>,
     /// Where to write a snapshot of a trap (`--snapshot-on-trap`).
     snapshot: Option<SnapshotOnTrap>,
+    /// The trap's message, once the program trapped (for `--trace`).
+    /// (and when, in nanoseconds on the flight recorder's time line).
+    trap: std::cell::RefCell<Option<(String, u64)>>,
 }
 
 /// `--snapshot-on-trap`: the file and the recorder of recent events.
@@ -226,6 +278,8 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(code as u8))
         }
         Error::Trap(trap) => {
+            let at = switchyard_engine::vm::events::recorder::elapsed_ns();
+            *how.trap.borrow_mut() = Some((trap.to_string(), at));
             if let Some(snapshot) = &how.snapshot {
                 snapshot.write(&trap, &how.modules);
             }
@@ -416,12 +470,29 @@ fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Str
         message: String,
         function: Option<&'a str>,
         frames: Vec<Frame>,
+        /// `switchyard-trap`, version 1 (docs/schema/switchyard.schema.json).
+        format: &'a str,
+        version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        continuations: Option<Vec<crate::stacks::ContinuationJson>>,
     }
+    // The other continuations, when the text form would list them.
+    let continuations = (how.backtrace != BacktraceMode::Off
+        && (how.all || trap.code == switchyard_engine::TrapCode::UnhandledTag))
+        .then(|| {
+            let memory = switchyard_unwind::ProcessMemory::current();
+            switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry())
+                .map(|snapshot| crate::stacks::parked_json(&memory, &snapshot))
+                .unwrap_or_default()
+        });
     let report = TrapReport {
         error: "wasm trap",
         message: trap.to_string(),
         function: trap.function.as_deref(),
         frames: named_backtrace(trap, how, full),
+        format: "switchyard-trap",
+        version: 1,
+        continuations,
     };
     // Plain structs of strings and numbers: serializing cannot fail.
     serde_json::to_string(&report).expect("a trap report serializes")

@@ -101,6 +101,53 @@ pub fn format_list(
     out
 }
 
+/// A continuation that is not running, in the JSON outputs (`bt --format
+/// json` and the trap report's `continuations`;
+/// `docs/schema/switchyard.schema.json`, `continuation`): who it is, where
+/// it was created and what it waits for, with its frames (source lines and
+/// offsets as the text form has them).
+#[derive(serde::Serialize)]
+pub struct ContinuationJson {
+    #[serde(flatten)]
+    info: ContinuationInfo,
+    resumes: u64,
+    switches: u64,
+    stack: [u64; 2],
+    frames: Vec<switchyard_frames::Frame>,
+}
+
+impl ContinuationJson {
+    /// The JSON of record `r`, whose stack walked to `steps`.
+    pub fn new(
+        sources: &Sources<'_>,
+        snapshot: &Snapshot,
+        r: &StackRecord,
+        steps: &[Step],
+    ) -> Self {
+        ContinuationJson {
+            info: sources.describe_continuation(snapshot, r, steps),
+            resumes: r.resumes,
+            switches: r.switches,
+            stack: [r.stack_low, r.stack_high],
+            frames: sources.frames(snapshot, steps),
+        }
+    }
+}
+
+/// Every live continuation that is not running, with its frames.
+pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<ContinuationJson> {
+    let sources = Sources::new(memory);
+    let limits = Limits {
+        max_frames: 10_000,
+        host_frames: false,
+    };
+    let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
+    report_parked(memory, snapshot, &cfi, limits)
+        .into_iter()
+        .map(|(r, steps)| ContinuationJson::new(&sources, snapshot, r, &steps))
+        .collect()
+}
+
 /// `10000 continuations green!worker suspended on $yield for 2-40 ms,
 /// created by spawn at sched.c:41 in #0: #12 #13 #14 … #10011`.
 fn group_heading(

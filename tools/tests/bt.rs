@@ -83,6 +83,16 @@ fn bt_pid_shows_every_stack_and_lets_the_process_go_on() {
     );
     assert_in_order(&text, CHAIN);
     assert_eq!(text.matches("was resumed here").count(), 5, "{text}");
+    // The engine's clock thread runs in this process but is left out.
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.trim() == "switchyard-clk"),
+        "no clock thread: {names:?}"
+    );
+    assert!(!text.contains("not running Wasm"), "{text}");
     let json = switchyard()
         .args(["bt", "--format", "json", "--pid", &pid])
         .output()

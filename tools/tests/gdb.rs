@@ -725,10 +725,10 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
             "trap!compute (n=",
             ") at ",
             "wasm trap: integer divide by zero in trap!compute (wasm 0x",
-            "trap.c:15\n",
+            "trap.c:20\n",
             // info wasm-trap
             "wasm trap: integer divide by zero in trap!compute (wasm 0x",
-            "trap.c:15 (SIGILL)\n",
+            "trap.c:20 (SIGILL)\n",
             // continue: the engine's own report, and its trap status.
             "error: wasm trap: integer divide by zero",
             "exited with code 0206",
@@ -739,7 +739,7 @@ fn a_trap_stop_names_the_trap_and_continue_lets_the_engine_handle_it() {
 
     // A stop that is no trap says so.
     let out = gdb(
-        &["break trap.c:20", "run", "info wasm-trap"],
+        &["break trap.c:26", "run", "info wasm-trap"],
         &["run", "--preload", &fiber_preload(), wasm.to_str().unwrap()],
     );
     assert_in_order(

@@ -1,6 +1,8 @@
 //! `switchyard inspect` end to end in a real terminal (tmux): live
 //! stepping of a generator, a snapshot of a trap, a process attached
-//! read-only, and the error cases, each ending with the terminal restored.
+//! read-only (and kept on screen after it exits), the help, break points
+//! on functions deep in a stack, wide terminals, and the error cases, each
+//! ending with the terminal restored.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -280,15 +282,146 @@ fn attached_to_another_process_then_it_exits() {
     // Read-only.
     t.keys("c");
     t.wait_for(&["read-only: nothing to continue"]);
-    // The process goes away: a clear message, the terminal restored.
+    // The process goes away: the last picture stays, and the status line
+    // says why it no longer changes.
     child.kill().unwrap();
     let _ = child.wait();
-    let screen = t.wait_for(&["EXIT=1"]);
+    let screen = t.wait_for(&[&format!(
+        "attached: process {pid} has exited; the last picture is kept"
+    )]);
+    assert!(screen.contains("0 blocked!read_stdin"), "{screen}");
+    assert!(screen.contains("suspended blocked!sleeper"), "{screen}");
+    assert!(!screen.contains("EXIT="), "{screen}");
+    assert_quits_cleanly(&t);
+}
+
+#[test]
+fn esc_closes_the_help_and_a_second_esc_quits() {
+    if !have_tmux() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let wat = repo("bench/wat/yield_loop.wat");
+    let t = Tmux::start(
+        "help",
+        120,
+        40,
+        &format!("{bin} inspect {wat} --invoke run 3"),
+    );
+    t.wait_for(&["live: paused at event 1"]);
+    t.keys("?");
+    t.wait_for(&["close this help; else quit"]);
+    t.keys("Escape");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = t.screen();
+        if !screen.contains("close this help") {
+            assert!(screen.contains("live: paused at event 1"), "{screen}");
+            assert!(!screen.contains("EXIT="), "{screen}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the help stayed open:\n{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Still the inspector: it steps.
+    t.keys("n");
+    t.wait_for(&["live: paused at event 2"]);
+    t.keys("Escape");
+    let screen = t.wait_for(&["EXIT=0"]);
+    assert!(!screen.contains("Continuations"), "{screen}");
+}
+
+#[test]
+fn break_on_a_function_anywhere_on_the_switching_stack() {
+    if !have_tmux() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let wat = repo("tests/inspect/break_deep.wat");
+    let t = Tmux::start(
+        "break",
+        120,
+        40,
+        &format!("{bin} inspect {wat} --invoke run"),
+    );
+    t.wait_for(&["live: paused at event 1"]);
+    // Every continuation's entry is `worker`; only the second one calls
+    // `compute`, which suspends.
+    t.keys("b");
+    t.keys("compute");
+    t.keys("Enter");
+    t.wait_for(&["break on compute"]);
+    t.keys("c");
+    let screen = t.wait_for(&["live: paused at event 6"]);
     assert!(
-        screen.contains(&format!("error: process {pid} has exited")),
+        screen.contains("6 suspend #2 (break_deep!worker) on $yield"),
         "{screen}"
     );
-    assert!(!screen.contains("Continuations"), "{screen}");
+    assert_in_order(
+        &screen,
+        &[
+            "0 break_deep!compute",
+            "1 break_deep!worker",
+            "-- bottom of #2",
+        ],
+    );
+    // `compute` is still on #2's stack when it is resumed (event 7); the
+    // idle worker's events (1 to 4) never stopped it.
+    t.keys("c");
+    let screen = t.wait_for(&["live: paused at event 7"]);
+    assert!(
+        screen.contains("7 resume #2 (break_deep!worker) from host"),
+        "{screen}"
+    );
+    t.keys("c");
+    t.wait_for(&["live: `run` returned 2", "8 return #2 (break_deep!worker)"]);
+    assert_quits_cleanly(&t);
+}
+
+#[test]
+fn rows_use_a_wide_terminal_and_large_event_numbers_fit() {
+    if !have_tmux() {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_switchyard");
+    let wat = repo("tests/inspect/long_names.wat");
+    let t = Tmux::start(
+        "wide",
+        160,
+        40,
+        &format!("{bin} inspect {wat} --invoke run"),
+    );
+    t.wait_for(&["live: paused at event 1"]);
+    t.keys("n");
+    let row = "#1   suspended long_names!a_generator_with_a_long_name \
+               on $waiting_for_the_next_request r1 s0";
+    let screen = t.wait_for(&["live: paused at event 2"]);
+    assert!(screen.contains(row), "the row is cut:\n{screen}");
+    drop(t);
+
+    // Six- and seven-digit event numbers: the newest line is whole.
+    let wat = repo("bench/wat/yield_loop.wat");
+    let t = Tmux::start(
+        "many",
+        120,
+        40,
+        &format!("{bin} inspect {wat} --invoke run 1000000"),
+    );
+    t.wait_for(&["live: paused at event 1"]);
+    t.keys("N");
+    t.keys("1000001");
+    t.keys("Enter");
+    let screen = t.wait_for(&["live: paused at event 1000002"]);
+    // Whole lines, numbers right-aligned in a column as wide as the
+    // largest.
+    for line in [
+        "│ 999999 resume #1 (yield_loop!gen) from host",
+        "│1000001 resume #1 (yield_loop!gen) from host",
+        "│1000002 suspend #1 (yield_loop!gen) on $yield",
+    ] {
+        assert!(screen.contains(line), "{line:?} missing:\n{screen}");
+    }
+    assert_quits_cleanly(&t);
 }
 
 #[test]

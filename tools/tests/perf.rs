@@ -73,7 +73,7 @@ fn perf_record_crosses_every_resume_of_deep_chain() {
             .arg(&dir)
             .args(["-F", "4000", "--", "--invoke", "run"])
             .arg(&wat)
-            .args(["10", "400000"]),
+            .args(["10", "2000000"]),
     );
     let script = run_ok(switchyard().args(["perf", "script", "-i"]).arg(&dir));
     let all = samples(&script);

@@ -135,7 +135,7 @@ fn deep_chain_folded_stacks_hold_every_stack_of_the_chain() {
             "run",
         ],
         &wat,
-        &["10", "1000000"],
+        &["10", "4000000"],
     );
     ok(&o);
     let stacks = parse_folded(&std::fs::read_to_string(&out).unwrap());
@@ -157,11 +157,33 @@ fn deep_chain_folded_stacks_hold_every_stack_of_the_chain() {
             .count();
         assert_eq!(boundaries, 11, "{stack:?}");
     }
-    // Forwarding a suspension through ten handlers calls into the runtime:
-    // that host code is named from the executable's symbols.
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn host_code_called_from_wasm_is_named() {
+    // Every `cont.new` calls into the runtime: that host code is named
+    // from the executable's symbols, above the Wasm frame that called it.
+    let dir = temp_dir("profile-host-frames");
+    let out = dir.join("p.folded");
+    let wat = root().join("bench/wat/create_complete.wat");
+    let o = profile(
+        &[
+            "--hz",
+            "2000",
+            "-o",
+            out.to_str().unwrap(),
+            "--invoke",
+            "run",
+        ],
+        &wat,
+        &["1000000"],
+    );
+    ok(&o);
+    let stacks = parse_folded(&std::fs::read_to_string(&out).unwrap());
     let named_host = stacks.iter().any(|(s, _)| {
         s.windows(2)
-            .any(|w| w[0] == "deep_chain!level" && w[1].starts_with("switchyard_engine::"))
+            .any(|w| w[0] == "create_complete!run" && w[1].starts_with("switchyard_engine::"))
     });
     assert!(
         named_host,

@@ -240,7 +240,7 @@ fn compile_function(
     env: &ModuleEnv<'_>,
     bytes: &[u8],
     defined_index: u32,
-    value_labels: bool,
+    value_labels_wanted: bool,
 ) -> Result<CompiledFunction, Error> {
     let info = env.info;
     let func_index = info.num_imported_funcs + defined_index;
@@ -252,7 +252,7 @@ fn compile_function(
     let sig = wasm_signature(env.func_sig(func_index));
     let mut ctx = Context::new();
     ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), sig);
-    if value_labels {
+    if value_labels_wanted {
         ctx.func.collect_debug_info();
     }
     let mut builder_ctx = FunctionBuilderContext::new();
@@ -343,7 +343,10 @@ fn compile_function(
     let unwind = compiled
         .create_unwind_info(isa)
         .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
-    let value_labels = label_ranges(isa, &compiled.value_labels_ranges);
+    let mut value_labels = label_ranges(isa, &compiled.value_labels_ranges);
+    if value_labels_wanted {
+        places_beyond_ranges(compiled, &traps, &mut value_labels);
+    }
     Ok(CompiledFunction {
         code: compiled.code_buffer().to_vec(),
         relocs,
@@ -383,4 +386,45 @@ fn label_ranges(
         .collect();
     out.sort_by_key(|r| (r.label, r.start));
     out
+}
+
+/// Under a debugger: where labelled values live beyond Cranelift's
+/// ranges (`debug::places`): at the out-of-line `ud2` of each trap, and
+/// in the frame slots `translate` keeps the VM context and locals in.
+fn places_beyond_ranges(
+    compiled: &cranelift_codegen::CompiledCode,
+    traps: &[(u32, u8)],
+    ranges: &mut Vec<crate::debug::LabelRange>,
+) {
+    use crate::error::TrapCode;
+    let code = compiled.code_buffer();
+    // The trap codes `translate` emits with Cranelift's `trap` (an inline
+    // `ud2`, which code can also fall through to).
+    let inline =
+        |c: u8| c == TrapCode::Unreachable.to_byte() || c == TrapCode::UnhandledTag.to_byte();
+    let body_end = crate::debug::places::islands(code, traps)
+        .first()
+        .map_or(code.len() as u32, |&(t, _)| t);
+    // The prologue's stores into the slots of `translate::keep_in_frame`
+    // end at the sequence point tagged with a slot.
+    let stored = compiled.buffer.debug_tags().find_map(|list| {
+        list.tags.iter().find_map(|tag| match tag {
+            ir::DebugTag::StackSlot(_) => Some(list.offset),
+            ir::DebugTag::User(_) => None,
+        })
+    });
+    if let (Some(from), Some(layout)) = (stored, compiled.buffer.frame_layout()) {
+        for (_, slot) in layout.stackslots.iter() {
+            let Some(key) = slot.key else { continue };
+            // The slot is `offset` above the stack pointer, the frame
+            // pointer `frame_to_fp_offset` above it, and the CFA (the
+            // caller's sp) 16 above that (saved rbp, return address).
+            let cfa_offset = i64::from(slot.offset) - i64::from(layout.frame_to_fp_offset) - 16;
+            crate::debug::places::in_frame(ranges, key.bits() as u32, from..body_end, cfa_offset);
+        }
+    }
+    // After the slots: a trap island gets a slot's place only if every
+    // jump to it has it (the stack check's jump comes before the stores).
+    crate::debug::places::trap_islands(ranges, code, traps, inline);
+    ranges.sort_by_key(|r| (r.label, r.start));
 }

@@ -73,6 +73,9 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub(super) handler_scopes: Vec<Vec<CatchClause>>,
     /// The block where the last `try_call` returns normally, to continue in.
     pub(super) pending_normal: Option<ir::Block>,
+    /// Under a debugger only: the frame slot that holds each Wasm local's
+    /// current value (`None`: no slot), see `keep_in_frame`.
+    debug_slots: Option<Vec<Option<ir::StackSlot>>>,
 }
 
 pub(super) fn heap_flags() -> MemFlagsData {
@@ -104,7 +107,59 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             libcall_sigs: HashMap::new(),
             handler_scopes: Vec::new(),
             pending_normal: None,
+            debug_slots: None,
         }
+    }
+
+    /// Under a debugger only (value labels collected): gives the value
+    /// `v` of `label` (the VM context, a Wasm local) a frame slot of its
+    /// own, keyed by the label, and stores `v` there; `label_local` stores
+    /// each later value of a local. Cranelift's value labels lose a value
+    /// after its last use: in a frame whose last act was a call, the VM
+    /// context (and with it every variable in linear memory) and clang's
+    /// frame-base local; the slots keep them for every pc after the
+    /// prologue's stores (`compile::places_beyond_ranges`). Scalars only.
+    fn keep_in_frame(&mut self, v: Value, label: u32) -> Option<ir::StackSlot> {
+        let ty = self.builder.func.dfg.value_type(v);
+        if ![types::I32, types::I64, types::F32, types::F64].contains(&ty) {
+            return None;
+        }
+        let slot = self
+            .builder
+            .create_sized_stack_slot(ir::StackSlotData::new_with_key(
+                ir::StackSlotKind::ExplicitSlot,
+                8,
+                3,
+                ir::StackSlotKey::new(u64::from(label)),
+            ));
+        self.store_in_slot(v, slot);
+        Some(slot)
+    }
+
+    /// Stores `v` in a slot of `keep_in_frame`; an `i32` zero-extended, so
+    /// that the slot's 8 bytes read as the value.
+    fn store_in_slot(&mut self, v: Value, slot: ir::StackSlot) {
+        let v = match self.builder.func.dfg.value_type(v) {
+            types::I32 => self.builder.ins().uextend(types::I64, v),
+            _ => v,
+        };
+        self.builder.ins().stack_store(types::I64, v, slot, 0);
+    }
+
+    /// Under a debugger: stores `v`, the new value of local `index`, in
+    /// the local's frame slot (made at its first value, in the prologue).
+    fn store_local_in_frame(&mut self, index: usize, v: Value) {
+        let slots = self.debug_slots.as_ref().expect("under a debugger");
+        if let Some(&slot) = slots.get(index) {
+            if let Some(slot) = slot {
+                self.store_in_slot(v, slot);
+            }
+            return;
+        }
+        let slot = self.keep_in_frame(v, index as u32);
+        let slots = self.debug_slots.as_mut().expect("under a debugger");
+        slots.resize(index, None);
+        slots.push(slot);
     }
 
     /// Translates `body` of function `func_index`; the builder's function
@@ -122,6 +177,12 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         // tell the debugger where Wasm locals and the VM context live.
         self.builder
             .set_val_label(self.vmctx, ir::ValueLabel::from_u32(VMCTX_LABEL));
+        let vmctx_slot = if self.builder.func.dfg.values_labels.is_some() {
+            self.debug_slots = Some(Vec::new());
+            self.keep_in_frame(self.vmctx, VMCTX_LABEL)
+        } else {
+            None
+        };
 
         // The prologue's stack check reads the limit through the VMContext.
         let vmctx_gv = self
@@ -170,6 +231,14 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 self.locals.push(var);
             }
         }
+        if let Some(slot) = vmctx_slot {
+            // Every slot holds its value from here on.
+            let point = self.builder.ins().sequence_point();
+            self.builder
+                .func
+                .debug_tags
+                .set(point, [ir::DebugTag::StackSlot(slot)]);
+        }
 
         let ret = self.builder.create_block();
         for r in sig.results() {
@@ -212,6 +281,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     fn label_local(&mut self, index: usize, v: Value) {
         self.builder
             .set_val_label(v, ir::ValueLabel::from_u32(index as u32));
+        if self.debug_slots.is_some() {
+            self.store_local_in_frame(index, v);
+        }
     }
 
     pub(super) fn zero(&mut self, ty: &ValType) -> Value {

@@ -19,6 +19,7 @@
 mod elf;
 mod gdb_jit;
 pub(crate) mod lines;
+pub(crate) mod places;
 mod variables;
 
 use std::sync::OnceLock;

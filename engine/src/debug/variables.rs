@@ -937,14 +937,11 @@ impl<'a> Translator<'a, '_> {
         let mut pieces: Vec<Piece> = Vec::new();
         match value {
             gimli::AttributeValue::Exprloc(expr) => {
-                let Some(mut ops) = parse(expr.0.slice(), address_size) else {
+                let Some(ops) = parse(expr.0.slice(), address_size) else {
                     return;
                 };
                 match die.function {
                     Some(f) => {
-                        if die.entry.tag() == gimli::DW_TAG_formal_parameter {
-                            self.entry_values(f, &mut ops);
-                        }
                         pieces.push((f, vec![self.map.function_range(f)], ops));
                     }
                     // A global: valid in every function (the memory base
@@ -977,11 +974,27 @@ impl<'a> Translator<'a, '_> {
         let mut locations = vec![Location::BaseAddress {
             address: Address::Constant(0),
         }];
+        let parameter = die.entry.tag() == gimli::DW_TAG_formal_parameter;
         for (f, ranges, ops) in &pieces {
-            let Some(labels) = needed(ops, die.frame_base) else {
+            let Some(mut labels) = needed(ops, die.frame_base) else {
                 continue;
             };
+            let checks = if parameter {
+                Self::entry_value_checks(ops)
+            } else {
+                Vec::new()
+            };
+            labels.extend(checks.iter().map(|&(_, entry)| entry));
+            let at = |labels: &[u32], places: &[Place], l: u32| {
+                labels.iter().position(|&x| x == l).map(|i| places[i])
+            };
             for (start, end, places) in self.map.split(*f, ranges, &labels) {
+                if checks
+                    .iter()
+                    .any(|&(k, entry)| at(&labels, &places, k) != at(&labels, &places, entry))
+                {
+                    continue;
+                }
                 if let Some(bytes) =
                     translate(ops, die.frame_base, pointer, self.vm, &labels, &places)
                 {
@@ -1003,20 +1016,24 @@ impl<'a> Translator<'a, '_> {
             .set(gimli::DW_AT_location, AttributeValue::LocationListRef(id));
     }
 
-    /// One location for a whole function says that a parameter keeps its
-    /// value throughout; clang also says so where register coloring gave
-    /// the parameter's local to another variable later (at -O2), so the
-    /// local's later values would be shown as the parameter's. The
-    /// parameter's entry value (its own label, held only while that value
-    /// lives) is what such a location means.
-    fn entry_values(&self, f: usize, ops: &mut [Op]) {
-        for op in ops {
-            if let Op::Local(k) = op
-                && self.map.labels[f].contains_key(&(PARAM_LABEL + *k))
-            {
-                *k += PARAM_LABEL;
-            }
-        }
+    /// clang's locations of a parameter in its own Wasm local are not
+    /// always true at -O2: register coloring gives that local to another
+    /// variable later while the location (whole-function, or a list entry
+    /// to the function's end) still names it, and the local's later
+    /// values would be shown as the parameter's. A parameter's location
+    /// in local `k` therefore holds only where the local is where the
+    /// parameter's entry value is (its own label, `PARAM_LABEL + k`, held
+    /// only while that value lives): one place holds one value, so the
+    /// local still holds the entry value there. Elsewhere the parameter is
+    /// `<optimized out>`, never another variable's value (nor a value the
+    /// program gave the parameter later: a loss, not an error).
+    fn entry_value_checks(ops: &[Op]) -> Vec<(u32, u32)> {
+        ops.iter()
+            .filter_map(|op| match op {
+                Op::Local(k) => Some((*k, PARAM_LABEL + *k)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// An attribute value that means the same natively, or `None`.

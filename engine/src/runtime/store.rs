@@ -124,6 +124,7 @@ impl<T: 'static> Store<T> {
                     unhandled_tag: 0,
                     exceptions: std::ptr::null_mut(),
                     uncaught_exception: 0,
+                    handler_cache: Default::default(),
                 }),
                 exceptions: Box::default(),
                 registry: Box::<StoreDescriptor>::default(),

@@ -20,10 +20,16 @@
 //!   that handles it; the continuation is suspended (its context saved) or
 //!   gone, and the resumer runs again.
 //!
+//! The [`recorder`] (the flight recorder) keeps every event with a
+//! timestamp, and also `cont.new`, without a watcher.
+//!
 //! [`Config::report_switch_events`]: crate::Config::report_switch_events
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+
+pub mod recorder;
+use recorder::RecordKind;
 
 use super::layout::{VMOffsets, VMStoreContext};
 use super::stack_switching::continuation::{ContinuationRecord, payload};
@@ -108,16 +114,52 @@ pub fn set_watcher(watcher: Option<Watcher>) {
     *slot = watcher;
 }
 
-/// Whether a watcher is installed (one relaxed load on the switch path).
+/// Whether a watcher is installed or the flight recorder records (the
+/// libcall switching routines then call [`emit`]).
 #[inline]
 pub(crate) fn active() -> bool {
+    watching() || recorder::on()
+}
+
+/// Whether a watcher is installed (one relaxed load on the switch path).
+#[inline]
+fn watching() -> bool {
     ACTIVE.load(Ordering::Relaxed)
+}
+
+/// Reports one event of the libcall switching routines to the flight
+/// recorder and the watcher.
+pub(crate) fn emit(
+    kind: SwitchEventKind,
+    cont: u64,
+    other: u64,
+    entry_code: u64,
+    tag: Option<String>,
+    stack_record: u64,
+) {
+    if recorder::on() {
+        let record = match kind {
+            SwitchEventKind::Resume { throw: false } => RecordKind::Resume,
+            SwitchEventKind::Resume { throw: true } => RecordKind::ResumeThrow,
+            SwitchEventKind::Suspend => RecordKind::Suspend,
+            SwitchEventKind::Switch => RecordKind::Switch,
+            SwitchEventKind::Return => RecordKind::Return,
+            SwitchEventKind::Throw => RecordKind::Throw,
+        };
+        // SAFETY: the routines pass 0 or the live record that runs.
+        let (current, _) = unsafe { who(stack_record as usize) };
+        let key = recorder::name_key(tag.as_deref());
+        recorder::push(record, cont, other, current, entry_code, key);
+    }
+    if watching() {
+        emit_to_watcher(kind, cont, other, entry_code, tag, stack_record);
+    }
 }
 
 /// Reports one event to the watcher. Never inlined: the frame it makes is
 /// the [`EventSite`] a watcher walks the program's stack from.
 #[inline(never)]
-pub(crate) fn emit(
+fn emit_to_watcher(
     kind: SwitchEventKind,
     cont: u64,
     other: u64,
@@ -218,7 +260,11 @@ pub(crate) unsafe extern "sysv64" fn native_event(
     b: u64,
     tag: u64,
 ) {
-    if !active() {
+    if recorder::on() {
+        // SAFETY: the contract above.
+        unsafe { record_native(vmctx, what, a, b, tag) };
+    }
+    if !watching() {
         return;
     }
     // SAFETY: slot 0 of a live VMContext is its store context; records and
@@ -232,27 +278,27 @@ pub(crate) unsafe extern "sysv64" fn native_event(
                 let (id, code) = who(a as usize);
                 let (resumer, _) = who(current);
                 let kind = SwitchEventKind::Resume { throw: b != 0 };
-                emit(kind, id, resumer, code, None, current as u64);
+                emit_to_watcher(kind, id, resumer, code, None, current as u64);
             }
             native::BACK if a & payload::KIND_MASK == payload::EXCEPTION => {
                 let (id, code) = who((a & !payload::KIND_MASK) as usize);
-                emit(SwitchEventKind::Throw, id, 0, code, None, current as u64);
+                emit_to_watcher(SwitchEventKind::Throw, id, 0, code, None, current as u64);
             }
             native::SUSPENDED => {
                 let (id, code) = who(a as usize);
                 let last = (*(a as *const ContinuationRecord)).last_tag;
                 let name = tag_name(vmctx, last);
-                emit(SwitchEventKind::Suspend, id, 0, code, name, current as u64);
+                emit_to_watcher(SwitchEventKind::Suspend, id, 0, code, name, current as u64);
             }
             native::RETURNED => {
                 let code = entry_code(b as usize);
-                emit(SwitchEventKind::Return, a, 0, code, None, current as u64);
+                emit_to_watcher(SwitchEventKind::Return, a, 0, code, None, current as u64);
             }
             native::SWITCH => {
                 let (me, _) = who(current);
                 let (to, _) = who(a as usize);
                 let name = tag_name(vmctx, tag as usize);
-                emit(
+                emit_to_watcher(
                     SwitchEventKind::Switch,
                     me,
                     to,
@@ -263,6 +309,76 @@ pub(crate) unsafe extern "sysv64" fn native_event(
             }
             _ => {}
         }
+    }
+}
+
+/// The flight recorder's side of [`native_event`]: one slot, no names.
+///
+/// # Safety
+/// As [`native_event`].
+#[inline]
+unsafe fn record_native(vmctx: *mut u8, what: u64, a: u64, b: u64, tag: u64) {
+    // SAFETY: as in `native_event`.
+    unsafe {
+        let current = (**(vmctx as *const *const VMStoreContext)).current_cont;
+        let (me, me_code) = who(current);
+        match what {
+            native::RESUME => {
+                let (id, code) = who(a as usize);
+                let kind = if b != 0 {
+                    RecordKind::ResumeThrow
+                } else {
+                    RecordKind::Resume
+                };
+                recorder::push(kind, id, 0, me, code, 0);
+            }
+            native::BACK if a & payload::KIND_MASK == payload::EXCEPTION => {
+                let (id, code) = who((a & !payload::KIND_MASK) as usize);
+                recorder::push(RecordKind::Throw, id, 0, me, code, 0);
+            }
+            native::SUSPENDED => {
+                let (id, code) = who(a as usize);
+                let last = (*(a as *const ContinuationRecord)).last_tag;
+                let key = recorder::tag_key(vmctx, last);
+                recorder::push(RecordKind::Suspend, id, 0, me, code, key);
+            }
+            native::RETURNED => {
+                let code = entry_code(b as usize);
+                recorder::push(RecordKind::Return, a, 0, me, code, 0);
+            }
+            native::SWITCH => {
+                let (to, _) = who(a as usize);
+                let key = recorder::tag_key(vmctx, tag as usize);
+                recorder::push(RecordKind::Switch, me, to, me, me_code, key);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `cont.new` when the engine reports switch events (both switching
+/// modes): makes the continuation as `routines::cont_new` does and
+/// records its creation.
+///
+/// # Safety
+/// As `routines::cont_new`.
+pub(crate) unsafe extern "sysv64" fn cont_new_reported(
+    vmctx: *mut u8,
+    funcref: usize,
+    body: usize,
+) -> u64 {
+    // SAFETY: the contract above; a nonzero result references the live
+    // record just made.
+    unsafe {
+        let r = super::stack_switching::routines::cont_new(vmctx, funcref, body);
+        if r != 0 && recorder::on() {
+            let current = (**(vmctx as *const *const VMStoreContext)).current_cont;
+            let (me, _) = who(current);
+            let record = super::stack_switching::continuation::contref::record(r);
+            let (id, code) = who(record);
+            recorder::push(RecordKind::Create, id, 0, me, code, 0);
+        }
+        r
     }
 }
 

@@ -116,6 +116,26 @@ pub struct VMStoreContext {
     pub exceptions: *mut crate::vm::exceptions::ExceptionArena,
     /// An exception that reached the host entry (0: none).
     pub uncaught_exception: usize,
+    /// Where native handler search last found a handler by walking.
+    pub handler_cache: HandlerCache,
+}
+
+/// The last handler that native handler search found by walking the chain
+/// of running continuations: for the continuation with id `cont_id` and
+/// the tag identity `tag` (marked for switch clauses), the record
+/// `handler` whose resumer handled it. While that continuation's
+/// `last_ancestor` is still `handler`, its chain up to `handler` is the
+/// one that was walked, so a search for the same tag may start there
+/// (`compile/stack_switching/search.rs` says why).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HandlerCache {
+    /// The searching continuation's id (0: empty; ids start at 1).
+    pub cont_id: u64,
+    /// The tag identity searched for.
+    pub tag: usize,
+    /// The record found.
+    pub handler: usize,
 }
 /// Offset of [`VMStoreContext::stack_limit`].
 pub const VMSTORE_STACK_LIMIT: i32 = 0;
@@ -131,6 +151,15 @@ pub const VMSTORE_CONT_FREE: i32 = std::mem::offset_of!(VMStoreContext, cont_fre
 pub const VMSTORE_SUSPEND_CLAUSE: i32 = std::mem::offset_of!(VMStoreContext, suspend_clause) as i32;
 /// Offset of [`VMStoreContext::cont_live`].
 pub const VMSTORE_CONT_LIVE: i32 = std::mem::offset_of!(VMStoreContext, cont_live) as i32;
+/// Offset of [`VMStoreContext::handler_cache`]'s `cont_id`.
+pub const VMSTORE_CACHE_CONT: i32 = (std::mem::offset_of!(VMStoreContext, handler_cache)
+    + std::mem::offset_of!(HandlerCache, cont_id)) as i32;
+/// Offset of [`VMStoreContext::handler_cache`]'s `tag`.
+pub const VMSTORE_CACHE_TAG: i32 = (std::mem::offset_of!(VMStoreContext, handler_cache)
+    + std::mem::offset_of!(HandlerCache, tag)) as i32;
+/// Offset of [`VMStoreContext::handler_cache`]'s `handler`.
+pub const VMSTORE_CACHE_HANDLER: i32 = (std::mem::offset_of!(VMStoreContext, handler_cache)
+    + std::mem::offset_of!(HandlerCache, handler)) as i32;
 
 /// Offset of the store context pointer in a VMContext.
 pub const VMCTX_STORE: i32 = 0;

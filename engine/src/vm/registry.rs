@@ -149,7 +149,10 @@ pub fn start_clock() {
         unsafe {
             if libc::pthread_create(&mut thread, std::ptr::null(), tick, std::ptr::null_mut()) == 0
             {
-                libc::pthread_setname_np(thread, c"switchyard-clock".as_ptr());
+                libc::pthread_setname_np(
+                    thread,
+                    switchyard_registry_layout::CLOCK_THREAD_NAME.as_ptr(),
+                );
                 libc::pthread_detach(thread);
             }
         }

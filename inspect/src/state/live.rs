@@ -11,7 +11,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use switchyard_engine::vm::events::{self, EventSite, SwitchEvent, SwitchEventKind};
 use switchyard_engine::{Module, Trap};
-use switchyard_unwind::{ProcessMemory, Snapshot, Start, walk};
+use switchyard_unwind::registry::State as RecordState;
+use switchyard_unwind::{ProcessMemory, Snapshot, Start, Step, walk, walk_suspended};
 
 use super::picture::{self, LIMITS, RunningWalk};
 use super::{EVENT_LOG_LEN, EventLine, Picture, Progress, State};
@@ -70,7 +71,8 @@ impl Namer {
 }
 
 /// Whether break point `b` (a function name or a tag, `$` optional)
-/// matches `e`.
+/// matches `e` by its entry function or tag (the watcher also looks for
+/// the function on the continuation's stack).
 pub fn breaks_on(b: &str, e: &EventLine) -> bool {
     let tag = b.trim_start_matches('$');
     let function_hit = !e.entry.is_empty()
@@ -82,6 +84,60 @@ pub fn breaks_on(b: &str, e: &EventLine) -> bool {
         .as_ref()
         .is_some_and(|t| t.trim_start_matches('$') == tag);
     function_hit || tag_hit
+}
+
+/// Whether break point `b` names function `name` (`module!function`),
+/// with or without its module.
+fn names_function(b: &str, name: &str) -> bool {
+    name == b || name.rsplit('!').next() == Some(b)
+}
+
+/// The functions on the stack of the continuation `e` is about, innermost
+/// first: the switcher's own frames for a `switch` (it still runs, from
+/// the event's site down to its stack's bottom), the saved frames of a
+/// suspended one otherwise (a resume's target, a suspender), none for a
+/// fresh or finished one. Called on the program thread while the registry
+/// is consistent.
+fn stack_functions(e: &SwitchEvent) -> Vec<String> {
+    let memory = ProcessMemory::current();
+    let Ok(snapshot) = Snapshot::read(&memory, picture::own_registry()) else {
+        return Vec::new();
+    };
+    let steps = match e.kind {
+        SwitchEventKind::Switch => {
+            let record = snapshot.record(e.site.stack_record);
+            let start = Start {
+                pc: e.site.pc,
+                fp: e.site.fp,
+                sp: e.site.sp,
+            };
+            let mut steps = walk(&memory, &snapshot, start, record, LIMITS);
+            if let Some(end) = steps.iter().position(|s| matches!(s, Step::Boundary(_))) {
+                steps.truncate(end);
+            }
+            steps
+        }
+        _ => {
+            let record = snapshot
+                .stores
+                .iter()
+                .flat_map(|s| &s.records)
+                .find(|r| r.id == e.cont && r.state == RecordState::Suspended);
+            match record {
+                Some(r) => walk_suspended(&memory, &snapshot, r, LIMITS),
+                None => Vec::new(),
+            }
+        }
+    };
+    steps
+        .iter()
+        .filter_map(|s| match *s {
+            Step::Frame { pc, is_return } => {
+                snapshot.function_name(if is_return { pc - 1 } else { pc })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// How the program ended.
@@ -336,7 +392,13 @@ fn watch(shared: &Shared, e: &SwitchEvent) {
         return;
     }
     let line = ctl.namer.line(e);
-    let hit = ctl.breaks.iter().any(|b| breaks_on(b, &line));
+    let hit = ctl.breaks.iter().any(|b| breaks_on(b, &line))
+        || (!ctl.breaks.is_empty() && {
+            let functions = stack_functions(e);
+            ctl.breaks
+                .iter()
+                .any(|b| functions.iter().any(|f| names_function(b, f)))
+        });
     if ctl.new_events.len() >= EVENT_LOG_LEN {
         ctl.new_events.pop_front();
     }

@@ -76,6 +76,35 @@ pub fn describe(c: &Cont, depth: usize) -> Vec<Span<'static>> {
     spans
 }
 
+/// The widest line the pane would show, in columns (without borders).
+pub fn widest(app: &App) -> usize {
+    let chain = app.state.picture.chain();
+    let trap = app
+        .state
+        .picture
+        .trap
+        .as_ref()
+        .map_or(0, |t| t.message.chars().count());
+    app.state
+        .picture
+        .conts
+        .iter()
+        .map(|c| {
+            // Running ones are indented by their depth, parked ones by 2.
+            let depth = chain.iter().position(|id| *id == c.id);
+            let indent = depth.map_or(2, |d| 2 * d + 2);
+            // The creation site at a row's end is the one part a narrow
+            // pane may cut: it does not widen the pane at the expense of
+            // the backtrace beside it.
+            let site = c.created.as_ref().map_or(0, |s| 3 + s.chars().count());
+            let text: usize = describe(c, 0).iter().map(|s| s.width()).sum();
+            indent + text - site
+        })
+        .max()
+        .unwrap_or(0)
+        .max(trap)
+}
+
 /// Draws the pane.
 pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let picture = &app.state.picture;

@@ -42,13 +42,18 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             Constraint::Length(1),
         ])
         .split(area);
+    // The list and the event log take the width their rows need, within
+    // bounds, so that a wide terminal shows whole rows instead of cutting
+    // them at a fixed half.
+    let conts = share(area.width, continuations::widest(app), 50, 70);
     let top = Layout::default()
         .direction(Direction::Horizontal)
-        .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .constraints([Constraint::Length(conts), Constraint::Min(0)])
         .split(rows[0]);
+    let log = share(area.width, events::widest(app), 45, 60);
     let middle = Layout::default()
         .direction(Direction::Horizontal)
-        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+        .constraints([Constraint::Min(0), Constraint::Length(log)])
         .split(rows[1]);
     continuations::draw(frame, top[0], app);
     backtrace::draw(frame, top[1], app);
@@ -59,6 +64,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if app.help {
         help::draw(frame, area);
     }
+}
+
+/// The width of a pane whose widest row is `widest` columns: at least
+/// `min_percent` of `total`, more if its rows need it, at most
+/// `max_percent`.
+fn share(total: u16, widest: usize, min_percent: u16, max_percent: u16) -> u16 {
+    let part = |percent: u16| (u32::from(total) * u32::from(percent) / 100) as u16;
+    let wanted = u16::try_from(widest.saturating_add(2)).unwrap_or(u16::MAX);
+    wanted.clamp(part(min_percent), part(max_percent))
 }
 
 /// A bordered block titled `title`, highlighted when `pane` has the focus.

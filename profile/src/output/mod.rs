@@ -2,6 +2,7 @@
 
 mod firefox;
 mod folded;
+mod pprof;
 mod text;
 
 use std::io::{self, Write};
@@ -11,6 +12,7 @@ use crate::Profile;
 
 pub use firefox::firefox_json;
 pub use folded::{flame_graph_svg, folded};
+pub use pprof::pprof;
 pub use text::summary;
 
 /// An output format.
@@ -25,12 +27,19 @@ pub enum Format {
     Firefox,
     /// Top functions and time per continuation.
     Text,
+    /// pprof's gzipped protobuf (`go tool pprof`, Pyroscope, Parca,
+    /// Grafana), samples labelled by continuation.
+    Pprof,
 }
 
 impl Format {
     /// The format an output file's extension asks for: `.svg`, `.json`,
-    /// `.folded`, `.txt`.
+    /// `.folded`, `.txt`, `.pb.gz` or `.pb`.
     pub fn from_path(path: &Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?;
+        if name.ends_with(".pb.gz") || name.ends_with(".pb") {
+            return Some(Format::Pprof);
+        }
         match path.extension()?.to_str()? {
             "svg" => Some(Format::Svg),
             "json" => Some(Format::Firefox),
@@ -48,6 +57,7 @@ pub fn write(profile: &Profile, format: Format, out: &mut dyn Write) -> io::Resu
         Format::Svg => flame_graph_svg(profile, out),
         Format::Firefox => out.write_all(firefox_json(profile).as_bytes()),
         Format::Text => out.write_all(summary(profile).as_bytes()),
+        Format::Pprof => pprof(profile, out),
     }
 }
 
@@ -111,6 +121,7 @@ mod tests {
             cut_depth: 0,
             buffer_bytes: 1 << 20,
             outside_wasm: 0,
+            switch_times: None,
         }
     }
 
@@ -126,6 +137,10 @@ mod tests {
             Some(Format::Folded)
         );
         assert_eq!(Format::from_path(Path::new("a.txt")), Some(Format::Text));
+        assert_eq!(
+            Format::from_path(Path::new("out.pb.gz")),
+            Some(Format::Pprof)
+        );
         assert_eq!(Format::from_path(Path::new("a")), None);
     }
 

@@ -181,5 +181,54 @@ pub fn summary(profile: &Profile) -> String {
             percent(*n, total)
         );
     }
+    if let Some(times) = &profile.switch_times {
+        off_cpu(&mut out, times);
+    }
     out
+}
+
+/// Milliseconds, for the off-CPU table.
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Running and suspended time by entry function, from the switch events.
+fn off_cpu(out: &mut String, times: &crate::SwitchTimes) {
+    let _ = writeln!(
+        out,
+        "
+off-CPU: time running and suspended per continuation entry function, from {} switch events{} over {:.3} ms:",
+        times.events_kept,
+        if times.events_recorded > times.events_kept as u64 {
+            format!(" (the last of {})", times.events_recorded)
+        } else {
+            String::new()
+        },
+        ms(times.window_ns)
+    );
+    let _ = writeln!(
+        out,
+        "  running ms  suspended ms  continuations  entry function"
+    );
+    let _ = writeln!(
+        out,
+        "  {:10.3}  {:>12}  {:>13}  (host stack)",
+        ms(times.host_running_ns),
+        "-",
+        "-"
+    );
+    let by_entry = times.by_entry();
+    for e in by_entry.iter().take(TOP) {
+        let _ = writeln!(
+            out,
+            "  {:10.3}  {:12.3}  {:>13}  {}",
+            ms(e.running_ns),
+            ms(e.suspended_ns),
+            e.continuations,
+            e.entry
+        );
+    }
+    if by_entry.len() > TOP {
+        let _ = writeln!(out, "  ({} more entry functions)", by_entry.len() - TOP);
+    }
 }

@@ -19,6 +19,7 @@ mod contref;
 mod handlers;
 mod libcall;
 mod native;
+mod search;
 mod wait;
 
 use cranelift_codegen::ir::{InstBuilder, Value, types};
@@ -39,11 +40,13 @@ impl FuncTranslator<'_, '_> {
             .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
         let body = self.env.cont_bodies[&cont_type_index];
         let body = self.builder.ins().iconst(types::I64, body as i64);
-        let r = self.libcall(
-            routines::cont_new as *const () as usize,
-            &[funcref, body],
-            &[types::I64],
-        );
+        // With switch events on, a routine that also records the creation.
+        let routine = if self.env.switch_events {
+            crate::vm::events::cont_new_reported as *const () as usize
+        } else {
+            routines::cont_new as *const () as usize
+        };
+        let r = self.libcall(routine, &[funcref, body], &[types::I64]);
         self.builder
             .ins()
             .trapz(r[0], clif_trap(TrapCode::ContinuationLimit));

@@ -1,20 +1,19 @@
 //! Native switching: `resume`, `suspend` and `switch` compile to one
 //! Cranelift `stack_switch` each, with the bookkeeping (record state,
-//! parent links, stack limit, handler search) inline in generated code. No
-//! host call on these paths, except for switch events when they are on and
-//! for a handler search that the inline check does not settle.
+//! parent links, stack limit) inline in generated code, handler search in
+//! `search.rs`. No host call on these paths, except for switch events when
+//! they are on and for a tag that nobody handles.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 
 use super::Resumption;
-use crate::compile::env::{clif_trap, clif_type, word_flags};
+use crate::compile::env::{clif_type, word_flags};
 use crate::compile::translate::{FuncTranslator, trusted};
 use crate::error::TrapCode;
 use crate::vm::events;
 use crate::vm::layout::*;
 use crate::vm::stack_switching::continuation::payload as cpayload;
-use crate::vm::stack_switching::routines;
 
 impl FuncTranslator<'_, '_> {
     /// In native mode with switch events on, calls the event routine
@@ -76,10 +75,12 @@ impl FuncTranslator<'_, '_> {
         };
 
         // Arguments go after the values `cont.bind` put in the record.
-        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
-        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-        let base = self.builder.ins().iadd(record, bound_bytes);
-        self.store_words(&args, base, rec::ARGS);
+        if !args.is_empty() {
+            let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
+            let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+            let base = self.builder.ins().iadd(record, bound_bytes);
+            self.store_words(&args, base, rec::ARGS);
+        }
 
         let throwing = self
             .builder
@@ -106,26 +107,11 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .store(t, count, ancestor, rec::HANDLERS_LEN);
-        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
-        self.builder.ins().store(t, running, record, rec::STATE);
-        let resumes = self.builder.ins().load(types::I64, t, record, rec::RESUMES);
-        let resumes = self.builder.ins().iadd_imm_s(resumes, 1);
-        self.builder.ins().store(t, resumes, record, rec::RESUMES);
-        self.stamp_switch(record);
-        self.builder
-            .ins()
-            .store(t, record, store, VMSTORE_CURRENT_CONT);
         let old_limit = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_STACK_LIMIT);
-        let new_limit = self
-            .builder
-            .ins()
-            .load(types::I64, t, record, rec::STACK_LIMIT);
-        self.builder
-            .ins()
-            .store(t, new_limit, store, VMSTORE_STACK_LIMIT);
+        self.start_running(store, record, rec::RESUMES);
 
         let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
         let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
@@ -251,7 +237,7 @@ impl FuncTranslator<'_, '_> {
     /// continuation in its place, handing it the values and a reference to
     /// the suspended one.
     pub(in crate::compile) fn switch_native(&mut self, cont_type_index: u32, tag_index: u32) {
-        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::offsets as rec;
         let t = trusted();
         let (sent, received) = self.switch_signature(cont_type_index);
         let target_ref = self.pop();
@@ -259,37 +245,20 @@ impl FuncTranslator<'_, '_> {
         let target = self.take_continuation(target_ref);
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
-        let found = self.libcall(
-            routines::find_handler as *const () as usize,
-            &[marked],
-            &[types::I64],
-        )[0];
-        self.builder
-            .ins()
-            .trapz(found, clif_trap(TrapCode::UnhandledTag));
-        let handler = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.switch_event(events::native::SWITCH, [target, zero, tag]);
         let store = self.store_context();
         let me = self
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let (handler, _) = self.find_handler(store, me, marked);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.switch_event(events::native::SWITCH, [target, zero, tag]);
 
         // Suspend ourselves, with the handler's continuation as our chain's
         // outermost.
+        self.mark_suspended(me, handler, tag);
+        self.count(me, rec::SWITCHES);
         let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, me, rec::BOUND);
-        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
-        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
-        let suspended = self
-            .builder
-            .ins()
-            .iconst(types::I32, state::SUSPENDED as i64);
-        self.builder.ins().store(t, suspended, me, rec::STATE);
-        let switches = self.builder.ins().load(types::I64, t, me, rec::SWITCHES);
-        let switches = self.builder.ins().iadd_imm_s(switches, 1);
-        self.builder.ins().store(t, switches, me, rec::SWITCHES);
         let my_ref = self.make_contref(me);
 
         // The target receives the values and our reference.
@@ -321,24 +290,7 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .store(t, zero, handler, rec::PARENT + rec::CTX_PC);
-        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
-        self.builder.ins().store(t, running, target, rec::STATE);
-        let switches = self
-            .builder
-            .ins()
-            .load(types::I64, t, target, rec::SWITCHES);
-        let switches = self.builder.ins().iadd_imm_s(switches, 1);
-        self.builder.ins().store(t, switches, target, rec::SWITCHES);
-        self.builder
-            .ins()
-            .store(t, target, store, VMSTORE_CURRENT_CONT);
-        let limit = self
-            .builder
-            .ins()
-            .load(types::I64, t, target, rec::STACK_LIMIT);
-        self.builder
-            .ins()
-            .store(t, limit, store, VMSTORE_STACK_LIMIT);
+        self.start_running(store, target, rec::SWITCHES);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
         let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
@@ -349,55 +301,11 @@ impl FuncTranslator<'_, '_> {
         self.stack.extend(vals);
     }
 
-    /// Handler search from the running continuation `me` for `tag` (marked
-    /// for switch clauses): the record whose resumer handles it and the
-    /// clause index. The common case, the first clause of the innermost
-    /// resume, is checked inline; the rest is an allocation-free routine.
-    pub(in crate::compile) fn find_handler(&mut self, me: Value, tag: Value) -> (Value, Value) {
-        use crate::vm::stack_switching::continuation::offsets as rec;
-        let t = trusted();
-        let done = self.builder.create_block();
-        let handler = self.builder.append_block_param(done, types::I64);
-        let clause = self.builder.append_block_param(done, types::I64);
-        let slow = self.builder.create_block();
-        let check = self.builder.create_block();
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().brif(me, check, &[], slow, &[]);
-        self.builder.switch_to_block(check);
-        let len = self
-            .builder
-            .ins()
-            .load(types::I64, t, me, rec::HANDLERS_LEN);
-        let first = self.builder.create_block();
-        self.builder.ins().brif(len, first, &[], slow, &[]);
-        self.builder.switch_to_block(first);
-        let table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
-        let t0 = self.builder.ins().load(types::I64, t, table, 0);
-        let hit = self.builder.ins().icmp(IntCC::Equal, t0, tag);
-        let args = Self::args(&[me, zero]);
-        self.builder.ins().brif(hit, done, &args, slow, &[]);
-        self.builder.switch_to_block(slow);
-        let found = self.libcall(
-            routines::find_handler as *const () as usize,
-            &[tag],
-            &[types::I64],
-        )[0];
-        self.builder
-            .ins()
-            .trapz(found, clif_trap(TrapCode::UnhandledTag));
-        let h = self.builder.ins().band_imm_u(found, (1i64 << 48) - 1);
-        let c = self.builder.ins().ushr_imm_u(found, 48);
-        let args = Self::args(&[h, c]);
-        self.builder.ins().jump(done, &args);
-        self.builder.switch_to_block(done);
-        (handler, clause)
-    }
-
     /// `suspend`: finds the handler, hands the tag's values and this
     /// continuation to it, and when resumed pushes the values it was
     /// resumed with.
     pub(in crate::compile) fn suspend_native(&mut self, tag_index: u32) {
-        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        use crate::vm::stack_switching::continuation::offsets as rec;
         let t = trusted();
         let tag = self.tag_ptr(tag_index);
         let store = self.store_context();
@@ -405,19 +313,11 @@ impl FuncTranslator<'_, '_> {
             .builder
             .ins()
             .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
-        let (handler, clause) = self.find_handler(me, tag);
+        let (handler, clause) = self.find_handler(store, me, tag);
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
         self.store_words(&vals, me, rec::ARGS);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, me, rec::BOUND);
-        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
-        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
-        let suspended = self
-            .builder
-            .ins()
-            .iconst(types::I32, state::SUSPENDED as i64);
-        self.builder.ins().store(t, suspended, me, rec::STATE);
+        self.mark_suspended(me, handler, tag);
         self.builder
             .ins()
             .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
@@ -433,5 +333,53 @@ impl FuncTranslator<'_, '_> {
         let results = self.env.func_type(ty).results().to_vec();
         let vals = self.load_words(&results, me, rec::ARGS);
         self.stack.extend(vals);
+    }
+
+    /// The one place where a record becomes the running one (`resume`
+    /// and `switch`): its state, its `counter` (resumes or switches), and
+    /// the store's current continuation and stack limit. Ordered so that
+    /// the registry reads the record as running before the switch.
+    fn start_running(&mut self, store: Value, record: Value, counter: i32) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let t = trusted();
+        let running = self.builder.ins().iconst(types::I32, state::RUNNING as i64);
+        self.builder.ins().store(t, running, record, rec::STATE);
+        self.count(record, counter);
+        self.stamp_switch(record);
+        self.builder
+            .ins()
+            .store(t, record, store, VMSTORE_CURRENT_CONT);
+        let limit = self
+            .builder
+            .ins()
+            .load(types::I64, t, record, rec::STACK_LIMIT);
+        self.builder
+            .ins()
+            .store(t, limit, store, VMSTORE_STACK_LIMIT);
+    }
+
+    /// The one place where the running record `me` is marked suspended
+    /// (`suspend` and `switch`), to be resumed under `handler`'s resumer,
+    /// with the `tag` it suspended with.
+    fn mark_suspended(&mut self, me: Value, handler: Value, tag: Value) {
+        use crate::vm::stack_switching::continuation::{offsets as rec, state};
+        let t = trusted();
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, me, rec::BOUND);
+        self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
+        self.builder.ins().store(t, tag, me, rec::LAST_TAG);
+        let suspended = self
+            .builder
+            .ins()
+            .iconst(types::I32, state::SUSPENDED as i64);
+        self.builder.ins().store(t, suspended, me, rec::STATE);
+    }
+
+    /// Adds one to the record's counter at `offset` (resumes, switches).
+    fn count(&mut self, record: Value, offset: i32) {
+        let t = trusted();
+        let n = self.builder.ins().load(types::I64, t, record, offset);
+        let n = self.builder.ins().iadd_imm_s(n, 1);
+        self.builder.ins().store(t, n, record, offset);
     }
 }

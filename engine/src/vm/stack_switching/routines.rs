@@ -1,7 +1,8 @@
-//! Host routines that generated code calls in both switching modes: making
-//! a continuation (`cont.new`, which may map a stack) and the general case
-//! of handler search (native mode checks the innermost resume inline and
-//! calls this for the rest).
+//! Host routines that generated code calls: making a continuation
+//! (`cont.new`, which may map a stack, both modes) and handler search for
+//! a tag that native code found no handler for (it records the tag for
+//! the trap message; `compile/stack_switching/search.rs` does the search
+//! itself).
 
 use super::continuation::ContinuationRecord;
 use crate::vm::layout::VMStoreContext;
