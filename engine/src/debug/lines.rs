@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use gimli::{EndianSlice, LittleEndian};
 
+use super::uleb;
+
 /// Where each Wasm instruction of a module comes from.
 pub(crate) struct SourceLines {
     /// Source files, full paths.
@@ -60,23 +62,6 @@ impl SourceLines {
     }
 }
 
-fn leb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut result = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        if shift >= 64 {
-            return None;
-        }
-        result |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(result);
-        }
-        shift += 7;
-    }
-}
-
 /// The custom sections by name and the module offset of the code
 /// section's contents (Wasm DWARF addresses are relative to it).
 pub(super) fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
@@ -89,12 +74,12 @@ pub(super) fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64
     while pos < bytes.len() {
         let id = bytes[pos];
         pos += 1;
-        let size = usize::try_from(leb(bytes, &mut pos)?).ok()?;
+        let size = usize::try_from(uleb(bytes, &mut pos)?).ok()?;
         let end = pos.checked_add(size)?;
         let body = bytes.get(pos..end)?;
         if id == 0 {
             let mut p = 0;
-            let len = usize::try_from(leb(body, &mut p)?).ok()?;
+            let len = usize::try_from(uleb(body, &mut p)?).ok()?;
             let name = std::str::from_utf8(body.get(p..p.checked_add(len)?)?).ok()?;
             custom.insert(name, &body[p + len..]);
         } else if id == 10 {

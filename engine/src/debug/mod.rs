@@ -203,3 +203,22 @@ pub(crate) fn register_glue(
         _gdb: gdb_jit::Registered::new(object.into_boxed_slice()),
     })
 }
+
+/// Reads the unsigned LEB128 number at `*pos` of `bytes` and moves `*pos`
+/// past it (gimli's reader; `None` when it is cut short or overflows).
+fn uleb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut reader = gimli::EndianSlice::new(bytes.get(*pos..)?, gimli::LittleEndian);
+    let before = reader.len();
+    let value = gimli::leb128::read::unsigned(&mut reader).ok()?;
+    *pos += before - reader.len();
+    Some(value)
+}
+
+/// Reads the signed LEB128 number at `*pos` of `bytes`, as [`uleb`].
+fn sleb(bytes: &[u8], pos: &mut usize) -> Option<i64> {
+    let mut reader = gimli::EndianSlice::new(bytes.get(*pos..)?, gimli::LittleEndian);
+    let before = reader.len();
+    let value = gimli::leb128::read::signed(&mut reader).ok()?;
+    *pos += before - reader.len();
+    Some(value)
+}

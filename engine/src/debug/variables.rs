@@ -28,7 +28,7 @@ use gimli::write::{
 };
 use gimli::{EndianSlice, LittleEndian};
 
-use super::{LabelRange, PARAM_LABEL, Place, VMCTX_LABEL, VmLayout};
+use super::{LabelRange, PARAM_LABEL, Place, VMCTX_LABEL, VmLayout, sleb, uleb};
 use crate::vm::layout::{VMGLOBAL_VALUE, VMMEMORY_BASE};
 
 type Reader<'a> = EndianSlice<'a, LittleEndian>;
@@ -256,43 +256,6 @@ enum Op {
     Piece(u64),
     /// Any operation that means the same natively (constants, arithmetic).
     Plain(Vec<u8>),
-}
-
-fn uleb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut result = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        if shift >= 64 {
-            return None;
-        }
-        result |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(result);
-        }
-        shift += 7;
-    }
-}
-
-fn sleb(bytes: &[u8], pos: &mut usize) -> Option<i64> {
-    let mut result = 0i64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        if shift >= 64 {
-            return None;
-        }
-        result |= i64::from(b & 0x7f) << shift;
-        shift += 7;
-        if b & 0x80 == 0 {
-            if shift < 64 && b & 0x40 != 0 {
-                result |= -1i64 << shift;
-            }
-            return Some(result);
-        }
-    }
 }
 
 /// Parses a Wasm DWARF expression; `None` if it uses an operation the
