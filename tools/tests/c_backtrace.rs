@@ -1,27 +1,17 @@
 //! A C program compiled with `-g` traps three calls deep: the backtrace
 //! names every frame and its source line, from the module's DWARF.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 fn compile(opt: &str) -> Option<PathBuf> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/programs/trap.c");
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("trap-bt{opt}.wasm"));
-    let status = Command::new("clang")
-        .args(["--target=wasm32-wasi", opt, "-g", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status();
-    match status {
-        Ok(s) if s.success() => Some(out),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("clang for wasm32-wasi is needed (CI is set)")
-        }
-        _ => {
-            eprintln!("SKIPPED: clang with a wasm32-wasi sysroot is not available");
-            None
-        }
-    }
+    common::c::build(
+        &common::root().join("tests/programs/trap.c"),
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("trap-bt{opt}.wasm")),
+        &[opt, "-g"],
+    )
 }
 
 #[test]

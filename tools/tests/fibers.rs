@@ -8,35 +8,25 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Instant;
 
-use common::{fiber_wat, require, root, switchyard, temp_dir};
+use common::{fiber_wat, root, switchyard, temp_dir};
 
 /// many.c built at `opt` into `dir`; `None` when clang or the WASI sysroot
 /// is missing.
 fn build_many(dir: &Path, opt: &str) -> Option<PathBuf> {
-    let out = dir.join(format!("many{opt}.wasm"));
-    let cc = std::env::var("WASI_CC").unwrap_or_else(|_| "clang".into());
-    let status = Command::new(cc)
-        .args([
-            "--target=wasm32-wasi",
-            opt,
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(root().join("tests/programs/fibers/many.c"))
-        .status()
-        .ok()?;
-    status.success().then_some(out)
+    let flags = [&[opt], common::c::FIBER_FLAGS].concat();
+    common::c::build(
+        &root().join("tests/programs/fibers/many.c"),
+        &dir.join(format!("many{opt}.wasm")),
+        &flags,
+    )
 }
 
 fn many(name: &str, opt: &str) -> Option<(PathBuf, PathBuf)> {
     let dir = temp_dir(name);
-    let wasm = build_many(&dir, opt);
-    require(wasm.is_some(), "clang for wasm32-wasi is missing").then(|| (dir, wasm.expect("built")))
+    build_many(&dir, opt).map(|wasm| (dir, wasm))
 }
 
 fn run(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i32>) {
@@ -224,16 +214,9 @@ fn bt_groups_ten_thousand_fibers_into_a_few_lines() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-fn gdb_ok() -> bool {
-    Command::new("gdb")
-        .args(["-batch", "-nx", "-ex", "python print(1)"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn gdb_lists_fibers_by_name_and_in_groups() {
-    if !require(gdb_ok(), "gdb with Python is missing") {
+    if !common::debuggers::have_gdb() {
         return;
     }
     let Some((dir, wasm)) = many("fibers-gdb", "-O2") else {
@@ -241,19 +224,11 @@ fn gdb_lists_fibers_by_name_and_in_groups() {
     };
     let child = start_parked(&wasm, 20);
     let attach = |command: &str| {
-        let o = Command::new("gdb")
-            .args(["-batch", "-nx", "-iex"])
-            .arg(format!(
-                "add-auto-load-safe-path {}",
-                env!("CARGO_BIN_EXE_switchyard")
-            ))
-            .args(["-ex", "set pagination off", "-ex", "set width 0"])
-            .args(["-ex", command])
+        let mut cmd = common::debuggers::gdb_batch();
+        cmd.args(["-ex", command])
             .arg("-p")
-            .arg(child.id().to_string())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+            .arg(child.id().to_string());
+        common::debuggers::interleaved_output(cmd)
     };
     let table = attach("info continuations");
     assert!(

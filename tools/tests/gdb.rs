@@ -1,61 +1,26 @@
 //! Stock gdb, in batch mode, on programs run by `switchyard`: the engine's
 //! JIT interface objects (symbols, CFI, line tables) and the gdb scripts.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// Whether gdb can be run; without it the tests fail under CI and skip
-/// (saying why) elsewhere.
-fn have_gdb() -> bool {
-    let ok = Command::new("gdb")
-        .args(["-batch", "-nx", "-ex", "python print(1)"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var_os("CI").is_some() {
-            panic!("gdb with Python is needed for these tests (CI is set)");
-        }
-        eprintln!("SKIPPED: gdb with Python is not installed");
-    }
-    ok
-}
+use std::path::PathBuf;
+
+use common::debuggers::{gdb_batch, have_gdb, interleaved_output};
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    common::root().join(path)
 }
 
 /// Runs `switchyard ARGS` under gdb with the commands `commands`
 /// and returns everything gdb printed.
 fn gdb(commands: &[&str], args: &[&str]) -> String {
-    let mut cmd = Command::new("gdb");
-    // The helpers load from the binary's .debug_gdb_scripts section once
-    // the binary is under gdb's auto-load safe path.
-    cmd.args(["-batch", "-nx", "-iex"]);
-    cmd.arg(format!(
-        "add-auto-load-safe-path {}",
-        env!("CARGO_BIN_EXE_switchyard")
-    ));
-    cmd.args(["-ex", "set breakpoint pending on"]);
-    cmd.args(["-ex", "set pagination off", "-ex", "set width 0"]);
+    let mut cmd = gdb_batch();
     for c in commands {
         cmd.args(["-ex", c]);
     }
     cmd.arg("--args").arg(env!("CARGO_BIN_EXE_switchyard"));
     cmd.args(args);
-    cmd.env_remove("SWITCHYARD_GDB");
-    // One file for stdout and stderr, so that messages keep their order.
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("gdb-output-{}-{n}.txt", std::process::id()));
-    let file = std::fs::File::create(&path).unwrap();
-    cmd.stdout(file.try_clone().unwrap()).stderr(file);
-    cmd.stdin(std::process::Stdio::null());
-    let status = cmd.status().expect("gdb runs");
-    let out = std::fs::read_to_string(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    assert!(status.code().is_some(), "gdb was killed:\n{out}");
-    out
+    interleaved_output(cmd)
 }
 
 /// Asserts that `expected` occur in `text` in this order.
@@ -112,36 +77,16 @@ fn bt_from_the_bottom_of_a_3_deep_chain_reaches_main() {
 /// Compiles `tests/gdb/NAME.c` for wasm32-wasi with `-g` and the flags the
 /// fiber library needs; `None` (skip) when clang cannot, outside CI.
 fn compile_c(name: &str, opt: &str) -> Option<PathBuf> {
-    let src = repo(&format!("tests/gdb/{name}.c"));
     // The file name is the module's name in gdb (`gen!main`).
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdb{opt}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{name}.wasm"));
-    let status = Command::new("clang")
-        .args([
-            "--target=wasm32-wasi",
-            opt,
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(&src)
-        .status();
-    match status {
-        Ok(s) if s.success() => Some(out),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("clang for wasm32-wasi is needed (CI is set)")
-        }
-        _ => {
-            eprintln!("SKIPPED: clang with a wasm32-wasi sysroot is not available");
-            None
-        }
-    }
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("gdb{opt}"))
+        .join(format!("{name}.wasm"));
+    let flags = [&[opt], common::c::FIBER_FLAGS].concat();
+    common::c::build(&repo(&format!("tests/gdb/{name}.c")), &out, &flags)
 }
 
 fn fiber_preload() -> String {
-    format!("env={}", repo("tests/programs/fibers/fiber.wat").display())
+    format!("env={}", common::fiber_wat().display())
 }
 
 #[test]
@@ -604,7 +549,7 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
         return;
     }
     let wat = repo("tests/bt/blocked.wat");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+    let mut child = common::switchyard()
         .args(["run", wat.to_str().unwrap()])
         .env_remove("SWITCHYARD_GDB")
         .stdin(std::process::Stdio::piped())
@@ -615,20 +560,11 @@ fn gdb_attached_later_names_wasm_frames_across_continuations() {
     // the blocked function by then).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let out = loop {
-        let o = Command::new("gdb")
-            .args(["-batch", "-nx", "-iex"])
-            .arg(format!(
-                "add-auto-load-safe-path {}",
-                env!("CARGO_BIN_EXE_switchyard")
-            ))
-            .args(["-ex", "set pagination off", "-ex", "set width 0"])
-            .args(["-ex", "bt", "-ex", "info continuations"])
+        let mut cmd = gdb_batch();
+        cmd.args(["-ex", "bt", "-ex", "info continuations"])
             .arg("-p")
-            .arg(child.id().to_string())
-            .output()
-            .unwrap();
-        let text =
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+            .arg(child.id().to_string());
+        let text = interleaved_output(cmd);
         if text.contains("blocked!read_stdin") || std::time::Instant::now() > deadline {
             break text;
         }
@@ -822,4 +758,53 @@ fn wasm_break_stops_only_in_wasm_functions_of_that_name() {
             "\n3\n",
         ],
     );
+}
+
+/// At a stack-overflow stop (the `ud2` the prologue's stack-limit check
+/// jumps to, before the callee-saved registers are stored), the callers'
+/// callee-saved registers are the live ones, not the contents of save
+/// slots the prologue has not written yet; and `bt` still crosses the
+/// continuation to `_start`.
+#[test]
+fn callers_registers_at_a_stack_overflow_stop_are_the_live_ones() {
+    if !have_gdb() {
+        return;
+    }
+    let wat = repo("tests/gdb/overflow.wat");
+    let registers = ["rbx", "r12", "r13", "r14", "r15"];
+    let mut commands = vec!["run".to_string(), "echo @@frame0\\n".to_string()];
+    commands.extend(registers.iter().map(|r| format!("p/x ${r}")));
+    commands.extend(["up".to_string(), "echo @@frame1\\n".to_string()]);
+    commands.extend(registers.iter().map(|r| format!("p/x ${r}")));
+    commands.extend(["echo @@bt\\n".to_string(), "bt -16".to_string()]);
+    let commands: Vec<&str> = commands.iter().map(String::as_str).collect();
+    for mode in ["native", "libcall"] {
+        let out = gdb(
+            &commands,
+            &["run", &format!("--switching={mode}"), wat.to_str().unwrap()],
+        );
+        assert!(out.contains("received signal SIGILL"), "{mode}:\n{out}");
+        let values = |from: &str, to: &str| -> Vec<String> {
+            let start = out
+                .find(from)
+                .unwrap_or_else(|| panic!("{mode}: no {from}:\n{out}"));
+            let end = out
+                .find(to)
+                .unwrap_or_else(|| panic!("{mode}: no {to}:\n{out}"));
+            out[start..end]
+                .lines()
+                .filter_map(|l| l.split_once(" = ").map(|(_, v)| v.to_string()))
+                .collect()
+        };
+        let frame0 = values("@@frame0", "@@frame1");
+        let frame1 = values("@@frame1", "@@bt");
+        assert_eq!(frame0.len(), registers.len(), "{mode}:\n{out}");
+        assert_eq!(
+            frame0, frame1,
+            "{mode}: the caller's registers differ:\n{out}"
+        );
+        let bt = &out[out.find("@@bt").unwrap()..];
+        assert_in_order(bt, &["overflow!fiber", "<continuation ", "overflow!_start"]);
+        assert!(!out.contains("corrupt stack"), "{mode}:\n{out}");
+    }
 }

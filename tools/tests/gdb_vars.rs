@@ -10,37 +10,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{require, root};
-
-fn have_gdb() -> bool {
-    require(
-        Command::new("gdb")
-            .args(["-batch", "-nx", "-ex", "python print(1)"])
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "gdb with Python is not installed",
-    )
-}
+use common::debuggers::{gdb_batch, have_gdb, interleaved_output};
+use common::root;
 
 /// `tests/gdb/PROGRAM.c` built with `opt` and `-g`, named `PROGRAM.wasm`
 /// (the module's name in gdb).
 fn compile(program: &str, opt: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gdb_vars{opt}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{program}.wasm"));
-    let ok = Command::new("clang")
-        .args([
-            "--target=wasm32-wasi",
-            opt,
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(root().join(format!("tests/gdb/{program}.c")))
-        .status()
-        .is_ok_and(|s| s.success());
-    require(ok, "clang with a wasm32-wasi sysroot is not available").then_some(out)
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("gdb_vars{opt}"))
+        .join(format!("{program}.wasm"));
+    let flags = [&[opt], common::c::FIBER_FLAGS].concat();
+    common::c::build(&root().join(format!("tests/gdb/{program}.c")), &out, &flags)
 }
 
 fn run_args(wasm: &Path) -> Vec<String> {
@@ -163,32 +143,15 @@ fn session(
     wasm: &Path,
     script: &'static [(&'static str, &'static str)],
 ) -> Vec<(&'static str, &'static str, String)> {
-    let sy = env!("CARGO_BIN_EXE_switchyard");
-    let mut cmd = Command::new("gdb");
-    cmd.args(["-batch", "-nx", "-iex"]);
-    cmd.arg(format!("add-auto-load-safe-path {sy}"));
-    cmd.args(["-ex", "set breakpoint pending on"]);
-    cmd.args(["-ex", "set pagination off", "-ex", "set width 0"]);
+    let mut cmd = gdb_batch();
     for (i, (_, c)) in script.iter().enumerate() {
         cmd.args(["-ex", &format!("echo @@{i}\\n"), "-ex", c]);
     }
     cmd.args(["-ex", "echo @@end\\n", "-ex", "kill"]);
-    cmd.arg("--args").arg(sy).args(run_args(wasm));
-    cmd.env_remove("SWITCHYARD_GDB");
-    // One file for stdout and stderr, so that errors stay next to their
-    // command.
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "gdb-vars-{}-{}.txt",
-        std::process::id(),
-        wasm_tag(wasm)
-    ));
-    let file = std::fs::File::create(&path).unwrap();
-    cmd.stdout(file.try_clone().unwrap()).stderr(file);
-    cmd.stdin(std::process::Stdio::null());
-    let status = cmd.status().expect("gdb runs");
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    assert!(status.code().is_some(), "gdb was killed:\n{text}");
+    cmd.arg("--args")
+        .arg(env!("CARGO_BIN_EXE_switchyard"))
+        .args(run_args(wasm));
+    let text = interleaved_output(cmd);
     let mut chunks: Vec<(&str, &str, String)> = Vec::new();
     let mut parts = text.split("@@");
     parts.next();
@@ -205,14 +168,6 @@ fn session(
         "gdb did not run every command:\n{text}"
     );
     chunks
-}
-
-/// A short tag for a build (its directory's name), for file names.
-fn wasm_tag(wasm: &std::path::Path) -> String {
-    wasm.parent()
-        .and_then(|d| d.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// Compares what `print` and `info args`/`info locals` showed with what

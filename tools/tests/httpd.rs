@@ -19,20 +19,11 @@ use common::{require, root, switchyard, temp_dir};
 
 /// Builds httpd.c for wasm32-wasi into `dir`.
 fn build(dir: &Path) -> Option<PathBuf> {
-    let out = dir.join("httpd.wasm");
-    let ok = Command::new("clang")
-        .args([
-            "--target=wasm32-wasi",
-            "-O2",
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(root().join("tests/programs/httpd/httpd.c"))
-        .status()
-        .is_ok_and(|s| s.success());
-    require(ok, "clang with a wasm32-wasi sysroot").then_some(out)
+    common::c::build(
+        &root().join("tests/programs/httpd/httpd.c"),
+        &dir.join("httpd.wasm"),
+        &["-O2", "-g", "-Wl,--import-table"],
+    )
 }
 
 /// A port nobody listens on now.

@@ -8,35 +8,13 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{require, root};
-
-fn have_lldb() -> bool {
-    require(
-        Command::new("lldb")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "lldb is not installed",
-    )
-}
+use common::debuggers::have_lldb;
+use common::root;
 
 fn compile_gen() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lldb");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("gen.wasm");
-    let ok = Command::new("clang")
-        .args([
-            "--target=wasm32-wasi",
-            "-O0",
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(root().join("tests/gdb/gen.c"))
-        .status()
-        .is_ok_and(|s| s.success());
-    require(ok, "clang with a wasm32-wasi sysroot is not available").then_some(out)
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lldb/gen.wasm");
+    let flags = [&["-O0"], common::c::FIBER_FLAGS].concat();
+    common::c::build(&root().join("tests/gdb/gen.c"), &out, &flags)
 }
 
 #[test]

@@ -11,14 +11,11 @@ use std::process::{Command, Output, Stdio};
 use common::{require, root, switchyard, temp_dir};
 
 fn build(name: &str, dir: &Path) -> Option<PathBuf> {
-    let out = dir.join(format!("{name}.wasm"));
-    let ok = Command::new("clang")
-        .args(["--target=wasm32-wasi", "-O2", "-o"])
-        .arg(&out)
-        .arg(root().join(format!("tests/programs/{name}.c")))
-        .status()
-        .is_ok_and(|s| s.success());
-    require(ok, "clang with a wasm32-wasi sysroot").then_some(out)
+    common::c::build(
+        &root().join(format!("tests/programs/{name}.c")),
+        &dir.join(format!("{name}.wasm")),
+        &["-O2"],
+    )
 }
 
 fn wasmtime_works() -> bool {

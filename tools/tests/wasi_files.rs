@@ -17,14 +17,11 @@ use common::{require, root, switchyard, temp_dir};
 /// Builds tests/programs/wasi/NAME.c for wasm32-wasi into `dir`; `None`
 /// (a skip, or a failure under CI) without clang and wasi-libc.
 fn build_wasm(name: &str, dir: &Path) -> Option<PathBuf> {
-    let out = dir.join(format!("{name}.wasm"));
-    let ok = Command::new("clang")
-        .args(["--target=wasm32-wasi", "-O2", "-g", "-o"])
-        .arg(&out)
-        .arg(root().join(format!("tests/programs/wasi/{name}.c")))
-        .status()
-        .is_ok_and(|s| s.success());
-    require(ok, "clang with a wasm32-wasi sysroot").then_some(out)
+    common::c::build(
+        &root().join(format!("tests/programs/wasi/{name}.c")),
+        &dir.join(format!("{name}.wasm")),
+        &["-O2", "-g"],
+    )
 }
 
 /// `wasmtime` from PATH, if it runs.

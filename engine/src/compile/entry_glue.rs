@@ -18,7 +18,7 @@ use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::env::{clif_type, wasm_signature, word_flags};
-use super::unwind_info::UnwindRegistration;
+use super::unwind_info::{FunctionCfi, UnwindRegistration};
 use crate::error::Error;
 use crate::types::{FuncType, word_offsets};
 use crate::vm::code_memory::CodeMemory;
@@ -46,14 +46,15 @@ pub(crate) struct EntryGlue {
     pub cont_body: usize,
 }
 
-fn finish(
-    isa: &dyn TargetIsa,
-    ctx: &mut Context,
-) -> Result<(Vec<u8>, Option<cranelift_codegen::isa::unwind::UnwindInfo>), Error> {
+fn finish(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<(Vec<u8>, Option<FunctionCfi>), Error> {
     let compiled = ctx
         .compile(isa, &mut ControlPlane::default())
         .map_err(|e| Error::Compile(format!("entry glue: {:?}", e.inner)))?;
-    let unwind = compiled.create_unwind_info(isa).ok().flatten();
+    let unwind = compiled
+        .create_unwind_info(isa)
+        .ok()
+        .flatten()
+        .map(FunctionCfi::new);
     Ok((compiled.code_buffer().to_vec(), unwind))
 }
 

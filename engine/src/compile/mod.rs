@@ -39,7 +39,7 @@ struct CompiledFunction {
     call_sites: Vec<CallSite>,
     /// `(code offset, module offset)` relative to the function.
     source_map: Vec<(u32, u32)>,
-    unwind: Option<cranelift_codegen::isa::unwind::UnwindInfo>,
+    unwind: Option<unwind_info::FunctionCfi>,
     /// Where Wasm locals live, for debuggers (empty unless asked for).
     value_labels: Vec<crate::debug::LabelRange>,
 }
@@ -340,9 +340,15 @@ fn compile_function(
             source_map.push((loc.start, loc.loc.bits()));
         }
     }
+    let stack_checks = crate::debug::places::islands(compiled.code_buffer(), &traps)
+        .iter()
+        .filter(|&&(_, code)| code == crate::error::TrapCode::StackOverflow.to_byte())
+        .map(|&(offset, _)| offset)
+        .collect();
     let unwind = compiled
         .create_unwind_info(isa)
-        .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?;
+        .map_err(|e| Error::Compile(format!("unwind info: {e:?}")))?
+        .map(|info| unwind_info::FunctionCfi { info, stack_checks });
     let mut value_labels = label_ranges(isa, &compiled.value_labels_ranges);
     if value_labels_wanted {
         places_beyond_ranges(compiled, &traps, &mut value_labels);

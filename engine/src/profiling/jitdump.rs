@@ -19,8 +19,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::compile::unwind_info::FunctionCfi;
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::isa::unwind::UnwindInfo;
 use gimli::write::{Address, EhFrame, EndianVec, FrameTable};
 
 const MAGIC: u32 = 0x4A69_5444;
@@ -166,12 +166,12 @@ impl JitDump {
     }
 
     /// Writes the unwinding information of the function loaded next
-    /// (`code_size` bytes, described by Cranelift's `info`).
+    /// (`code_size` bytes, described by `info`).
     pub fn unwinding_info(
         &mut self,
         isa: &dyn TargetIsa,
         code_size: usize,
-        info: &UnwindInfo,
+        info: &FunctionCfi,
     ) -> io::Result<()> {
         let Some((eh_frame, hdr)) = eh_frame_for_perf(isa, code_size, info) else {
             return Ok(());
@@ -233,11 +233,8 @@ impl Drop for JitDump {
 fn eh_frame_for_perf(
     isa: &dyn TargetIsa,
     code_size: usize,
-    info: &UnwindInfo,
+    cfi: &FunctionCfi,
 ) -> Option<(Vec<u8>, Vec<u8>)> {
-    let UnwindInfo::SystemV(info) = info else {
-        return None;
-    };
     let text = PERF_ELF_TEXT_OFFSET;
     let eh_frame_at = (text + code_size as u64).next_multiple_of(8);
     let mut cie = isa.create_systemv_cie()?;
@@ -248,7 +245,7 @@ fn eh_frame_for_perf(
     // an address relative to the section's start makes the result the
     // distance from the field to the code.
     let start = text.wrapping_sub(eh_frame_at);
-    table.add_fde(cie, info.to_fde(Address::Constant(start)));
+    table.add_fde(cie, cfi.fde(Address::Constant(start))?);
     let mut eh_frame = EhFrame(EndianVec::new(gimli::RunTimeEndian::Little));
     table.write_eh_frame(&mut eh_frame).ok()?;
     let mut eh_frame = eh_frame.0.into_vec();

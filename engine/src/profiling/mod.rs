@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::compile::unwind_info::FunctionCfi;
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::isa::unwind::UnwindInfo;
 
 use crate::error::Error;
 use crate::vm::code_lookup::CodeInfo;
@@ -192,7 +192,7 @@ pub(crate) fn publish_module<'a>(
     isa: &dyn TargetIsa,
     info: &CodeInfo,
     module: &[u8],
-    unwind: impl Iterator<Item = Option<&'a UnwindInfo>>,
+    unwind: impl Iterator<Item = Option<&'a FunctionCfi>>,
 ) {
     let mut agent = agent();
     let agent = &mut *agent;
@@ -260,7 +260,7 @@ pub(crate) fn publish_glue(
     name: &str,
     address: usize,
     size: usize,
-    unwind: Option<&UnwindInfo>,
+    unwind: Option<&FunctionCfi>,
 ) {
     let mut agent = agent();
     let agent = &mut *agent;
@@ -296,7 +296,7 @@ fn write_function(
     name: &str,
     address: usize,
     code: &[u8],
-    unwind: Option<&UnwindInfo>,
+    unwind: Option<&FunctionCfi>,
     lines: impl FnOnce(usize, usize) -> Vec<jitdump::LineEntry>,
 ) -> std::io::Result<()> {
     let lines = lines(address, address + code.len());

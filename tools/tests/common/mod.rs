@@ -1,7 +1,11 @@
-//! Helpers shared by the perf and profiler tests: temporary directories,
-//! tools that may be missing, building the C test program.
+//! Helpers shared by the tools' integration tests: the binary under test,
+//! temporary directories, tools that may be missing (fail under CI, skip
+//! with a reason elsewhere), C programs built by clang, debuggers.
 
 #![allow(dead_code)]
+
+pub mod c;
+pub mod debuggers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,21 +63,11 @@ pub fn perf_works() -> bool {
 /// Builds tests/profile/hot_generator.c for wasm32-wasi with DWARF, into
 /// `dir`; `None` if clang or the WASI sysroot is missing.
 pub fn build_hot_generator(dir: &Path) -> Option<PathBuf> {
-    let out = dir.join("hot.wasm");
-    let cc = std::env::var("WASI_CC").unwrap_or_else(|_| "clang".into());
-    let status = Command::new(cc)
-        .args([
-            "--target=wasm32-wasi",
-            "-O1",
-            "-g",
-            "-Wl,--import-table",
-            "-o",
-        ])
-        .arg(&out)
-        .arg(root().join("tests/profile/hot_generator.c"))
-        .status()
-        .ok()?;
-    status.success().then_some(out)
+    c::build(
+        &root().join("tests/profile/hot_generator.c"),
+        &dir.join("hot.wasm"),
+        &["-O1", "-g", "-Wl,--import-table"],
+    )
 }
 
 /// The fiber library the C program preloads.
