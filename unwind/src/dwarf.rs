@@ -32,46 +32,21 @@ pub struct WasmDwarf {
     code_start: u64,
 }
 
-fn leb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut result = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        if shift >= 64 {
-            return None;
-        }
-        result |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(result);
-        }
-        shift += 7;
-    }
-}
-
-/// The custom sections by name and the code section's content offset.
-fn sections(bytes: &[u8]) -> Option<(HashMap<String, &[u8]>, u64)> {
-    if bytes.get(0..4)? != b"\0asm" {
-        return None;
-    }
-    let mut pos = 8;
+/// The custom sections by name and the code section's content offset
+/// (Wasm DWARF addresses are relative to it).
+fn sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
     let mut custom = HashMap::new();
     let mut code_start = None;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        pos += 1;
-        let size = leb(bytes, &mut pos)? as usize;
-        let end = pos.checked_add(size)?;
-        let body = bytes.get(pos..end)?;
-        if id == 0 {
-            let mut p = 0;
-            let len = leb(body, &mut p)? as usize;
-            let name = std::str::from_utf8(body.get(p..p.checked_add(len)?)?).ok()?;
-            custom.insert(name.to_string(), &body[p + len..]);
-        } else if id == 10 {
-            code_start = Some(pos as u64);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::CustomSection(section) => {
+                custom.insert(section.name(), section.data());
+            }
+            wasmparser::Payload::CodeSectionStart { range, .. } => {
+                code_start = Some(range.start as u64);
+            }
+            _ => {}
         }
-        pos = end;
     }
     Some((custom, code_start?))
 }

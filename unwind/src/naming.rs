@@ -31,36 +31,25 @@ pub struct ModuleCode {
 }
 
 impl ModuleCode {
-    /// Reads the code and name sections of a module binary; `None` when
-    /// they cannot be parsed.
+    /// Reads the code and name sections of a module binary (wasmparser's
+    /// section reader); `None` when they cannot be parsed.
     pub fn new(bytes: Vec<u8>) -> Option<ModuleCode> {
-        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-            return None;
-        }
         let mut bodies = Vec::new();
         let mut tag_names = HashMap::new();
-        let mut at = 8;
-        while at < bytes.len() {
-            let id = bytes[at];
-            let (size, n) = leb_u32(&bytes, at + 1)?;
-            let start = at + 1 + n;
-            let end = start.checked_add(size as usize)?;
-            if end > bytes.len() {
-                return None;
-            }
-            match id {
-                10 => bodies = code_bodies(&bytes[..end], start)?,
-                0 => {
-                    let (name_len, n) = leb_u32(&bytes, start)?;
-                    let name_at = start + n;
-                    let content = name_at + name_len as usize;
-                    if bytes.get(name_at..content) == Some(b"name") {
-                        tag_names = tag_names_of(&bytes[..end], content).unwrap_or_default();
+        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+            match payload.ok()? {
+                wasmparser::Payload::CodeSectionEntry(body) => {
+                    let range = body.range();
+                    bodies.push((range.start, range.end));
+                }
+                wasmparser::Payload::CustomSection(section) => {
+                    if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                        // A malformed name section only loses the names.
+                        tag_names = tag_names_of(names).unwrap_or_default();
                     }
                 }
                 _ => {}
             }
-            at = end;
         }
         Some(ModuleCode {
             bytes,
@@ -159,48 +148,18 @@ fn skip_leb(b: &[u8], at: usize) -> Option<usize> {
     None
 }
 
-fn code_bodies(b: &[u8], start: usize) -> Option<Vec<(usize, usize)>> {
-    let (count, n) = leb_u32(b, start)?;
-    let mut at = start + n;
-    let mut bodies = Vec::with_capacity(count.min(1 << 20) as usize);
-    for _ in 0..count {
-        let (size, n) = leb_u32(b, at)?;
-        let body = at + n;
-        let end = body.checked_add(size as usize)?;
-        if end > b.len() {
-            return None;
-        }
-        bodies.push((body, end));
-        at = end;
-    }
-    Some(bodies)
-}
-
-/// The tag names subsection (11) of a name section whose content (after
-/// the section's own name) starts at `at`.
-fn tag_names_of(b: &[u8], mut at: usize) -> Option<HashMap<u32, String>> {
-    let mut names = HashMap::new();
-    while at < b.len() {
-        let id = b[at];
-        let (size, n) = leb_u32(b, at + 1)?;
-        let start = at + 1 + n;
-        let end = start.checked_add(size as usize)?;
-        if id == 11 {
-            let (count, n) = leb_u32(b, start)?;
-            let mut p = start + n;
-            for _ in 0..count.min(1 << 20) {
-                let (index, n) = leb_u32(b, p)?;
-                p += n;
-                let (len, n) = leb_u32(b, p)?;
-                p += n;
-                let name = b.get(p..p + len as usize)?;
-                p += len as usize;
-                names.insert(index, String::from_utf8_lossy(name).into_owned());
+/// The tag names subsection (11) of a name section.
+fn tag_names_of(names: wasmparser::NameSectionReader) -> Option<HashMap<u32, String>> {
+    let mut tags = HashMap::new();
+    for name in names {
+        if let wasmparser::Name::Tag(map) = name.ok()? {
+            for naming in map {
+                let naming = naming.ok()?;
+                tags.insert(naming.index, naming.name.to_string());
             }
         }
-        at = end;
     }
-    Some(names)
+    Some(tags)
 }
 
 /// The frame that names a continuation, given the frames of its stack
@@ -248,16 +207,24 @@ pub fn name_continuations(frames: &mut [Frame], code: &dyn Fn(&str) -> Option<Ar
 mod tests {
     use super::*;
 
-    fn module(wat_body: &[u8]) -> ModuleCode {
-        // A module with one code section holding one body.
+    /// The module offset of the first instruction of [`module`]'s body:
+    /// 8 (header) + 6 (type section) + 4 (function section) + 2 (code
+    /// section id, size) + 2 (count, body size) + 1 (locals).
+    const BODY: u32 = 23;
+
+    /// A module with one function of type `[] -> []` whose body's
+    /// instructions are `instructions` (from module offset [`BODY`]).
+    fn module(instructions: &[u8]) -> ModuleCode {
         let mut body = vec![0u8]; // no locals
-        body.extend_from_slice(wat_body);
-        let mut section = vec![1u8, body.len() as u8];
-        section.extend_from_slice(&body);
+        body.extend_from_slice(instructions);
+        let mut code = vec![1u8, body.len() as u8];
+        code.extend_from_slice(&body);
         let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        bytes.extend_from_slice(&[1, 4, 1, 0x60, 0, 0]);
+        bytes.extend_from_slice(&[3, 2, 1, 0]);
         bytes.push(10);
-        bytes.push(section.len() as u8);
-        bytes.extend_from_slice(&section);
+        bytes.push(code.len() as u8);
+        bytes.extend_from_slice(&code);
         ModuleCode::new(bytes).expect("parses")
     }
 
@@ -269,11 +236,8 @@ mod tests {
             0x20, 0, 0x20, 1, 0x11, 0, 0, 0x21, 2, 0x41, 16, 0x6a, 0x24, 0, 0x20, 2, 0x0b,
         ];
         let m = module(&code);
-        // The body starts after 8 (header) + 2 (section id, size) + 2
-        // (count, body size) + 1 (locals) bytes.
-        let call = 13 + 4;
-        assert!(m.is_forwarding_call(call as u32));
-        assert!(!m.is_forwarding_call(13));
+        assert!(m.is_forwarding_call(BODY + 4));
+        assert!(!m.is_forwarding_call(BODY));
     }
 
     fn wasm(module: &str, function: &str, offset: u32) -> Frame {
@@ -299,20 +263,20 @@ mod tests {
 
     #[test]
     fn a_boundary_is_named_by_the_first_frame_above_the_forwarding_ones() {
-        // Offset 17 of module `lib` and offset 5 of `app` are forwarding
-        // calls (see the test above): lib!entry -> app!thread_entry ->
-        // app!worker -> app!helper.
+        // Offset BODY + 4 of module `lib` is a forwarding call (see the
+        // test above): lib!entry -> lib!thread_entry -> app!worker ->
+        // app!helper.
         let lib = Arc::new(module(&[
             0x20, 0, 0x20, 1, 0x11, 0, 0, 0x21, 2, 0x41, 16, 0x6a, 0x24, 0, 0x20, 2, 0x0b,
         ]));
         let code = |m: &str| (m == "lib").then(|| lib.clone());
         let mut frames = vec![
             wasm("app", "helper", 3),
-            wasm("app", "worker", 17),
-            wasm("lib", "thread_entry", 17),
-            wasm("lib", "entry", 17),
+            wasm("app", "worker", BODY + 4),
+            wasm("lib", "thread_entry", BODY + 4),
+            wasm("lib", "entry", BODY + 4),
             boundary("lib!entry"),
-            wasm("app", "main", 17),
+            wasm("app", "main", BODY + 4),
             boundary("app!main"),
         ];
         name_continuations(&mut frames, &code);
@@ -329,6 +293,6 @@ mod tests {
     fn an_indirect_call_followed_by_work_does_not_forward() {
         // call_indirect 0 0; i32.load; end
         let m = module(&[0x11, 0, 0, 0x28, 2, 0, 0x0b]);
-        assert!(!m.is_forwarding_call(13));
+        assert!(!m.is_forwarding_call(BODY));
     }
 }

@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 
 use gimli::{EndianSlice, LittleEndian};
 
-use super::uleb;
-
 /// Where each Wasm instruction of a module comes from.
 pub(crate) struct SourceLines {
     /// Source files, full paths.
@@ -65,27 +63,18 @@ impl SourceLines {
 /// The custom sections by name and the module offset of the code
 /// section's contents (Wasm DWARF addresses are relative to it).
 pub(super) fn custom_sections(bytes: &[u8]) -> Option<(HashMap<&str, &[u8]>, u64)> {
-    if bytes.get(0..4)? != b"\0asm" {
-        return None;
-    }
-    let mut pos = 8;
     let mut custom = HashMap::new();
     let mut code_start = None;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        pos += 1;
-        let size = usize::try_from(uleb(bytes, &mut pos)?).ok()?;
-        let end = pos.checked_add(size)?;
-        let body = bytes.get(pos..end)?;
-        if id == 0 {
-            let mut p = 0;
-            let len = usize::try_from(uleb(body, &mut p)?).ok()?;
-            let name = std::str::from_utf8(body.get(p..p.checked_add(len)?)?).ok()?;
-            custom.insert(name, &body[p + len..]);
-        } else if id == 10 {
-            code_start = Some(pos as u64);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::CustomSection(section) => {
+                custom.insert(section.name(), section.data());
+            }
+            wasmparser::Payload::CodeSectionStart { range, .. } => {
+                code_start = Some(range.start as u64);
+            }
+            _ => {}
         }
-        pos = end;
     }
     Some((custom, code_start?))
 }
