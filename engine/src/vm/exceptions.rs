@@ -76,7 +76,11 @@ global_asm!(
     // Entry points of the throwing libcalls: they record the callee-saved
     // registers as the Wasm caller left them (its exception context may live
     // in one) and a frame record, then call the Rust side, which never
-    // returns.
+    // returns. They overwrite those registers with a poison value first: a
+    // landing that did not restore them would then fail in every build, not
+    // only where the optimized Rust side happens to leave something harmful
+    // in them (release builds once crashed that way while debug builds,
+    // and so every test, passed).
     ".globl switchyard_throw",
     ".type switchyard_throw,@function",
     "switchyard_throw:",
@@ -90,6 +94,11 @@ global_asm!(
     "mov [rsp + 32], r15",
     "mov r8, rsp",
     "mov r9, rbp",
+    "mov rbx, {poison}",
+    "mov r12, rbx",
+    "mov r13, rbx",
+    "mov r14, rbx",
+    "mov r15, rbx",
     "call {throw_impl}",
     "ud2",
     ".size switchyard_throw, . - switchyard_throw",
@@ -107,6 +116,11 @@ global_asm!(
     "mov [rsp + 32], r15",
     "mov rdx, rsp",
     "mov rcx, rbp",
+    "mov rbx, {poison}",
+    "mov r12, rbx",
+    "mov r13, rbx",
+    "mov r14, rbx",
+    "mov r15, rbx",
     "call {throw_ref_impl}",
     "ud2",
     ".size switchyard_throw_ref, . - switchyard_throw_ref",
@@ -123,7 +137,12 @@ global_asm!(
     ".size switchyard_jump_to_context, . - switchyard_jump_to_context",
     throw_impl = sym throw_impl,
     throw_ref_impl = sym throw_ref_impl,
+    poison = const POISON,
 );
+
+/// What the throw stubs leave in the callee-saved registers on the way to
+/// a landing (not a valid pointer, and unlike any small integer).
+const POISON: u64 = 0x5ca1_ab1e_dead_0001;
 
 unsafe extern "sysv64" {
     /// `throw`: `(vmctx, tag, values, n)`; never returns.
