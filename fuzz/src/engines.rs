@@ -21,6 +21,9 @@ pub enum Value {
     F32(u32),
     /// An f64's bits (not a NaN).
     F64(u64),
+    /// A v128's bits (generated float lanes are canonical NaNs, so bits
+    /// compare).
+    V128(u128),
     /// Any NaN.
     Nan,
     /// A null reference of any type.
@@ -36,6 +39,7 @@ impl fmt::Display for Value {
             Value::I64(v) => write!(f, "i64:{v}"),
             Value::F32(b) => write!(f, "f32:{}", f32::from_bits(*b)),
             Value::F64(b) => write!(f, "f64:{}", f64::from_bits(*b)),
+            Value::V128(b) => write!(f, "v128:{b:#034x}"),
             Value::Nan => write!(f, "nan"),
             Value::Null => write!(f, "null"),
             Value::Ref => write!(f, "ref"),
@@ -141,6 +145,8 @@ pub enum Param {
     F32,
     /// f64.
     F64,
+    /// v128.
+    V128,
     /// A nullable reference: null is passed.
     NullableRef,
     /// A non-nullable reference (or anything else): the export is skipped.
@@ -158,6 +164,8 @@ pub enum Arg {
     F32(u32),
     /// f64 bits.
     F64(u64),
+    /// v128 bits.
+    V128(u128),
     /// A null reference of the parameter's type.
     Null,
 }
@@ -177,6 +185,10 @@ pub fn draw_args(params: &[Param], rng: &mut fastrand::Rng) -> Option<Vec<Arg>> 
                 Param::F64 => Arg::F64(match rng.u8(..4) {
                     0 => (interesting_u64(rng) as f64).to_bits(),
                     _ => rng.u64(..),
+                }),
+                Param::V128 => Arg::V128(match rng.u8(..4) {
+                    0 => u128::from(interesting_u64(rng)) * 0x1_0000_0001,
+                    _ => rng.u128(..),
                 }),
                 Param::NullableRef => Arg::Null,
                 Param::Unmakeable => return None,
@@ -275,9 +287,7 @@ pub fn run_switchyard(
                 ValType::F64 => Param::F64,
                 ValType::Ref(r) if r.nullable => Param::NullableRef,
                 ValType::Ref(_) => Param::Unmakeable,
-                // SIMD is not in the fuzzed feature set yet (features.rs),
-                // so no generated export takes a v128.
-                ValType::V128 => Param::Unmakeable,
+                ValType::V128 => Param::V128,
             })
             .collect();
         let Some(args) = draw_args(&params, &mut rng) else {
@@ -291,6 +301,7 @@ pub fn run_switchyard(
                 Arg::I64(v) => Val::I64(*v),
                 Arg::F32(v) => Val::F32(*v),
                 Arg::F64(v) => Val::F64(*v),
+                Arg::V128(v) => Val::V128(*v),
                 Arg::Null => Val::default_for(p),
             })
             .collect();
@@ -405,6 +416,7 @@ pub fn run_wasmtime(
                 ValType::I64 => Param::I64,
                 ValType::F32 => Param::F32,
                 ValType::F64 => Param::F64,
+                ValType::V128 => Param::V128,
                 ValType::Ref(r) if r.is_nullable() => Param::NullableRef,
                 _ => Param::Unmakeable,
             })
@@ -420,6 +432,7 @@ pub fn run_wasmtime(
                 Arg::I64(v) => Val::I64(*v),
                 Arg::F32(v) => Val::F32(*v),
                 Arg::F64(v) => Val::F64(*v),
+                Arg::V128(v) => Val::V128((*v).into()),
                 Arg::Null => Val::default_for_ty(p).expect("nullable"),
             })
             .collect();
@@ -450,6 +463,7 @@ fn switchyard_value(v: &switchyard_engine::Val) -> Value {
         Val::I64(v) => Value::I64(*v),
         Val::F32(b) => f32_value(*b),
         Val::F64(b) => f64_value(*b),
+        Val::V128(b) => Value::V128(*b),
         other if other.is_null() => Value::Null,
         _ => Value::Ref,
     }
@@ -476,7 +490,7 @@ fn wasmtime_value(v: &wasmtime::Val) -> Value {
         Val::AnyRef(r) => null_or_ref(r.is_none()),
         Val::ExnRef(r) => null_or_ref(r.is_none()),
         Val::ContRef(r) => null_or_ref(r.is_none()),
-        Val::V128(_) => Value::Ref,
+        Val::V128(b) => Value::V128(b.as_u128()),
     }
 }
 
