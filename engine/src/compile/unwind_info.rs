@@ -2,7 +2,7 @@
 //! the prologue's stack check), published to the in-process unwinder
 //! (libgcc's `__register_frame`), so that `_Unwind_Backtrace`, and with it
 //! the `backtrace` crate and Rust panics, can walk through JIT frames; the
-//! same section goes to gdb and the registry, the same FDEs to perf.
+//! same section goes to gdb and the registry, Cranelift's FDEs to perf.
 
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::isa::unwind::UnwindInfo;
@@ -40,13 +40,27 @@ impl FunctionCfi {
         }
     }
 
-    /// The FDE of the function at `address`; `None` for unwind information
-    /// other than System V.
-    pub fn fde(&self, address: Address) -> Option<FrameDescriptionEntry> {
+    /// The FDE of the function at `address`, as Cranelift writes it: right
+    /// everywhere but at the stack-limit check's `ud2`. `None` for unwind
+    /// information other than System V.
+    ///
+    /// perf gets this one: with the rows of [`FunctionCfi::fde`] added, the
+    /// DWARF call graphs of `perf report` stop at such functions in about
+    /// one run in three (all samples of the run; also with the rules written
+    /// out instead of remembered; the cause inside perf's unwinder is not
+    /// pinned down), and a profile never samples the `ud2`, which only runs
+    /// to trap.
+    pub fn prologue_fde(&self, address: Address) -> Option<FrameDescriptionEntry> {
         let UnwindInfo::SystemV(info) = &self.info else {
             return None;
         };
-        let mut fde = info.to_fde(address);
+        Some(info.to_fde(address))
+    }
+
+    /// The FDE of the function at `address`, right at every instruction;
+    /// `None` for unwind information other than System V.
+    pub fn fde(&self, address: Address) -> Option<FrameDescriptionEntry> {
+        let mut fde = self.prologue_fde(address)?;
         // The islands come after every instruction Cranelift describes (its
         // CFI is all in the prologue), so these rows keep offsets in order.
         for &at in &self.stack_checks {

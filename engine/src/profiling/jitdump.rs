@@ -245,7 +245,7 @@ fn eh_frame_for_perf(
     // an address relative to the section's start makes the result the
     // distance from the field to the code.
     let start = text.wrapping_sub(eh_frame_at);
-    table.add_fde(cie, cfi.fde(Address::Constant(start))?);
+    table.add_fde(cie, cfi.prologue_fde(Address::Constant(start))?);
     let mut eh_frame = EhFrame(EndianVec::new(gimli::RunTimeEndian::Little));
     table.write_eh_frame(&mut eh_frame).ok()?;
     let mut eh_frame = eh_frame.0.into_vec();
