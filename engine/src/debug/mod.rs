@@ -16,6 +16,7 @@
 //! a debugger traces the process as the module is compiled (or with
 //! `SWITCHYARD_GDB=1`); `SWITCHYARD_GDB=0` registers nothing.
 
+pub(crate) mod cfi;
 mod elf;
 mod gdb_jit;
 pub(crate) mod lines;

@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::compile::unwind_info::FunctionCfi;
+use crate::debug::cfi::FunctionCfi;
 use cranelift_codegen::isa::TargetIsa;
 use gimli::write::{Address, EhFrame, EndianVec, FrameTable};
 

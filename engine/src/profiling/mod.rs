@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::compile::unwind_info::FunctionCfi;
+use crate::debug::cfi::FunctionCfi;
 use cranelift_codegen::isa::TargetIsa;
 
 use crate::error::Error;
