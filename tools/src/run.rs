@@ -265,10 +265,14 @@ impl Reporting {
         }
         let dwarf = self.dwarf();
         let code = self.code();
+        let host = (self.backtrace == BacktraceMode::Full).then(own_host_symbols);
         Some(move |id| {
             let mut frames = store.creation_stack(id)?;
             switchyard_unwind::report::add_locations(&mut frames, &dwarf);
             switchyard_unwind::naming::name_continuations(&mut frames, &|m| code.get(m).cloned());
+            if let Some(host) = &host {
+                switchyard_unwind::report::add_host_symbols(&mut frames, host);
+            }
             Some(frames)
         })
     }
