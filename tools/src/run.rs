@@ -27,6 +27,19 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     crate::wasi_setup::apply_wasm_options(&args.wasi, &mut config)?;
     let file = args.file();
     let engine = Engine::new(&config)?;
+    // Fail before the run, not after it, when the trace cannot be written.
+    let trace_file = match &args.trace {
+        Some(out) => Some(
+            std::fs::File::create(out)
+                .with_context(|| format!("cannot write the trace to {}", out.display()))?,
+        ),
+        None => None,
+    };
+    // The flight recorder: for the trace, and for a snapshot's events
+    // (which starts a small one if no trace does).
+    if args.trace.is_some() {
+        switchyard_engine::vm::events::recorder::start(args.trace_events);
+    }
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
@@ -38,7 +51,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         trap: Default::default(),
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
-            recorder: switchyard_inspect::Recorder::install(),
+            recorder: switchyard_inspect::Recorder::start(),
             program: file.file_name().map_or_else(
                 || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -59,18 +72,10 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         }),
     };
-    // Fail before the run, not after it, when the trace cannot be written.
-    let trace_file = match &args.trace {
-        Some(out) => Some(
-            std::fs::File::create(out)
-                .with_context(|| format!("cannot write the trace to {}", out.display()))?,
-        ),
-        None => None,
-    };
-    if args.trace.is_some() {
-        switchyard_engine::vm::events::recorder::start(args.trace_events);
-    }
     let result = run_program(&args, &engine, &mut how);
+    if let Some(snapshot) = &how.snapshot {
+        snapshot.recorder.finish();
+    }
     if let (Some(out), Some(trace_file)) = (&args.trace, trace_file) {
         let recording = switchyard_engine::vm::events::recorder::stop();
         if result.is_err() {
