@@ -89,10 +89,17 @@ fn go_tool_pprof_reads_the_profile_and_its_continuation_labels() {
     assert!(tags.contains("continuation_name:"), "{tags}");
     assert!(tags.contains("nested_hot!inner"), "{tags}");
     assert!(tags.contains("continuation:"), "{tags}");
-    // The inner continuation was created by $outer (no DWARF: named
-    // `module!function`, as `bt` names such a site).
+    // The inner continuation was created by $outer, the outer one (which
+    // may get a sample or two) by $run (no DWARF: named `module!function`,
+    // as `bt` names such a site).
     let created_at = label_values(&tags, "created_at");
-    assert_eq!(created_at, ["nested_hot!outer"], "{tags}");
+    assert!(created_at.iter().any(|s| s == "nested_hot!outer"), "{tags}");
+    assert!(
+        created_at
+            .iter()
+            .all(|s| s == "nested_hot!outer" || s == "nested_hot!run"),
+        "{tags}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -143,7 +150,9 @@ fn a_c_fiber_is_labelled_with_the_line_that_created_it() {
         created_at[0].ends_with(&format!(" at hot_generator.c:{line}")),
         "{tags}"
     );
-    assert_eq!(label_values(&tags, "continuation_name"), ["hot!generator"]);
+    // Samples on the host stack (main, between resumes) carry `host`.
+    let names = label_values(&tags, "continuation_name");
+    assert!(names.iter().any(|n| n == "hot!generator"), "{tags}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
