@@ -28,6 +28,8 @@ pub struct StoreContinuations {
 
 /// Most frames (return addresses) a creation stack keeps.
 pub const CREATION_STACK_FRAMES: usize = 64;
+// The note a cut stack ends with names the bound.
+const _: () = assert!(CREATION_STACK_FRAMES == 64);
 
 /// The whole logical stack at each `cont.new` (`Config::trace_creation`):
 /// a side table beside the records, whose layout it leaves alone. One
