@@ -32,6 +32,10 @@ pub struct Config {
     pub report_switch_events: bool,
     /// What to write for Linux perf about generated code (per process).
     pub perf: crate::profiling::PerfOutput,
+    /// Keep the whole logical stack (across resumes, at most 64 frames) at
+    /// every `cont.new`, beside the registry's short creation site, for
+    /// [`Store::creation_stack`](crate::Store::creation_stack).
+    pub trace_creation: bool,
 }
 
 impl Default for Config {
@@ -45,6 +49,7 @@ impl Default for Config {
             opt_level: "speed".to_string(),
             report_switch_events: false,
             perf: crate::profiling::PerfOutput::None,
+            trace_creation: false,
         }
     }
 }

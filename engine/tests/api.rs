@@ -383,3 +383,54 @@ fn v128_values_cross_the_host_boundary_both_ways() {
     // Lane 15 is the most significant byte.
     assert_eq!(lane.call(&mut store, w).unwrap(), 0xfe);
 }
+
+/// `Store::creation_stack` with `Config::trace_creation`: the logical
+/// stack at `cont.new`, across the resume that ran the creating
+/// continuation; nothing without the option.
+#[test]
+fn creation_stacks_cross_resumes_only_when_asked_for() {
+    let wat = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/creation/nested.wat"
+    ))
+    .unwrap();
+    let names = |frames: &[switchyard_frames::Frame]| -> Vec<String> {
+        frames
+            .iter()
+            .filter_map(|f| match f {
+                switchyard_frames::Frame::Wasm(w) => Some(w.function.to_string()),
+                switchyard_frames::Frame::Boundary(b) => Some(format!("-- #{}", b.continuation)),
+                _ => None,
+            })
+            .collect()
+    };
+    for trace in [true, false] {
+        let engine = Engine::new(&Config {
+            trace_creation: trace,
+            ..Config::default()
+        })
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let linker = Linker::new(&engine);
+        let instance = instantiate(&mut store, &linker, &wat);
+        let leak = instance.get_func(&mut store, "leak").unwrap();
+        leak.call(&mut store, &[], &mut []).unwrap();
+        if !trace {
+            assert_eq!(store.creation_stack(1), None);
+            assert_eq!(store.creation_stack(2), None);
+            continue;
+        }
+        let inner = store.creation_stack(2).expect("#2's creation stack");
+        assert_eq!(
+            names(&inner),
+            ["make_inner", "outer_body", "-- #1", "run_outer", "leak"]
+        );
+        assert!(
+            matches!(inner.last(), Some(switchyard_frames::Frame::HostEntry)),
+            "{inner:?}"
+        );
+        let outer = store.creation_stack(1).expect("#1's creation stack");
+        assert_eq!(names(&outer), ["spawn_outer", "run_outer", "leak"]);
+        assert_eq!(store.creation_stack(3), None);
+    }
+}

@@ -48,6 +48,10 @@ pub struct Running {
     /// What it runs (`module!function`, see `switchyard_unwind::naming`),
     /// else the function it was created from.
     pub entry: Arc<str>,
+    /// Where it was created, `function at file:line`, as the other views
+    /// say it (`switchyard_unwind::report::Sources::creation_site`), when
+    /// a sample carried its record's creation site.
+    pub created_at: Option<Arc<str>>,
 }
 
 /// One symbolized sample.
@@ -166,7 +170,15 @@ impl Profile {
         let first_time = raw.iter().next().map_or(0, |s| s.time_ns);
         let mut outside_wasm = 0;
         let unnamed_host = |pc: u64| Frame::Host(HostFrame { pc, symbol: None });
+        // Creation sites by continuation id, from the samples that carry
+        // them (the first sample in each continuation does).
+        let mut sites: HashMap<u64, Option<Arc<str>>> = HashMap::new();
         for s in raw.iter() {
+            if let (Some(pcs), Some(&(id, _))) = (s.creation, s.chain.first()) {
+                sites
+                    .entry(id)
+                    .or_insert_with(|| lines.creation_site(symbols, pcs));
+            }
             let mut stack: Vec<Frame> = Vec::with_capacity(s.frames.len());
             let mut boundary = 0;
             let mut line = None;
@@ -248,6 +260,7 @@ impl Profile {
             let running = s.chain.first().map(|&(id, code)| Running {
                 id,
                 entry: running_name.unwrap_or_else(|| symbols.entry_name(code)),
+                created_at: sites.get(&id).cloned().flatten(),
             });
             samples.push(Sample {
                 time_ns: s.time_ns - first_time,
@@ -285,6 +298,54 @@ struct Lines {
 }
 
 impl Lines {
+    /// Where a continuation was created, from its record's `creation`
+    /// return addresses (innermost first), by the rule of the other views
+    /// (`switchyard_unwind::groups::creation_site_pc`): the first Wasm
+    /// frame outside the module that executed `cont.new`, else the
+    /// outermost Wasm frame kept; named `function at file:line`
+    /// (`switchyard_unwind::report::short_frame`).
+    fn creation_site(&mut self, symbols: &Symbols, pcs: &[u64]) -> Option<Arc<str>> {
+        let wasm: Vec<(u64, &CodeRange)> = pcs
+            .iter()
+            .filter(|&&pc| pc != 0)
+            .filter_map(|&pc| {
+                let r = symbols.code_at(pc - 1)?;
+                r.is_wasm.then_some((pc, r))
+            })
+            .collect();
+        let module = |r: &CodeRange| r.source.as_ref().map(Arc::as_ptr);
+        let first = module(wasm.first()?.1);
+        let &(pc, r) = wasm
+            .iter()
+            .find(|(_, r)| module(r) != first)
+            .or(wasm.last())?;
+        let at = pc - 1;
+        let (module_name, function) = r.name.split_once('!').unwrap_or(("", &r.name));
+        let offset = r
+            .source
+            .as_ref()
+            .and_then(|s| s.wasm_offset(at as usize, r.start));
+        let locations = match (&r.source, offset) {
+            (Some(source), Some(offset)) => self
+                .dwarf
+                .entry(Arc::as_ptr(source))
+                .or_insert_with(|| WasmDwarf::new(&source.module))
+                .as_ref()
+                .map(|d| switchyard_unwind::report::locations(d, offset))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let frame = Frame::Wasm(WasmFrame {
+            module: Arc::from(module_name),
+            function: Arc::from(function),
+            index: None,
+            offset,
+            pc,
+            locations,
+        });
+        Some(Arc::from(switchyard_unwind::report::short_frame(&frame)))
+    }
+
     fn at(&mut self, range: &CodeRange, pc: u64) -> Option<Arc<str>> {
         if let Some(known) = self.known.get(&pc) {
             return known.clone();

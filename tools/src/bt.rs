@@ -124,6 +124,7 @@ fn render(
         let listing = Listing {
             full: args.full,
             group: !args.no_group,
+            creation: None,
         };
         out.push_str(&format_list(sources, snapshot, parked, listing, &style));
     }
@@ -136,7 +137,7 @@ fn leaks(args: &BtArgs, memory: &dyn switchyard_unwind::Memory, snapshot: &Snaps
     if args.format == Format::Json || !(args.leaks || args.warn_suspended_ms.is_some()) {
         return String::new();
     }
-    let text = format_leaks(memory, snapshot, args.warn_suspended_ms);
+    let text = format_leaks(memory, snapshot, args.warn_suspended_ms, None);
     if text.is_empty() {
         "\nno continuation left unfinished\n".into()
     } else {

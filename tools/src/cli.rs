@@ -146,6 +146,11 @@ pub struct RunArgs {
     /// many milliseconds or longer (implies --leaks).
     #[arg(long, value_name = "MS")]
     pub warn_suspended_ms: Option<u64>,
+    /// Keep the whole logical stack (across resumes, at most 64 frames) at
+    /// every `cont.new`, and show it in the trap report, --backtrace-all
+    /// and --leaks.
+    #[arg(long)]
+    pub trace_creation: bool,
     /// Format of the trap report on stderr.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

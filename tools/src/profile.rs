@@ -51,6 +51,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         backtrace_all: false,
         leaks: false,
         warn_suspended_ms: None,
+        trace_creation: false,
         format: ReportFormat::Text,
         env: args.env.clone(),
         profile: None,

@@ -20,23 +20,38 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Recording the last switch events for a snapshot needs the engine to
     // report them.
     config.report_switch_events |= args.snapshot_on_trap.is_some() || args.trace.is_some();
+    config.trace_creation = args.trace_creation;
     if let Some(profile) = args.profile {
         config.perf = profile.output();
     }
     crate::wasi_setup::apply_wasm_options(&args.wasi, &mut config)?;
     let file = args.file();
     let engine = Engine::new(&config)?;
+    // Fail before the run, not after it, when the trace cannot be written.
+    let trace_file = match &args.trace {
+        Some(out) => Some(
+            std::fs::File::create(out)
+                .with_context(|| format!("cannot write the trace to {}", out.display()))?,
+        ),
+        None => None,
+    };
+    // The flight recorder: for the trace, and for a snapshot's events
+    // (which starts a small one if no trace does).
+    if args.trace.is_some() {
+        switchyard_engine::vm::events::recorder::start(args.trace_events);
+    }
     let mut how = Reporting {
         backtrace: args.backtrace,
         all: args.backtrace_all,
         leaks: args.leaks || args.warn_suspended_ms.is_some(),
         warn_suspended_ms: args.warn_suspended_ms,
+        trace_creation: args.trace_creation,
         format: args.format,
         modules: Vec::new(),
         trap: Default::default(),
         snapshot: args.snapshot_on_trap.clone().map(|path| SnapshotOnTrap {
             path,
-            recorder: switchyard_inspect::Recorder::install(),
+            recorder: switchyard_inspect::Recorder::start(),
             program: file.file_name().map_or_else(
                 || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
@@ -57,18 +72,10 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect(),
         }),
     };
-    // Fail before the run, not after it, when the trace cannot be written.
-    let trace_file = match &args.trace {
-        Some(out) => Some(
-            std::fs::File::create(out)
-                .with_context(|| format!("cannot write the trace to {}", out.display()))?,
-        ),
-        None => None,
-    };
-    if args.trace.is_some() {
-        switchyard_engine::vm::events::recorder::start(args.trace_events);
-    }
     let result = run_program(&args, &engine, &mut how);
+    if let Some(snapshot) = &how.snapshot {
+        snapshot.recorder.finish();
+    }
     if let (Some(out), Some(trace_file)) = (&args.trace, trace_file) {
         let recording = switchyard_engine::vm::events::recorder::stop();
         if result.is_err() {
@@ -129,14 +136,14 @@ fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::
         how.modules.push(module.clone());
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(i) => i,
-            Err(e) => return report(e, &format!("instantiating {file}"), how),
+            Err(e) => return report(e, &format!("instantiating {file}"), how, &store),
         };
         linker.instance(&mut store, name, instance);
     }
 
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(e) => return report(e, "instantiating the module", how),
+        Err(e) => return report(e, "instantiating the module", how, &store),
     };
 
     if let Some(name) = &args.invoke {
@@ -149,12 +156,12 @@ fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::
         let params = invoke_arguments(name, &ty, args.args())?;
         let mut results: Vec<Val> = ty.results().iter().map(Val::default_for).collect();
         if let Err(e) = func.call(&mut store, &params, &mut results) {
-            return report(e, &format!("calling `{name}`"), how);
+            return report(e, &format!("calling `{name}`"), how, &store);
         }
         for r in &results {
             println!("{}", format_value(r));
         }
-        how.print_leaks();
+        how.print_leaks(&store);
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -166,9 +173,9 @@ fn run_program(args: &RunArgs, engine: &Engine, how: &mut Reporting) -> anyhow::
     if let Some(start) = start
         && let Err(e) = start.call(&mut store, &[], &mut [])
     {
-        return report(e, "running `_start`", how);
+        return report(e, "running `_start`", how, &store);
     }
-    how.print_leaks();
+    how.print_leaks(&store);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,6 +194,8 @@ struct Reporting {
     leaks: bool,
     /// `--warn-suspended-ms`.
     warn_suspended_ms: Option<u64>,
+    /// `--trace-creation`: show the creation stacks the store kept.
+    trace_creation: bool,
     format: Format,
     /// The modules loaded, for source locations from their DWARF.
     modules: Vec<Module>,
@@ -226,20 +235,51 @@ impl Reporting {
     /// The DWARF of every loaded module that has some, by module name.
     /// `--leaks`: the continuations never finished, by creation site, on
     /// stderr (read from this process's registry while the store lives).
-    fn print_leaks(&self) {
+    fn print_leaks(&self, store: &Store<WasiCtx>) {
         if !self.leaks {
             return;
         }
+        let creation = self.creation_stacks(store);
+        let creation = creation.as_ref().map(|c| c as crate::stacks::Creation<'_>);
         let memory = switchyard_unwind::ProcessMemory::current();
         match switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry()) {
             Ok(snapshot) => {
-                let text = crate::stacks::format_leaks(&memory, &snapshot, self.warn_suspended_ms);
+                let text = crate::stacks::format_leaks(
+                    &memory,
+                    &snapshot,
+                    self.warn_suspended_ms,
+                    creation,
+                );
                 if !text.is_empty() {
                     eprint!("switchyard: {text}");
                 }
             }
             Err(e) => eprintln!("switchyard: cannot list unfinished continuations: {e}"),
         }
+    }
+
+    /// With `--trace-creation`, the creation stack of a continuation by id,
+    /// named as the trap's backtrace is (source locations, continuation
+    /// names).
+    fn creation_stacks<'s>(
+        &'s self,
+        store: &'s Store<WasiCtx>,
+    ) -> Option<impl Fn(u64) -> Option<Vec<Frame>> + 's> {
+        if !self.trace_creation {
+            return None;
+        }
+        let dwarf = self.dwarf();
+        let code = self.code();
+        let host = (self.backtrace == BacktraceMode::Full).then(own_host_symbols);
+        Some(move |id| {
+            let mut frames = store.creation_stack(id)?;
+            switchyard_unwind::report::add_locations(&mut frames, &dwarf);
+            switchyard_unwind::naming::name_continuations(&mut frames, &|m| code.get(m).cloned());
+            if let Some(host) = &host {
+                switchyard_unwind::report::add_host_symbols(&mut frames, host);
+            }
+            Some(frames)
+        })
     }
 
     /// The code of each loaded module by name, for naming continuations.
@@ -270,11 +310,18 @@ impl Reporting {
 }
 
 /// Turns a failed run into the process's exit status.
-fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
+fn report(
+    e: Error,
+    doing: &str,
+    how: &Reporting,
+    store: &Store<WasiCtx>,
+) -> anyhow::Result<ExitCode> {
     let backtrace = how.backtrace;
+    let creation = how.creation_stacks(store);
+    let creation = creation.as_ref().map(|c| c as crate::stacks::Creation<'_>);
     match e {
         Error::Exit(code) => {
-            how.print_leaks();
+            how.print_leaks(store);
             Ok(ExitCode::from(code as u8))
         }
         Error::Trap(trap) => {
@@ -286,7 +333,7 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
             if how.format == Format::Json {
                 eprintln!(
                     "{}",
-                    trap_json(&trap, how, backtrace == BacktraceMode::Full)
+                    trap_json(&trap, how, backtrace == BacktraceMode::Full, creation)
                 );
                 return Ok(ExitCode::from(TRAP_STATUS));
             }
@@ -311,6 +358,9 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                     &style,
                 );
                 eprint!("{text}");
+                if let Some(creation) = creation {
+                    eprint!("{}", chain_creation_text(&frames, creation, full, &style));
+                }
             }
             if backtrace != BacktraceMode::Off
                 && (how.all || trap.code == switchyard_engine::TrapCode::UnhandledTag)
@@ -319,7 +369,9 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                 match switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry()) {
                     Ok(snapshot) => {
                         let full = backtrace == BacktraceMode::Full;
-                        let parked = crate::stacks::format_parked(&memory, &snapshot, full, &style);
+                        let parked = crate::stacks::format_parked(
+                            &memory, &snapshot, full, creation, &style,
+                        );
                         if !parked.is_empty() {
                             eprint!("\nother live continuations:{parked}");
                         }
@@ -327,11 +379,65 @@ fn report(e: Error, doing: &str, how: &Reporting) -> anyhow::Result<ExitCode> {
                     Err(e) => eprintln!("(cannot list the other continuations: {e})"),
                 }
             }
-            how.print_leaks();
+            how.print_leaks(store);
             Ok(ExitCode::from(TRAP_STATUS))
         }
         other => Err(anyhow!(other).context(doing.to_string())),
     }
+}
+
+/// The continuations of the trap's chain (the boundaries of its
+/// backtrace, innermost first), each with its creation stack.
+fn chain_creation(frames: &[Frame], creation: crate::stacks::Creation<'_>) -> Vec<CreationJson> {
+    let mut seen = std::collections::HashSet::new();
+    frames
+        .iter()
+        .filter_map(Frame::as_boundary)
+        .filter(|b| seen.insert(b.continuation))
+        .map(|b| CreationJson {
+            continuation: b.continuation,
+            name: b.describe(),
+            frames: creation(b.continuation),
+        })
+        .collect()
+}
+
+/// One continuation's creation stack in the trap report.
+#[derive(serde::Serialize)]
+struct CreationJson {
+    continuation: u64,
+    #[serde(skip)]
+    name: String,
+    /// None when the store no longer has it (its stack was reused).
+    frames: Option<Vec<Frame>>,
+}
+
+/// `creation stacks (--trace-creation):` and, for each continuation of
+/// the trap's chain, where it was created.
+fn chain_creation_text(
+    frames: &[Frame],
+    creation: crate::stacks::Creation<'_>,
+    full: bool,
+    style: &Style,
+) -> String {
+    let chain = chain_creation(frames, creation);
+    if chain.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("creation stacks (--trace-creation):\n");
+    for c in chain {
+        out.push_str(&format!("{} created at:\n", style.boundary(&c.name)));
+        match &c.frames {
+            Some(frames) => switchyard_frames::text::write(
+                &mut out,
+                frames,
+                switchyard_frames::text::Options { full },
+                style,
+            ),
+            None => out.push_str("  (creation stack not kept)\n"),
+        }
+    }
+    out
 }
 
 /// The symbols of this process's executable and libraries, for naming
@@ -463,7 +569,12 @@ pub(crate) fn format_value(v: &Val) -> String {
 }
 
 /// The trap report as one JSON document: the same content as the text.
-fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> String {
+fn trap_json(
+    trap: &switchyard_engine::Trap,
+    how: &Reporting,
+    full: bool,
+    creation: Option<crate::stacks::Creation<'_>>,
+) -> String {
     #[derive(serde::Serialize)]
     struct TrapReport<'a> {
         error: &'a str,
@@ -475,6 +586,10 @@ fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Str
         version: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         continuations: Option<Vec<crate::stacks::ContinuationJson>>,
+        /// `--trace-creation`: the creation stacks of the chain's
+        /// continuations.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        creation_stacks: Option<Vec<CreationJson>>,
     }
     // The other continuations, when the text form would list them.
     let continuations = (how.backtrace != BacktraceMode::Off
@@ -482,14 +597,16 @@ fn trap_json(trap: &switchyard_engine::Trap, how: &Reporting, full: bool) -> Str
         .then(|| {
             let memory = switchyard_unwind::ProcessMemory::current();
             switchyard_unwind::Snapshot::read(&memory, crate::stacks::own_registry())
-                .map(|snapshot| crate::stacks::parked_json(&memory, &snapshot))
+                .map(|snapshot| crate::stacks::parked_json(&memory, &snapshot, creation))
                 .unwrap_or_default()
         });
+    let frames = named_backtrace(trap, how, full);
     let report = TrapReport {
         error: "wasm trap",
         message: trap.to_string(),
         function: trap.function.as_deref(),
-        frames: named_backtrace(trap, how, full),
+        creation_stacks: creation.map(|c| chain_creation(&frames, c)),
+        frames,
         format: "switchyard-trap",
         version: 1,
         continuations,

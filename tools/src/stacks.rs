@@ -19,12 +19,59 @@ pub fn own_registry() -> u64 {
 }
 
 /// How to list parked continuations.
-#[derive(Debug, Clone, Copy)]
-pub struct Listing {
+#[derive(Clone, Copy)]
+pub struct Listing<'a> {
     /// Also glue and host frames.
     pub full: bool,
     /// Group continuations whose stacks are identical.
     pub group: bool,
+    /// `run --trace-creation`: each continuation's whole logical stack at
+    /// creation, by id (named, with source locations).
+    pub creation: Option<Creation<'a>>,
+}
+
+/// The creation stack of a continuation by id (`run --trace-creation`,
+/// kept by this process's store; other processes' are not readable).
+pub type Creation<'a> = &'a dyn Fn(u64) -> Option<Vec<switchyard_frames::Frame>>;
+
+/// Splits each group of `ids` (indexes into `id_of`) into runs whose
+/// creation stacks are identical, keeping the order of first members.
+fn split_by_creation(
+    blocks: Vec<Vec<usize>>,
+    id_of: impl Fn(usize) -> u64,
+    creation: Creation<'_>,
+) -> Vec<(Vec<usize>, Option<Vec<switchyard_frames::Frame>>)> {
+    let mut out = Vec::new();
+    for members in blocks {
+        let mut parts: Vec<(Vec<usize>, Option<Vec<switchyard_frames::Frame>>)> = Vec::new();
+        for m in members {
+            let stack = creation(id_of(m));
+            match parts.iter_mut().find(|(_, s)| *s == stack) {
+                Some((ids, _)) => ids.push(m),
+                None => parts.push((vec![m], stack)),
+            }
+        }
+        out.extend(parts);
+    }
+    out
+}
+
+/// The lines of a creation stack under a continuation or a group.
+fn write_creation_stack(
+    out: &mut String,
+    stack: Option<&[switchyard_frames::Frame]>,
+    options: text::Options,
+    style: &Style,
+) {
+    match stack {
+        Some(frames) => {
+            let _ = writeln!(out, "  created at (--trace-creation):");
+            text::write(out, frames, options, style);
+        }
+        None => {
+            let _ = writeln!(out, "  (creation stack not kept)");
+        }
+    }
 }
 
 /// Every live continuation that is not running (suspended or fresh), with
@@ -34,6 +81,7 @@ pub fn format_parked(
     memory: &dyn Memory,
     snapshot: &Snapshot,
     full: bool,
+    creation: Option<Creation<'_>>,
     style: &Style,
 ) -> String {
     let sources = Sources::new(memory);
@@ -46,7 +94,11 @@ pub fn format_parked(
     if parked.is_empty() {
         return String::new();
     }
-    let listing = Listing { full, group: true };
+    let listing = Listing {
+        full,
+        group: true,
+        creation,
+    };
     format!(
         "\n{}\n{}",
         summary(snapshot),
@@ -65,7 +117,7 @@ pub fn format_list(
     sources: &Sources<'_>,
     snapshot: &Snapshot,
     parked: &[(&StackRecord, Vec<Step>)],
-    listing: Listing,
+    listing: Listing<'_>,
     style: &Style,
 ) -> String {
     let mut out = String::new();
@@ -78,7 +130,12 @@ pub fn format_list(
     } else {
         (0..parked.len()).map(|i| vec![i]).collect()
     };
-    for members in blocks {
+    // With creation stacks, a group also shares its creation stack.
+    let blocks: Vec<(Vec<usize>, Option<Vec<switchyard_frames::Frame>>)> = match listing.creation {
+        Some(creation) => split_by_creation(blocks, |i| parked[i].0.id, creation),
+        None => blocks.into_iter().map(|b| (b, None)).collect(),
+    };
+    for (members, creation_stack) in blocks {
         let (r, steps) = &parked[members[0]];
         let info = sources.describe_continuation(snapshot, r, steps);
         let heading = if members.len() == 1 {
@@ -94,9 +151,12 @@ pub fn format_list(
         let _ = writeln!(out, "{}", style.boundary(&heading));
         if r.state == State::Fresh {
             let _ = writeln!(out, "  (not started)");
-            continue;
+        } else {
+            text::write(&mut out, &sources.frames(snapshot, steps), options, style);
         }
-        text::write(&mut out, &sources.frames(snapshot, steps), options, style);
+        if listing.creation.is_some() {
+            write_creation_stack(&mut out, creation_stack.as_deref(), options, style);
+        }
     }
     out
 }
@@ -114,6 +174,9 @@ pub struct ContinuationJson {
     switches: u64,
     stack: [u64; 2],
     frames: Vec<switchyard_frames::Frame>,
+    /// `run --trace-creation`: the whole logical stack at its creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_stack: Option<Vec<switchyard_frames::Frame>>,
 }
 
 impl ContinuationJson {
@@ -130,12 +193,23 @@ impl ContinuationJson {
             switches: r.switches,
             stack: [r.stack_low, r.stack_high],
             frames: sources.frames(snapshot, steps),
+            creation_stack: None,
         }
+    }
+
+    /// With its creation stack (`run --trace-creation`).
+    pub fn with_creation_stack(mut self, creation: Option<Creation<'_>>) -> Self {
+        self.creation_stack = creation.and_then(|c| c(self.info.id));
+        self
     }
 }
 
 /// Every live continuation that is not running, with its frames.
-pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<ContinuationJson> {
+pub fn parked_json(
+    memory: &dyn Memory,
+    snapshot: &Snapshot,
+    creation: Option<Creation<'_>>,
+) -> Vec<ContinuationJson> {
     let sources = Sources::new(memory);
     let limits = Limits {
         max_frames: 10_000,
@@ -144,7 +218,9 @@ pub fn parked_json(memory: &dyn Memory, snapshot: &Snapshot) -> Vec<Continuation
     let cfi = CfiUnwinder::for_generated_code(memory, snapshot);
     report_parked(memory, snapshot, &cfi, limits)
         .into_iter()
-        .map(|(r, steps)| ContinuationJson::new(&sources, snapshot, r, &steps))
+        .map(|(r, steps)| {
+            ContinuationJson::new(&sources, snapshot, r, &steps).with_creation_stack(creation)
+        })
         .collect()
 }
 
@@ -182,12 +258,14 @@ fn group_heading(
 }
 
 /// Continuations never finished, grouped by creation site (largest group
-/// first), and those suspended longer than `warn_suspended_ms`: empty when
+/// first; with `creation`, by whole creation stack, printed under each
+/// group), and those suspended longer than `warn_suspended_ms`: empty when
 /// there are none.
 pub fn format_leaks(
     memory: &dyn Memory,
     snapshot: &Snapshot,
     warn_suspended_ms: Option<u64>,
+    creation: Option<Creation<'_>>,
 ) -> String {
     let sources = Sources::new(memory);
     let mut live: Vec<&StackRecord> = snapshot
@@ -204,7 +282,26 @@ pub fn format_leaks(
             "{} never finished, by creation site:",
             plural(live.len(), "continuation")
         );
-        for group in group_by_creation(snapshot, &live) {
+        let groups: Vec<(Vec<&StackRecord>, Option<Vec<switchyard_frames::Frame>>)> = match creation
+        {
+            Some(creation) => group_by_creation(snapshot, &live)
+                .into_iter()
+                .flat_map(|group| {
+                    let ids: Vec<usize> = (0..group.len()).collect();
+                    split_by_creation(vec![ids], |i| group[i].id, creation)
+                        .into_iter()
+                        .map(|(members, stack)| {
+                            (members.iter().map(|&i| group[i]).collect(), stack)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            None => group_by_creation(snapshot, &live)
+                .into_iter()
+                .map(|g| (g, None))
+                .collect(),
+        };
+        for (group, creation_stack) in groups {
             let first = group[0];
             let site = sources
                 .creation_site(snapshot, first)
@@ -219,6 +316,18 @@ pub fn format_leaks(
                 first.created_by,
                 id_list(&ids)
             );
+            if creation.is_some() {
+                let mut lines = String::new();
+                write_creation_stack(
+                    &mut lines,
+                    creation_stack.as_deref(),
+                    text::Options::default(),
+                    &Style::for_stderr(),
+                );
+                for line in lines.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
         }
     }
     if let Some(limit) = warn_suspended_ms {

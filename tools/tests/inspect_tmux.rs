@@ -233,11 +233,14 @@ fn a_trap_snapshot_shows_the_trap_chain() {
     assert_in_order(
         &screen,
         &[
-            "1 resume #1 (trap_chain!gen) from host",
-            "2 suspend #1 (trap_chain!gen) on $yield",
-            "3 resume #2 (trap_chain!outer) from host",
-            "4 resume #3 (trap_chain!inner) from #2",
-            "5 trap",
+            "1 create #1 (trap_chain!gen)",
+            "2 resume #1 (trap_chain!gen) from host",
+            "3 suspend #1 (trap_chain!gen) on $yield",
+            "4 create #2 (trap_chain!outer)",
+            "5 resume #2 (trap_chain!outer) from host",
+            "6 create #3 (trap_chain!inner) by #2",
+            "7 resume #3 (trap_chain!inner) from #2",
+            "8 trap",
         ],
     );
     // The parked generator's own stack.

@@ -78,6 +78,28 @@ fn trap_reports_validate_with_and_without_the_other_continuations() {
     assert_eq!(conts[0]["entry"], "trap_chain!gen");
     assert_eq!(conts[0]["frames"][0]["function"], "gen", "{doc:#}");
     assert!(conts[0]["frames"][0]["offset"].is_u64(), "{doc:#}");
+
+    // With --trace-creation: the chain's and the others' creation stacks.
+    let o = switchyard()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--backtrace-all",
+            "--trace-creation",
+        ])
+        .args(["--invoke", "crash"])
+        .arg(repo("tests/creation/nested.wat"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(134));
+    let doc = parse(&String::from_utf8_lossy(&o.stderr));
+    assert_valid("trap_report", &doc);
+    assert_eq!(doc["creation_stacks"][0]["continuation"], 2, "{doc:#}");
+    assert!(
+        doc["continuations"][0]["creation_stack"].is_array(),
+        "{doc:#}"
+    );
 }
 
 #[test]

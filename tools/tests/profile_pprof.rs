@@ -89,6 +89,70 @@ fn go_tool_pprof_reads_the_profile_and_its_continuation_labels() {
     assert!(tags.contains("continuation_name:"), "{tags}");
     assert!(tags.contains("nested_hot!inner"), "{tags}");
     assert!(tags.contains("continuation:"), "{tags}");
+    // The inner continuation was created by $outer, the outer one (which
+    // may get a sample or two) by $run (no DWARF: named `module!function`,
+    // as `bt` names such a site).
+    let created_at = label_values(&tags, "created_at");
+    assert!(created_at.iter().any(|s| s == "nested_hot!outer"), "{tags}");
+    assert!(
+        created_at
+            .iter()
+            .all(|s| s == "nested_hot!outer" || s == "nested_hot!run"),
+        "{tags}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The values `go tool pprof -tags` lists under label `key`.
+fn label_values(tags: &str, key: &str) -> Vec<String> {
+    let mut lines = tags
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(&format!("{key}:")));
+    lines.next();
+    lines
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| Some(l.split_once("): ")?.1.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_c_fiber_is_labelled_with_the_line_that_created_it() {
+    if !have_go() {
+        return;
+    }
+    let dir = temp_dir("profile-pprof-site");
+    let Some(wasm) = common::build_hot_generator(&dir) else {
+        return;
+    };
+    let out = dir.join("p.pb.gz");
+    let preload = format!("env={}", common::fiber_wat().display());
+    let o = switchyard()
+        .args(["profile", "-o"])
+        .arg(&out)
+        .args(["--preload", &preload])
+        .arg(&wasm)
+        .arg("4000")
+        .output()
+        .unwrap();
+    ok(&o);
+    // main's `fiber_new(generator, n)`: the first frame outside the fiber
+    // library that ran cont.new, named from the DWARF as `bt` and the
+    // trap report name creation sites.
+    let source = std::fs::read_to_string(root().join("tests/profile/hot_generator.c")).unwrap();
+    let line = 1 + source
+        .lines()
+        .position(|l| l.contains("fiber_new(generator"))
+        .unwrap();
+    let tags = pprof(&dir, &["-tags"], &out);
+    let created_at = label_values(&tags, "created_at");
+    assert_eq!(created_at.len(), 1, "{tags}");
+    assert!(
+        created_at[0].ends_with(&format!(" at hot_generator.c:{line}")),
+        "{tags}"
+    );
+    // Samples on the host stack (main, between resumes) carry `host`.
+    let names = label_values(&tags, "continuation_name");
+    assert!(names.iter().any(|n| n == "hot!generator"), "{tags}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -298,3 +298,73 @@ fn bad_trace_options_fail_with_one_line() {
     }
     assert!(!Path::new("/tmp/never-written.json").exists());
 }
+
+/// `(seq, kind)` of a snapshot's events, and its `total_events`.
+fn snapshot_events(path: &Path) -> (Vec<(u64, String)>, u64) {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let events = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["seq"].as_u64().unwrap(),
+                e["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (events, doc["total_events"].as_u64().unwrap())
+}
+
+#[test]
+fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
+    let wat = repo("tests/inspect/yield_then_trap.wat");
+    // 1 create, 501 resumes and 500 suspends, then the trap: the snapshot
+    // keeps the last 200, numbered from the start of the run.
+    let check = |snapshot: &Path| {
+        let (events, total) = snapshot_events(snapshot);
+        assert_eq!(total, 1003);
+        assert_eq!(events.len(), 201, "{events:?}");
+        let seqs: Vec<u64> = events.iter().map(|e| e.0).collect();
+        assert_eq!(seqs, (803..=1003).collect::<Vec<u64>>());
+        assert_eq!(events[199], (1002, "resume".to_string()));
+        assert_eq!(events[198], (1001, "suspend".to_string()));
+        assert_eq!(events[200], (1003, "trap".to_string()));
+    };
+    let snapshot = temp("snapshot-alone.json");
+    let o = run(&[
+        "run",
+        "--snapshot-on-trap",
+        snapshot.to_str().unwrap(),
+        "--invoke",
+        "run",
+        &wat,
+        "500",
+    ]);
+    assert_eq!(o.status.code(), Some(134), "{o:?}");
+    check(&snapshot);
+
+    // With a trace: the same ring feeds both, the trace keeps every event.
+    let snapshot = temp("snapshot-traced.json");
+    let trace = temp("snapshot-trace.json");
+    let o = run(&[
+        "run",
+        "--snapshot-on-trap",
+        snapshot.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--invoke",
+        "run",
+        &wat,
+        "500",
+    ]);
+    assert_eq!(o.status.code(), Some(134), "{o:?}");
+    check(&snapshot);
+    if !have_python() {
+        return;
+    }
+    let s = summary(&trace);
+    assert!(s.contains("meta events_recorded 1002\n"), "{s}");
+    assert!(s.contains("meta events_kept 1002\n"), "{s}");
+}

@@ -131,6 +131,7 @@ impl<T: 'static> Store<T> {
                 conts: Box::new(StoreContinuations::new(
                     engine.config().cont_stack_size,
                     engine.config().max_live_continuations,
+                    engine.config().trace_creation,
                 )),
                 instances: Vec::new(),
                 funcs: Vec::new(),
@@ -171,6 +172,18 @@ impl<T: 'static> Store<T> {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.core.engine
+    }
+
+    /// The whole logical stack that created continuation `id`, innermost
+    /// first, across the resumes that ran it (Wasm frames named by module
+    /// and function, boundaries, the host entry; source locations are left
+    /// to readers of the module's DWARF). At most 64 return addresses; a
+    /// cut stack ends with a [`Frame::Truncated`](switchyard_frames::Frame).
+    /// `None` unless [`Config::trace_creation`](crate::Config) is on, or
+    /// when that continuation's stack has been reused since.
+    pub fn creation_stack(&self, id: u64) -> Option<Vec<switchyard_frames::Frame>> {
+        let raw = self.inner.core.conts.creation_stack(id)?;
+        Some(super::func::symbolize(&self.inner.core, raw, true))
     }
 }
 

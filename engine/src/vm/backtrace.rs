@@ -94,93 +94,112 @@ pub unsafe fn capture(ctx: *const VMStoreContext, pc: usize, fp: usize, sp: usiz
             }
         };
         // SAFETY: see the function's contract.
-        let (current, entry_sp) = unsafe {
-            let entry = (*ctx).entry_jmpbuf;
-            (
-                (*ctx).current_cont,
-                if entry.is_null() { 0 } else { (*entry).rsp },
-            )
-        };
-        let trampoline = switchyard_continuation_start as *const () as usize;
-        let mut record = current as *const ContinuationRecord;
-        let mut pc = pc;
-        let mut fp = fp;
-        // Bounds of the stack being walked.
-        let mut bounds = stack_bounds(record, sp, entry_sp);
-        loop {
-            if !push(RawFrame::Pc(pc)) {
-                return;
-            }
-            if fp < bounds.0 || fp + 16 > bounds.1 || !fp.is_multiple_of(8) {
-                push(RawFrame::Truncated("a frame pointer left its stack"));
-                return;
-            }
-            // SAFETY: `fp..fp+16` lies within the mapped stack being walked.
-            let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-            if ret > trampoline && ret < trampoline + 64 && !record.is_null() {
-                // The bottom of a continuation: continue in its resumer.
-                // SAFETY: `record` is a live record of this store; its handler
-                // table lives in the resumer's frame, which is still there.
-                let (r, handlers) = unsafe {
-                    let r = &*record;
-                    let mut handlers = [0usize; 4];
-                    if r.handlers != 0 {
-                        for (i, h) in handlers
-                            .iter_mut()
-                            .enumerate()
-                            .take(r.handlers_len as usize)
-                        {
-                            *h = *(r.handlers as *const usize).add(i);
-                        }
+        unsafe { walk(ctx, pc, fp, sp, &mut push) };
+    });
+}
+
+/// Walks the logical stack from `pc`/`fp` (on the stack that `sp` lies in,
+/// the running continuation's or the host's) across every resumer down to
+/// the host entry, handing each entry to `push`, which returns false to
+/// stop. Reads only memory inside the bounds of the stack being walked.
+///
+/// # Safety
+/// Must run on the thread whose stacks are walked, with `ctx` its running
+/// store context, and `fp` a frame pointer of the stack `sp` lies in.
+pub(crate) unsafe fn walk(
+    ctx: *const VMStoreContext,
+    pc: usize,
+    fp: usize,
+    sp: usize,
+    push: &mut dyn FnMut(RawFrame) -> bool,
+) {
+    // SAFETY: see the function's contract.
+    let (current, entry_sp) = unsafe {
+        let entry = (*ctx).entry_jmpbuf;
+        (
+            (*ctx).current_cont,
+            if entry.is_null() { 0 } else { (*entry).rsp },
+        )
+    };
+    let trampoline = switchyard_continuation_start as *const () as usize;
+    let mut record = current as *const ContinuationRecord;
+    let mut pc = pc;
+    let mut fp = fp;
+    // Bounds of the stack being walked.
+    let mut bounds = stack_bounds(record, sp, entry_sp);
+    loop {
+        if !push(RawFrame::Pc(pc)) {
+            return;
+        }
+        if fp < bounds.0 || fp + 16 > bounds.1 || !fp.is_multiple_of(8) {
+            push(RawFrame::Truncated("a frame pointer left its stack"));
+            return;
+        }
+        // SAFETY: `fp..fp+16` lies within the mapped stack being walked.
+        let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if ret > trampoline && ret < trampoline + 64 && !record.is_null() {
+            // The bottom of a continuation: continue in its resumer.
+            // SAFETY: `record` is a live record of this store; its handler
+            // table lives in the resumer's frame, which is still there.
+            let (r, handlers) = unsafe {
+                let r = &*record;
+                let mut handlers = [0usize; 4];
+                if r.handlers != 0 {
+                    for (i, h) in handlers
+                        .iter_mut()
+                        .enumerate()
+                        .take(r.handlers_len as usize)
+                    {
+                        *h = *(r.handlers as *const usize).add(i);
                     }
-                    (r, handlers)
-                };
-                if r.magic != RECORD_MAGIC {
-                    push(RawFrame::Truncated("a corrupt continuation record"));
-                    return;
                 }
-                if r.parent.pc == 0 {
-                    push(RawFrame::Truncated(
-                        "a running continuation without a resumer",
-                    ));
-                    return;
-                }
-                let resumed = RawFrame::Resumed {
-                    id: r.id,
-                    entry_func: r.entry_func,
-                    handlers,
-                    handlers_len: r.handlers_len,
-                };
-                if !push(resumed) {
-                    return;
-                }
-                let (parent, parent_pc, parent_fp, parent_sp) = (
-                    r.parent_record as *const ContinuationRecord,
-                    r.parent.pc,
-                    r.parent.fp,
-                    r.parent.sp,
-                );
-                record = parent;
-                pc = parent_pc;
-                fp = parent_fp;
-                bounds = stack_bounds(record, parent_sp, entry_sp);
-                continue;
-            }
-            if entry::is_entry_return(ret) {
-                push(RawFrame::Pc(ret));
-                push(RawFrame::HostEntry);
+                (r, handlers)
+            };
+            if r.magic != RECORD_MAGIC {
+                push(RawFrame::Truncated("a corrupt continuation record"));
                 return;
             }
-            if ret == 0 || next_fp <= fp {
+            if r.parent.pc == 0 {
                 push(RawFrame::Truncated(
-                    "the frame chain does not grow: a corrupt stack",
+                    "a running continuation without a resumer",
                 ));
                 return;
             }
-            pc = ret;
-            fp = next_fp;
+            let resumed = RawFrame::Resumed {
+                id: r.id,
+                entry_func: r.entry_func,
+                handlers,
+                handlers_len: r.handlers_len,
+            };
+            if !push(resumed) {
+                return;
+            }
+            let (parent, parent_pc, parent_fp, parent_sp) = (
+                r.parent_record as *const ContinuationRecord,
+                r.parent.pc,
+                r.parent.fp,
+                r.parent.sp,
+            );
+            record = parent;
+            pc = parent_pc;
+            fp = parent_fp;
+            bounds = stack_bounds(record, parent_sp, entry_sp);
+            continue;
         }
-    });
+        if entry::is_entry_return(ret) {
+            push(RawFrame::Pc(ret));
+            push(RawFrame::HostEntry);
+            return;
+        }
+        if ret == 0 || next_fp <= fp {
+            push(RawFrame::Truncated(
+                "the frame chain does not grow: a corrupt stack",
+            ));
+            return;
+        }
+        pc = ret;
+        fp = next_fp;
+    }
 }
 
 /// The address range the frames of the stack of `record` (null: the host

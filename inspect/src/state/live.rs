@@ -4,11 +4,13 @@
 //! so the registry it reads then is consistent.
 //!
 //! Also the [`Recorder`] behind `switchyard run --snapshot-on-trap`, which
-//! keeps the last events without ever stopping the program.
+//! reads the last events from the engine's flight recorder without ever
+//! stopping the program.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use switchyard_engine::vm::events::recorder::{self, RecordKind};
 use switchyard_engine::vm::events::{self, EventSite, SwitchEvent, SwitchEventKind};
 use switchyard_engine::{Module, Trap};
 use switchyard_unwind::registry::State as RecordState;
@@ -450,33 +452,42 @@ fn live_picture(site: EventSite, tags: &HashMap<u64, String>) -> Picture {
     picture::build(&memory, &snapshot, &[running], tags)
 }
 
-/// Keeps the last switch events of a run that is not inspected, for a
-/// snapshot if it traps.
+/// The last switch events of a run that is not inspected, for a snapshot
+/// if it traps: read from the engine's flight recorder
+/// (`switchyard_engine::vm::events::recorder`, the ring behind `switchyard
+/// trace`), which costs one slot write per event and no call into the
+/// inspector.
 pub struct Recorder {
-    inner: Arc<Mutex<(Namer, VecDeque<EventLine>)>>,
+    /// Whether [`Recorder::start`] started the flight recorder (and
+    /// [`Recorder::finish`] stops it); false when a trace recording was
+    /// already on, which the snapshot then reads without stopping.
+    owned: bool,
 }
 
-/// Events a recorder keeps.
+/// Events a snapshot keeps.
 pub const RECORDED_EVENTS: usize = 200;
 
 impl Recorder {
-    /// Installs the engine watcher (the engine must report switch events).
-    pub fn install() -> Recorder {
-        let inner: Arc<Mutex<(Namer, VecDeque<EventLine>)>> = Arc::default();
-        let watched = inner.clone();
-        events::set_watcher(Some(Arc::new(move |e: &SwitchEvent| {
-            let mut g = watched.lock().unwrap_or_else(|e| e.into_inner());
-            let line = g.0.line(e);
-            if g.1.len() == RECORDED_EVENTS {
-                g.1.pop_front();
-            }
-            g.1.push_back(line);
-        })));
-        Recorder { inner }
+    /// Makes sure the flight recorder is on (the engine must report switch
+    /// events): starts it with room for [`RECORDED_EVENTS`] unless a
+    /// recording (`--trace`, with its own size) is already on.
+    pub fn start() -> Recorder {
+        let owned = !recorder::on();
+        if owned {
+            recorder::start(RECORDED_EVENTS);
+        }
+        Recorder { owned }
     }
 
-    /// The snapshot of a trap: every stack, the trap's chain, the recent
-    /// events. Call it before the store is dropped.
+    /// Stops the flight recorder if this recorder started it.
+    pub fn finish(&self) {
+        if self.owned {
+            recorder::stop();
+        }
+    }
+
+    /// The snapshot of a trap: every stack, the trap's chain, the last
+    /// [`RECORDED_EVENTS`] events. Call it before the store is dropped.
     pub fn snapshot(
         &self,
         trap: &Trap,
@@ -484,11 +495,10 @@ impl Recorder {
         program: &str,
         source_files: Vec<String>,
     ) -> super::file::SnapshotFile {
-        events::set_watcher(None);
-        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let picture = trap_picture(trap, modules, &g.0.tags);
-        let mut events: Vec<EventLine> = g.1.iter().cloned().collect();
-        let seq = g.0.count() + 1;
+        let recording = recorder::peek();
+        let (mut events, tags) = event_lines(&recording);
+        let picture = trap_picture(trap, modules, &tags);
+        let seq = recording.total + 1;
         events.push(EventLine {
             seq,
             kind: "trap".into(),
@@ -511,4 +521,57 @@ impl Recorder {
             total_events: seq,
         }
     }
+}
+
+/// The last [`RECORDED_EVENTS`] events of `recording` as log lines,
+/// numbered from the first event of the run (`create` events included),
+/// and the last tag of each continuation in the whole window.
+fn event_lines(recording: &recorder::Recording) -> (Vec<EventLine>, HashMap<u64, String>) {
+    let memory = ProcessMemory::current();
+    let snapshot = Snapshot::read(&memory, picture::own_registry()).ok();
+    let mut names: HashMap<u64, String> = HashMap::new();
+    let mut tags = HashMap::new();
+    for e in &recording.events {
+        if matches!(e.kind, RecordKind::Suspend | RecordKind::Switch)
+            && let Some(t) = &e.tag
+        {
+            tags.insert(e.cont, t.clone());
+        }
+    }
+    let first_seq = recording.total - recording.events.len() as u64 + 1;
+    let skip = recording.events.len().saturating_sub(RECORDED_EVENTS);
+    let lines = recording
+        .events
+        .iter()
+        .enumerate()
+        .skip(skip)
+        .map(|(i, e)| {
+            let entry = match e.entry_code {
+                0 => String::new(),
+                code => names
+                    .entry(code)
+                    .or_insert_with(|| {
+                        snapshot
+                            .as_ref()
+                            .and_then(|s| s.function_name(code))
+                            .unwrap_or_else(|| "<host function>".into())
+                    })
+                    .clone(),
+            };
+            EventLine {
+                seq: first_seq + i as u64,
+                kind: e.kind.name().to_string(),
+                cont: e.cont,
+                other: match e.kind {
+                    // The resumer, the creator.
+                    RecordKind::Resume | RecordKind::ResumeThrow | RecordKind::Create => e.current,
+                    RecordKind::Switch => e.other,
+                    _ => 0,
+                },
+                entry,
+                tag: e.tag.clone(),
+            }
+        })
+        .collect();
+    (lines, tags)
 }

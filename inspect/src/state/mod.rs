@@ -152,11 +152,12 @@ impl Picture {
 pub struct EventLine {
     /// 1 for the first event of the run.
     pub seq: u64,
-    /// resume, resume_throw, suspend, switch, return, throw, trap.
+    /// create, resume, resume_throw, suspend, switch, return, throw, trap.
     pub kind: String,
     /// The continuation it is about (0: none or the host).
     pub cont: u64,
-    /// The resumer of a resume, the target of a switch.
+    /// The resumer of a resume, the target of a switch, the creator of a
+    /// create (0: the host).
     #[serde(default)]
     pub other: u64,
     /// The continuation's entry function.
@@ -181,6 +182,7 @@ impl EventLine {
             }
             "resume" | "resume_throw" => format!("{} {who} from #{}", self.kind, self.other),
             "switch" => format!("switch {who} -> #{}", self.other),
+            "create" if self.other != 0 => format!("create {who} by #{}", self.other),
             "trap" => "trap".to_string(),
             other => format!("{other} {who}"),
         };

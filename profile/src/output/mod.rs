@@ -107,6 +107,7 @@ mod tests {
         let generator = Some(Running {
             id: 7,
             entry: Arc::from("m!gen"),
+            created_at: Some(Arc::from("main at m.c:3")),
         });
         Profile {
             samples: vec![

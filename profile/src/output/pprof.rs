@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use prost::Message;
 
@@ -168,10 +169,12 @@ impl Tables {
 
 /// The labels of a sample taken in continuation `running` (`None`: on a
 /// host stack): the one place that decides what a fleet's profiler can
-/// group samples by. `continuation` (its id), `continuation_name` (today
-/// its entry function), `created_by` (the continuation that ran its
-/// `cont.new`, `#ID ENTRY` or `host`, when a switch recording saw it);
-/// host-stack samples carry `continuation_name=host`.
+/// group samples by. `continuation` (its id), `continuation_name` (what
+/// it runs, else its entry function), `created_at` (its creation site,
+/// `spawn at sched.c:41`, the text `bt` and the trap report print),
+/// `created_by` (the continuation that ran its `cont.new`, `#ID ENTRY` or
+/// `host`, when a switch recording saw it); host-stack samples carry
+/// `continuation_name=host`.
 fn continuation_labels(
     t: &mut Tables,
     running: Option<&Running>,
@@ -184,6 +187,9 @@ fn continuation_labels(
         t.number_label("continuation", r.id),
         t.text_label("continuation_name", &r.entry),
     ];
+    if let Some(site) = &r.created_at {
+        labels.push(t.text_label("created_at", site));
+    }
     if let Some(origin) = origins.get(&r.id) {
         labels.push(t.text_label("created_by", origin));
     }
@@ -232,6 +238,15 @@ pub fn pprof(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
     }
     let width = sample_type.len();
     let origins = times.map_or_else(HashMap::new, |s| origins(&s.continuations));
+    // Creation sites the samples found, for the suspended time below.
+    let sites: HashMap<u64, Arc<str>> = profile
+        .samples
+        .iter()
+        .filter_map(|s| {
+            let r = s.running.as_ref()?;
+            Some((r.id, r.created_at.clone()?))
+        })
+        .collect();
     let mut samples = Vec::with_capacity(profile.samples.len());
     for s in &profile.samples {
         let location_id = s
@@ -258,6 +273,7 @@ pub fn pprof(profile: &Profile, out: &mut dyn Write) -> io::Result<()> {
             let running = Running {
                 id: c.id,
                 entry: c.entry.clone(),
+                created_at: sites.get(&c.id).cloned(),
             };
             let label = continuation_labels(&mut t, Some(&running), &origins);
             samples.push(PprofSample {

@@ -16,10 +16,10 @@
 
 use std::sync::atomic::Ordering;
 
-use switchyard_registry_layout::RECORD_MAGIC;
 use switchyard_registry_layout::offsets::{funcref, header, record, store, store_context};
+use switchyard_registry_layout::{CREATION_FRAMES, RECORD_MAGIC};
 
-use super::{FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
+use super::{FLAG_CREATION, FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
 
 /// At most this many stores are looked at.
 const MAX_STORES: usize = 64;
@@ -46,6 +46,7 @@ unsafe fn field(base: u64, offset: usize) -> u64 {
 /// One continuation of the running chain.
 #[derive(Clone, Copy, Default)]
 struct Link {
+    record: u64,
     id: u64,
     entry_code: u64,
     low: u64,
@@ -91,6 +92,7 @@ unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -
                 }
                 let entry_func = field(record, record::ENTRY_FUNC);
                 chain[n] = Link {
+                    record,
                     id: field(record, record::ID),
                     entry_code: if entry_func != 0 && entry_func.is_multiple_of(8) {
                         field(entry_func, funcref::CODE)
@@ -163,7 +165,7 @@ pub(super) extern "C" fn on_sigprof(
     let room = state.capacity - start;
     // Room for the deepest sample, so that a nearly full buffer drops
     // samples rather than keeping cut ones.
-    let most = SAMPLE_HEADER_WORDS + state.max_depth + 2 * links;
+    let most = SAMPLE_HEADER_WORDS + state.max_depth + 2 * links + CREATION_FRAMES;
     if room < most {
         state.dropped_full.fetch_add(1, Ordering::Relaxed);
         return;
@@ -211,14 +213,29 @@ pub(super) extern "C" fn on_sigprof(
         frames[n + 2 * i] = l.id;
         frames[n + 2 * i + 1] = l.entry_code;
     }
+    let mut words = n + 2 * links;
+    // The innermost continuation's creation site, once per run of samples
+    // in it: its record may be reused by the time the profile is read.
+    if let Some(inner) = chain.first()
+        && inner.id != state.last_creation.load(Ordering::Relaxed)
+    {
+        for k in 0..CREATION_FRAMES {
+            // SAFETY: `inner.record` is a live record (its magic was
+            // checked under an unchanged registry generation), and its
+            // `creation` array lies inside it.
+            frames[words + k] = unsafe { field(inner.record, record::CREATION + 8 * k) };
+        }
+        words += CREATION_FRAMES;
+        flags |= FLAG_CREATION;
+        state.last_creation.store(inner.id, Ordering::Relaxed);
+    }
     buffer[0] = n as u64 | (links as u64) << 32;
     buffer[1] = entered;
     buffer[2] = chain.first().map_or(0, |l| l.switches);
     buffer[3] = flags;
-    state.len.store(
-        start + SAMPLE_HEADER_WORDS + n + 2 * links,
-        Ordering::Release,
-    );
+    state
+        .len
+        .store(start + SAMPLE_HEADER_WORDS + words, Ordering::Release);
     state.taken.fetch_add(1, Ordering::Relaxed);
     state
         .handler_ns

@@ -8,6 +8,7 @@ mod handler;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use handler::on_sigprof;
+use switchyard_registry_layout::CREATION_FRAMES;
 
 /// At most this many continuations in a chain (deeper chains are cut).
 pub const MAX_CHAIN: usize = 64;
@@ -17,6 +18,12 @@ pub(crate) const SAMPLE_HEADER_WORDS: usize = 4;
 /// Flag: the walk ended at a frame pointer outside every known stack
 /// while still on a continuation stack, so it never reached the host.
 pub(crate) const FLAG_CUT: u64 = 1;
+/// Flag: the sample ends with the `creation` return addresses of the
+/// innermost running continuation's record (`CREATION_FRAMES` words),
+/// written when that continuation differs from the one of the last sample
+/// that carried them, so that a continuation's creation site is known
+/// even after its record has been reused.
+pub(crate) const FLAG_CREATION: u64 = 2;
 
 /// Sampling settings.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +64,9 @@ pub(super) struct State {
     pub(super) cut_depth: AtomicU64,
     /// Time spent in the handler for the samples stored.
     pub(super) handler_ns: AtomicU64,
+    /// The id of the continuation whose creation site a sample carried
+    /// last ([`FLAG_CREATION`]); 0: none yet.
+    pub(super) last_creation: AtomicU64,
 }
 
 pub(super) static STATE: AtomicPtr<State> = AtomicPtr::new(std::ptr::null_mut());
@@ -150,6 +160,7 @@ impl Sampler {
             other_thread: AtomicU64::new(0),
             cut_depth: AtomicU64::new(0),
             handler_ns: AtomicU64::new(0),
+            last_creation: AtomicU64::new(0),
         });
         let ptr = &*state as *const State as *mut State;
         if STATE
@@ -282,6 +293,9 @@ pub(crate) struct RawSample<'a> {
     /// `(id, entry code address)` of each running continuation,
     /// innermost first.
     pub chain: Vec<(u64, u64)>,
+    /// The creation return addresses of the innermost one (its record's
+    /// `creation`), when this sample carries them ([`FLAG_CREATION`]).
+    pub creation: Option<&'a [u64]>,
 }
 
 impl RawSamples {
@@ -297,13 +311,26 @@ impl RawSamples {
             let links = (w[at] >> 32) as usize;
             let frames_at = at + SAMPLE_HEADER_WORDS;
             let chain_at = frames_at + n;
-            let end = chain_at + 2 * links;
+            let chain_end = chain_at + 2 * links;
+            let flags = w[at + 3];
+            let end = if flags & FLAG_CREATION != 0 {
+                chain_end + CREATION_FRAMES
+            } else {
+                chain_end
+            };
+            if end > w.len() {
+                return None;
+            }
             let sample = RawSample {
                 time_ns: w[at + 1],
                 switches: w[at + 2],
-                flags: w[at + 3],
+                flags,
                 frames: &w[frames_at..chain_at],
-                chain: w[chain_at..end].chunks(2).map(|c| (c[0], c[1])).collect(),
+                chain: w[chain_at..chain_end]
+                    .chunks(2)
+                    .map(|c| (c[0], c[1]))
+                    .collect(),
+                creation: (flags & FLAG_CREATION != 0).then(|| &w[chain_end..end]),
             };
             at = end;
             Some(sample)

@@ -98,7 +98,7 @@ pub struct Recorded {
     pub tag: Option<String>,
 }
 
-/// What [`stop`] hands back.
+/// What [`stop`] and [`peek`] hand back.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
     /// The last events, oldest first (at most the ring's capacity).
@@ -208,7 +208,7 @@ pub fn start(capacity: usize) {
 
 /// Whether a recording is on (one relaxed load).
 #[inline]
-pub(crate) fn on() -> bool {
+pub fn on() -> bool {
     !RING.load(Relaxed).is_null()
 }
 
@@ -278,7 +278,18 @@ pub fn elapsed_ns() -> u64 {
 /// Stops recording and returns the last events, oldest first. Empty if
 /// nothing was recording.
 pub fn stop() -> Recording {
-    let ring = RING.swap(std::ptr::null_mut(), Relaxed);
+    read(RING.swap(std::ptr::null_mut(), Relaxed))
+}
+
+/// The last events so far, oldest first, while recording goes on (for a
+/// snapshot at a trap when the whole recording is written later). Empty
+/// if nothing is recording.
+pub fn peek() -> Recording {
+    read(RING.load(Relaxed))
+}
+
+/// The window of `ring` (null: nothing was recording).
+fn read(ring: *mut Ring) -> Recording {
     let end = (Instant::now(), now());
     let side = side();
     if ring.is_null() {

@@ -4,7 +4,10 @@
 //! The hot paths (resume, suspend, return, release to the free list) run in
 //! generated code; this module does what may allocate: mapping stacks.
 
+use std::collections::HashMap;
+
 use crate::error::TrapCode;
+use crate::vm::backtrace::RawFrame;
 use crate::vm::layout::VMStoreContext;
 use crate::vm::stack_switching::continuation::{self, ContinuationRecord, contref, state};
 use crate::vm::stack_switching::stack::ContinuationStack;
@@ -19,13 +22,36 @@ pub struct StoreContinuations {
     next_id: u64,
     /// The store's registry descriptor, told about every new stack.
     descriptor: *mut crate::vm::registry::StoreDescriptor,
+    /// `--trace-creation`: the logical stacks at creation, when on.
+    creation_stacks: Option<CreationStacks>,
+}
+
+/// Most frames (return addresses) a creation stack keeps.
+pub const CREATION_STACK_FRAMES: usize = 64;
+// The note a cut stack ends with names the bound.
+const _: () = assert!(CREATION_STACK_FRAMES == 64);
+
+/// The whole logical stack at each `cont.new` (`Config::trace_creation`):
+/// a side table beside the records, whose layout it leaves alone. One
+/// entry per record, replaced when the record's stack is reused, so the
+/// table holds at most one stack per continuation stack ever mapped, not
+/// one per continuation ever made.
+#[derive(Default)]
+struct CreationStacks {
+    /// By record address: the id of the continuation it was made for and
+    /// its creation stack.
+    by_record: HashMap<usize, (u64, Vec<RawFrame>)>,
+    /// Record addresses by continuation id.
+    by_id: HashMap<u64, usize>,
 }
 
 impl StoreContinuations {
     /// A runtime whose stacks have `stack_size` usable bytes, with at most
-    /// `max_live` continuations alive at once.
-    pub fn new(stack_size: usize, max_live: usize) -> StoreContinuations {
+    /// `max_live` continuations alive at once; with `trace_creation`, it
+    /// keeps the logical stack at every `cont.new`.
+    pub fn new(stack_size: usize, max_live: usize, trace_creation: bool) -> StoreContinuations {
         StoreContinuations {
+            creation_stacks: trace_creation.then(CreationStacks::default),
             stacks: Vec::new(),
             records: Vec::new(),
             stack_size,
@@ -92,11 +118,29 @@ impl StoreContinuations {
             (*record).creation = creation_site(ctx);
             (*record).generation
         };
+        if let Some(table) = &mut self.creation_stacks {
+            let frames = creation_stack(ctx);
+            if let Some((old, _)) = table
+                .by_record
+                .insert(record as usize, (self.next_id, frames))
+            {
+                table.by_id.remove(&old);
+            }
+            table.by_id.insert(self.next_id, record as usize);
+        }
         self.next_id += 1;
         ctx.cont_live += 1;
         let r = contref::encode(record as usize, generation);
         debug_assert_eq!(contref::record(r), record as usize);
         Ok(r)
+    }
+
+    /// The logical stack at the creation of continuation `id`, innermost
+    /// first, if `trace_creation` is on and its stack was not reused since.
+    pub fn creation_stack(&self, id: u64) -> Option<&[RawFrame]> {
+        let table = self.creation_stacks.as_ref()?;
+        let record = table.by_id.get(&id)?;
+        Some(&table.by_record.get(record)?.1)
     }
 
     fn map_stack(
@@ -206,6 +250,51 @@ fn creation_site(ctx: &VMStoreContext) -> [usize; continuation::CREATION_FRAMES]
         fp = next;
     }
     pcs
+}
+
+/// The whole logical stack that executed `cont.new`, innermost first: the
+/// frames of the stack it runs on, then, across each boundary, those of
+/// the resume that runs that stack, down to the host entry (the walk of a
+/// trap's backtrace, [`crate::vm::backtrace::walk`]). Starts at the first
+/// frame in generated code (the host routines that lead here are left
+/// out) and keeps at most [`CREATION_STACK_FRAMES`] return addresses,
+/// ending with a note when it cut the stack there.
+#[inline(never)]
+fn creation_stack(ctx: &VMStoreContext) -> Vec<RawFrame> {
+    let fp: usize;
+    // SAFETY: reads the frame pointer register, nothing else.
+    unsafe { std::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack)) };
+    let mut frames = Vec::new();
+    let mut pcs = 0;
+    let mut in_wasm = false;
+    let mut push = |f: RawFrame| {
+        if let RawFrame::Pc(pc) = f {
+            // Before the first Wasm frame: this function, `create`, the
+            // `cont.new` routine (the first entry is no return address).
+            if !in_wasm {
+                if pc == 0 || crate::vm::code_lookup::lookup(pc - 1).is_none() {
+                    return true;
+                }
+                in_wasm = true;
+            }
+            if pcs == CREATION_STACK_FRAMES {
+                frames.push(RawFrame::Truncated(
+                    "cut at 64 frames (--trace-creation's bound)",
+                ));
+                return false;
+            }
+            pcs += 1;
+        }
+        frames.push(f);
+        true
+    };
+    // SAFETY: runs on the thread executing the store's Wasm code, paused in
+    // `cont.new`'s routine; `fp` is this function's frame, on the stack
+    // that the routine runs on (the running continuation's or the host's),
+    // and every frame from it outwards is still active.
+    unsafe { crate::vm::backtrace::walk(ctx, 0, fp, fp, &mut push) };
+    frames.shrink_to_fit();
+    frames
 }
 
 /// Puts a finished continuation's record on the free list (what generated
