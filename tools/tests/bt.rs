@@ -1,13 +1,13 @@
 //! `switchyard bt` on a real process blocked in a host call at the bottom
 //! of a 5-stack resume chain, and on a core file of it made by gcore.
 
+mod common;
+
+use common::switchyard;
+
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn switchyard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-}
 
 /// Starts the blocked program; it waits for a line on stdin.
 fn start_blocked() -> Child {

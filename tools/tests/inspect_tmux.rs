@@ -4,17 +4,13 @@
 //! on functions deep in a stack, wide terminals, and the error cases, each
 //! ending with the terminal restored.
 
+mod common;
+
+use common::{repo_file, switchyard};
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn switchyard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Whether tmux can be used; in CI its absence fails the test.
 fn have_tmux() -> bool {
@@ -125,7 +121,7 @@ fn stepping_yield_loop_shows_the_generator_suspended_on_its_tag() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let wat = repo("bench/wat/yield_loop.wat");
+    let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
         "live",
         120,
@@ -194,7 +190,7 @@ fn a_trap_snapshot_shows_the_trap_chain() {
     let o = switchyard()
         .args(["run", "--snapshot-on-trap"])
         .arg(&snapshot)
-        .arg(repo("tests/inspect/trap_chain.wat"))
+        .arg(repo_file("tests/inspect/trap_chain.wat"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(134));
@@ -263,7 +259,7 @@ fn attached_to_another_process_then_it_exits() {
         return;
     }
     let mut child = switchyard()
-        .args(["run", &repo("tests/bt/blocked.wat")])
+        .args(["run", &repo_file("tests/bt/blocked.wat")])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -304,7 +300,7 @@ fn esc_closes_the_help_and_a_second_esc_quits() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let wat = repo("bench/wat/yield_loop.wat");
+    let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
         "help",
         120,
@@ -340,7 +336,7 @@ fn break_on_a_function_anywhere_on_the_switching_stack() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let wat = repo("tests/inspect/break_deep.wat");
+    let wat = repo_file("tests/inspect/break_deep.wat");
     let t = Tmux::start(
         "break",
         120,
@@ -387,7 +383,7 @@ fn rows_use_a_wide_terminal_and_large_event_numbers_fit() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let wat = repo("tests/inspect/long_names.wat");
+    let wat = repo_file("tests/inspect/long_names.wat");
     let t = Tmux::start(
         "wide",
         160,
@@ -403,7 +399,7 @@ fn rows_use_a_wide_terminal_and_large_event_numbers_fit() {
     drop(t);
 
     // Six- and seven-digit event numbers: the newest line is whole.
-    let wat = repo("bench/wat/yield_loop.wat");
+    let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
         "many",
         120,
@@ -433,7 +429,7 @@ fn a_terminal_too_small_says_so_and_quits_cleanly() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let wat = repo("bench/wat/yield_loop.wat");
+    let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
         "small",
         60,
@@ -448,7 +444,7 @@ fn a_terminal_too_small_says_so_and_quits_cleanly() {
 fn bad_inputs_fail_with_one_line_before_taking_the_terminal() {
     let dir = std::env::temp_dir().join(format!("inspect-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let yield_loop = repo("bench/wat/yield_loop.wat");
+    let yield_loop = repo_file("bench/wat/yield_loop.wat");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"format\": 1").unwrap();
     let cases: Vec<(Vec<String>, String)> = vec![
@@ -521,7 +517,7 @@ fn without_a_terminal_it_says_so() {
         .arg(env!("CARGO_BIN_EXE_switchyard"))
         .args([
             "inspect",
-            &repo("bench/wat/yield_loop.wat"),
+            &repo_file("bench/wat/yield_loop.wat"),
             "--invoke",
             "run",
             "3",

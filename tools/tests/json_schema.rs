@@ -3,30 +3,20 @@
 //! of a live process, an inspector snapshot, a trace, and the wast report;
 //! and the schema rejects what it must (so the validator is really on).
 
+mod common;
+
+use common::{repo_file, switchyard, temp_file};
+
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn switchyard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-schema-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// The schema's definition `name` as a schema of its own.
 fn validator(name: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo("docs/schema/switchyard.schema.json")).unwrap();
+    let text = std::fs::read_to_string(repo_file("docs/schema/switchyard.schema.json")).unwrap();
     let mut schema: Value = serde_json::from_str(&text).unwrap();
     assert!(schema["$defs"].get(name).is_some(), "no definition {name}");
     schema["$ref"] = Value::String(format!("#/$defs/{name}"));
@@ -52,7 +42,7 @@ fn parse(text: &str) -> Value {
 
 #[test]
 fn trap_reports_validate_with_and_without_the_other_continuations() {
-    let wat = repo("tests/inspect/trap_chain.wat");
+    let wat = repo_file("tests/inspect/trap_chain.wat");
     let o = switchyard()
         .args(["run", "--format", "json"])
         .arg(&wat)
@@ -89,7 +79,7 @@ fn trap_reports_validate_with_and_without_the_other_continuations() {
             "--trace-creation",
         ])
         .args(["--invoke", "crash"])
-        .arg(repo("tests/creation/nested.wat"))
+        .arg(repo_file("tests/creation/nested.wat"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(134));
@@ -105,7 +95,7 @@ fn trap_reports_validate_with_and_without_the_other_continuations() {
 #[test]
 fn bt_json_of_a_live_process_validates_and_has_offsets() {
     let mut child = switchyard()
-        .args(["run", &repo("tests/bt/blocked.wat")])
+        .args(["run", &repo_file("tests/bt/blocked.wat")])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -138,11 +128,11 @@ fn bt_json_of_a_live_process_validates_and_has_offsets() {
 
 #[test]
 fn a_snapshot_validates() {
-    let out = temp("snapshot.json");
+    let out = temp_file("schema", "snapshot.json");
     let o = switchyard()
         .args(["run", "--snapshot-on-trap"])
         .arg(&out)
-        .arg(repo("tests/inspect/trap_chain.wat"))
+        .arg(repo_file("tests/inspect/trap_chain.wat"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(134));
@@ -156,12 +146,12 @@ fn traces_validate() {
         ("bench/wat/yield_loop.wat", vec!["--invoke", "run"], 0),
         ("tests/inspect/trap_chain.wat", vec![], 134),
     ] {
-        let out = temp("trace.json");
+        let out = temp_file("schema", "trace.json");
         let mut c = switchyard();
         c.args(["trace", "-o"])
             .arg(&out)
             .args(&args)
-            .arg(repo(file));
+            .arg(repo_file(file));
         if !args.is_empty() {
             c.arg("5");
         }
@@ -175,7 +165,7 @@ fn traces_validate() {
 
 #[test]
 fn wast_reports_validate() {
-    let failing = temp("failing.wast");
+    let failing = temp_file("schema", "failing.wast");
     std::fs::write(
         &failing,
         "(module (func (export \"f\") (result i32) (i32.const 1)))\n\
@@ -183,7 +173,7 @@ fn wast_reports_validate() {
          (assert_return (invoke \"f\") (i32.const 1))\n",
     )
     .unwrap();
-    for file in [PathBuf::from(repo("tests/wast/calls.wast")), failing] {
+    for file in [PathBuf::from(repo_file("tests/wast/calls.wast")), failing] {
         let o = switchyard()
             .args(["wast", "--format", "json"])
             .arg(&file)

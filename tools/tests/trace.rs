@@ -3,22 +3,12 @@
 //! checked for a track per continuation, a slice per stretch of running,
 //! flows from resumer to resumed, and the recorded events.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{repo_file, switchyard, temp_file};
+
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn switchyard() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_switchyard"))
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("switchyard-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 /// Whether python3 can be used; in CI its absence fails the test.
 fn have_python() -> bool {
@@ -102,7 +92,7 @@ fn a_generator_has_its_own_track_with_a_slice_per_resume() {
         return;
     }
     for switching in ["native", "libcall"] {
-        let out = temp(&format!("yield-{switching}.json"));
+        let out = temp_file("trace", &format!("yield-{switching}.json"));
         let o = run(&[
             "trace",
             "-o",
@@ -111,7 +101,7 @@ fn a_generator_has_its_own_track_with_a_slice_per_resume() {
             switching,
             "--invoke",
             "run",
-            &repo("bench/wat/yield_loop.wat"),
+            &repo_file("bench/wat/yield_loop.wat"),
             "3",
         ]);
         assert!(o.status.success(), "{o:?}");
@@ -153,14 +143,14 @@ fn switches_flow_from_one_continuation_to_the_other() {
     if !have_python() {
         return;
     }
-    let out = temp("pingpong.json");
+    let out = temp_file("trace", "pingpong.json");
     let o = run(&[
         "run",
         "--trace",
         out.to_str().unwrap(),
         "--invoke",
         "run",
-        &repo("bench/wat/switch_pingpong.wat"),
+        &repo_file("bench/wat/switch_pingpong.wat"),
         "4",
     ]);
     assert!(o.status.success(), "{o:?}");
@@ -197,7 +187,7 @@ fn the_flight_recorder_keeps_the_last_events() {
     if !have_python() {
         return;
     }
-    let out = temp("bounded.json");
+    let out = temp_file("trace", "bounded.json");
     let o = run(&[
         "run",
         "--trace",
@@ -206,7 +196,7 @@ fn the_flight_recorder_keeps_the_last_events() {
         "16",
         "--invoke",
         "run",
-        &repo("bench/wat/yield_loop.wat"),
+        &repo_file("bench/wat/yield_loop.wat"),
         "100",
     ]);
     assert!(o.status.success(), "{o:?}");
@@ -227,12 +217,12 @@ fn a_trap_is_on_the_track_of_the_continuation_that_trapped() {
     if !have_python() {
         return;
     }
-    let out = temp("trap.json");
+    let out = temp_file("trace", "trap.json");
     let o = run(&[
         "trace",
         "-o",
         out.to_str().unwrap(),
-        &repo("tests/inspect/trap_chain.wat"),
+        &repo_file("tests/inspect/trap_chain.wat"),
     ]);
     assert_eq!(o.status.code(), Some(134), "{o:?}");
     let s = summary(&out);
@@ -257,7 +247,7 @@ fn a_trap_is_on_the_track_of_the_continuation_that_trapped() {
 
 #[test]
 fn bad_trace_options_fail_with_one_line() {
-    let wat = repo("bench/wat/yield_loop.wat");
+    let wat = repo_file("bench/wat/yield_loop.wat");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec!["run", "--trace-events", "3", "--invoke", "run", &wat, "1"],
@@ -319,7 +309,7 @@ fn snapshot_events(path: &Path) -> (Vec<(u64, String)>, u64) {
 
 #[test]
 fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
-    let wat = repo("tests/inspect/yield_then_trap.wat");
+    let wat = repo_file("tests/inspect/yield_then_trap.wat");
     // 1 create, 501 resumes and 500 suspends, then the trap: the snapshot
     // keeps the last 200, numbered from the start of the run.
     let check = |snapshot: &Path| {
@@ -332,7 +322,7 @@ fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
         assert_eq!(events[198], (1001, "suspend".to_string()));
         assert_eq!(events[200], (1003, "trap".to_string()));
     };
-    let snapshot = temp("snapshot-alone.json");
+    let snapshot = temp_file("trace", "snapshot-alone.json");
     let o = run(&[
         "run",
         "--snapshot-on-trap",
@@ -346,8 +336,8 @@ fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
     check(&snapshot);
 
     // With a trace: the same ring feeds both, the trace keeps every event.
-    let snapshot = temp("snapshot-traced.json");
-    let trace = temp("snapshot-trace.json");
+    let snapshot = temp_file("trace", "snapshot-traced.json");
+    let trace = temp_file("trace", "snapshot-trace.json");
     let o = run(&[
         "run",
         "--snapshot-on-trap",
@@ -367,4 +357,39 @@ fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
     let s = summary(&trace);
     assert!(s.contains("meta events_recorded 1002\n"), "{s}");
     assert!(s.contains("meta events_kept 1002\n"), "{s}");
+}
+
+#[test]
+fn a_continuation_that_dies_of_an_exception_ends_with_a_throw() {
+    if !have_python() {
+        return;
+    }
+    for switching in ["native", "libcall"] {
+        let out = temp_file("trace", &format!("throw-{switching}.json"));
+        let o = run(&[
+            "trace",
+            "-o",
+            out.to_str().unwrap(),
+            "--switching",
+            switching,
+            "--invoke",
+            "run",
+            &repo_file("tests/trace/throw_out.wat"),
+        ]);
+        assert!(o.status.success(), "{o:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "43\n");
+        let s = summary(&out);
+        // The suspension returns to the resumer as usual; the exception
+        // is the continuation's end, reported once.
+        assert_eq!(
+            lines_with(&s, "instant"),
+            [
+                "instant 0 create #1",
+                "instant 1 suspend $yield",
+                "instant 1 throw"
+            ],
+            "{switching}:\n{s}"
+        );
+        assert!(s.contains("meta events_recorded 5\n"), "{switching}:\n{s}");
+    }
 }

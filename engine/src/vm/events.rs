@@ -234,8 +234,8 @@ unsafe fn entry_code(funcref: usize) -> u64 {
 pub(crate) mod native {
     /// Before a resume's switch: `a` the record, `b` 1 for `resume_throw`.
     pub const RESUME: u64 = 0;
-    /// Back in a resume, not returned: `a` the payload word (reported if
-    /// the continuation died of an exception).
+    /// Back in a resume because the continuation died of an exception
+    /// (generated code calls only then): `a` the payload word.
     pub const BACK: u64 = 1;
     /// A resume's continuation suspended and its chain was cut from the
     /// resumer: `a` the record.

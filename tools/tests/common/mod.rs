@@ -23,6 +23,19 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A file of the repository, as text for argument lists.
+pub fn repo_file(path: &str) -> String {
+    root().join(path).display().to_string()
+}
+
+/// `name` in a directory of this test process for `group` (made if
+/// missing, not emptied: tests of one group share it).
+pub fn temp_file(group: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-{group}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
 /// A fresh, empty directory for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("switchyard-{name}-{}", std::process::id()));

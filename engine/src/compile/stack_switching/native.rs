@@ -132,12 +132,11 @@ impl FuncTranslator<'_, '_> {
             .ins()
             .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
         let (kind, returned) = self.split_on_return(payload);
-        if self.env.switch_events {
-            // Died of an exception (the routine looks at the kind).
-            let zero = self.builder.ins().iconst(types::I64, 0);
-            self.switch_event(events::native::BACK, [payload, zero, zero]);
-        }
         self.rethrow_if_exception(kind, |t| {
+            // Died of an exception: the one case the event is for, so the
+            // call sits on this cold path, not after every suspension.
+            let zero = t.builder.ins().iconst(types::I64, 0);
+            t.switch_event(events::native::BACK, [payload, zero, zero]);
             t.builder
                 .ins()
                 .load(types::I64, trusted(), involved, rec::ARGS)
