@@ -223,18 +223,29 @@ pub(crate) fn symbolize(
     let mut last: Option<Arc<code_lookup::CodeInfo>> = None;
     /// Module, function, function index, module offset.
     type Named = (Arc<str>, Arc<str>, u32, Option<u32>);
+    // The same return addresses come back across the stacks of one
+    // backtrace (the fibers of a program run the same functions): the last
+    // few are kept, each named once.
+    const RECENT: usize = 16;
+    let mut recent: Vec<(usize, Named)> = Vec::with_capacity(RECENT);
     let mut name_of = |pc: usize| -> Option<Named> {
-        let info = match &last {
-            Some(i) if i.start <= pc && pc < i.end => i.clone(),
-            _ => {
-                let i = code_lookup::lookup(pc)?;
-                last = Some(i.clone());
-                i
-            }
-        };
+        if let Some((_, named)) = recent.iter().find(|(at, _)| *at == pc) {
+            return Some(named.clone());
+        }
+        // Borrowed, not cloned: an `Arc` clone is an atomic add and its drop
+        // an atomic subtract, which cost more than the rest of a frame here.
+        if !last.as_ref().is_some_and(|i| i.start <= pc && pc < i.end) {
+            last = Some(code_lookup::lookup(pc)?);
+        }
+        let info = last.as_ref()?;
         let index = info.function_at(pc)?;
         let name = info.function_name_at(pc)?.clone();
-        Some((info.module_name.clone(), name, index, info.wasm_offset(pc)))
+        let named = (info.module_name.clone(), name, index, info.wasm_offset(pc));
+        if recent.len() == RECENT {
+            recent.remove(0);
+        }
+        recent.push((pc, named.clone()));
+        Some(named)
     };
     let mut tags: HashMap<usize, Arc<str>> = HashMap::new();
     let mut entries: HashMap<usize, Arc<str>> = HashMap::new();
