@@ -1,6 +1,6 @@
 //! The cost of the flight recorder behind `switchyard trace` / `run
 //! --trace`: `bench/wat/yield_loop.wat` (one resume and one suspend per
-//! iteration, so every iteration records two events and makes three event
+//! iteration, so every iteration records two events and makes two event
 //! calls) timed without switch events (nothing compiled in) and with the
 //! engine reporting them into the recorder, rounds interleaved, in one
 //! run. Prints ns per iteration and the ratio (target <= 2.0).
