@@ -25,11 +25,7 @@ fn run(flags: &[&str], args: &[&str]) -> (String, String, Option<i32>) {
         .args(args)
         .output()
         .unwrap();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-        o.status.code(),
-    )
+    common::outcome(o)
 }
 
 /// Asserts that `needles` occur in `text` in this order, each on a line

@@ -39,11 +39,7 @@ fn run(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i3
         .args(args)
         .output()
         .unwrap();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-        o.status.code(),
-    )
+    common::outcome(o)
 }
 
 /// A started program, killed when the test ends (also on a failure).

@@ -7,7 +7,7 @@ mod common;
 
 use common::{repo_file, switchyard, temp_file};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Whether python3 can be used; in CI its absence fails the test.
@@ -86,28 +86,44 @@ fn run(args: &[&str]) -> Output {
     switchyard().args(args).output().unwrap()
 }
 
+/// `switchyard trace` of `run` in `wat` (a repository file) with the
+/// switching mode `switching`: the trace's path, after checking that the
+/// run succeeded and printed `result`.
+fn trace_invoke(name: &str, switching: &str, wat: &str, args: &[&str], result: &str) -> PathBuf {
+    let out = temp_file("trace", &format!("{name}-{switching}.json"));
+    let wat = repo_file(wat);
+    let mut all = vec![
+        "trace",
+        "-o",
+        out.to_str().unwrap(),
+        "--switching",
+        switching,
+        "--invoke",
+        "run",
+        &wat,
+    ];
+    all.extend_from_slice(args);
+    let o = run(&all);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), result);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("trace written to"), "{stderr}");
+    out
+}
+
 #[test]
 fn a_generator_has_its_own_track_with_a_slice_per_resume() {
     if !have_python() {
         return;
     }
     for switching in ["native", "libcall"] {
-        let out = temp_file("trace", &format!("yield-{switching}.json"));
-        let o = run(&[
-            "trace",
-            "-o",
-            out.to_str().unwrap(),
-            "--switching",
+        let out = trace_invoke(
+            "yield",
             switching,
-            "--invoke",
-            "run",
-            &repo_file("bench/wat/yield_loop.wat"),
-            "3",
-        ]);
-        assert!(o.status.success(), "{o:?}");
-        assert_eq!(String::from_utf8_lossy(&o.stdout), "3\n");
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(stderr.contains("trace written to"), "{stderr}");
+            "bench/wat/yield_loop.wat",
+            &["3"],
+            "3\n",
+        );
         let s = summary(&out);
         assert_eq!(
             lines_with(&s, "track"),
@@ -365,19 +381,7 @@ fn a_continuation_that_dies_of_an_exception_ends_with_a_throw() {
         return;
     }
     for switching in ["native", "libcall"] {
-        let out = temp_file("trace", &format!("throw-{switching}.json"));
-        let o = run(&[
-            "trace",
-            "-o",
-            out.to_str().unwrap(),
-            "--switching",
-            switching,
-            "--invoke",
-            "run",
-            &repo_file("tests/trace/throw_out.wat"),
-        ]);
-        assert!(o.status.success(), "{o:?}");
-        assert_eq!(String::from_utf8_lossy(&o.stdout), "43\n");
+        let out = trace_invoke("throw", switching, "tests/trace/throw_out.wat", &[], "43\n");
         let s = summary(&out);
         // The suspension returns to the resumer as usual; the exception
         // is the continuation's end, reported once.

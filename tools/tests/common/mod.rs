@@ -23,6 +23,15 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// What a finished process printed (stdout, stderr) and its exit code.
+pub fn outcome(o: std::process::Output) -> (String, String, Option<i32>) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        o.status.code(),
+    )
+}
+
 /// A file of the repository, as text for argument lists.
 pub fn repo_file(path: &str) -> String {
     root().join(path).display().to_string()
