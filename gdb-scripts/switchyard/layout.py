@@ -1,12 +1,12 @@
 # Generated from the switchyard-registry-layout crate: do not edit.
 # Regenerate with:
 #   cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py
-"""The layout of the registry of live stacks, version 3 (docs/registry.md)."""
+"""The layout of the registry of live stacks, version 4 (docs/registry.md)."""
 
 SYMBOL = "switchyard_registry"
 MAGIC_REGISTRY = 0x52575953  # "SYWR"
 MAGIC_RECORD = 0x43575953  # "SYWC"
-VERSION = 3
+VERSION = 4
 MAX_PAYLOAD = 32
 CREATION_FRAMES = 11
 
@@ -18,8 +18,8 @@ STATE_TRAPPED = 4
 STATE_NAMES = {0: "fresh", 1: "running", 2: "suspended", 3: "returned", 4: "trapped"}
 TRAP_NAMES = {1: "unreachable", 2: "integer divide by zero", 3: "integer overflow", 4: "invalid conversion to integer", 5: "out of bounds memory access", 6: "out of bounds table access", 7: "undefined element", 8: "uninitialized element", 9: "indirect call type mismatch", 10: "null function reference", 11: "null reference", 12: "call stack exhausted", 13: "null continuation reference", 14: "continuation already consumed", 15: "unhandled tag", 16: "too many live continuations", 17: "uncaught exception", 18: "null exception reference"}
 
-# RegistryHeader (88 bytes)
-HEADER_SIZE = 88
+# RegistryHeader (96 bytes)
+HEADER_SIZE = 96
 HEADER_MAGIC = 0  # 4 bytes
 HEADER_VERSION = 4  # 4 bytes
 HEADER_HEADER_SIZE = 8  # 4 bytes
@@ -34,6 +34,7 @@ HEADER_TRAMPOLINE_END = 56  # 8 bytes
 HEADER_ENTRY_START = 64  # 8 bytes
 HEADER_ENTRY_END = 72  # 8 bytes
 HEADER_CLOCK = 80  # 8 bytes
+HEADER_CLOCK_THREAD = 88  # 8 bytes
 
 # StoreDescriptor (40 bytes)
 STORE_SIZE = 40

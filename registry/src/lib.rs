@@ -59,7 +59,7 @@ pub const REGISTRY_SYMBOL: &str = "switchyard_registry";
 /// `RegistryHeader::magic`: the bytes "SYWR".
 pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
 /// Layout version; bumped on any incompatible change.
-pub const REGISTRY_VERSION: u32 = 3;
+pub const REGISTRY_VERSION: u32 = 4;
 /// `ContinuationRecord::magic`: the bytes "SYWC".
 pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
 /// Most words of values one switch can carry (arguments, tag payload or
@@ -258,6 +258,10 @@ layout! {
         /// Switches copy it into a record's `last_switch`; a reader
         /// subtracts to tell how long a continuation has waited.
         clock: u64 => CLOCK,
+        /// The thread id of the engine's thread that advances `clock` (0
+        /// until it runs): it never runs Wasm, so thread listings (`bt`
+        /// of a process or a core file) leave it out.
+        clock_thread: u64 => CLOCK_THREAD,
     }
 
     /// One store: its context (which names the running continuation)
@@ -477,10 +481,10 @@ pub const LAYOUTS: [Layout; 8] = [
     offsets::function::LAYOUT,
 ];
 
-// The sizes version 3 fixed. Changing one is a new layout version: bump
+// The sizes version 4 fixed. Changing one is a new layout version: bump
 // REGISTRY_VERSION, then docs/registry.md and the gdb helpers' layout.py.
 const _: () = {
-    assert!(offsets::header::SIZE == 88);
+    assert!(offsets::header::SIZE == 96);
     assert!(offsets::store::SIZE == 40);
     assert!(offsets::store_context::SIZE == 64);
     assert!(offsets::record::SIZE == 576);

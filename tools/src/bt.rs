@@ -10,7 +10,7 @@ use serde::Serialize;
 use switchyard_frames::{Frame, text};
 use switchyard_unwind::core::CoreFile;
 use switchyard_unwind::groups::group_parked;
-use switchyard_unwind::ptrace::{StoppedProcess, is_engine_clock_thread};
+use switchyard_unwind::ptrace::{StoppedProcess, ThreadRegisters};
 use switchyard_unwind::registry::{Snapshot, StackRecord};
 use switchyard_unwind::report::{Sources, ThreadReport, report_parked, report_threads};
 use switchyard_unwind::snapshot_memory::{SnapshotMemory, stack_spans};
@@ -40,8 +40,7 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
             let stopped = StoppedProcess::stop(pid).map_err(|e| anyhow!("{e}"))?;
             let copied = Snapshot::read(&PageCachedMemory::new(&stopped.memory()), address).map(
                 |snapshot| {
-                    let mut threads = stopped.threads().to_vec();
-                    threads.retain(|t| !is_engine_clock_thread(pid, t.tid));
+                    let threads = without_clock_thread(stopped.threads(), &snapshot);
                     let spans = stack_spans(&snapshot, &threads);
                     let memory = SnapshotMemory::copy(pid, &spans);
                     (snapshot, threads, memory)
@@ -81,7 +80,8 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
                 cfi.add_host_files(core.mappings());
                 sources = sources.with_host_symbols(HostSymbols::from_mappings(core.mappings()));
             }
-            let threads = report_threads(&core, &snapshot, &cfi, core.threads(), limits);
+            let threads = without_clock_thread(core.threads(), &snapshot);
+            let threads = report_threads(&core, &snapshot, &cfi, &threads, limits);
             let parked = report_parked(&core, &snapshot, &cfi, limits);
             print!("{}", render(&args, &snapshot, &threads, &parked, &sources));
             print!("{}", leaks(&args, &core, &snapshot));
@@ -89,6 +89,15 @@ pub fn main(args: BtArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("give exactly one of --pid PID and --core FILE"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The threads but the engine's clock thread, which never runs Wasm.
+fn without_clock_thread(threads: &[ThreadRegisters], snapshot: &Snapshot) -> Vec<ThreadRegisters> {
+    threads
+        .iter()
+        .filter(|t| snapshot.clock_thread == 0 || t.tid as u64 != snapshot.clock_thread)
+        .cloned()
+        .collect()
 }
 
 fn render(

@@ -624,14 +624,6 @@ fn list_threads(pid: i32) -> io::Result<Vec<i32>> {
     Ok(tids)
 }
 
-/// Whether thread `tid` of process `pid` is the engine's coarse-clock
-/// thread (by its name), which never runs Wasm: listings leave it out.
-pub fn is_engine_clock_thread(pid: i32, tid: i32) -> bool {
-    let name = switchyard_registry_layout::CLOCK_THREAD_NAME.to_bytes();
-    std::fs::read(format!("/proc/{pid}/task/{tid}/comm"))
-        .is_ok_and(|comm| comm.strip_suffix(b"\n").unwrap_or(&comm) == name)
-}
-
 /// What `/proc/PID/task/TID/status` says about a thread.
 struct ProcStatus {
     tgid: i32,

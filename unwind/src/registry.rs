@@ -315,6 +315,9 @@ pub struct Snapshot {
     /// The registry's coarse clock when read (monotonic nanoseconds, 0
     /// when it does not run).
     pub clock: u64,
+    /// The thread id of the engine's clock thread (0: none), which never
+    /// runs Wasm.
+    pub clock_thread: u64,
 }
 
 impl Snapshot {
@@ -427,6 +430,7 @@ fn read_unchecked(memory: &dyn Memory, address: u64) -> Result<Snapshot, Registr
         trampoline,
         entry,
         clock: memory.read_u64(at(header::CLOCK))?,
+        clock_thread: memory.read_u64(at(header::CLOCK_THREAD))?,
     })
 }
 

@@ -68,6 +68,7 @@ pub static switchyard_registry: Registry = Registry(UnsafeCell::new(RegistryHead
     entry_start: 0,
     entry_end: 0,
     clock: 0,
+    clock_thread: 0,
 }));
 
 static WRITER: Mutex<()> = Mutex::new(());
@@ -131,6 +132,14 @@ pub fn start_clock() {
     STARTED.call_once(|| {
         clock_cell().store(monotonic_ns(), std::sync::atomic::Ordering::Relaxed);
         extern "C" fn tick(_: *mut libc::c_void) -> *mut libc::c_void {
+            // SAFETY: gettid has no preconditions.
+            let tid = unsafe { libc::gettid() };
+            let at = switchyard_registry.0.get() as usize + offsets::header::CLOCK_THREAD;
+            // SAFETY: the aligned `clock_thread` word of the static header,
+            // which lives as long as the program; written once, atomically,
+            // here.
+            let cell = unsafe { std::sync::atomic::AtomicU64::from_ptr(at as *mut u64) };
+            cell.store(tid as u64, std::sync::atomic::Ordering::Relaxed);
             let millisecond = libc::timespec {
                 tv_sec: 0,
                 tv_nsec: 1_000_000,
