@@ -300,25 +300,16 @@ struct Lines {
 impl Lines {
     /// Where a continuation was created, from its record's `creation`
     /// return addresses (innermost first), by the rule of the other views
-    /// (`switchyard_unwind::groups::creation_site_pc`): the first Wasm
+    /// (`switchyard_unwind::groups::creation_site_among`): the first Wasm
     /// frame outside the module that executed `cont.new`, else the
     /// outermost Wasm frame kept; named `function at file:line`
     /// (`switchyard_unwind::report::short_frame`).
     fn creation_site(&mut self, symbols: &Symbols, pcs: &[u64]) -> Option<Arc<str>> {
-        let wasm: Vec<(u64, &CodeRange)> = pcs
-            .iter()
-            .filter(|&&pc| pc != 0)
-            .filter_map(|&pc| {
-                let r = symbols.code_at(pc - 1)?;
-                r.is_wasm.then_some((pc, r))
-            })
-            .collect();
-        let module = |r: &CodeRange| r.source.as_ref().map(Arc::as_ptr);
-        let first = module(wasm.first()?.1);
-        let &(pc, r) = wasm
-            .iter()
-            .find(|(_, r)| module(r) != first)
-            .or(wasm.last())?;
+        let wasm_range = |pc: u64| symbols.code_at(pc - 1).filter(|r| r.is_wasm);
+        let pc = switchyard_unwind::groups::creation_site_among(pcs, |pc| {
+            wasm_range(pc).map(|r| r.source.as_ref().map(Arc::as_ptr))
+        })?;
+        let r = wasm_range(pc)?;
         let at = pc - 1;
         let (module_name, function) = r.name.split_once('!').unwrap_or(("", &r.name));
         let offset = r

@@ -338,35 +338,24 @@ fn a_snapshot_takes_its_last_events_from_the_flight_recorder() {
         assert_eq!(events[198], (1001, "suspend".to_string()));
         assert_eq!(events[200], (1003, "trap".to_string()));
     };
-    let snapshot = temp_file("trace", "snapshot-alone.json");
-    let o = run(&[
-        "run",
-        "--snapshot-on-trap",
-        snapshot.to_str().unwrap(),
-        "--invoke",
-        "run",
-        &wat,
-        "500",
-    ]);
-    assert_eq!(o.status.code(), Some(134), "{o:?}");
-    check(&snapshot);
+    // A run that traps, writing a snapshot (and what `more` asks for).
+    let trapping_run = |name: &str, more: &[&str]| {
+        let snapshot = temp_file("trace", name);
+        let mut args = vec!["run", "--snapshot-on-trap", snapshot.to_str().unwrap()];
+        args.extend_from_slice(more);
+        args.extend_from_slice(&["--invoke", "run", &wat, "500"]);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(134), "{o:?}");
+        check(&snapshot);
+    };
+    trapping_run("snapshot-alone.json", &[]);
 
     // With a trace: the same ring feeds both, the trace keeps every event.
-    let snapshot = temp_file("trace", "snapshot-traced.json");
     let trace = temp_file("trace", "snapshot-trace.json");
-    let o = run(&[
-        "run",
-        "--snapshot-on-trap",
-        snapshot.to_str().unwrap(),
-        "--trace",
-        trace.to_str().unwrap(),
-        "--invoke",
-        "run",
-        &wat,
-        "500",
-    ]);
-    assert_eq!(o.status.code(), Some(134), "{o:?}");
-    check(&snapshot);
+    trapping_run(
+        "snapshot-traced.json",
+        &["--trace", trace.to_str().unwrap()],
+    );
     if !have_python() {
         return;
     }

@@ -32,10 +32,22 @@ impl Group {
 /// a fiber library's `fiber_new` does not hide the program's call site), or
 /// the outermost Wasm one when all are in that module.
 pub fn creation_site_pc(snapshot: &Snapshot, r: &StackRecord) -> Option<u64> {
-    let module_of = |pc: u64| snapshot.module_at(pc - 1).map(|m| m.code_start);
-    let mut wasm = r
-        .creation
+    creation_site_among(&r.creation, |pc| {
+        snapshot.module_at(pc - 1).map(|m| m.code_start)
+    })
+}
+
+/// The rule of [`creation_site_pc`] over creation return addresses
+/// `pcs` (innermost first, 0 after the last), for any reader:
+/// `module_of(pc)` names the module of a Wasm return address (`None`
+/// outside Wasm code).
+pub fn creation_site_among<M: PartialEq>(
+    pcs: &[u64],
+    module_of: impl Fn(u64) -> Option<M>,
+) -> Option<u64> {
+    let mut wasm = pcs
         .iter()
+        .filter(|&&pc| pc != 0)
         .filter_map(|&pc| Some((pc, module_of(pc)?)));
     let (first_pc, first_module) = wasm.next()?;
     let mut last = first_pc;
