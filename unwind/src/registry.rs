@@ -154,7 +154,7 @@ pub struct StackRecord {
     pub created_by: u64,
     /// The registry clock at creation (nanoseconds).
     pub created_at: u64,
-    /// The registry clock at its last resume, suspension or switch.
+    /// The registry clock when it last suspended or switched away.
     pub last_switch: u64,
     /// Return address of the resume that caught its last suspension (0:
     /// none).
@@ -167,10 +167,11 @@ pub struct StackRecord {
 }
 
 impl StackRecord {
-    /// How long it has waited since its last switch, by the registry's
-    /// clock `now` (nanoseconds; 0 when the clock does not run).
+    /// How long it has waited since it suspended (or switched away), by
+    /// the registry's clock `now`: nanoseconds, 0 when it is not suspended
+    /// or the clock does not run (starting to run is not stamped).
     pub fn waited_ns(&self, now: u64) -> u64 {
-        if now == 0 || self.last_switch == 0 {
+        if self.state != State::Suspended || now == 0 || self.last_switch == 0 {
             return 0;
         }
         now.saturating_sub(self.last_switch)

@@ -20,11 +20,11 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .trapz(contref, clif_trap(TrapCode::NullContinuation));
-        let address = self
-            .builder
-            .ins()
-            .band_imm_u(contref, cref::ADDRESS_MASK as i64);
-        let record = self.builder.ins().ishl_imm_u(address, 6);
+        // (contref & ADDRESS_MASK) << 6, by two shifts: the mask is too wide
+        // for an immediate and would be a load from the constant pool.
+        let gen_bits = 64 - cref::ADDRESS_BITS as i64;
+        let address = self.builder.ins().ishl_imm_u(contref, gen_bits);
+        let record = self.builder.ins().ushr_imm_u(address, gen_bits - 6);
         let generation = self
             .builder
             .ins()
@@ -55,10 +55,8 @@ impl FuncTranslator<'_, '_> {
             .builder
             .ins()
             .load(types::I64, trusted(), record, rec::GENERATION);
-        let generation = self
-            .builder
-            .ins()
-            .band_imm_u(generation, cref::GENERATION_MASK as i64);
+        // The shift drops the bits above the generation's width, which a
+        // mask would drop.
         let high = self
             .builder
             .ins()

@@ -11,22 +11,51 @@ use crate::types::{ValType, word_offsets};
 use crate::vm::layout::*;
 use crate::vm::stack_switching::continuation::payload as cpayload;
 
+/// The handler table of a resume without clauses: no entry, but a first
+/// word that handler search reads without checking the length first (0,
+/// which matches no tag).
+static NO_HANDLERS: u64 = 0;
+
 impl FuncTranslator<'_, '_> {
-    /// After a switch back from a continuation: if it died of an exception
-    /// (`kind`), rethrow that exception here, in this frame's handler scope.
-    pub(in crate::compile) fn rethrow_if_exception(
+    /// After a resume's switch back: splits on the payload word's kind,
+    /// a suspension tested first (the common case, one compare). The
+    /// builder continues in the block for suspensions; the returned block
+    /// (for a return) is given back; a continuation that died of an
+    /// exception rethrows it here, in this frame's handler scope, the
+    /// exception read by `exn` in a cold block.
+    pub(in crate::compile) fn split_on_return(
         &mut self,
-        kind: Value,
+        word: Value,
         exn: impl FnOnce(&mut Self) -> Value,
-    ) {
-        let is_exn = self
+    ) -> ir::Block {
+        let kind = self
             .builder
             .ins()
-            .icmp_imm_u(IntCC::Equal, kind, cpayload::EXCEPTION as i64);
+            .band_imm_u(word, cpayload::KIND_MASK as i64);
+        let not_suspension =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::NotEqual, kind, cpayload::SUSPENDED as i64);
+        let suspended = self.builder.create_block();
+        let other = self.builder.create_block();
+        // Cranelift places a branch's second target right after it: the
+        // suspension path then continues the resume's code without a jump,
+        // and in one line-table row with it, so that a debugger stepping
+        // out of a suspension does not stop at the resume's line again.
+        self.builder
+            .ins()
+            .brif(not_suspension, other, &[], suspended, &[]);
+        self.builder.switch_to_block(other);
+        let is_return =
+            self.builder
+                .ins()
+                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
+        let returned = self.builder.create_block();
         let rethrow = self.builder.create_block();
-        let next = self.builder.create_block();
         self.builder.set_cold_block(rethrow);
-        self.builder.ins().brif(is_exn, rethrow, &[], next, &[]);
+        self.builder
+            .ins()
+            .brif(is_return, returned, &[], rethrow, &[]);
         self.builder.switch_to_block(rethrow);
         let exn = exn(self);
         let reachable = self.reachable;
@@ -35,28 +64,8 @@ impl FuncTranslator<'_, '_> {
             &[exn],
         );
         self.reachable = reachable;
-        self.builder.switch_to_block(next);
-    }
-
-    /// After a resume's switch back: splits on the payload word's kind. The
-    /// builder continues in the block for suspensions and exceptions; the
-    /// returned block (for a return) and the kind are given back.
-    pub(in crate::compile) fn split_on_return(&mut self, word: Value) -> (Value, ir::Block) {
-        let kind = self
-            .builder
-            .ins()
-            .band_imm_u(word, cpayload::KIND_MASK as i64);
-        let is_return =
-            self.builder
-                .ins()
-                .icmp_imm_u(IntCC::Equal, kind, cpayload::RETURNED as i64);
-        let returned = self.builder.create_block();
-        let other = self.builder.create_block();
-        self.builder
-            .ins()
-            .brif(is_return, returned, &[], other, &[]);
-        self.builder.switch_to_block(other);
-        (kind, returned)
+        self.builder.switch_to_block(suspended);
+        returned
     }
 
     /// After a suspension to one of this resume's `clauses`: branches to the
@@ -129,7 +138,8 @@ impl FuncTranslator<'_, '_> {
     /// The handler table of a resume, in this frame.
     pub(in crate::compile) fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
         if clauses.is_empty() {
-            return self.builder.ins().iconst(types::I64, 0);
+            let none = &raw const NO_HANDLERS as i64;
+            return self.builder.ins().iconst(types::I64, none);
         }
         let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,

@@ -95,8 +95,7 @@ impl FuncTranslator<'_, '_> {
             let to_throw = self.builder.ins().imul(flag, exn);
             self.throw_if_received(to_throw);
         }
-        let (kind, returned) = self.split_on_return(word);
-        self.rethrow_if_exception(kind, |t| {
+        let returned = self.split_on_return(word, |t| {
             t.builder.ins().stack_load(types::I64, types::I64, slot, 0)
         });
         if clauses.is_empty() {

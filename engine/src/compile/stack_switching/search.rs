@@ -7,8 +7,9 @@
 //! bit). It only reads records, so the registry is the same at every
 //! instruction of it. Three ways, the cheapest first:
 //!
-//! 1. the table of the innermost resume, scanned in line (most
-//!    suspensions and switches end here, at its first or second clause);
+//! 1. the table of the innermost resume, scanned in line, its first
+//!    clause before the loop (most suspensions and switches end here, at
+//!    its first or second clause);
 //! 2. the store's one-entry cache (`vm::layout::HandlerCache`): the record
 //!    where the last walk for this continuation and tag ended. The walk
 //!    then starts there instead of at the innermost resume's resumer;
@@ -86,13 +87,23 @@ impl FuncTranslator<'_, '_> {
         let nothing = Self::args(&[me]);
         self.builder.ins().brif(me, mine, &[], walk, &nothing);
         self.builder.switch_to_block(mine);
+        let my_table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
+        // The first clause without the loop: the common case, and every
+        // table has a first word to read (a resume without clauses stores
+        // `NO_HANDLERS`, whose word matches no tag).
+        let first = self.builder.ins().load(types::I64, t, my_table, 0);
+        let hit = self.builder.ins().icmp(IntCC::Equal, first, tag);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        let one = self.builder.ins().iconst(types::I64, 1);
+        let here = Self::args(&[me, zero]);
+        let my_rest = self.builder.create_block();
+        self.builder.ins().brif(hit, done, &here, my_rest, &[]);
+        self.builder.switch_to_block(my_rest);
         let my_len = self
             .builder
             .ins()
             .load(types::I64, t, me, rec::HANDLERS_LEN);
-        let my_table = self.builder.ins().load(types::I64, t, me, rec::HANDLERS);
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().jump(my_scan, &Self::args(&[zero]));
+        self.builder.ins().jump(my_scan, &Self::args(&[one]));
         self.builder.switch_to_block(my_scan);
         let more = self
             .builder

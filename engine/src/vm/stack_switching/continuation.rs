@@ -112,7 +112,9 @@ pub mod contref {
 
 /// What a switch records for tools (libcall mode; native mode emits the
 /// same in `compile/stack_switching/wait.rs`): the coarse clock in
-/// `last_switch` of the continuation that starts or stops.
+/// `last_switch` of the continuation that stops (suspends or switches
+/// away). Starting one is not stamped: tools show how long a suspended
+/// continuation has waited, nothing for a running one.
 pub fn stamp_switch(record: &mut ContinuationRecord) {
     record.last_switch = crate::vm::registry::clock_now();
 }

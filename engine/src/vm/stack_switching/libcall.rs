@@ -124,7 +124,6 @@ pub unsafe extern "sysv64" fn resume(
         ancestor.handlers_len = nhandlers;
         rec.state = state::RUNNING;
         rec.resumes += 1;
-        continuation::stamp_switch(rec);
         ctx.current_cont = record as usize;
         let old_limit = ctx.stack_limit;
         ctx.stack_limit = rec.stack_limit;
