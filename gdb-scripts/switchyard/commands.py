@@ -109,7 +109,8 @@ state, stack, wait and creation site, largest first, with the count and ids."""
         order = []
         for r in live:
             pcs = namer.walk(r)
-            key = (r.state, tuple(pcs), namer.site_pc(r), r.caught_pc)
+            key = (r.state, tuple(pcs), namer.site_pc(r), r.caught_pc,
+                   namer.fresh_body(r))
             if key not in groups:
                 groups[key] = (r, pcs, [])
                 order.append(key)

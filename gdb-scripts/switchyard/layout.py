@@ -1,12 +1,12 @@
 # Generated from the switchyard-registry-layout crate: do not edit.
 # Regenerate with:
 #   cargo run -p switchyard-registry-layout --example python_layout > gdb-scripts/switchyard/layout.py
-"""The layout of the registry of live stacks, version 4 (docs/registry.md)."""
+"""The layout of the registry of live stacks, version 5 (docs/registry.md)."""
 
 SYMBOL = "switchyard_registry"
 MAGIC_REGISTRY = 0x52575953  # "SYWR"
 MAGIC_RECORD = 0x43575953  # "SYWC"
-VERSION = 4
+VERSION = 5
 MAX_PAYLOAD = 32
 CREATION_FRAMES = 11
 
@@ -98,8 +98,8 @@ FUNCREF_CODE = 0  # 8 bytes
 FUNCREF_TYPE_ID = 8  # 8 bytes
 FUNCREF_VMCTX = 16  # 8 bytes
 
-# CodeEntry (120 bytes)
-CODE_SIZE = 120
+# CodeEntry (128 bytes)
+CODE_SIZE = 128
 CODE_NEXT = 0  # 8 bytes
 CODE_CODE_START = 8  # 8 bytes
 CODE_CODE_END = 16  # 8 bytes
@@ -115,6 +115,7 @@ CODE_EH_FRAME = 88  # 8 bytes
 CODE_EH_FRAME_LEN = 96  # 8 bytes
 CODE_TRAPS = 104  # 8 bytes
 CODE_TRAP_COUNT = 112  # 8 bytes
+CODE_VMCTX_TABLES = 120  # 8 bytes
 
 # FunctionEntry (32 bytes)
 FUNCTION_SIZE = 32
@@ -123,6 +124,11 @@ FUNCTION_END = 8  # 8 bytes
 FUNCTION_INDEX = 16  # 4 bytes
 FUNCTION_NAME_LEN = 20  # 4 bytes
 FUNCTION_NAME = 24  # 8 bytes
+
+# Table (16 bytes)
+TABLE_SIZE = 16
+TABLE_BASE = 0  # 8 bytes
+TABLE_LENGTH = 8  # 8 bytes
 
 # A running continuation's trampoline frame pointer, minus its record.
 TRAMPOLINE_FP = 80
@@ -134,3 +140,5 @@ RECORD_POINTER_SIZE = 8
 SOURCE_MAP_PAIR_SIZE = 8
 # One (code offset, trap code) pair of a trap table.
 TRAP_PAIR_SIZE = 8
+# One element of a table (a FuncRef's address, or 0).
+TABLE_ELEMENT_SIZE = 8

@@ -39,13 +39,81 @@ def _skip_leb(b, at):
     raise ValueError("long LEB128")
 
 
+def _skip_valtype(b, at):
+    """Past one value type (or a storage type, or a block type's byte)."""
+    if b[at] in (0x63, 0x64):  # (ref null ht), (ref ht)
+        return _skip_leb(b, at + 1)
+    return at + 1
+
+
+def _skip_blocktype(b, at):
+    if b[at] == 0x40 or 0x63 <= b[at] <= 0x7F:
+        return _skip_valtype(b, at)
+    return _skip_leb(b, at)
+
+
+# Opcodes a fresh entry's body may use, by the immediates they take; any
+# other ends the analysis (no name): enough for fiber libraries' entries.
+_NO_IMM = set(range(0x45, 0xC5)) | {0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B,
+                                    0xD1, 0xD3, 0xD4}
+_ONE_LEB = {0x0C, 0x0D, 0x10, 0x12, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24,
+            0x25, 0x26, 0x3F, 0x40, 0x41, 0x42, 0xD2, 0xD5, 0xD6}
+
+
+def _operators(b, at, end):
+    """(offset, opcode, immediates as LEB values for locals and calls) of
+    a body's instructions; ValueError at an instruction it does not know."""
+    while at < end:
+        op = b[at]
+        start = at
+        imm = None
+        if op in _NO_IMM:
+            at += 1
+        elif op in _ONE_LEB:
+            if op in (0x20, 0x21, 0x22):
+                imm, at = _leb(b, at + 1)
+            else:
+                at = _skip_leb(b, at + 1)
+        elif op in (0x11, 0x13):  # call_indirect type table
+            at = _skip_leb(b, at + 1)
+            imm, at = _leb(b, at)
+        elif op in (0x02, 0x03, 0x04):
+            at = _skip_blocktype(b, at + 1)
+        elif op == 0x0E:
+            count, at = _leb(b, at + 1)
+            for _ in range(count + 1):
+                at = _skip_leb(b, at)
+        elif op == 0x1C:
+            count, at = _leb(b, at + 1)
+            for _ in range(count):
+                at = _skip_valtype(b, at)
+        elif 0x28 <= op <= 0x3E:  # memarg
+            align, at = _leb(b, at + 1)
+            if align & 0x40:
+                at = _skip_leb(b, at)
+            at = _skip_leb(b, at)
+        elif op == 0x43:
+            at += 5
+        elif op == 0x44:
+            at += 9
+        elif op == 0xD0:
+            at = _skip_leb(b, at + 1)  # heap type
+        else:
+            raise ValueError("opcode 0x%x" % op)
+        yield start, op, imm
+
+
 class ModuleCode:
-    """A module's function body ranges and tag names, from its bytes."""
+    """A module's function body ranges, function types and tag names,
+    from its bytes."""
 
     def __init__(self, data):
         self.data = data
         self.bodies = []
         self.tags = {}
+        self.imported_funcs = 0
+        self.func_types = []
+        self.type_params = []
         if data[:4] != b"\0asm":
             return
         at = 8
@@ -53,6 +121,11 @@ class ModuleCode:
             sid = data[at]
             size, start = _leb(data, at + 1)
             end = start + size
+            if sid in (1, 2, 3):
+                try:
+                    self._section(sid, start)
+                except (ValueError, IndexError):
+                    self.type_params = []
             if sid == 10:
                 count, p = _leb(data, start)
                 for _ in range(count):
@@ -64,6 +137,122 @@ class ModuleCode:
                 if data[p:p + nlen] == b"name":
                     self._names(p + nlen, end)
             at = end
+
+    def _section(self, sid, at):
+        """Types (the parameter words of function types), imported
+        functions and the function section."""
+        b = self.data
+        count, at = _leb(b, at)
+        for _ in range(count):
+            if sid == 1:
+                at = self._rec_group(at)
+            elif sid == 2:
+                for _ in range(2):
+                    n, at = _leb(b, at)
+                    at += n
+                kind = b[at]
+                if kind == 0x00:
+                    ty, at = _leb(b, at + 1)
+                    self.func_types.append(ty)
+                    self.imported_funcs += 1
+                elif kind == 0x01:
+                    at = _skip_valtype(b, at + 1)
+                    at = self._skip_limits(at)
+                elif kind == 0x02:
+                    at = self._skip_limits(at + 1)
+                elif kind == 0x03:
+                    at = _skip_valtype(b, at + 1) + 1
+                elif kind == 0x04:
+                    at = _skip_leb(b, at + 2)
+                else:
+                    raise ValueError("import kind 0x%x" % kind)
+            else:
+                ty, at = _leb(b, at)
+                self.func_types.append(ty)
+
+    def _skip_limits(self, at):
+        flags = self.data[at]
+        at = _skip_leb(self.data, at + 1)
+        return _skip_leb(self.data, at) if flags & 1 else at
+
+    def _rec_group(self, at):
+        b = self.data
+        if b[at] == 0x4E:  # rec
+            count, at = _leb(b, at + 1)
+            for _ in range(count):
+                at = self._sub_type(at)
+            return at
+        return self._sub_type(at)
+
+    def _sub_type(self, at):
+        b = self.data
+        if b[at] in (0x50, 0x4F):  # sub, sub final
+            count, at = _leb(b, at + 1)
+            for _ in range(count):
+                at = _skip_leb(b, at)
+        form = b[at]
+        at += 1
+        params = None
+        if form == 0x60:  # func
+            params = []
+            count, at = _leb(b, at)
+            for _ in range(count):
+                params.append(2 if b[at] == 0x7B else 1)
+                at = _skip_valtype(b, at)
+            count, at = _leb(b, at)
+            for _ in range(count):
+                at = _skip_valtype(b, at)
+        elif form == 0x5F:  # struct
+            count, at = _leb(b, at)
+            for _ in range(count):
+                at = _skip_valtype(b, at) + 1
+        elif form == 0x5E:  # array
+            at = _skip_valtype(b, at) + 1
+        elif form == 0x5D:  # cont
+            at = _skip_leb(b, at)
+        else:
+            raise ValueError("type form 0x%x" % form)
+        self.type_params.append(params)
+        return at
+
+    def bound_callee(self, function):
+        """`(word, table)` of the callee of function `function`'s forwarding
+        call when it is one of its parameters (`table` None for call_ref),
+        as unwind/src/naming.rs's `bound_callee`; None otherwise."""
+        body = function - self.imported_funcs
+        if not 0 <= body < len(self.bodies) or function >= len(self.func_types):
+            return None
+        ty = self.func_types[function]
+        params = self.type_params[ty] if ty < len(self.type_params) else None
+        if params is None:
+            return None
+        start, end = self.bodies[body]
+        b = self.data
+        try:
+            count, at = _leb(b, start)
+            for _ in range(count):
+                at = _skip_valtype(b, _skip_leb(b, at))
+            written = set()
+            last_get = found = None
+            for offset, op, imm in _operators(b, at, end):
+                via = False
+                if op in (0x21, 0x22):
+                    written.add(imm)
+                elif op == 0x11 and self.is_forwarding_call(offset) or op == 0x13:
+                    via = ("table", imm)
+                elif op == 0x14 and self.is_forwarding_call(offset) or op == 0x15:
+                    via = ("ref", None)
+                if via and found is None:
+                    found = (last_get, via[1]) if last_get is not None else ()
+                last_get = imm if op == 0x20 else None
+        except (ValueError, IndexError):
+            return None
+        if not found:
+            return None
+        param, table = found
+        if param >= len(params) or param in written:
+            return None
+        return sum(params[:param]), table
 
     def _names(self, at, end):
         while at < end:
@@ -182,13 +371,50 @@ class Namer:
             return None, None
         return f, f.module.wasm_offset(pc - 1)
 
+    def _u64(self, addr):
+        return int.from_bytes(_checked_read(self.read, addr, 8), "little")
+
+    def fresh_body(self, record):
+        """The code address of the function a fresh continuation will run:
+        the callee its entry forwards to, from the words cont.bind bound
+        (docs/registry.md, "Naming a fresh continuation"); None if unknown."""
+        if record.state != layout.STATE_FRESH or not record.entry_func:
+            return None
+        try:
+            entry_code = self._u64(record.entry_func + layout.FUNCREF_CODE)
+            f = self.reg.function_at(entry_code)
+            code = self.code(f.module) if f else None
+            callee = code.bound_callee(f.index) if code else None
+            if callee is None or callee[0] >= len(record.bound):
+                return None
+            word, table = callee
+            value = record.bound[word]
+            if table is None:
+                funcref = value
+            else:
+                vmctx = self._u64(record.entry_func + layout.FUNCREF_VMCTX)
+                if not vmctx or not f.module.vmctx_tables:
+                    return None
+                t = self._u64(vmctx + f.module.vmctx_tables + 8 * table)
+                index = value & 0xFFFFFFFF
+                if index >= self._u64(t + layout.TABLE_LENGTH):
+                    return None
+                base = self._u64(t + layout.TABLE_BASE)
+                funcref = self._u64(base + layout.TABLE_ELEMENT_SIZE * index)
+            return self._u64(funcref + layout.FUNCREF_CODE) if funcref else None
+        except RegistryError:
+            return None
+
     def name(self, record, pcs):
         """`module!function` of what it runs: the first function from the
-        bottom whose call is not a forwarding call; its entry when none."""
+        bottom whose call is not a forwarding call; for a fresh one, the
+        function its entry will call; its entry when none."""
         entry = self.reg.entry_name(record)
         wasm = [pc for pc in pcs if self.reg.function_at(pc - 1)]
         if not wasm:
-            return entry
+            body = self.fresh_body(record)
+            f = self.reg.function_at(body) if body else None
+            return "%s!%s" % (f.module.name, f.name) if f else entry
         for pc in reversed(wasm[1:]):
             f, offset = self._offset(pc)
             code = self.code(f.module)

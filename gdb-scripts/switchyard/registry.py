@@ -86,6 +86,11 @@ class Record:
         self.last_switch = _u64(raw, layout.RECORD_LAST_SWITCH)
         self.caught_pc = _u64(raw, layout.RECORD_CAUGHT_PC)
         self.caught_by = _u64(raw, layout.RECORD_CAUGHT_BY)
+        # While fresh: the words cont.bind bound to the entry's parameters.
+        self.bound = []
+        if self.state == layout.STATE_FRESH:
+            count = min(_u64(raw, layout.RECORD_BOUND), layout.MAX_PAYLOAD)
+            self.bound = [_u64(raw, layout.RECORD_ARGS + 8 * i) for i in range(count)]
         self.creation = []
         for i in range(layout.CREATION_FRAMES):
             pc = _u64(raw, layout.RECORD_CREATION + 8 * i)
@@ -127,6 +132,9 @@ class CodeEntry:
         self.module_len = _u64(raw, layout.CODE_MODULE_LEN)
         self.source_map = _u64(raw, layout.CODE_SOURCE_MAP)
         self.source_map_len = _u64(raw, layout.CODE_SOURCE_MAP_LEN)
+        self.vmctx_tables = 0
+        if len(raw) >= layout.CODE_VMCTX_TABLES + 8:
+            self.vmctx_tables = _u64(raw, layout.CODE_VMCTX_TABLES)
         if len(raw) >= layout.CODE_TRAP_COUNT + 8:
             self.trap_table = _u64(raw, layout.CODE_TRAPS)
             self.trap_count = _u64(raw, layout.CODE_TRAP_COUNT)

@@ -234,3 +234,37 @@ fn trap_chain(mode: SwitchingMode) {
     assert_eq!(kinds, ["resume", "suspend", "resume", "resume", "trap"]);
     live.release();
 }
+
+#[test]
+fn fresh_continuations_are_named_by_what_their_entry_will_call() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut live, mut state) = start(move |handle| {
+        let engine = engine(SwitchingMode::Native);
+        let module = Module::from_file(&engine, "../tests/fresh/entries.wat").unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .unwrap();
+        let park = instance.get_func(&mut store, "park").unwrap();
+        match park.call(&mut store, &[], &mut []) {
+            Err(Error::Trap(trap)) => handle.trapped(&trap, &[module]),
+            other => handle.failed(format!("no trap: {other:?}")),
+        }
+    });
+    next_stop(&mut live, &mut state);
+    assert_eq!(state.progress, Progress::Finished("trapped".into()));
+    // tests/fresh/entries.wat: a bound table index, a bound funcref, an
+    // unbound callee, an entry that is no wrapper.
+    let expected = [
+        (1, "fresh!target_index", "fresh!by_index"),
+        (2, "fresh!target_ref", "fresh!by_ref"),
+        (3, "fresh!by_index", "fresh!by_index"),
+        (4, "fresh!plain", "fresh!plain"),
+    ];
+    for (id, title, entry) in expected {
+        let c = state.picture.cont(id).unwrap();
+        assert_eq!(c.state, "fresh");
+        assert_eq!((c.title(), c.entry.as_str()), (title, entry), "#{id}");
+    }
+    live.release();
+}

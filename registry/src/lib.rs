@@ -59,7 +59,7 @@ pub const REGISTRY_SYMBOL: &str = "switchyard_registry";
 /// `RegistryHeader::magic`: the bytes "SYWR".
 pub const REGISTRY_MAGIC: u32 = u32::from_le_bytes(*b"SYWR");
 /// Layout version; bumped on any incompatible change.
-pub const REGISTRY_VERSION: u32 = 4;
+pub const REGISTRY_VERSION: u32 = 5;
 /// `ContinuationRecord::magic`: the bytes "SYWC".
 pub const RECORD_MAGIC: u32 = u32::from_le_bytes(*b"SYWC");
 /// Most words of values one switch can carry (arguments, tag payload or
@@ -216,6 +216,9 @@ macro_rules! layout {
 
             /// Size of one `(code offset, trap code)` pair of `traps`.
             pub const TRAP_PAIR_SIZE: usize = core::mem::size_of::<[u32; 2]>();
+
+            /// Size of one element of a [`Table`](crate::Table).
+            pub const TABLE_ELEMENT_SIZE: usize = core::mem::size_of::<u64>();
         }
     };
 }
@@ -382,11 +385,13 @@ layout! {
         handlers_len: u64 => HANDLERS_LEN,
         /// The Wasm stack limit on this stack.
         stack_limit: usize => STACK_LIMIT,
-        /// Words of values bound by `cont.bind`, at the start of `args`
-        /// (engine-private).
+        /// Words of values bound by `cont.bind`, at the start of `args`.
         bound: u64 => BOUND,
-        /// Values of the current switch, one word each, two for a v128
-        /// (engine-private).
+        /// Values of the current switch, one word each, two for a v128 (an
+        /// `i32` in the low half of its word). While the continuation is
+        /// fresh, the first `bound` words are the values `cont.bind`
+        /// bound to its entry function's first parameters; otherwise
+        /// engine-private.
         args: [u64; MAX_PAYLOAD] => ARGS,
         /// Free list of records whose stacks can be reused
         /// (engine-private).
@@ -450,6 +455,22 @@ layout! {
         traps: usize => TRAPS,
         /// Number of pairs.
         trap_count: u64 => TRAP_COUNT,
+        /// Offset, in the context of an instance of this module (a
+        /// [`FuncRef`]'s `vmctx`), of the address of its table 0's
+        /// [`Table`]; table N's address is 8·N bytes further (imported
+        /// tables included). 0: not published (entries written before
+        /// this field existed end before it).
+        vmctx_tables: u64 => VMCTX_TABLES,
+    }
+
+    /// A table of an instance: its elements, one word each. An element
+    /// of a `funcref` table is the address of a [`FuncRef`], or 0 (null).
+    #[derive(Debug)]
+    pub struct Table in table {
+        /// The elements; moves when the table grows.
+        base: usize => BASE,
+        /// Number of elements.
+        length: u64 => LENGTH,
     }
 
     /// One function of a [`CodeEntry`].
@@ -470,7 +491,7 @@ layout! {
 }
 
 /// Every structure of the layout, in the document's order.
-pub const LAYOUTS: [Layout; 8] = [
+pub const LAYOUTS: [Layout; 9] = [
     offsets::header::LAYOUT,
     offsets::store::LAYOUT,
     offsets::store_context::LAYOUT,
@@ -479,9 +500,10 @@ pub const LAYOUTS: [Layout; 8] = [
     offsets::funcref::LAYOUT,
     offsets::code::LAYOUT,
     offsets::function::LAYOUT,
+    offsets::table::LAYOUT,
 ];
 
-// The sizes version 4 fixed. Changing one is a new layout version: bump
+// The sizes version 5 fixed. Changing one is a new layout version: bump
 // REGISTRY_VERSION, then docs/registry.md and the gdb helpers' layout.py.
 const _: () = {
     assert!(offsets::header::SIZE == 96);
@@ -490,7 +512,8 @@ const _: () = {
     assert!(offsets::record::SIZE == 576);
     assert!(offsets::context::SIZE == 24);
     assert!(offsets::funcref::SIZE == 24);
-    assert!(offsets::code::SIZE == 120);
+    assert!(offsets::code::SIZE == 128);
     assert!(offsets::function::SIZE == 32);
+    assert!(offsets::table::SIZE == 16);
     assert!(offsets::TRAMPOLINE_FP == 80);
 };

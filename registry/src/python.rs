@@ -99,7 +99,9 @@ pub fn write_python_layout(out: &mut impl Write) -> fmt::Result {
         offsets::SOURCE_MAP_PAIR_SIZE
     )?;
     writeln!(out, "# One (code offset, trap code) pair of a trap table.")?;
-    writeln!(out, "TRAP_PAIR_SIZE = {}", offsets::TRAP_PAIR_SIZE)
+    writeln!(out, "TRAP_PAIR_SIZE = {}", offsets::TRAP_PAIR_SIZE)?;
+    writeln!(out, "# One element of a table (a FuncRef's address, or 0).")?;
+    writeln!(out, "TABLE_ELEMENT_SIZE = {}", offsets::TABLE_ELEMENT_SIZE)
 }
 
 fn upper(out: &mut impl Write, name: &str) -> fmt::Result {

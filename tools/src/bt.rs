@@ -185,7 +185,7 @@ fn to_json(
 ) -> String {
     let report = Report {
         summary: summary(snapshot),
-        groups: group_parked(snapshot, parked)
+        groups: group_parked(snapshot, parked, &|r| sources.fresh_body(snapshot, r))
             .into_iter()
             .map(|g| g.members.iter().map(|&i| parked[i].0.id).collect())
             .collect(),

@@ -123,7 +123,7 @@ pub fn format_list(
     let mut out = String::new();
     let options = text::Options { full: listing.full };
     let blocks: Vec<Vec<usize>> = if listing.group {
-        group_parked(snapshot, parked)
+        group_parked(snapshot, parked, &|r| sources.fresh_body(snapshot, r))
             .into_iter()
             .map(|g| g.members)
             .collect()
@@ -150,7 +150,12 @@ pub fn format_list(
         };
         let _ = writeln!(out, "{}", style.boundary(&heading));
         if r.state == State::Fresh {
-            let _ = writeln!(out, "  (not started)");
+            // Named by what its entry will call: say the entry too.
+            if info.name == info.entry {
+                let _ = writeln!(out, "  (not started)");
+            } else {
+                let _ = writeln!(out, "  (not started, entry {})", info.entry);
+            }
         } else {
             text::write(&mut out, &sources.frames(snapshot, steps), options, style);
         }

@@ -174,7 +174,9 @@ fn bt_groups_ten_thousand_fibers_into_a_few_lines() {
         "{group}"
     );
     assert!(
-        text.contains("3 continuations fiber!entry fresh, created by fiber_init at fiber.h:"),
+        text.contains(
+            "3 continuations many-O2!never_started fresh, created by fiber_init at fiber.h:"
+        ),
         "{text}"
     );
     // --no-group: every continuation on its own.
@@ -249,7 +251,8 @@ fn gdb_lists_fibers_by_name_and_in_groups() {
         "{grouped}"
     );
     assert!(
-        grouped.contains("3 fiber!entry fresh, created by ") && grouped.contains(": #21 #22 #23"),
+        grouped.contains("3 many-O2!never_started fresh, created by ")
+            && grouped.contains(": #21 #22 #23"),
         "{grouped}"
     );
     let bad = attach("info continuations -grop");

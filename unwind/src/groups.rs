@@ -61,9 +61,16 @@ pub fn creation_site_among<M: PartialEq>(
 }
 
 /// Groups `parked` (each record with the walk of its stack), largest group
-/// first, then by first member.
-pub fn group_parked(snapshot: &Snapshot, parked: &[(&StackRecord, Vec<Step>)]) -> Vec<Group> {
-    type Key = (u32, Vec<u64>, Option<u64>, u64);
+/// first, then by first member. Fresh continuations have no walk:
+/// `fresh_body` says what each will run (the code address of its bound
+/// callee, `Sources::fresh_body`), so that fresh fibers of different
+/// functions are not one group.
+pub fn group_parked(
+    snapshot: &Snapshot,
+    parked: &[(&StackRecord, Vec<Step>)],
+    fresh_body: &dyn Fn(&StackRecord) -> Option<u64>,
+) -> Vec<Group> {
+    type Key = (u32, Vec<u64>, Option<u64>, u64, Option<u64>);
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
     for (i, (r, steps)) in parked.iter().enumerate() {
@@ -79,6 +86,7 @@ pub fn group_parked(snapshot: &Snapshot, parked: &[(&StackRecord, Vec<Step>)]) -
             pcs,
             creation_site_pc(snapshot, r),
             r.caught_pc,
+            fresh_body(r),
         );
         match index.get(&key) {
             Some(&g) => groups[g].members.push(i),

@@ -16,6 +16,7 @@ pub mod cfi;
 pub mod core;
 pub mod dwarf;
 pub mod elf;
+pub mod fresh;
 pub mod groups;
 pub mod memory;
 pub mod naming;

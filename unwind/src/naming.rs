@@ -14,6 +14,11 @@
 //!
 //! [`name_continuations`] is the one place this is computed; every view
 //! (trap reports, `bt`, the inspector, snapshots) calls it on its frames.
+//!
+//! A fresh continuation has no frames yet. When its entry function's body
+//! is such a forwarding call whose callee comes from a parameter that
+//! `cont.bind` bound, [`ModuleCode::bound_callee`] says which bound word
+//! holds the callee; `crate::fresh` reads it from the registry.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +33,41 @@ pub struct ModuleCode {
     bodies: Vec<(usize, usize)>,
     /// Tag names from the name section (subsection 11).
     tag_names: HashMap<u32, String>,
+    /// Number of imported functions (the first function indices).
+    imported_funcs: u32,
+    /// The type index of every function, imported ones first.
+    func_types: Vec<u32>,
+    /// The payload words of each parameter of every type (a v128 takes
+    /// two), `None` for types that are not function types.
+    type_params: Vec<Option<Vec<usize>>>,
+    /// Whether each table (imported ones first) is a 64-bit table.
+    table64: Vec<bool>,
+}
+
+/// Where a fresh continuation's callee is: the forwarding call of its
+/// entry function takes it from parameter words that `cont.bind` may have
+/// bound ([`ModuleCode::bound_callee`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundCallee {
+    /// The payload word of the parameter (from the first parameter on,
+    /// a v128 taking two words).
+    pub word: usize,
+    /// How the call uses it.
+    pub via: Callee,
+}
+
+/// How a forwarding call finds its callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callee {
+    /// `call_indirect`: an index into this table of the caller's instance.
+    Table {
+        /// The table's index in the module.
+        table: u32,
+        /// A 64-bit table (else the index is the word's low 32 bits).
+        table64: bool,
+    },
+    /// `call_ref`: a funcref.
+    FuncRef,
 }
 
 impl ModuleCode {
@@ -36,11 +76,54 @@ impl ModuleCode {
     pub fn new(bytes: Vec<u8>) -> Option<ModuleCode> {
         let mut bodies = Vec::new();
         let mut tag_names = HashMap::new();
-        for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        let mut imported_funcs = 0;
+        let mut func_types = Vec::new();
+        let mut type_params = Vec::new();
+        let mut table64 = Vec::new();
+        let mut parser = wasmparser::Parser::new(0);
+        parser.set_features(wasmparser::WasmFeatures::all());
+        for payload in parser.parse_all(&bytes) {
             match payload.ok()? {
                 wasmparser::Payload::CodeSectionEntry(body) => {
                     let range = body.range();
                     bodies.push((range.start, range.end));
+                }
+                wasmparser::Payload::TypeSection(types) => {
+                    for group in types {
+                        for ty in group.ok()?.types() {
+                            type_params.push(match &ty.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => Some(
+                                    f.params()
+                                        .iter()
+                                        .map(|p| 1 + usize::from(*p == wasmparser::ValType::V128))
+                                        .collect(),
+                                ),
+                                _ => None,
+                            });
+                        }
+                    }
+                }
+                wasmparser::Payload::ImportSection(imports) => {
+                    for import in imports.into_imports() {
+                        match import.ok()?.ty {
+                            wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
+                                imported_funcs += 1;
+                                func_types.push(t);
+                            }
+                            wasmparser::TypeRef::Table(t) => table64.push(t.table64),
+                            _ => {}
+                        }
+                    }
+                }
+                wasmparser::Payload::FunctionSection(funcs) => {
+                    for t in funcs {
+                        func_types.push(t.ok()?);
+                    }
+                }
+                wasmparser::Payload::TableSection(tables) => {
+                    for t in tables {
+                        table64.push(t.ok()?.ty.table64);
+                    }
                 }
                 wasmparser::Payload::CustomSection(section) => {
                     if let wasmparser::KnownCustom::Name(names) = section.as_known() {
@@ -55,6 +138,78 @@ impl ModuleCode {
             bytes,
             bodies,
             tag_names,
+            imported_funcs,
+            func_types,
+            type_params,
+            table64,
+        })
+    }
+
+    /// Where the callee of function `function`'s forwarding call comes
+    /// from, when it is a parameter: its body makes a forwarding call
+    /// ([`is_forwarding_call`](Self::is_forwarding_call), or a tail call
+    /// `return_call_indirect`/`return_call_ref`) whose callee operand is
+    /// `local.get` of a parameter that the body never sets. `None` for
+    /// anything else, and for imported functions.
+    pub fn bound_callee(&self, function: u32) -> Option<BoundCallee> {
+        use wasmparser::Operator;
+        let body = function.checked_sub(self.imported_funcs)? as usize;
+        let &(start, end) = self.bodies.get(body)?;
+        let ty = *self.func_types.get(function as usize)?;
+        let params = self.type_params.get(ty as usize)?.as_ref()?;
+        let reader = wasmparser::BinaryReader::new(&self.bytes[start..end], start);
+        let mut ops = wasmparser::FunctionBody::new(reader)
+            .get_operators_reader()
+            .ok()?;
+        let mut set = Vec::new();
+        let mut last_get = None;
+        let mut found = None;
+        while !ops.eof() {
+            let (op, offset) = ops.read_with_offset().ok()?;
+            let offset = u32::try_from(offset).ok()?;
+            let via = match op {
+                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                    set.push(local_index);
+                    None
+                }
+                Operator::CallIndirect { table_index, .. } if self.is_forwarding_call(offset) => {
+                    Some(self.table_callee(table_index)?)
+                }
+                Operator::ReturnCallIndirect { table_index, .. } => {
+                    Some(self.table_callee(table_index)?)
+                }
+                Operator::CallRef { .. } if self.is_forwarding_call(offset) => {
+                    Some(Callee::FuncRef)
+                }
+                Operator::ReturnCallRef { .. } => Some(Callee::FuncRef),
+                _ => None,
+            };
+            // The first forwarding call decides, whatever its operand.
+            if found.is_none()
+                && let Some(via) = via
+            {
+                found = Some(last_get.map(|param| (param, via)));
+            }
+            last_get = match op {
+                Operator::LocalGet { local_index } => Some(local_index),
+                _ => None,
+            };
+        }
+        let (param, via) = found??;
+        let param = param as usize;
+        if param >= params.len() || set.contains(&(param as u32)) {
+            return None;
+        }
+        Some(BoundCallee {
+            word: params[..param].iter().sum(),
+            via,
+        })
+    }
+
+    fn table_callee(&self, table: u32) -> Option<Callee> {
+        Some(Callee::Table {
+            table,
+            table64: *self.table64.get(table as usize)?,
         })
     }
 
@@ -287,6 +442,60 @@ mod tests {
             .map(|b| b.name.as_deref())
             .collect();
         assert_eq!(names, [Some("app!worker"), None]);
+    }
+
+    fn wat_code(path: &str) -> ModuleCode {
+        let path = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+        ModuleCode::new(wat::parse_file(&path).expect("parses")).expect("reads")
+    }
+
+    #[test]
+    fn a_forwarding_entry_names_the_parameter_of_its_callee() {
+        // tests/fresh/entries.wat: $target_index, $target_ref, $by_index,
+        // $by_ref, $plain, then `park`.
+        let m = wat_code("tests/fresh/entries.wat");
+        let table = Callee::Table {
+            table: 0,
+            table64: false,
+        };
+        let at = |word, via| Some(BoundCallee { word, via });
+        assert_eq!(m.bound_callee(2), at(0, table));
+        assert_eq!(m.bound_callee(3), at(0, Callee::FuncRef));
+        assert_eq!(m.bound_callee(4), None);
+        assert_eq!(m.bound_callee(0), None);
+        assert_eq!(m.bound_callee(99), None);
+        // fiber.wat's $entry (function 1, after $arrive): `fn` is its
+        // first parameter, the index into $funcs (table 0).
+        let fiber = wat_code("tests/programs/fibers/fiber.wat");
+        assert_eq!(fiber.bound_callee(1), at(0, table));
+    }
+
+    #[test]
+    fn a_callee_parameter_the_body_sets_is_not_the_bound_one() {
+        let bytes = wat::parse_str(
+            r#"(module
+                 (type $ft (func (param i32)))
+                 (table 1 funcref)
+                 (func (param v128 i32 i32)
+                   (local.set 2 (i32.const 0))
+                   (call_indirect (type $ft) (local.get 1) (local.get 2)))
+                 (func (param v128 i32 i32)
+                   (call_indirect (type $ft) (local.get 1) (local.get 2))))"#,
+        )
+        .expect("parses");
+        let m = ModuleCode::new(bytes).expect("reads");
+        assert_eq!(m.bound_callee(0), None);
+        // After a v128 (two words) and an i32: word 3.
+        assert_eq!(
+            m.bound_callee(1),
+            Some(BoundCallee {
+                word: 3,
+                via: Callee::Table {
+                    table: 0,
+                    table64: false
+                }
+            })
+        );
     }
 
     #[test]

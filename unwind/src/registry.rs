@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use switchyard_registry_layout::CREATION_FRAMES;
 use switchyard_registry_layout::offsets::{
     CODE_ENTRY_MIN_SIZE, RECORD_POINTER_SIZE, SOURCE_MAP_PAIR_SIZE, code, context, funcref,
     function, header, record, store, store_context,
 };
+use switchyard_registry_layout::{CREATION_FRAMES, MAX_PAYLOAD};
 pub use switchyard_registry_layout::{RECORD_MAGIC, REGISTRY_MAGIC, REGISTRY_VERSION as VERSION};
 
 use crate::memory::{Memory, ReadError};
@@ -164,6 +164,9 @@ pub struct StackRecord {
     /// Return addresses of the stack that created it, innermost first
     /// (the first in the function that executed `cont.new`).
     pub creation: Vec<u64>,
+    /// While fresh: the words `cont.bind` bound to its entry function's
+    /// first parameters (empty in any other state).
+    pub bound: Vec<u64>,
 }
 
 impl StackRecord {
@@ -239,6 +242,9 @@ pub struct ModuleInfo {
     pub eh_frame_address: u64,
     /// Its length in bytes.
     pub eh_frame_len: u64,
+    /// Offset in an instance's context of its table 0's `Table` address
+    /// (0: not published).
+    pub vmctx_tables: u64,
 }
 
 impl ModuleInfo {
@@ -482,9 +488,15 @@ pub fn read_record(memory: &dyn Memory, address: u64) -> Result<StackRecord, Reg
             .read_u64(entry_func + funcref::CODE as u64)
             .unwrap_or(0)
     };
+    let state = State::from_raw(u32_at(record::STATE));
+    // Only a fresh continuation's `args` hold what `cont.bind` bound.
+    let bound = match state {
+        State::Fresh => (u64_at(record::BOUND) as usize).min(MAX_PAYLOAD),
+        _ => 0,
+    };
     Ok(StackRecord {
         address,
-        state: State::from_raw(u32_at(record::STATE)),
+        state,
         id: u64_at(record::ID),
         stack_low: u64_at(record::STACK_LOW),
         stack_high: u64_at(record::STACK_HIGH),
@@ -505,6 +517,7 @@ pub fn read_record(memory: &dyn Memory, address: u64) -> Result<StackRecord, Reg
             .map(|i| u64_at(record::CREATION + 8 * i))
             .take_while(|&pc| pc != 0)
             .collect(),
+        bound: (0..bound).map(|i| u64_at(record::ARGS + 8 * i)).collect(),
     })
 }
 
@@ -560,6 +573,7 @@ fn read_module(
         source_map_len: u64_at(code::SOURCE_MAP_LEN),
         eh_frame_address: u64_at(code::EH_FRAME),
         eh_frame_len: u64_at(code::EH_FRAME_LEN),
+        vmctx_tables: u64_at(code::VMCTX_TABLES),
     })
 }
 
@@ -596,6 +610,7 @@ mod tests {
             source_map_len: 4,
             eh_frame_address: 0,
             eh_frame_len: 0,
+            vmctx_tables: 0,
         };
         let at = |pc| module.wasm_offset(&memory, pc);
         assert_eq!(at(0x1040), Some(0x40));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::cfi::CfiUnwinder;
 use crate::dwarf::WasmDwarf;
+use crate::fresh::FreshCallees;
 use crate::memory::Memory;
 use crate::naming::{ModuleCode, name_continuations};
 use crate::ptrace::ThreadRegisters;
@@ -27,6 +28,8 @@ pub struct Sources<'a> {
     named: RefCell<HashMap<(u64, bool), Frame>>,
     /// Continuation ids by record address, for one snapshot.
     ids: RefCell<Option<HashMap<u64, u64>>>,
+    /// What fresh continuations will run.
+    fresh: FreshCallees,
     host: Option<HostSymbols>,
 }
 
@@ -39,6 +42,7 @@ impl<'a> Sources<'a> {
             code: RefCell::default(),
             named: RefCell::default(),
             ids: RefCell::default(),
+            fresh: FreshCallees::default(),
             host: None,
         }
     }
@@ -70,6 +74,15 @@ impl<'a> Sources<'a> {
             .clone()
     }
 
+    /// The code address of the function fresh continuation `r` will run:
+    /// the callee its entry forwards to, bound by `cont.bind`
+    /// ([`FreshCallees`]). `None` when `r` is not fresh or that is not
+    /// known.
+    pub fn fresh_body(&self, snapshot: &Snapshot, r: &StackRecord) -> Option<u64> {
+        self.fresh
+            .body_code(self.memory, snapshot, r, &|m| self.module_code(snapshot, m))
+    }
+
     /// What one continuation is, in one place for every view: its name,
     /// where it was created, what it waits on and since when. `steps` is
     /// the walk of its stack (empty for a fresh one).
@@ -81,11 +94,17 @@ impl<'a> Sources<'a> {
     ) -> ContinuationInfo {
         let entry = entry_name(snapshot, r);
         let frames = self.frames(snapshot, steps);
+        // A fresh one has no frames: the function its entry will call.
+        let fresh = || {
+            self.fresh_body(snapshot, r)
+                .and_then(|code| snapshot.function_name(code))
+        };
         let name = frames
             .iter()
             .rev()
             .find_map(Frame::as_boundary)
             .and_then(|b| b.name.as_deref().map(String::from))
+            .or_else(fresh)
             .unwrap_or_else(|| entry.clone());
         let waiting_on = match r.state {
             State::Suspended => frames.iter().find_map(Frame::as_wasm).and_then(|w| {
@@ -303,7 +322,8 @@ pub struct ContinuationInfo {
     pub id: u64,
     /// Its state's name.
     pub state: &'static str,
-    /// What it runs (`module!function`; its entry when nothing better).
+    /// What it runs (`module!function`; for a fresh one, the function
+    /// its entry will call; its entry when nothing better).
     pub name: String,
     /// Its entry function, `module!function`.
     pub entry: String,

@@ -210,7 +210,7 @@ pub(crate) fn compile_module(
     // The registry entry points at the `.eh_frame`; `CompiledModule` drops
     // the entry before the section.
     let eh_frame = unwind.as_ref().map_or(&[][..], |u| u.bytes());
-    let registration = crate::vm::registry::add_code(&code_info, bytes, eh_frame);
+    let registration = crate::vm::registry::add_code(&code_info, bytes, eh_frame, offsets.table(0));
     let value_labels: Vec<_> = functions.iter().map(|f| f.value_labels.clone()).collect();
     let vm_layout = crate::debug::VmLayout {
         memory: (!info.memories.is_empty()).then(|| offsets.memory(0)),

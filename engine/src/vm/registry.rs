@@ -20,7 +20,7 @@ pub use switchyard_registry_layout::{
 use switchyard_registry_layout::{ContinuationRecord, offsets};
 
 use super::code_lookup::CodeInfo;
-use super::layout::{VMFuncRef, VMStoreContext};
+use super::layout::{VMFuncRef, VMStoreContext, VMTable};
 
 // Generated code and the runtime use the engine's own types for the store
 // context and funcrefs (they hold typed pointers); readers know them only
@@ -39,6 +39,9 @@ const _: () = {
     assert!(offset_of!(VMFuncRef, type_id) == funcref::TYPE_ID);
     assert!(offset_of!(VMFuncRef, vmctx) == funcref::VMCTX);
     assert!(size_of::<VMFuncRef>() == funcref::SIZE);
+    assert!(offset_of!(VMTable, base) == offsets::table::BASE);
+    assert!(offset_of!(VMTable, length) == offsets::table::LENGTH);
+    assert!(size_of::<VMTable>() == offsets::table::SIZE);
 };
 
 /// Wrapper making the header a `Sync` static that other processes read.
@@ -221,8 +224,14 @@ pub struct CodeRegistration {
     _traps: Vec<[u32; 2]>,
 }
 
-/// Adds a module's code.
-pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRegistration {
+/// Adds a module's code; `vmctx_tables` is the offset of table 0's slot
+/// in the VMContext of the module's instances.
+pub fn add_code(
+    info: &CodeInfo,
+    module_bytes: &[u8],
+    eh_frame: &[u8],
+    vmctx_tables: u32,
+) -> CodeRegistration {
     let mut names: Vec<std::sync::Arc<str>> = Vec::new();
     let mut functions = Vec::new();
     for (&(start, end, index), name) in info.functions.iter().zip(&info.function_names) {
@@ -263,6 +272,7 @@ pub fn add_code(info: &CodeInfo, module_bytes: &[u8], eh_frame: &[u8]) -> CodeRe
         eh_frame_len: eh_frame.len() as u64,
         traps: traps.as_ptr() as usize,
         trap_count: traps.len() as u64,
+        vmctx_tables: u64::from(vmctx_tables),
     });
     let ptr: *mut CodeEntry = &mut *entry;
     update(|h| {

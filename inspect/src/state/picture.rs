@@ -168,7 +168,8 @@ pub fn build(
             c.tag = info.waiting_on;
         }
         c.frames = frame_lines(snapshot, &sources, &steps);
-        c.name = name_from(&c.frames);
+        // A fresh one has no frames: named by what its entry will call.
+        c.name = name_from(&c.frames).or_else(|| (info.name != c.entry).then(|| info.name.clone()));
         conts.push(c);
     }
     Picture { conts, trap: None }
