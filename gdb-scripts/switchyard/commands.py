@@ -34,10 +34,20 @@ state, stack, wait and creation site, largest first, with the count and ids."""
             print("No live continuations.")
             return
         namer = naming.Namer(reg, target.read_memory)
+        described = {}
+
+        def describe(pc, is_ret):
+            # Thousands of continuations stop at a few pcs: each is looked
+            # up in gdb's line table once.
+            key = (pc, is_ret)
+            if key not in described:
+                described[key] = target.describe_pc(reg, pc, is_ret)
+            return described[key]
+
         if "-group" in args:
-            self.grouped(reg, namer, live)
+            self.grouped(reg, namer, describe, live)
         else:
-            self.table(reg, namer, live)
+            self.table(reg, namer, describe, live)
 
     @staticmethod
     def summary(live):
@@ -50,11 +60,11 @@ state, stack, wait and creation site, largest first, with the count and ids."""
                               ", ".join("%d %s" % (c, n) for n, c in parts))
 
     @staticmethod
-    def site(reg, namer, r):
+    def site(describe, namer, r):
         pc = namer.site_pc(r)
         if pc is None:
             return "-"
-        return "%s in #%d" % (target.describe_pc(reg, pc, True), r.created_by)
+        return "%s in #%d" % (describe(pc, True), r.created_by)
 
     @staticmethod
     def wait(namer, r, pcs):
@@ -64,7 +74,7 @@ state, stack, wait and creation site, largest first, with the count and ids."""
         text = "%s " % tag if tag else ""
         return text + "%d ms" % namer.waited_ms(r)
 
-    def table(self, reg, namer, live):
+    def table(self, reg, namer, describe, live):
         try:
             sp_now, pc_now = target.current_sp(), target.current_pc()
         except gdb.error:
@@ -82,9 +92,10 @@ state, stack, wait and creation site, largest first, with the count and ids."""
                     ctx = (sp_now, int(gdb.parse_and_eval("$rbp")), pc_now)
                 if ctx is not None:
                     used = r.stack_high - ctx[0]
-                    pc, is_ret = target.top_wasm_frame(reg, ctx)
+                    read = namer.stack(r, ctx[0]).read if r.contains(ctx[0]) else target.read_memory
+                    pc, is_ret = target.top_wasm_frame(reg, ctx, read)
                     if pc is not None:
-                        where = target.describe_pc(reg, pc, is_ret)
+                        where = describe(pc, is_ret)
             if r.state == layout.STATE_RUNNING:
                 parent_rec = reg.by_addr(r.parent_record)
                 parent = str(parent_rec.id) if parent_rec else "host"
@@ -98,12 +109,12 @@ state, stack, wait and creation site, largest first, with the count and ids."""
             if name != entry:
                 name = "%s (entry %s)" % (name, entry)
             rows.append((str(r.id), r.state_name, name, where, parent, stack,
-                         self.wait(namer, r, pcs), self.site(reg, namer, r)))
+                         self.wait(namer, r, pcs), self.site(describe, namer, r)))
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             print("  ".join(row[i].ljust(widths[i]) for i in range(len(row))).rstrip())
 
-    def grouped(self, reg, namer, live):
+    def grouped(self, reg, namer, describe, live):
         print(self.summary(live))
         groups = {}
         order = []
@@ -124,14 +135,14 @@ state, stack, wait and creation site, largest first, with the count and ids."""
             text = "%d %s %s" % (len(members), namer.name(first, pcs), first.state_name)
             if first.state == layout.STATE_SUSPENDED:
                 text += " on " + self.wait(namer, first, pcs)
-            site = self.site(reg, namer, first)
+            site = self.site(describe, namer, first)
             if site != "-":
                 text += ", created by " + site
             print("%s: %s" % (text, " ".join(ids)))
             if first.state == layout.STATE_SUSPENDED:
                 for pc in pcs:
                     if reg.function_at(pc - 1):
-                        print("    " + target.describe_pc(reg, pc, True))
+                        print("    " + describe(pc, True))
 
 
 def restore_before_running():

@@ -9,11 +9,17 @@ This module does not import gdb: it reads memory through the registry's
 `read` function, like registry.py.
 """
 
+import struct
+
 from . import layout
 from .registry import RegistryError, _checked_read
 
 MAX_MODULE = 256 << 20
 MAX_FRAMES = 256
+# The most of a stack read at once for a walk (its used part, from sp).
+MAX_WINDOW = 64 << 10
+# A frame record: the caller's fp, then the return address.
+_FRAME = struct.Struct("<QQ")
 
 
 def _leb(b, at):
@@ -320,13 +326,58 @@ class ModuleCode:
         return "$" + self.tags[tag] if tag in self.tags else "tag %d" % tag
 
 
+class StackWindow:
+    """The used part of one stack, `[sp, high)` (at most MAX_WINDOW bytes),
+    read with one read of memory, so that walking its frames costs one
+    read rather than one per frame. Reads outside it, or of a window that
+    could not be read whole, go to `read` as before."""
+
+    def __init__(self, read, sp, high):
+        self._read = read
+        self.low = sp
+        self.data = b""
+        size = min(high, sp + MAX_WINDOW) - sp
+        if size > 0:
+            try:
+                self.data = _checked_read(read, sp, size)
+            except RegistryError:
+                pass
+
+    def read(self, addr, size):
+        at = addr - self.low
+        if 0 <= at and at + size <= len(self.data):
+            return self.data[at:at + size]
+        return _checked_read(self._read, addr, size)
+
+    def frame(self, fp):
+        """The frame record at fp: (saved fp, return address)."""
+        at = fp - self.low
+        if 0 <= at and at + 16 <= len(self.data):
+            return _FRAME.unpack_from(self.data, at)
+        return _FRAME.unpack(_checked_read(self._read, fp, 16))
+
+
 class Namer:
-    """Names continuations of one registry snapshot (module code cached)."""
+    """Names continuations of one registry snapshot (module code, names,
+    waits and creation sites cached: thousands of continuations share a
+    few of each)."""
 
     def __init__(self, reg, read):
         self.reg = reg
         self.read = read
         self._code = {}
+        self._window = None
+        self._names = {}
+        self._tags = {}
+        self._sites = {}
+
+    def stack(self, record, sp):
+        """`record`'s stack from sp up, as a StackWindow (the last one asked
+        for is kept, so a walk and a listing of the same stack share it)."""
+        key = (record.addr, sp, record.stack_high)
+        if self._window is None or self._window[0] != key:
+            self._window = (key, StackWindow(self.read, sp, record.stack_high))
+        return self._window[1]
 
     def code(self, module):
         if module.name not in self._code:
@@ -346,17 +397,17 @@ class Namer:
         trampoline."""
         if record.state != layout.STATE_SUSPENDED:
             return []
-        _, fp, pc = record.own
+        sp, fp, pc = record.own
         pcs = [pc]
+        frame = self.stack(record, sp).frame
+        low, high = record.stack_low, record.stack_high - 8
         for _ in range(MAX_FRAMES):
-            if not (record.stack_low <= fp < record.stack_high - 8):
+            if not (low <= fp < high):
                 break
             try:
-                raw = _checked_read(self.read, fp, 16)
+                nfp, ret = frame(fp)
             except RegistryError:
                 break
-            nfp = int.from_bytes(raw[:8], "little")
-            ret = int.from_bytes(raw[8:], "little")
             if ret == 0 or self.reg.in_trampoline(ret - 1):
                 break
             pcs.append(ret)
@@ -410,6 +461,12 @@ class Namer:
         bottom whose call is not a forwarding call; for a fresh one, the
         function its entry will call; its entry when none."""
         entry = self.reg.entry_name(record)
+        key = (entry, tuple(pcs))
+        if key not in self._names:
+            self._names[key] = self._name(entry, pcs)
+        return self._names[key]
+
+    def _name(self, entry, pcs):
         wasm = [pc for pc in pcs if self.reg.function_at(pc - 1)]
         if not wasm:
             body = self.fresh_body(record)
@@ -427,7 +484,12 @@ class Namer:
         """The tag of the suspend or switch it stopped at."""
         if record.state != layout.STATE_SUSPENDED or not pcs:
             return None
-        f, offset = self._offset(pcs[0])
+        if pcs[0] not in self._tags:
+            self._tags[pcs[0]] = self._tag(pcs[0])
+        return self._tags[pcs[0]]
+
+    def _tag(self, pc):
+        f, offset = self._offset(pc)
         if f is None or offset is None:
             return None
         code = self.code(f.module)
@@ -436,7 +498,13 @@ class Namer:
     def site_pc(self, record):
         """The creation site's return address: the first of the creating
         stack outside the module that executed cont.new."""
-        wasm = [(pc, self.reg.module_at(pc - 1)) for pc in record.creation]
+        key = tuple(record.creation)
+        if key not in self._sites:
+            self._sites[key] = self._site_pc(record.creation)
+        return self._sites[key]
+
+    def _site_pc(self, creation):
+        wasm = [(pc, self.reg.module_at(pc - 1)) for pc in creation]
         wasm = [(pc, m) for pc, m in wasm if m is not None]
         if not wasm:
             return None

@@ -46,13 +46,6 @@ def _u64(raw, offset):
     return struct.unpack_from("<Q", raw, offset)[0]
 
 
-def _context(raw, offset):
-    """A ControlContext as `(sp, fp, pc)`."""
-    return (_u64(raw, offset + layout.CONTEXT_SP),
-            _u64(raw, offset + layout.CONTEXT_FP),
-            _u64(raw, offset + layout.CONTEXT_PC))
-
-
 def _string(read, addr, length):
     if length > MAX_NAME:
         raise RegistryError("a name of %d bytes" % length)
@@ -63,40 +56,94 @@ def _string(read, addr, length):
 _RECORD_READ = layout.RECORD_SIZE
 
 
+def _fields_struct(fields, size):
+    """One `struct.Struct` that unpacks the `(name, offset, code)` fields of
+    a `size`-byte block in one call, and where each name's first value is
+    in the tuple it returns."""
+    fmt = "<"
+    at = 0
+    index = {}
+    count = 0
+    for name, offset, code in sorted(fields, key=lambda f: f[1]):
+        if offset < at:
+            raise AssertionError("field %s overlaps the one before it" % name)
+        if offset > at:
+            fmt += "%dx" % (offset - at)
+        fmt += code
+        at = offset + struct.calcsize("<" + code)
+        index[name] = count
+        count += int(code[:-1] or 1)
+    if at > size:
+        raise AssertionError("fields end at %d, past %d" % (at, size))
+    return struct.Struct(fmt), index
+
+
+def _context_fields(prefix, offset):
+    return [(prefix + "_sp", offset + layout.CONTEXT_SP, "Q"),
+            (prefix + "_fp", offset + layout.CONTEXT_FP, "Q"),
+            (prefix + "_pc", offset + layout.CONTEXT_PC, "Q")]
+
+
+# Every field a Record keeps, unpacked by one call (a snapshot of
+# thousands of continuations spends its time here).
+_RECORD_STRUCT, _RECORD_AT = _fields_struct(
+    [("magic", layout.RECORD_MAGIC, "I"),
+     ("state", layout.RECORD_STATE, "I"),
+     ("id", layout.RECORD_ID, "Q"),
+     ("stack_low", layout.RECORD_STACK_LOW, "Q"),
+     ("stack_high", layout.RECORD_STACK_HIGH, "Q"),
+     ("parent_record", layout.RECORD_PARENT_RECORD, "Q"),
+     ("entry_func", layout.RECORD_ENTRY_FUNC, "Q"),
+     ("last_tag", layout.RECORD_LAST_TAG, "Q"),
+     ("resumes", layout.RECORD_RESUMES, "Q"),
+     ("switches", layout.RECORD_SWITCHES, "Q"),
+     ("bound", layout.RECORD_BOUND, "Q"),
+     ("args", layout.RECORD_ARGS, "%dQ" % layout.MAX_PAYLOAD)]
+    + _context_fields("parent", layout.RECORD_PARENT)
+    + _context_fields("own", layout.RECORD_OWN)
+    + [("created_by", layout.RECORD_CREATED_BY, "Q"),
+       ("last_switch", layout.RECORD_LAST_SWITCH, "Q"),
+       ("caught_pc", layout.RECORD_CAUGHT_PC, "Q"),
+       ("caught_by", layout.RECORD_CAUGHT_BY, "Q"),
+       ("creation", layout.RECORD_CREATION, "%dQ" % layout.CREATION_FRAMES)],
+    _RECORD_READ)
+
+
 class Record:
     """One ContinuationRecord."""
 
+    __slots__ = ("addr", "state", "id", "stack_low", "stack_high", "parent_record",
+                 "entry_func", "last_tag", "resumes", "switches", "parent", "own",
+                 "created_by", "last_switch", "caught_pc", "caught_by", "creation", "bound")
+
     def __init__(self, read, addr):
-        raw = _checked_read(read, addr, _RECORD_READ)
-        if _u32(raw, layout.RECORD_MAGIC) != layout.MAGIC_RECORD:
+        v = _RECORD_STRUCT.unpack_from(_checked_read(read, addr, _RECORD_READ))
+        at = _RECORD_AT
+        if v[at["magic"]] != layout.MAGIC_RECORD:
             raise RegistryError("bad continuation record at 0x%x" % addr)
         self.addr = addr
-        self.state = _u32(raw, layout.RECORD_STATE)
-        self.id = _u64(raw, layout.RECORD_ID)
-        self.stack_low = _u64(raw, layout.RECORD_STACK_LOW)
-        self.stack_high = _u64(raw, layout.RECORD_STACK_HIGH)
-        self.parent_record = _u64(raw, layout.RECORD_PARENT_RECORD)
-        self.entry_func = _u64(raw, layout.RECORD_ENTRY_FUNC)
-        self.last_tag = _u64(raw, layout.RECORD_LAST_TAG)
-        self.resumes = _u64(raw, layout.RECORD_RESUMES)
-        self.switches = _u64(raw, layout.RECORD_SWITCHES)
-        self.parent = _context(raw, layout.RECORD_PARENT)
-        self.own = _context(raw, layout.RECORD_OWN)
-        self.created_by = _u64(raw, layout.RECORD_CREATED_BY)
-        self.last_switch = _u64(raw, layout.RECORD_LAST_SWITCH)
-        self.caught_pc = _u64(raw, layout.RECORD_CAUGHT_PC)
-        self.caught_by = _u64(raw, layout.RECORD_CAUGHT_BY)
+        self.state = v[at["state"]]
+        self.id = v[at["id"]]
+        self.stack_low = v[at["stack_low"]]
+        self.stack_high = v[at["stack_high"]]
+        self.parent_record = v[at["parent_record"]]
+        self.entry_func = v[at["entry_func"]]
+        self.last_tag = v[at["last_tag"]]
+        self.resumes = v[at["resumes"]]
+        self.switches = v[at["switches"]]
+        self.parent = (v[at["parent_sp"]], v[at["parent_fp"]], v[at["parent_pc"]])
+        self.own = (v[at["own_sp"]], v[at["own_fp"]], v[at["own_pc"]])
+        self.created_by = v[at["created_by"]]
+        self.last_switch = v[at["last_switch"]]
+        self.caught_pc = v[at["caught_pc"]]
+        self.caught_by = v[at["caught_by"]]
         # While fresh: the words cont.bind bound to the entry's parameters.
         self.bound = []
         if self.state == layout.STATE_FRESH:
-            count = min(_u64(raw, layout.RECORD_BOUND), layout.MAX_PAYLOAD)
-            self.bound = [_u64(raw, layout.RECORD_ARGS + 8 * i) for i in range(count)]
-        self.creation = []
-        for i in range(layout.CREATION_FRAMES):
-            pc = _u64(raw, layout.RECORD_CREATION + 8 * i)
-            if not pc:
-                break
-            self.creation.append(pc)
+            count = min(v[at["bound"]], layout.MAX_PAYLOAD)
+            self.bound = list(v[at["args"]:at["args"] + count])
+        creation = v[at["creation"]:at["creation"] + layout.CREATION_FRAMES]
+        self.creation = list(creation[:creation.index(0)] if 0 in creation else creation)
 
     @property
     def live(self):
@@ -206,6 +253,10 @@ class Registry:
     def __init__(self, read, addr):
         self._read = read
         self.addr = addr
+        # Lookups remembered for this snapshot.
+        self._module_at = {}
+        self._function_at = {}
+        self._entry_names = {}
         head = _checked_read(read, addr, layout.HEADER_SIZE)
         if _u32(head, layout.HEADER_MAGIC) != layout.MAGIC_REGISTRY:
             raise RegistryError("%s has a bad magic number" % layout.SYMBOL)
@@ -296,14 +347,29 @@ class Registry:
         return None
 
     def module_at(self, pc):
+        try:
+            return self._module_at[pc]
+        except KeyError:
+            pass
+        found = None
         for m in self.modules:
             if m.start <= pc < m.end:
-                return m
-        return None
+                found = m
+                break
+        self._module_at[pc] = found
+        return found
 
     def function_at(self, pc):
+        """The function whose code holds pc (remembered per pc: thousands
+        of continuations stop at the same few pcs)."""
+        try:
+            return self._function_at[pc]
+        except KeyError:
+            pass
         m = self.module_at(pc)
-        return m.function_at(pc) if m else None
+        found = m.function_at(pc) if m else None
+        self._function_at[pc] = found
+        return found
 
     def trap_at(self, pc):
         """`(code, message)` of the Wasm trap a fault at pc is, or None."""
@@ -327,13 +393,16 @@ class Registry:
         from ("?" if unreadable)."""
         if not record.entry_func:
             return "?"
-        try:
-            raw = _checked_read(self._read, record.entry_func + layout.FUNCREF_CODE, 8)
-        except RegistryError:
-            return "?"
-        code = _u64(raw, 0)
-        f = self.function_at(code)
-        return "%s!%s" % (f.module.name, f.name) if f else "0x%x" % code
+        if record.entry_func not in self._entry_names:
+            try:
+                raw = _checked_read(self._read, record.entry_func + layout.FUNCREF_CODE, 8)
+            except RegistryError:
+                return "?"
+            code = _u64(raw, 0)
+            f = self.function_at(code)
+            self._entry_names[record.entry_func] = ("%s!%s" % (f.module.name, f.name) if f
+                                                    else "0x%x" % code)
+        return self._entry_names[record.entry_func]
 
     def context_of(self, record):
         """`(sp, fp, pc)` where the continuation's own frames start, or None

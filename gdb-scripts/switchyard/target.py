@@ -92,9 +92,10 @@ def line_of(pc, is_return_address):
     return "%s:%d" % (sal.symtab.filename, sal.line)
 
 
-def top_wasm_frame(reg, context):
+def top_wasm_frame(reg, context, read=read_memory):
     """The first Wasm pc found by a frame-pointer walk from `context`, and
-    whether it is a return address."""
+    whether it is a return address. `read` reads the stack (the inferior's
+    memory unless told)."""
     sp, fp, pc = context
     is_ret = False
     for _ in range(16):
@@ -103,8 +104,7 @@ def top_wasm_frame(reg, context):
         if not fp:
             return None, False
         try:
-            pc = read_u64(fp + 8)
-            fp = read_u64(fp)
+            fp, pc = struct.unpack("<QQ", read(fp, 16))
         except RegistryError:
             return None, False
         is_ret = True

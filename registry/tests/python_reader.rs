@@ -2,7 +2,9 @@
 //! this crate defines: it reads a registry laid out by `layout.py` back as
 //! written, and random, corrupted and truncated registries make it raise
 //! its own `RegistryError` and nothing else, without hanging
-//! (`gdb-scripts/tests/test_registry_reader.py`).
+//! (`gdb-scripts/tests/test_registry_reader.py`); and that `info
+//! continuations` reads each record with one unpacking and each suspended
+//! stack with one read (`gdb-scripts/tests/test_naming.py`).
 
 use std::path::Path;
 use std::process::Command;
@@ -33,5 +35,5 @@ fn the_python_reader_survives_garbage() {
         out.status.success(),
         "the Python reader's tests failed:\n{text}"
     );
-    assert!(text.contains("Ran 3 tests"), "{text}");
+    assert!(text.contains("Ran 8 tests"), "{text}");
 }

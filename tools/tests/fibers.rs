@@ -260,3 +260,97 @@ fn gdb_lists_fibers_by_name_and_in_groups() {
     drop(child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// gdb on 10,000 parked fibers: `-group` folds them into one group with
+/// the right count, its stack and creation site; the table has a row for
+/// every one. (How long it takes is measured by hand: docs/continuations.md.)
+#[test]
+fn gdb_groups_ten_thousand_fibers() {
+    if !common::debuggers::have_gdb() {
+        return;
+    }
+    let Some((dir, wasm)) = many("fibers-gdb-many", "-O2") else {
+        return;
+    };
+    let child = start_parked(&wasm, 10_000);
+    let mut cmd = common::debuggers::gdb_batch();
+    cmd.args(["-ex", "info continuations -group"])
+        .args(["-ex", "echo ---- table\\n", "-ex", "info continuations"])
+        .arg("-p")
+        .arg(child.id().to_string());
+    let out = common::debuggers::interleaved_output(cmd);
+    let (grouped, table) = out
+        .split_once("---- table\n")
+        .unwrap_or_else(|| panic!("gdb stopped early:\n{out}"));
+    let summary = "10003 continuations: 10000 suspended, 3 fresh";
+    assert!(grouped.contains(summary), "{grouped}");
+    let lines: Vec<&str> = grouped.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("10000 many-O2!worker suspended on $yield "))
+        .unwrap_or_else(|| panic!("no group of 10000 workers:\n{grouped}"));
+    assert!(
+        lines[at].contains(", created by many-O2!spawn_worker at ")
+            && lines[at].contains("fiber.h:")
+            && lines[at].ends_with(" in #0: #1 #2 #3 … #10000"),
+        "{}",
+        lines[at]
+    );
+    // The group's stack, symbolized once: where it switched, the worker.
+    assert_eq!(
+        lines.get(at + 1),
+        Some(&"    fiber!fiber_yield"),
+        "{grouped}"
+    );
+    assert!(
+        lines
+            .get(at + 2)
+            .is_some_and(|l| l.starts_with("    many-O2!worker at ") && l.contains("fiber.h:")),
+        "{grouped}"
+    );
+    assert!(
+        grouped.contains("3 fiber!entry fresh, created by ")
+            && grouped.contains(": #10001 #10002 #10003"),
+        "{grouped}"
+    );
+    // Two groups, nothing else: the summary, the workers and their three
+    // frames, the fresh ones.
+    let groups = lines
+        .iter()
+        .filter(|l| l.contains(" created by ") && !l.starts_with(' '))
+        .count();
+    assert_eq!(groups, 2, "{grouped}");
+    // The table: the summary, then one row per continuation.
+    assert!(table.contains(summary), "{table}");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("ID "))
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .filter(|f: &Vec<&str>| f.len() > 8 && f[0].parse::<u64>().is_ok())
+        .collect();
+    let workers = rows
+        .iter()
+        .filter(|f| {
+            f[1..6]
+                == [
+                    "suspended",
+                    "many-O2!worker",
+                    "(entry",
+                    "fiber!entry)",
+                    "fiber!fiber_yield",
+                ]
+                && f[8] == "$yield"
+                && f[f.len() - 2..] == ["in", "#0"]
+        })
+        .count();
+    assert_eq!(workers, 10_000, "{}", &table[..table.len().min(4000)]);
+    let fresh = rows
+        .iter()
+        .filter(|f| f[1..5] == ["fresh", "fiber!entry", "(not", "started)"])
+        .count();
+    assert_eq!(fresh, 3, "{}", &table[table.len().saturating_sub(2000)..]);
+    assert_eq!(rows.len(), 10_003);
+    drop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
