@@ -461,12 +461,16 @@ class Namer:
         bottom whose call is not a forwarding call; for a fresh one, the
         function its entry will call; its entry when none."""
         entry = self.reg.entry_name(record)
+        # A fresh one's name comes from its bound words (and the table
+        # they index), which the pcs do not say: it is not cached.
+        if not pcs:
+            return self._name(entry, record, pcs)
         key = (entry, tuple(pcs))
         if key not in self._names:
-            self._names[key] = self._name(entry, pcs)
+            self._names[key] = self._name(entry, record, pcs)
         return self._names[key]
 
-    def _name(self, entry, pcs):
+    def _name(self, entry, record, pcs):
         wasm = [pc for pc in pcs if self.reg.function_at(pc - 1)]
         if not wasm:
             body = self.fresh_body(record)

@@ -309,7 +309,7 @@ fn gdb_groups_ten_thousand_fibers() {
         "{grouped}"
     );
     assert!(
-        grouped.contains("3 fiber!entry fresh, created by ")
+        grouped.contains("3 many-O2!never_started fresh, created by ")
             && grouped.contains(": #10001 #10002 #10003"),
         "{grouped}"
     );
@@ -347,7 +347,16 @@ fn gdb_groups_ten_thousand_fibers() {
     assert_eq!(workers, 10_000, "{}", &table[..table.len().min(4000)]);
     let fresh = rows
         .iter()
-        .filter(|f| f[1..5] == ["fresh", "fiber!entry", "(not", "started)"])
+        .filter(|f| {
+            f[1..6]
+                == [
+                    "fresh",
+                    "many-O2!never_started",
+                    "(entry",
+                    "fiber!entry)",
+                    "(not",
+                ]
+        })
         .count();
     assert_eq!(fresh, 3, "{}", &table[table.len().saturating_sub(2000)..]);
     assert_eq!(rows.len(), 10_003);
