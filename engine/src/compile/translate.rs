@@ -76,6 +76,12 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     /// Under a debugger only: the frame slot that holds each Wasm local's
     /// current value (`None`: no slot), see `keep_in_frame`.
     debug_slots: Option<Vec<Option<ir::StackSlot>>>,
+    /// The handler table of each resume with clauses, by the resume's
+    /// byte offset: filled once in the entry block (`stack_switching::
+    /// handlers`), so that a resume in a loop only points to it.
+    pub(super) resume_tables: HashMap<usize, ir::StackSlot>,
+    /// Byte offset of the operator being translated.
+    pub(super) op_offset: usize,
 }
 
 pub(super) fn heap_flags() -> MemFlagsData {
@@ -108,6 +114,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             handler_scopes: Vec::new(),
             pending_normal: None,
             debug_slots: None,
+            resume_tables: HashMap::new(),
+            op_offset: 0,
         }
     }
 
@@ -254,10 +262,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             end_reachable: false,
         });
 
+        self.fill_handler_tables(&body)?;
+
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             let offset = reader.original_position();
             let op = reader.read()?;
+            self.op_offset = offset;
             // Native code is mapped back to this byte offset of the module
             // (backtraces, DWARF line lookups).
             self.builder.set_srcloc(ir::SourceLoc::new(offset as u32));

@@ -135,27 +135,58 @@ impl FuncTranslator<'_, '_> {
         self.builder.switch_to_block(next);
     }
 
-    /// The handler table of a resume, in this frame.
+    /// The handler table of the resume being translated: a slot of this
+    /// frame that `fill_handler_tables` filled in the entry block.
     pub(in crate::compile) fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
         if clauses.is_empty() {
             let none = &raw const NO_HANDLERS as i64;
             return self.builder.ins().iconst(types::I64, none);
         }
-        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
-            ir::StackSlotKind::ExplicitSlot,
-            8 * clauses.len() as u32,
-            3,
-        ));
-        for (i, (tag, label)) in clauses.iter().enumerate() {
-            let mut tag = self.tag_ptr(*tag);
-            if label.is_none() {
-                tag = self.builder.ins().bor_imm_u(tag, 1);
-            }
-            self.builder
-                .ins()
-                .stack_store(types::I64, tag, slot, 8 * i as i32);
-        }
+        let slot = self.resume_tables[&self.op_offset];
         self.builder.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    /// In the entry block: a stack slot per resume with clauses, holding
+    /// its tags' identities (a `switch` clause's marked by the low bit).
+    /// They are the same at every execution of the resume, so a resume in
+    /// a loop stores only the table's address, not the tags again.
+    pub(in crate::compile) fn fill_handler_tables(
+        &mut self,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<(), crate::error::Error> {
+        if self.env.info.tags.is_empty() {
+            return Ok(());
+        }
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let offset = reader.original_position();
+            let table = match reader.read()? {
+                wasmparser::Operator::Resume { resume_table, .. }
+                | wasmparser::Operator::ResumeThrow { resume_table, .. }
+                | wasmparser::Operator::ResumeThrowRef { resume_table, .. } => resume_table,
+                _ => continue,
+            };
+            let clauses = super::clauses_of(&table);
+            if clauses.is_empty() {
+                continue;
+            }
+            let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+                ir::StackSlotKind::ExplicitSlot,
+                8 * clauses.len() as u32,
+                3,
+            ));
+            for (i, (tag, label)) in clauses.iter().enumerate() {
+                let mut tag = self.tag_ptr(*tag);
+                if label.is_none() {
+                    tag = self.builder.ins().bor_imm_u(tag, 1);
+                }
+                self.builder
+                    .ins()
+                    .stack_store(types::I64, tag, slot, 8 * i as i32);
+            }
+            self.resume_tables.insert(offset, slot);
+        }
+        Ok(())
     }
 
     /// For `switch` with continuation type `cont_type_index`: how many

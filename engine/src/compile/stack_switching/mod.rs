@@ -130,7 +130,7 @@ pub(in crate::compile) enum Resumption {
 
 /// A resume's handler clauses as `(tag, label)`; no label for a `switch`
 /// clause.
-fn clauses_of(table: &wasmparser::ResumeTable) -> Vec<(u32, Option<u32>)> {
+pub(super) fn clauses_of(table: &wasmparser::ResumeTable) -> Vec<(u32, Option<u32>)> {
     table
         .handlers
         .iter()

@@ -266,24 +266,30 @@ impl FuncTranslator<'_, '_> {
         vals.push(my_ref);
         self.store_words(&vals, base, rec::ARGS);
 
-        self.note_caught(me, handler);
-        // The target's chain takes our chain's place under the resumer.
+        // The target's chain takes our chain's place under the resumer:
+        // the handler's parent link, handler table and parent context, each
+        // word loaded once (the resume site and resumer are also what we
+        // were caught by).
         let outer = self
             .builder
             .ins()
             .load(types::I64, t, target, rec::LAST_ANCESTOR);
-        for off in [rec::PARENT_RECORD, rec::HANDLERS, rec::HANDLERS_LEN] {
-            let v = self.builder.ins().load(types::I64, t, handler, off);
+        let moved = [
+            rec::PARENT_RECORD,
+            rec::HANDLERS,
+            rec::HANDLERS_LEN,
+            rec::PARENT,
+            rec::PARENT + 8,
+            rec::PARENT + 16,
+        ];
+        let words: Vec<Value> = moved
+            .iter()
+            .map(|&off| self.builder.ins().load(types::I64, t, handler, off))
+            .collect();
+        let site = words[3 + rec::CTX_PC as usize / 8];
+        self.note_caught_at(me, site, words[0]);
+        for (&off, &v) in moved.iter().zip(&words) {
             self.builder.ins().store(t, v, outer, off);
-        }
-        for word in 0..3 {
-            let v = self
-                .builder
-                .ins()
-                .load(types::I64, t, handler, rec::PARENT + 8 * word);
-            self.builder
-                .ins()
-                .store(t, v, outer, rec::PARENT + 8 * word);
         }
         self.builder
             .ins()

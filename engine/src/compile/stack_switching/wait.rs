@@ -23,16 +23,23 @@ impl FuncTranslator<'_, '_> {
     /// read from `handler`'s parent context before the switch clears it.
     pub(super) fn note_caught(&mut self, record: Value, handler: Value) {
         let t = trusted();
-        self.stamp_switch(record);
         let site = self
             .builder
             .ins()
             .load(types::I64, t, handler, rec::PARENT + rec::CTX_PC);
-        self.builder.ins().store(t, site, record, rec::CAUGHT_PC);
         let resumer = self
             .builder
             .ins()
             .load(types::I64, t, handler, rec::PARENT_RECORD);
+        self.note_caught_at(record, site, resumer);
+    }
+
+    /// As `note_caught`, with the handler's resume site and resumer
+    /// already loaded (`switch` moves them to the target's chain too).
+    pub(super) fn note_caught_at(&mut self, record: Value, site: Value, resumer: Value) {
+        let t = trusted();
+        self.stamp_switch(record);
+        self.builder.ins().store(t, site, record, rec::CAUGHT_PC);
         self.builder.ins().store(t, resumer, record, rec::CAUGHT_BY);
     }
 }
