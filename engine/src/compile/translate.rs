@@ -262,7 +262,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             end_reachable: false,
         });
 
-        self.fill_handler_tables(&body)?;
+        self.fill_handler_tables(body)?;
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
