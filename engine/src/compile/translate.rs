@@ -456,7 +456,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
 
     // ----- VM structure access -----
 
-    pub(in crate::compile) fn vmctx_load(&mut self, offset: u32, flags: MemFlagsData) -> Value {
+    pub(super) fn vmctx_load(&mut self, offset: u32, flags: MemFlagsData) -> Value {
         self.builder
             .ins()
             .load(types::I64, flags, self.vmctx, offset as i32)

@@ -61,7 +61,7 @@ impl FuncTranslator<'_, '_> {
                 self.builder.set_cold_block(now);
                 self.builder.ins().brif(fresh, now, &[], later, &[]);
                 self.builder.switch_to_block(now);
-                let store = self.store_context_at_switch();
+                let store = self.store_context();
                 self.release_inline(record, store);
                 let reachable = self.reachable;
                 self.throw_call(
@@ -92,7 +92,7 @@ impl FuncTranslator<'_, '_> {
             .builder
             .ins()
             .load(types::I64, t, record, rec::LAST_ANCESTOR);
-        let store = self.store_context_at_switch();
+        let store = self.store_context();
         let resumer = self
             .builder
             .ins()
@@ -120,7 +120,7 @@ impl FuncTranslator<'_, '_> {
 
         // Back on our stack: the payload is the record involved, with what
         // happened in its low bits.
-        let store = self.store_context_at_switch();
+        let store = self.store_context();
         self.builder
             .ins()
             .store(t, resumer, store, VMSTORE_CURRENT_CONT);
@@ -241,9 +241,9 @@ impl FuncTranslator<'_, '_> {
         let target_ref = self.pop();
         let mut vals = self.popn(sent);
         let target = self.take_continuation(target_ref);
-        let tag = self.tag_ptr_at_switch(tag_index);
+        let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
-        let store = self.store_context_at_switch();
+        let store = self.store_context();
         let me = self
             .builder
             .ins()
@@ -311,8 +311,8 @@ impl FuncTranslator<'_, '_> {
     pub(in crate::compile) fn suspend_native(&mut self, tag_index: u32) {
         use crate::vm::stack_switching::continuation::offsets as rec;
         let t = trusted();
-        let tag = self.tag_ptr_at_switch(tag_index);
-        let store = self.store_context_at_switch();
+        let tag = self.tag_ptr(tag_index);
+        let store = self.store_context();
         let me = self
             .builder
             .ins()
@@ -378,22 +378,6 @@ impl FuncTranslator<'_, '_> {
             .ins()
             .iconst(types::I32, state::SUSPENDED as i64);
         self.builder.ins().store(t, suspended, me, rec::STATE);
-    }
-
-    /// The store context, loaded here. Not the readonly load of
-    /// `store_context`: that one is hoisted out of loops, and a value live
-    /// across a `stack_switch` (which clobbers every register) is spilled
-    /// and reloaded, and in a loop spilled again at every iteration. A
-    /// load from the vmctx where it is used costs one load, no store.
-    fn store_context_at_switch(&mut self) -> Value {
-        self.vmctx_load(VMCTX_STORE as u32, trusted())
-    }
-
-    /// Tag `tag_index`'s identity, loaded here (see
-    /// `store_context_at_switch`).
-    fn tag_ptr_at_switch(&mut self, tag_index: u32) -> Value {
-        let off = self.env.offsets.tag(tag_index);
-        self.vmctx_load(off, trusted())
     }
 
     /// Adds one to the record's counter at `offset` (resumes, switches).
