@@ -8,10 +8,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
-use common::{fiber_wat, root, switchyard, temp_dir};
+use common::{Started, fiber_wat, root, run_on_fibers, switchyard, temp_dir};
 
 /// many.c built at `opt` into `dir`; `None` when clang or the WASI sysroot
 /// is missing.
@@ -27,35 +27,6 @@ fn build_many(dir: &Path, opt: &str) -> Option<PathBuf> {
 fn many(name: &str, opt: &str) -> Option<(PathBuf, PathBuf)> {
     let dir = temp_dir(name);
     build_many(&dir, opt).map(|wasm| (dir, wasm))
-}
-
-fn run(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i32>) {
-    let o = switchyard()
-        .arg("run")
-        .args(flags)
-        .arg("--preload")
-        .arg(format!("env={}", fiber_wat().display()))
-        .arg(wasm)
-        .args(args)
-        .output()
-        .unwrap();
-    common::outcome(o)
-}
-
-/// A started program, killed when the test ends (also on a failure).
-struct Started(Child);
-
-impl Started {
-    fn id(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Starts many.c with `n` parked fibers and waits until it says so.
@@ -86,7 +57,7 @@ fn a_trap_inside_a_fiber_names_the_fiber_by_its_function() {
             return;
         };
         let module = wasm.file_stem().unwrap().to_string_lossy().into_owned();
-        let (_, err, code) = run(&wasm, &["--backtrace-all"], &["3", "trap"]);
+        let (_, err, code) = run_on_fibers(&wasm, &["--backtrace-all"], &["3", "trap"]);
         assert_eq!(code, Some(134), "{err}");
         assert!(err.contains("integer divide by zero"), "{err}");
         // The trapping fiber, by its function, its entry beside it.
@@ -114,7 +85,7 @@ fn abandoned_fibers_are_reported_by_creation_site() {
     let Some((dir, wasm)) = many("fibers-leak", "-O2") else {
         return;
     };
-    let (out, err, code) = run(&wasm, &["--leaks"], &["50", "leak"]);
+    let (out, err, code) = run_on_fibers(&wasm, &["--leaks"], &["50", "leak"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("abandoned 50 fibers, 50 live"), "{out}");
     assert!(
@@ -127,16 +98,16 @@ fn abandoned_fibers_are_reported_by_creation_site() {
         "{err}"
     );
     // Nothing left behind: nothing said.
-    let (_, err, _) = run(&wasm, &["--leaks"], &["0", "leak"]);
+    let (_, err, _) = run_on_fibers(&wasm, &["--leaks"], &["0", "leak"]);
     assert!(!err.contains("never finished"), "{err}");
     // --warn-suspended-ms: a threshold nobody reached lists nobody; 0 all.
-    let (_, err, _) = run(&wasm, &["--warn-suspended-ms", "0"], &["2", "leak"]);
+    let (_, err, _) = run_on_fibers(&wasm, &["--warn-suspended-ms", "0"], &["2", "leak"]);
     assert!(
         err.contains("2 continuations suspended for 0 ms or longer:")
             && err.contains("#1 many-O2!worker suspended on $yield for "),
         "{err}"
     );
-    let (_, err, code) = run(&wasm, &["--warn-suspended-ms", "soon"], &["2", "leak"]);
+    let (_, err, code) = run_on_fibers(&wasm, &["--warn-suspended-ms", "soon"], &["2", "leak"]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(dir);

@@ -12,9 +12,9 @@ mod common;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
-use common::{fiber_wat, root, switchyard, temp_dir};
+use common::{Started, fiber_wat, root, run_on_fibers, switchyard, temp_dir};
 
 /// fresh.c built at -O2 into `dir` (module name `fresh`); `None` when
 /// clang or the WASI sysroot is missing.
@@ -25,29 +25,6 @@ fn build_fresh(dir: &Path) -> Option<PathBuf> {
         &dir.join("fresh.wasm"),
         &flags,
     )
-}
-
-fn run_fibers(wasm: &Path, flags: &[&str], args: &[&str]) -> (String, String, Option<i32>) {
-    let o = switchyard()
-        .arg("run")
-        .args(flags)
-        .arg("--preload")
-        .arg(format!("env={}", fiber_wat().display()))
-        .arg(wasm)
-        .args(args)
-        .output()
-        .unwrap();
-    common::outcome(o)
-}
-
-/// A started program, killed when the test ends (also on a failure).
-struct Started(Child);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The text report of fresh.c's five fresh fibers: two groups, each named
@@ -105,10 +82,10 @@ fn fresh_fibers_are_named_by_their_c_function_in_process() {
     let Some(wasm) = build_fresh(&dir) else {
         return;
     };
-    let (_, err, code) = run_fibers(&wasm, &["--backtrace-all"], &["trap"]);
+    let (_, err, code) = run_on_fibers(&wasm, &["--backtrace-all"], &["trap"]);
     assert_eq!(code, Some(134), "{err}");
     assert_named_groups(&err, "run --backtrace-all");
-    let (_, err, code) = run_fibers(&wasm, &["--backtrace-all", "--format", "json"], &["trap"]);
+    let (_, err, code) = run_on_fibers(&wasm, &["--backtrace-all", "--format", "json"], &["trap"]);
     assert_eq!(code, Some(134), "{err}");
     let json: serde_json::Value =
         serde_json::from_str(err.trim()).unwrap_or_else(|e| panic!("not JSON ({e}):\n{err}"));

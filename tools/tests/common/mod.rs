@@ -96,3 +96,38 @@ pub fn build_hot_generator(dir: &Path) -> Option<PathBuf> {
 pub fn fiber_wat() -> PathBuf {
     root().join("tests/programs/fibers/fiber.wat")
 }
+
+/// `switchyard run FLAGS --preload env=fiber.wat WASM ARGS`: its stdout,
+/// stderr and exit code.
+pub fn run_on_fibers(
+    wasm: &std::path::Path,
+    flags: &[&str],
+    args: &[&str],
+) -> (String, String, Option<i32>) {
+    let o = switchyard()
+        .arg("run")
+        .args(flags)
+        .arg("--preload")
+        .arg(format!("env={}", fiber_wat().display()))
+        .arg(wasm)
+        .args(args)
+        .output()
+        .unwrap();
+    outcome(o)
+}
+
+/// A started program, killed when the test ends (also on a failure).
+pub struct Started(pub std::process::Child);
+
+impl Started {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
