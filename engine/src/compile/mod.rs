@@ -98,27 +98,49 @@ pub(crate) fn compile_module(
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(n.max(1));
-    let mut results: Vec<Option<Result<CompiledFunction, Error>>> = (0..n).map(|_| None).collect();
-    if threads <= 1 || n < 16 {
-        for (i, slot) in results.iter_mut().enumerate() {
-            *slot = Some(compile_function(isa, &env, bytes, i as u32, labels));
+    // Largest bodies first, each thread taking the next one when it is
+    // free: with fixed halves, one thread could get most of libc's big
+    // functions and the other finish early.
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i as usize].len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |out: &mut Vec<(u32, Result<CompiledFunction, Error>)>| {
+        let mut contexts = Contexts::default();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = order.get(k) else { break };
+            out.push((
+                i,
+                compile_function(isa, &env, bytes, i, labels, &mut contexts),
+            ));
         }
+    };
+    let mut done: Vec<(u32, Result<CompiledFunction, Error>)> = Vec::with_capacity(n);
+    if threads <= 1 || n < 16 {
+        work(&mut done);
     } else {
-        let chunk = n.div_ceil(threads);
         std::thread::scope(|scope| {
-            for (c, slots) in results.chunks_mut(chunk).enumerate() {
-                let env = &env;
-                scope.spawn(move || {
-                    for (j, slot) in slots.iter_mut().enumerate() {
-                        let i = (c * chunk + j) as u32;
-                        *slot = Some(compile_function(isa, env, bytes, i, labels));
-                    }
-                });
+            let helpers: Vec<_> = (1..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        work(&mut out);
+                        out
+                    })
+                })
+                .collect();
+            work(&mut done);
+            for h in helpers {
+                match h.join() {
+                    Ok(out) => done.extend(out),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
             }
         });
     }
+    done.sort_by_key(|&(i, _)| i);
+    let results = done.into_iter().map(|(_, r)| Some(r));
     let functions: Vec<CompiledFunction> = results
-        .into_iter()
         .map(|r| r.expect("compiled"))
         .collect::<Result<_, _>>()?;
 
@@ -235,12 +257,29 @@ pub(crate) fn compile_module(
     })
 }
 
+/// Cranelift's working memory, kept by each compiling thread from one
+/// function to the next so that its allocations are reused.
+struct Contexts {
+    func: Context,
+    builder: FunctionBuilderContext,
+}
+
+impl Default for Contexts {
+    fn default() -> Contexts {
+        Contexts {
+            func: Context::new(),
+            builder: FunctionBuilderContext::new(),
+        }
+    }
+}
+
 fn compile_function(
     isa: &dyn TargetIsa,
     env: &ModuleEnv<'_>,
     bytes: &[u8],
     defined_index: u32,
     value_labels_wanted: bool,
+    contexts: &mut Contexts,
 ) -> Result<CompiledFunction, Error> {
     let info = env.info;
     let func_index = info.num_imported_funcs + defined_index;
@@ -250,13 +289,16 @@ fn compile_function(
         range.start,
     ));
     let sig = wasm_signature(env.func_sig(func_index));
-    let mut ctx = Context::new();
+    let Contexts {
+        func: ctx,
+        builder: builder_ctx,
+    } = contexts;
+    ctx.clear();
     ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, func_index), sig);
     if value_labels_wanted {
         ctx.func.collect_debug_info();
     }
-    let mut builder_ctx = FunctionBuilderContext::new();
-    let builder = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
+    let builder = FunctionBuilder::new(&mut ctx.func, builder_ctx);
     translate::FuncTranslator::new(env, builder).translate(func_index, &body)?;
 
     let named = ctx.func.params.user_named_funcs().clone();
