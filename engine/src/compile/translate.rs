@@ -468,10 +468,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     }
 
     pub(super) fn memory_base(&mut self, mem: u32) -> Value {
-        let vm = self.memory_ptr(mem);
-        self.builder
-            .ins()
-            .load(types::I64, readonly(), vm, VMMEMORY_BASE)
+        let off = self.env.offsets.memory_base(mem);
+        self.vmctx_load(off, readonly())
     }
 
     pub(super) fn global_ptr(&mut self, index: u32) -> Value {

@@ -168,6 +168,7 @@ impl Instance {
                         data.vm.memories.push(&mut mem.memory);
                         let i = data.memory_ids.len() as u32 - 1;
                         *data.slot(offsets.memory(i)) = mem.memory.vm() as u64;
+                        *data.slot(offsets.memory_base(i)) = mem.memory.base() as u64;
                     }
                     ok
                 }
@@ -248,6 +249,7 @@ impl Instance {
             let entry = core.memories.last_mut().expect("pushed");
             data.vm.memories.push(&mut entry.memory);
             *data.slot(offsets.memory(i as u32)) = entry.memory.vm() as u64;
+            *data.slot(offsets.memory_base(i as u32)) = entry.memory.base() as u64;
         }
         for (i, t) in info
             .tables

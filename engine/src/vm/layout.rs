@@ -15,6 +15,9 @@
 //!        *const VMFuncRef per imported function
 //!        *mut VMTag      per tag
 //!        VMFuncRef       per defined function (inline, 3 slots)
+//!        *mut u8         per memory: a copy of its base, which never
+//!                        moves, so that generated code reaches a memory
+//!                        with one load instead of two
 //! ```
 
 use crate::module_info::ModuleInfo;
@@ -175,6 +178,7 @@ pub struct VMOffsets {
     imported_funcs: u32,
     tags: u32,
     defined_funcs: u32,
+    memory_bases: u32,
     num_imported_funcs: u32,
     size: u32,
 }
@@ -189,7 +193,8 @@ impl VMOffsets {
         let tags = imported_funcs + 8 * info.num_imported_funcs;
         let defined_funcs = tags + 8 * info.tags.len() as u32;
         let num_defined = info.funcs.len() as u32 - info.num_imported_funcs;
-        let size = defined_funcs + VMFUNCREF_SIZE * num_defined;
+        let memory_bases = defined_funcs + VMFUNCREF_SIZE * num_defined;
+        let size = memory_bases + 8 * info.memories.len() as u32;
         VMOffsets {
             memories,
             tables,
@@ -197,6 +202,7 @@ impl VMOffsets {
             imported_funcs,
             tags,
             defined_funcs,
+            memory_bases,
             num_imported_funcs: info.num_imported_funcs,
             size,
         }
@@ -204,6 +210,10 @@ impl VMOffsets {
     /// Slot holding `*mut VMMemory` for memory `index`.
     pub fn memory(&self, index: u32) -> u32 {
         self.memories + 8 * index
+    }
+    /// Slot holding a copy of memory `index`'s base ([`VMMemory::base`]).
+    pub fn memory_base(&self, index: u32) -> u32 {
+        self.memory_bases + 8 * index
     }
     /// Slot holding `*mut VMTable` for table `index`.
     pub fn table(&self, index: u32) -> u32 {

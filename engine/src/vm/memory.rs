@@ -132,6 +132,12 @@ impl LinearMemory {
         &*self.vm as *const VMMemory as *mut VMMemory
     }
 
+    /// Start of the reservation: fixed for the memory's life (`grow` maps
+    /// more of the reservation, it never moves it).
+    pub fn base(&self) -> *mut u8 {
+        self.vm.base
+    }
+
     /// The accessible bytes.
     pub fn data(&self) -> &[u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write.
