@@ -689,17 +689,10 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let mut args = vec![self.vmctx, self.vmctx];
         let popped = self.popn(n);
         if self.env.info.is_imported_func(func_index) {
-            let off = self.env.offsets.imported_func(func_index);
-            let funcref = self.vmctx_load(off, readonly());
-            args[0] = self
-                .builder
-                .ins()
-                .load(types::I64, readonly(), funcref, VMFUNCREF_VMCTX);
+            let off = self.env.offsets.import_call(func_index);
+            args[0] = self.vmctx_load(off + IMPORT_CALL_VMCTX, readonly());
             args.extend(popped);
-            let code = self
-                .builder
-                .ins()
-                .load(types::I64, readonly(), funcref, VMFUNCREF_CODE);
+            let code = self.vmctx_load(off + IMPORT_CALL_CODE, readonly());
             let type_index = self.env.info.funcs[func_index as usize].type_index;
             let sig = self.sig_ref(type_index);
             self.finish_indirect_call(sig, code, &args, tail);

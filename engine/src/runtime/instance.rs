@@ -117,6 +117,9 @@ impl Instance {
                         data.func_ids.push(f.index);
                         let i = data.func_ids.len() as u32 - 1;
                         *data.slot(offsets.imported_func(i)) = entry.funcref as u64;
+                        let call = offsets.import_call(i);
+                        *data.slot(call + IMPORT_CALL_CODE) = entry.code as u64;
+                        *data.slot(call + IMPORT_CALL_VMCTX) = entry.vmctx as u64;
                     }
                     have == *want
                 }
@@ -201,12 +204,15 @@ impl Instance {
         for f in info.num_imported_funcs..info.funcs.len() as u32 {
             let off = offsets.defined_funcref(f);
             let decl = &info.funcs[f as usize];
-            *data.slot(off + VMFUNCREF_CODE as u32) = compiled.func_address(info, f) as u64;
+            let code = compiled.func_address(info, f);
+            *data.slot(off + VMFUNCREF_CODE as u32) = code as u64;
             *data.slot(off + VMFUNCREF_TYPE as u32) = decl.type_id as u64;
             *data.slot(off + VMFUNCREF_VMCTX as u32) = vmctx as u64;
             let funcref = (vmctx + off as usize) as *const VMFuncRef;
             let id = core.push_func(FuncEntry {
                 funcref,
+                code,
+                vmctx,
                 type_id: decl.type_id,
                 kind: FuncKind::Wasm,
             });

@@ -38,6 +38,10 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct FuncEntry {
     pub funcref: *const VMFuncRef,
+    /// Copies of the funcref's `code` and `vmctx` (which never change), for
+    /// the VM contexts of instances that import the function.
+    pub code: usize,
+    pub vmctx: usize,
     pub type_id: TypeId,
     pub kind: FuncKind,
 }
@@ -370,10 +374,13 @@ impl<T: 'static> StoreInner<T> {
             vmctx: &*ctx as *const VMHostContext as usize,
         });
         let ptr = &*funcref as *const VMFuncRef;
+        let (code, vmctx) = (funcref.code, funcref.vmctx);
         self.core.host_ctxs.push(ctx);
         self.core.host_funcrefs.push(funcref);
         Ok(self.core.push_func(FuncEntry {
             funcref: ptr,
+            code,
+            vmctx,
             type_id,
             kind: FuncKind::Host { index },
         }))

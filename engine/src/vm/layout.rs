@@ -15,6 +15,9 @@
 //!        *const VMFuncRef per imported function
 //!        *mut VMTag      per tag
 //!        VMFuncRef       per defined function (inline, 3 slots)
+//!        code, vmctx     per imported function: copies of its funcref's
+//!                        `code` and `vmctx`, so that a call reaches them
+//!                        with one load each
 //!        *mut u8         per memory: a copy of its base, which never
 //!                        moves, so that generated code reaches a memory
 //!                        with one load instead of two
@@ -80,6 +83,10 @@ pub const VMFUNCREF_CODE: i32 = 0;
 pub const VMFUNCREF_TYPE: i32 = 8;
 /// Offset of [`VMFuncRef::vmctx`].
 pub const VMFUNCREF_VMCTX: i32 = 16;
+/// Offset of the code copy in an imported function's call slots.
+pub const IMPORT_CALL_CODE: u32 = 0;
+/// Offset of the callee VM context copy in an imported function's call slots.
+pub const IMPORT_CALL_VMCTX: u32 = 8;
 /// Size of a [`VMFuncRef`].
 pub const VMFUNCREF_SIZE: u32 = 24;
 
@@ -178,6 +185,7 @@ pub struct VMOffsets {
     imported_funcs: u32,
     tags: u32,
     defined_funcs: u32,
+    import_calls: u32,
     memory_bases: u32,
     num_imported_funcs: u32,
     size: u32,
@@ -193,7 +201,8 @@ impl VMOffsets {
         let tags = imported_funcs + 8 * info.num_imported_funcs;
         let defined_funcs = tags + 8 * info.tags.len() as u32;
         let num_defined = info.funcs.len() as u32 - info.num_imported_funcs;
-        let memory_bases = defined_funcs + VMFUNCREF_SIZE * num_defined;
+        let import_calls = defined_funcs + VMFUNCREF_SIZE * num_defined;
+        let memory_bases = import_calls + 16 * info.num_imported_funcs;
         let size = memory_bases + 8 * info.memories.len() as u32;
         VMOffsets {
             memories,
@@ -202,6 +211,7 @@ impl VMOffsets {
             imported_funcs,
             tags,
             defined_funcs,
+            import_calls,
             memory_bases,
             num_imported_funcs: info.num_imported_funcs,
             size,
@@ -210,6 +220,12 @@ impl VMOffsets {
     /// Slot holding `*mut VMMemory` for memory `index`.
     pub fn memory(&self, index: u32) -> u32 {
         self.memories + 8 * index
+    }
+    /// The two slots ([`IMPORT_CALL_CODE`], [`IMPORT_CALL_VMCTX`]) with
+    /// copies of imported function `index`'s code and callee VM context.
+    pub fn import_call(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_imported_funcs);
+        self.import_calls + 16 * index
     }
     /// Slot holding a copy of memory `index`'s base ([`VMMemory::base`]).
     pub fn memory_base(&self, index: u32) -> u32 {
