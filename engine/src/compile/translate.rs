@@ -477,6 +477,16 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         self.vmctx_load(off, readonly())
     }
 
+    /// Where global `index`'s value is: the VM context and the offset of
+    /// its inline storage if the module defines it, else the imported
+    /// global's storage.
+    fn global_addr(&mut self, index: u32) -> (Value, i32) {
+        match self.env.offsets.defined_global(index) {
+            Some(off) => (self.vmctx, off as i32 + VMGLOBAL_VALUE),
+            None => (self.global_ptr(index), VMGLOBAL_VALUE),
+        }
+    }
+
     pub(super) fn table_ptr(&mut self, index: u32) -> Value {
         let off = self.env.offsets.table(index);
         self.vmctx_load(off, readonly())
@@ -1071,19 +1081,19 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             }
             O::GlobalGet { global_index } => {
                 let ty = clif_type(&self.env.info.globals[global_index as usize].ty.content);
-                let p = self.global_ptr(global_index);
+                let (p, offset) = self.global_addr(global_index);
                 let flags = if self.env.info.globals[global_index as usize].ty.mutable {
                     trusted()
                 } else {
                     readonly()
                 };
-                let v = self.builder.ins().load(ty, flags, p, VMGLOBAL_VALUE);
+                let v = self.builder.ins().load(ty, flags, p, offset);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
-                let p = self.global_ptr(global_index);
-                self.builder.ins().store(trusted(), v, p, VMGLOBAL_VALUE);
+                let (p, offset) = self.global_addr(global_index);
+                self.builder.ins().store(trusted(), v, p, offset);
             }
 
             // ----- memory -----

@@ -175,7 +175,7 @@ impl Global {
         let core = &store.inner().core;
         core.check(self.store);
         let g = &core.globals[self.index as usize];
-        Val::from_raw(core, g.vm.value, &g.ty.content)
+        Val::from_raw(core, g.value(), &g.ty.content)
     }
 
     /// Sets a mutable global.
@@ -192,7 +192,8 @@ impl Global {
                 ty.content
             )));
         }
-        core.globals[self.index as usize].vm.value = value.to_raw(core);
+        let raw = value.to_raw(core);
+        core.globals[self.index as usize].set_value(raw);
         Ok(())
     }
 

@@ -25,7 +25,9 @@ pub struct Instance {
 /// An instance's runtime state, owned by its store.
 pub(crate) struct InstanceData {
     pub module: Module,
-    vmctx: Box<[u64]>,
+    /// The VM context, in 16-byte units so that it is 16-byte aligned
+    /// (its inline globals are).
+    vmctx: Box<[VmctxUnit]>,
     /// What libcalls reach through the VMContext's instance slot.
     pub vm: VMInstance,
     pub func_ids: Vec<u32>,
@@ -42,9 +44,20 @@ impl InstanceData {
     }
 
     fn slot(&mut self, offset: u32) -> &mut u64 {
-        &mut self.vmctx[offset as usize / 8]
+        let offset = offset as usize;
+        &mut self.vmctx[offset / 16].0[offset % 16 / 8]
+    }
+
+    fn slot_value(&self, offset: u32) -> u64 {
+        let offset = offset as usize;
+        self.vmctx[offset / 16].0[offset % 16 / 8]
     }
 }
+
+/// 16 bytes of a VM context.
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(16))]
+struct VmctxUnit([u64; 2]);
 
 fn trap(code: TrapCode) -> Error {
     Error::Trap(Trap::new(code))
@@ -88,7 +101,8 @@ impl Instance {
         let offsets = VMOffsets::new(info);
         let mut data = Box::new(InstanceData {
             module: module.clone(),
-            vmctx: vec![0u64; offsets.size() as usize / 8].into_boxed_slice(),
+            vmctx: vec![VmctxUnit::default(); offsets.size().div_ceil(16) as usize]
+                .into_boxed_slice(),
             vm: VMInstance {
                 info: module.0.info.clone(),
                 bytes: module.0.bytes.clone(),
@@ -136,7 +150,7 @@ impl Instance {
                         data.global_ids.push(g.index);
                         let i = data.global_ids.len() as u32 - 1;
                         *data.slot(offsets.global(i)) =
-                            &*core.globals[g.index as usize].vm as *const VMGlobal as u64;
+                            core.globals[g.index as usize].storage() as u64;
                     }
                     ok
                 }
@@ -229,10 +243,13 @@ impl Instance {
                 &core.globals,
                 g.init.as_ref().expect("defined global"),
             );
-            let id = core.push_global(g.ty, value);
+            let inline = offsets.defined_global(i as u32).expect("a defined global");
+            *data.slot(inline) = value as u64;
+            *data.slot(inline + 8) = (value >> 64) as u64;
+            let storage = (data.vmctx_addr() + inline as usize) as *mut VMGlobal;
+            let id = core.push_instance_global(g.ty, storage);
             data.global_ids.push(id);
-            *data.slot(offsets.global(i as u32)) =
-                &*core.globals[id as usize].vm as *const VMGlobal as u64;
+            *data.slot(offsets.global(i as u32)) = storage as u64;
         }
         let max_pages = core.engine.config().max_memory_pages;
         for (i, m) in info
@@ -466,12 +483,12 @@ fn eval_wide(data: &InstanceData, globals: &[GlobalEntry], expr: &ConstExpr) -> 
             ConstOp::RefNull => 0,
             ConstOp::RefFunc(f) => {
                 if info.is_imported_func(f) {
-                    data.vmctx[offsets.imported_func(f) as usize / 8] as u128
+                    data.slot_value(offsets.imported_func(f)) as u128
                 } else {
                     (data.vmctx_addr() + offsets.defined_funcref(f) as usize) as u128
                 }
             }
-            ConstOp::GlobalGet(g) => globals[data.global_ids[g as usize] as usize].vm.value,
+            ConstOp::GlobalGet(g) => globals[data.global_ids[g as usize] as usize].value(),
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = stack.pop().unwrap_or(0) as u32;
                 let a = stack.pop().unwrap_or(0) as u32;

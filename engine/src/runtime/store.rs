@@ -47,8 +47,37 @@ pub(crate) struct FuncEntry {
 }
 
 pub(crate) struct GlobalEntry {
-    pub vm: Box<VMGlobal>,
+    /// Where the value lives: in `owned` for a global the host created,
+    /// else inline in the VM context of the instance that defines it
+    /// (instances live as long as their store).
+    storage: *mut VMGlobal,
+    owned: Option<Box<VMGlobal>>,
     pub ty: GlobalType,
+}
+
+impl GlobalEntry {
+    /// The storage generated code reads and writes.
+    pub fn storage(&self) -> *mut VMGlobal {
+        self.storage
+    }
+
+    pub fn value(&self) -> u128 {
+        match &self.owned {
+            Some(b) => b.value,
+            // SAFETY: an instance's inline global lives as long as the
+            // store, which owns this entry; the store is not running Wasm
+            // code while the host holds it.
+            None => unsafe { (*self.storage).value },
+        }
+    }
+
+    pub fn set_value(&mut self, value: u128) {
+        match &mut self.owned {
+            Some(b) => b.value = value,
+            // SAFETY: as in `value`.
+            None => unsafe { (*self.storage).value = value },
+        }
+    }
 }
 
 /// The part of a store that does not depend on its data type.
@@ -340,8 +369,21 @@ impl StoreCore {
 
     /// Creates a global.
     pub(crate) fn push_global(&mut self, ty: GlobalType, raw: u128) -> u32 {
+        let mut owned = Box::new(VMGlobal { value: raw });
         self.globals.push(GlobalEntry {
-            vm: Box::new(VMGlobal { value: raw }),
+            storage: &mut *owned,
+            owned: Some(owned),
+            ty,
+        });
+        self.globals.len() as u32 - 1
+    }
+
+    /// Registers a global whose storage is inline in an instance's VM
+    /// context.
+    pub(crate) fn push_instance_global(&mut self, ty: GlobalType, storage: *mut VMGlobal) -> u32 {
+        self.globals.push(GlobalEntry {
+            storage,
+            owned: None,
             ty,
         });
         self.globals.len() as u32 - 1

@@ -18,6 +18,9 @@
 //!        code, vmctx     per imported function: copies of its funcref's
 //!                        `code` and `vmctx`, so that a call reaches them
 //!                        with one load each
+//!        VMGlobal        per defined global (16-byte aligned): its
+//!                        storage, so that generated code reaches it
+//!                        without the pointer above
 //!        *mut u8         per memory: a copy of its base, which never
 //!                        moves, so that generated code reaches a memory
 //!                        with one load instead of two
@@ -186,8 +189,10 @@ pub struct VMOffsets {
     tags: u32,
     defined_funcs: u32,
     import_calls: u32,
+    defined_globals: u32,
     memory_bases: u32,
     num_imported_funcs: u32,
+    num_imported_globals: u32,
     size: u32,
 }
 
@@ -202,7 +207,9 @@ impl VMOffsets {
         let defined_funcs = tags + 8 * info.tags.len() as u32;
         let num_defined = info.funcs.len() as u32 - info.num_imported_funcs;
         let import_calls = defined_funcs + VMFUNCREF_SIZE * num_defined;
-        let memory_bases = import_calls + 16 * info.num_imported_funcs;
+        let defined_globals = (import_calls + 16 * info.num_imported_funcs).next_multiple_of(16);
+        let num_defined_globals = info.globals.len() as u32 - info.num_imported_globals;
+        let memory_bases = defined_globals + VMGLOBAL_SIZE as u32 * num_defined_globals;
         let size = memory_bases + 8 * info.memories.len() as u32;
         VMOffsets {
             memories,
@@ -212,8 +219,10 @@ impl VMOffsets {
             tags,
             defined_funcs,
             import_calls,
+            defined_globals,
             memory_bases,
             num_imported_funcs: info.num_imported_funcs,
+            num_imported_globals: info.num_imported_globals,
             size,
         }
     }
@@ -226,6 +235,12 @@ impl VMOffsets {
     pub fn import_call(&self, index: u32) -> u32 {
         debug_assert!(index < self.num_imported_funcs);
         self.import_calls + 16 * index
+    }
+    /// The inline [`VMGlobal`] of global `index`, if the module defines it
+    /// (16-byte aligned, as the VM context is).
+    pub fn defined_global(&self, index: u32) -> Option<u32> {
+        let defined = index.checked_sub(self.num_imported_globals)?;
+        Some(self.defined_globals + VMGLOBAL_SIZE as u32 * defined)
     }
     /// Slot holding a copy of memory `index`'s base ([`VMMemory::base`]).
     pub fn memory_base(&self, index: u32) -> u32 {
