@@ -17,7 +17,6 @@ pub(crate) struct ModuleEnv<'a> {
     pub interner: &'a TypeInterner,
     /// For each continuation type index of the module, the address of the
     /// body adapter its continuations start in.
-    pub cont_bodies: &'a std::collections::HashMap<u32, usize>,
     /// Switch through host calls (`--switching=libcall`) instead of inline
     /// `stack_switch`.
     pub libcall_switching: bool,

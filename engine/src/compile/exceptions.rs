@@ -90,7 +90,7 @@ impl FuncTranslator<'_, '_> {
         sig.params
             .extend(all.iter().map(|_| AbiParam::new(types::I64)));
         let sig = self.builder.import_signature(sig);
-        let callee = self.builder.ins().iconst(types::I64, addr as i64);
+        let callee = self.host_address(addr);
         if let Some((table, _)) = self.exception_table(sig) {
             self.builder.ins().try_call_indirect(callee, &all, table);
             self.continue_after_try_call();

@@ -5,6 +5,7 @@
 pub(crate) mod entry_glue;
 pub(crate) mod env;
 mod exceptions;
+pub(crate) mod late;
 mod simd;
 mod stack_switching;
 mod translate;
@@ -29,11 +30,19 @@ use crate::vm::code_memory::CodeMemory;
 use crate::vm::layout::VMOffsets;
 use env::{ModuleEnv, from_clif_trap, wasm_signature};
 
+/// What a relocation refers to.
+#[derive(Clone, Copy, Debug)]
+enum RelocTarget {
+    /// A function of the module (a function index).
+    Func(u32),
+    Late(late::LateConst),
+}
+
 /// One function's compiled code before placement.
 struct CompiledFunction {
     code: Vec<u8>,
-    /// `(offset in function, kind, target function index, addend)`.
-    relocs: Vec<(u32, Reloc, u32, i64)>,
+    /// `(offset in function, kind, target, addend)`.
+    relocs: Vec<(u32, Reloc, RelocTarget, i64)>,
     traps: Vec<(u32, u8)>,
     /// `try_call` sites, offsets relative to the function.
     call_sites: Vec<CallSite>,
@@ -88,7 +97,6 @@ pub(crate) fn compile_module(
         info,
         offsets: &offsets,
         interner,
-        cont_bodies,
         libcall_switching: config.switching == crate::config::SwitchingMode::Libcall,
         switch_events: config.report_switch_events,
         missing_simd_features: simd::missing_host_features(isa),
@@ -154,16 +162,46 @@ pub(crate) fn compile_module(
         func_offsets.push(image.len() as u32);
         image.extend_from_slice(&f.code);
     }
+    // Every relocation's target, checked before the code is written (a
+    // cached module's relocations come from a file): a function's offset
+    // in the image, or a late constant's value.
+    let mut targets = Vec::new();
+    for f in &functions {
+        for &(offset, kind, target, _) in &f.relocs {
+            let width = if kind == Reloc::Abs8 { 8 } else { 4 };
+            if (offset as usize + width) > f.code.len() {
+                return Err(Error::Compile("a relocation outside its function".into()));
+            }
+            targets.push(match target {
+                RelocTarget::Func(index) => index
+                    .checked_sub(info.num_imported_funcs)
+                    .and_then(|d| func_offsets.get(d as usize))
+                    .map(|&o| (o as i64, true))
+                    .ok_or_else(|| Error::Compile("a call to no function of the module".into()))?,
+                RelocTarget::Late(c) if kind == Reloc::Abs8 => c
+                    .value(info, cont_bodies)
+                    .map(|v| (v as i64, false))
+                    .ok_or_else(|| Error::Compile(format!("no value for {c:?}")))?,
+                RelocTarget::Late(_) => {
+                    return Err(Error::Compile(
+                        "a late constant in a relative relocation".into(),
+                    ));
+                }
+            });
+        }
+    }
     let code = CodeMemory::new(&image, |bytes, base| {
+        let mut targets = targets.iter();
         for (f, &start) in functions.iter().zip(&func_offsets) {
-            for &(offset, kind, target, addend) in &f.relocs {
+            for &(offset, kind, _, addend) in &f.relocs {
                 let at = (start + offset) as usize;
-                let target = func_offsets[(target - info.num_imported_funcs) as usize] as i64;
+                let &(target, in_image) = targets.next().expect("one target per relocation");
                 let value = match kind {
                     Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
                         (target + addend - at as i64) as i32 as u32 as u64
                     }
-                    Reloc::Abs8 => (base as i64 + target + addend) as u64,
+                    Reloc::Abs8 if in_image => (base as i64 + target + addend) as u64,
+                    Reloc::Abs8 => (target + addend) as u64,
                     _ => unreachable!("relocation kinds are checked at compile time"),
                 };
                 let width = if kind == Reloc::Abs8 { 8 } else { 4 };
@@ -326,7 +364,11 @@ fn compile_function(
                 r.target
             )));
         };
-        let target = named[name].index;
+        let name = &named[name];
+        let target = match late::LateConst::from_name(name) {
+            Some(c) => RelocTarget::Late(c),
+            None => RelocTarget::Func(name.index),
+        };
         if !matches!(
             r.kind,
             Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::Abs8

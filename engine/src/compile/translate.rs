@@ -17,6 +17,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 use super::env::{ModuleEnv, clif_trap, clif_type, clif_words, wasm_signature, word_flags};
 use super::exceptions::CatchClause;
+use super::late::LateConst;
 use super::stack_switching::Resumption;
 use crate::debug::{PARAM_LABEL, VMCTX_LABEL};
 use crate::error::{Error, TrapCode};
@@ -651,7 +652,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 s
             }
         };
-        let callee = self.builder.ins().iconst(types::I64, addr as i64);
+        let callee = self.host_address(addr);
         let call = self.builder.ins().call_indirect(sig_ref, callee, &all);
         self.builder.inst_results(call).to_vec()
     }
@@ -772,11 +773,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             .builder
             .ins()
             .load(types::I64, trusted(), funcref, VMFUNCREF_TYPE);
-        let expected = self.env.info.types[type_index as usize];
-        let ok = self
-            .builder
-            .ins()
-            .icmp_imm_s(IntCC::Equal, actual, expected as i64);
+        let expected = self.late_const(LateConst::TypeId(type_index));
+        let ok = self.builder.ins().icmp(IntCC::Equal, actual, expected);
         self.builder
             .ins()
             .trapz(ok, clif_trap(TrapCode::IndirectCallTypeMismatch));

@@ -139,8 +139,7 @@ impl FuncTranslator<'_, '_> {
     /// frame that `fill_handler_tables` filled in the entry block.
     pub(in crate::compile) fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {
         if clauses.is_empty() {
-            let none = &raw const NO_HANDLERS as i64;
-            return self.builder.ins().iconst(types::I64, none);
+            return self.host_address(&raw const NO_HANDLERS as usize);
         }
         let slot = self.resume_tables[&self.op_offset];
         self.builder.ins().stack_addr(types::I64, slot, 0)

@@ -38,8 +38,7 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .trapz(funcref, clif_trap(TrapCode::NullFuncRef));
-        let body = self.env.cont_bodies[&cont_type_index];
-        let body = self.builder.ins().iconst(types::I64, body as i64);
+        let body = self.late_const(crate::compile::late::LateConst::ContBody(cont_type_index));
         // With switch events on, a routine that also records the creation.
         let routine = if self.env.switch_events {
             crate::vm::events::cont_new_reported as *const () as usize

@@ -12,8 +12,7 @@ impl FuncTranslator<'_, '_> {
     /// `record.last_switch = clock`.
     pub(super) fn stamp_switch(&mut self, record: Value) {
         let t = trusted();
-        let clock = crate::vm::registry::clock_address();
-        let clock = self.builder.ins().iconst(types::I64, clock as i64);
+        let clock = self.host_address(crate::vm::registry::clock_address());
         let now = self.builder.ins().load(types::I64, t, clock, 0);
         self.builder.ins().store(t, now, record, rec::LAST_SWITCH);
     }
