@@ -36,6 +36,10 @@ pub struct Config {
     /// every `cont.new`, beside the registry's short creation site, for
     /// [`Store::creation_stack`](crate::Store::creation_stack).
     pub trace_creation: bool,
+    /// Where compiled modules are kept between runs (`compile/cache.rs`);
+    /// `None` compiles every time. The command-line tools use
+    /// [`crate::default_cache_dir`].
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -50,6 +54,7 @@ impl Default for Config {
             report_switch_events: false,
             perf: crate::profiling::PerfOutput::None,
             trace_creation: false,
+            cache_dir: None,
         }
     }
 }

@@ -29,6 +29,7 @@ mod types;
 pub mod vm;
 pub mod wasi;
 
+pub use compile::cache::default_dir as default_cache_dir;
 pub use config::{Config, SwitchingMode};
 pub use engine::Engine;
 pub use error::{Error, Result, Trap, TrapCode};

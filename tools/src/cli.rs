@@ -81,6 +81,11 @@ pub struct EngineArgs {
     /// Upper bound on linear memory size, in 64 KiB pages.
     #[arg(long, default_value_t = 65536)]
     pub max_memory_pages: u64,
+    /// Compile the module even if the compilation cache has it, and do not
+    /// keep the result. The cache lives in `$SWITCHYARD_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/switchyard`, else `~/.cache/switchyard`.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Make the engine report switch events (set by commands that record
     /// them, not a flag).
     #[arg(skip)]
@@ -329,6 +334,11 @@ impl EngineArgs {
             cont_stack_size: self.cont_stack_size,
             max_memory_pages: self.max_memory_pages,
             report_switch_events: self.switch_events,
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                switchyard_engine::default_cache_dir()
+            },
             ..Default::default()
         }
     }

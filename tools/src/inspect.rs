@@ -38,6 +38,7 @@ pub fn main(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Switching::Libcall => switchyard_engine::SwitchingMode::Libcall,
         },
         report_switch_events: true,
+        cache_dir: switchyard_engine::default_cache_dir(),
         ..Default::default()
     };
     let engine = Engine::new(&config)?;

@@ -324,3 +324,35 @@ mod libc_signal {
     pub const SIGFPE: i32 = 8;
     pub const SIGSEGV: i32 = 11;
 }
+
+#[test]
+fn run_keeps_compiled_modules_in_the_cache_directory_unless_told_not_to() {
+    let module = write("cached.wat", EXAMPLE.as_bytes());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-cache");
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
+        cmd.env("SWITCHYARD_CACHE_DIR", &dir)
+            .arg("run")
+            .args(extra)
+            .args(["--invoke", "add"])
+            .arg(&module)
+            .args(["2", "40"]);
+        cmd.output().expect("run switchyard")
+    };
+    let entries = || std::fs::read_dir(&dir).map_or(0, |d| d.count());
+    let uncached = run(&["--no-cache"]);
+    assert!(uncached.status.success(), "{}", stderr(&uncached));
+    assert_eq!(entries(), 0, "--no-cache writes nothing");
+    for _ in 0..2 {
+        let out = run(&[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(out.stdout, uncached.stdout);
+        assert_eq!(entries(), 1, "one entry for the module");
+    }
+    // Another engine setting is another entry.
+    let libcall = run(&["--switching", "libcall"]);
+    assert_eq!(libcall.stdout, uncached.stdout);
+    assert_eq!(entries(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,7 +13,7 @@ use crate::compile::translate::FuncTranslator;
 use crate::module_info::ModuleInfo;
 
 /// What a late constant stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum LateConst {
     /// An address in this executable (a host routine or a static), as its
     /// distance from [`image_anchor`]: every process of one build maps the
@@ -33,9 +33,13 @@ const NS_TYPE_ID: u32 = 2;
 const NS_CONT_BODY: u32 = 3;
 
 /// A fixed point of this executable that image addresses are measured
-/// from.
+/// from. A static, not a function: the compiler may give each codegen unit
+/// its own copy of a small function, so a function's address depends on
+/// where it is taken, while a static has exactly one.
+static IMAGE_ANCHOR: u8 = 0;
+
 fn image_anchor() -> usize {
-    image_anchor as fn() -> usize as usize
+    &raw const IMAGE_ANCHOR as usize
 }
 
 impl LateConst {
@@ -99,5 +103,23 @@ impl FuncTranslator<'_, '_> {
     /// The address of host routine or static `addr` as an i64 value.
     pub(in crate::compile) fn host_address(&mut self, addr: usize) -> ir::Value {
         self.late_const(LateConst::image(addr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_address_survives_its_relocation_name() {
+        for addr in [
+            crate::vm::libcalls::memory_grow as *const () as usize,
+            crate::vm::registry::clock_address(),
+        ] {
+            let c = LateConst::image(addr);
+            let back = LateConst::from_name(&c.name()).unwrap();
+            let LateConst::Image(d) = back else { panic!() };
+            assert_eq!((image_anchor() as i64 + d) as usize, addr, "{c:?}");
+        }
     }
 }

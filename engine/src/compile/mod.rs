@@ -2,6 +2,7 @@
 //! Cranelift IR, compile, lay the functions out in one code mapping, patch
 //! calls between them, and publish trap tables and unwind information.
 
+pub mod cache;
 pub(crate) mod entry_glue;
 pub(crate) mod env;
 mod exceptions;
@@ -31,14 +32,15 @@ use crate::vm::layout::VMOffsets;
 use env::{ModuleEnv, from_clif_trap, wasm_signature};
 
 /// What a relocation refers to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 enum RelocTarget {
     /// A function of the module (a function index).
     Func(u32),
     Late(late::LateConst),
 }
 
-/// One function's compiled code before placement.
+/// One function's compiled code before placement (what the cache keeps).
+#[derive(serde::Serialize, serde::Deserialize)]
 struct CompiledFunction {
     code: Vec<u8>,
     /// `(offset in function, kind, target, addend)`.
@@ -49,7 +51,9 @@ struct CompiledFunction {
     /// `(code offset, module offset)` relative to the function.
     source_map: Vec<(u32, u32)>,
     unwind: Option<unwind_info::FunctionCfi>,
-    /// Where Wasm locals live, for debuggers (empty unless asked for).
+    /// Where Wasm locals live, for debuggers (empty unless asked for;
+    /// modules that ask are not cached).
+    #[serde(skip)]
     value_labels: Vec<crate::debug::LabelRange>,
 }
 
@@ -65,6 +69,8 @@ pub(crate) struct CompiledModule {
     /// Registered `.eh_frame` for the module's functions.
     _unwind: Option<unwind_info::UnwindRegistration>,
     info: Arc<CodeInfo>,
+    /// Whether the functions came from the compilation cache.
+    pub from_cache: bool,
 }
 
 impl CompiledModule {
@@ -101,8 +107,53 @@ pub(crate) fn compile_module(
         switch_events: config.report_switch_events,
         missing_simd_features: simd::missing_host_features(isa),
     };
-    let n = info.bodies.len();
     let labels = crate::debug::wants_variables(bytes);
+    // Modules read under a debugger keep where each local lives, which the
+    // cache does not hold.
+    let cache = config
+        .cache_dir
+        .as_deref()
+        .filter(|_| !labels)
+        .and_then(|dir| Some((dir, cache::key(isa, &codegen_settings(config), bytes)?)));
+    // A developer asking for the generated code (SWITCHYARD_DISASM) gets it
+    // printed by compiling.
+    let cached = cache
+        .filter(|_| std::env::var_os("SWITCHYARD_DISASM").is_none())
+        .and_then(|(dir, key)| cache::load(dir, &key))
+        .filter(|f| f.len() == info.bodies.len());
+    let from_cache = cached.is_some();
+    let functions = match cached {
+        Some(functions) => functions,
+        None => {
+            let functions = compile_functions(isa, &env, bytes, labels)?;
+            if let Some((dir, key)) = cache {
+                cache::store(dir, &key, &functions);
+            }
+            functions
+        }
+    };
+    let mut module = layout_module(
+        isa,
+        info,
+        &offsets,
+        bytes,
+        display_name,
+        cont_bodies,
+        functions,
+    )?;
+    module.from_cache = from_cache;
+    Ok(module)
+}
+
+/// Compiles every function, on as many threads as there are cores.
+fn compile_functions(
+    isa: &dyn TargetIsa,
+    env: &ModuleEnv<'_>,
+    bytes: &[u8],
+    labels: bool,
+) -> Result<Vec<CompiledFunction>, Error> {
+    let info = env.info;
+    let n = info.bodies.len();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .min(n.max(1));
@@ -119,7 +170,7 @@ pub(crate) fn compile_module(
             let Some(&i) = order.get(k) else { break };
             out.push((
                 i,
-                compile_function(isa, &env, bytes, i, labels, &mut contexts),
+                compile_function(isa, env, bytes, i, labels, &mut contexts),
             ));
         }
     };
@@ -147,11 +198,28 @@ pub(crate) fn compile_module(
         });
     }
     done.sort_by_key(|&(i, _)| i);
-    let results = done.into_iter().map(|(_, r)| Some(r));
-    let functions: Vec<CompiledFunction> = results
-        .map(|r| r.expect("compiled"))
-        .collect::<Result<_, _>>()?;
+    done.into_iter().map(|(_, r)| r).collect()
+}
 
+/// The engine settings that code generation reads, as the cache key
+/// takes them: all of them but where output and the cache go.
+fn codegen_settings(config: &crate::config::Config) -> String {
+    let mut c = config.clone();
+    c.cache_dir = None;
+    c.perf = Default::default();
+    c.trace_creation = false;
+    format!("{c:?}")
+}
+
+fn layout_module(
+    isa: &dyn TargetIsa,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+    bytes: &[u8],
+    display_name: &str,
+    cont_bodies: &std::collections::HashMap<u32, usize>,
+    functions: Vec<CompiledFunction>,
+) -> Result<CompiledModule, Error> {
     // Lay out the functions, 16-byte aligned.
     let mut image = Vec::new();
     let mut func_offsets = Vec::with_capacity(functions.len());
@@ -292,6 +360,7 @@ pub(crate) fn compile_module(
         func_offsets,
         _unwind: unwind,
         info: code_info,
+        from_cache: false,
     })
 }
 

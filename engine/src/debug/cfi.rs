@@ -7,6 +7,7 @@ use gimli::write::{Address, CallFrameInstruction, FrameDescriptionEntry};
 
 /// One function's CFI as Cranelift describes it, with what Cranelift gets
 /// wrong.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct FunctionCfi {
     /// Cranelift's unwind information.
     pub info: UnwindInfo,

@@ -42,6 +42,13 @@ pub(crate) struct ModuleInner {
 pub struct Module(pub(crate) Arc<ModuleInner>);
 
 impl Module {
+    /// Whether this module's code came from the compilation cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)) instead of being
+    /// compiled.
+    pub fn from_cache(&self) -> bool {
+        self.0.compiled.from_cache
+    }
+
     /// Compiles a module from binary or text.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module, Error> {
         Module::with_name(engine, bytes.as_ref(), None)

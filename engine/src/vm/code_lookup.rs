@@ -29,7 +29,7 @@ pub struct CodeInfo {
 }
 
 /// A `try_call` site: how to find its frame and its handlers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CallSite {
     /// Offset of the return address from the code start.
     pub ret_offset: u32,
@@ -40,7 +40,7 @@ pub struct CallSite {
 }
 
 /// One entry of a call site's exception table.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub enum CallSiteHandler {
     /// The dynamic context (the VMContext) for the entries after it is at
     /// this offset from the call's stack pointer.
