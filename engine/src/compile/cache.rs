@@ -112,7 +112,11 @@ pub(super) fn store(dir: &Path, key: &Key, functions: &[CompiledFunction]) {
 
 fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(".{name}.{}", std::process::id()));
+    // Unique per process and per write, so that two threads storing the
+    // same module never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.{}.{n}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&temp)?;
         f.write_all(data)?;
