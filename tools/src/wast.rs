@@ -99,7 +99,13 @@ struct Report {
 /// Exit status: 0 when every assertion held, 1 when any directive failed,
 /// 2 when a script could not be read or parsed.
 pub fn main(args: WastArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new(&args.engine.config()).context("cannot create the engine")?;
+    // Scripts' modules are small and mostly run once: caching them would
+    // only fill the cache.
+    let config = switchyard_engine::Config {
+        cache_dir: None,
+        ..args.engine.config()
+    };
+    let engine = Engine::new(&config).context("cannot create the engine")?;
     let json = args.format == Format::Json;
     let print_to = if json {
         PrintTo::Stderr
