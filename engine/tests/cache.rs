@@ -150,3 +150,23 @@ fn a_cache_directory_that_cannot_be_written_is_no_error() {
     }
     std::fs::remove_file(&file).unwrap();
 }
+
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("shared");
+    compile_and_run(&engine(&dir));
+    assert_eq!(entries(&dir).len(), 1);
+    // Anyone could have put the entry there: it is not run.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(compile_and_run(&engine(&dir)), (EXPECTED, false));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(compile_and_run(&engine(&dir)), (EXPECTED, true));
+    // An entry that is a link to another file is not followed.
+    let [entry] = entries(&dir).try_into().unwrap();
+    let moved = dir.join("elsewhere");
+    std::fs::rename(&entry, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &entry).unwrap();
+    assert_eq!(compile_and_run(&engine(&dir)), (EXPECTED, false));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

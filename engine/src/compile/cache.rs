@@ -14,12 +14,17 @@
 //! to a temporary file renamed into place, so that concurrent runs never
 //! read half an entry.
 //!
+//! An entry is machine code the process will run, so only a directory
+//! that belongs to the user and that no one else can write is used, and
+//! only regular files owned by the user are read from it.
+//!
 //! Compiled code refers to the process that runs it only through late
 //! constants (`late.rs`). As a guard against an address that did not go
 //! through them, code whose bytes hold a value that points into any
 //! mapping of this process is not stored.
 
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use cranelift_codegen::isa::TargetIsa;
@@ -70,10 +75,29 @@ pub(super) fn key(isa: &dyn TargetIsa, settings: &str, bytes: &[u8]) -> Option<K
     Some(Key(h.finalize().into()))
 }
 
-/// The entry for `key` in `dir`, if there is a sound one.
+/// The entry for `key` in `dir`, if there is a sound one in a directory
+/// only this user can write.
 pub(super) fn load(dir: &Path, key: &Key) -> Option<Vec<CompiledFunction>> {
-    let data = std::fs::read(dir.join(key.file_name())).ok()?;
+    if !private(dir) {
+        return None;
+    }
+    let path = dir.join(key.file_name());
+    // The entry itself: ours, and a file (not a link to something else).
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.file_type().is_file() || meta.uid() != rustix::process::geteuid().as_raw() {
+        return None;
+    }
+    let data = std::fs::read(&path).ok()?;
     decode(&data, key)
+}
+
+/// Whether `dir` belongs to this user and no one else may write in it: an
+/// entry is machine code this process will run, so a directory others can
+/// write (a shared `/tmp`, say) is not used.
+fn private(dir: &Path) -> bool {
+    std::fs::metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == rustix::process::geteuid().as_raw() && m.mode() & 0o022 == 0
+    })
 }
 
 fn decode(data: &[u8], key: &Key) -> Option<Vec<CompiledFunction>> {
@@ -111,7 +135,15 @@ pub(super) fn store(dir: &Path, key: &Key, functions: &[CompiledFunction]) {
 }
 
 fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    // A new directory is the user's alone; one that others can write is
+    // not used (`private`).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    if !private(dir) {
+        return Err(std::io::Error::other("the cache directory is not private"));
+    }
     // Unique per process and per write, so that two threads storing the
     // same module never share a temporary file.
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
