@@ -232,7 +232,7 @@ fn layout_module(
     }
     // Every relocation's target, checked before the code is written (a
     // cached module's relocations come from a file): a function's offset
-    // in the image, or a late constant's value.
+    // in the image (added to the code base) or a late constant's value.
     let mut targets = Vec::new();
     for f in &functions {
         for &(offset, kind, target, _) in &f.relocs {
@@ -263,12 +263,12 @@ fn layout_module(
         for (f, &start) in functions.iter().zip(&func_offsets) {
             for &(offset, kind, _, addend) in &f.relocs {
                 let at = (start + offset) as usize;
-                let &(target, in_image) = targets.next().expect("one target per relocation");
+                let &(target, from_code_base) = targets.next().expect("one target per relocation");
                 let value = match kind {
                     Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => {
                         (target + addend - at as i64) as i32 as u32 as u64
                     }
-                    Reloc::Abs8 if in_image => (base as i64 + target + addend) as u64,
+                    Reloc::Abs8 if from_code_base => (base as i64 + target + addend) as u64,
                     Reloc::Abs8 => (target + addend) as u64,
                     _ => unreachable!("relocation kinds are checked at compile time"),
                 };

@@ -47,11 +47,11 @@ pub(crate) struct FuncEntry {
 }
 
 pub(crate) struct GlobalEntry {
-    /// Where the value lives: in `owned` for a global the host created,
+    /// Where the value lives: in `_owned` for a global the host created,
     /// else inline in the VM context of the instance that defines it
     /// (instances live as long as their store).
     storage: *mut VMGlobal,
-    owned: Option<Box<VMGlobal>>,
+    _owned: Option<Box<VMGlobal>>,
     pub ty: GlobalType,
 }
 
@@ -62,21 +62,15 @@ impl GlobalEntry {
     }
 
     pub fn value(&self) -> u128 {
-        match &self.owned {
-            Some(b) => b.value,
-            // SAFETY: an instance's inline global lives as long as the
-            // store, which owns this entry; the store is not running Wasm
-            // code while the host holds it.
-            None => unsafe { (*self.storage).value },
-        }
+        // SAFETY: `storage` is `owned`, or an instance's inline global,
+        // which lives as long as the store that owns this entry; the store
+        // is not running Wasm code while the host holds it.
+        unsafe { (*self.storage).value }
     }
 
     pub fn set_value(&mut self, value: u128) {
-        match &mut self.owned {
-            Some(b) => b.value = value,
-            // SAFETY: as in `value`.
-            None => unsafe { (*self.storage).value = value },
-        }
+        // SAFETY: as in `value`.
+        unsafe { (*self.storage).value = value }
     }
 }
 
@@ -372,7 +366,7 @@ impl StoreCore {
         let mut owned = Box::new(VMGlobal { value: raw });
         self.globals.push(GlobalEntry {
             storage: &mut *owned,
-            owned: Some(owned),
+            _owned: Some(owned),
             ty,
         });
         self.globals.len() as u32 - 1
@@ -383,7 +377,7 @@ impl StoreCore {
     pub(crate) fn push_instance_global(&mut self, ty: GlobalType, storage: *mut VMGlobal) -> u32 {
         self.globals.push(GlobalEntry {
             storage,
-            owned: None,
+            _owned: None,
             ty,
         });
         self.globals.len() as u32 - 1
