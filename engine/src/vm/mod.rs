@@ -24,5 +24,6 @@ pub(crate) mod libcalls;
 pub(crate) mod memory;
 pub mod registry;
 pub(crate) mod signals;
+pub use signals::ensure_alt_stack;
 pub mod stack_switching;
 pub(crate) mod table;

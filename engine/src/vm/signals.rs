@@ -68,7 +68,11 @@ pub fn init() {
     }
 }
 
-fn ensure_alt_stack() {
+/// Gives the calling thread an alternate signal stack of at least
+/// `SIZE` bytes, unless it has one. Signal handlers that run before the
+/// engine's first call on this thread (a sampler's) need it too: the one
+/// the Rust runtime gives the main thread is a few pages.
+pub fn ensure_alt_stack() {
     const SIZE: usize = 256 * 1024;
     // SAFETY: querying the current alternate stack.
     unsafe {

@@ -13,10 +13,19 @@
 //! Because every continuation's bottom frame (the entry trampoline) has as
 //! its frame record the resumer's `{fp, pc}`, one frame-pointer walk goes
 //! from the innermost continuation through every resume site to the host.
+//!
+//! A frame-pointer walk loses the caller of a function interrupted before
+//! its frame is set up (`push rbp; mov rbp, rsp`) or after it is taken down
+//! (at its `ret`): the frame pointer is still, or again, the caller's. For
+//! generated code, whose prologue and epilogue Cranelift always writes that
+//! way, the handler finds the function in the registry's code map and
+//! takes that return address from the stack instead.
 
 use std::sync::atomic::Ordering;
 
-use switchyard_registry_layout::offsets::{funcref, header, record, store, store_context};
+use switchyard_registry_layout::offsets::{
+    code, funcref, function, header, record, store, store_context,
+};
 use switchyard_registry_layout::{CREATION_FRAMES, RECORD_MAGIC};
 
 use super::{FLAG_CREATION, FLAG_CUT, MAX_CHAIN, SAMPLE_HEADER_WORDS, STATE, monotonic_ns};
@@ -117,6 +126,71 @@ unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -
     }
 }
 
+/// The opcode of `ret`.
+const RET: u8 = 0xc3;
+/// At most this many modules are looked at.
+const MAX_MODULES: usize = 256;
+
+/// Where the return address of the generated function interrupted at `pc`
+/// lies above the stack pointer when its frame pointer is not its own:
+/// 0 at its first instruction (`push rbp`) and at a `ret`, 8 after the
+/// `push rbp`. `None` when `pc` is not in generated code, the frame is
+/// set up, or the registry was changing.
+///
+/// # Safety
+/// `registry` must be the address of this process's registry header.
+unsafe fn unframed_return_slot(registry: u64, pc: u64) -> Option<u64> {
+    // SAFETY (all reads below): while the generation is even and
+    // unchanged, the code list and its function arrays are live, and the
+    // code of a listed module is mapped, so the byte at `pc` inside it
+    // can be read.
+    unsafe {
+        let generation = field(registry, header::GENERATION);
+        if generation % 2 == 1 {
+            return None;
+        }
+        let mut entry = field(registry, header::CODE);
+        let mut slot = None;
+        for _ in 0..MAX_MODULES {
+            if entry == 0 || !entry.is_multiple_of(8) {
+                break;
+            }
+            if pc >= field(entry, code::CODE_START) && pc < field(entry, code::CODE_END) {
+                let functions = field(entry, code::FUNCTIONS);
+                let count = field(entry, code::FUNCTION_COUNT);
+                // The last function starting at or before `pc`.
+                let (mut low, mut high) = (0, count);
+                while low < high {
+                    let mid = low + (high - low) / 2;
+                    if field(functions + mid * function::SIZE as u64, function::START) <= pc {
+                        low = mid + 1;
+                    } else {
+                        high = mid;
+                    }
+                }
+                if low > 0 {
+                    let f = functions + (low - 1) * function::SIZE as u64;
+                    let start = field(f, function::START);
+                    if pc < field(f, function::END) {
+                        slot = if pc == start {
+                            Some(0)
+                        } else if pc == start + 1 {
+                            Some(8)
+                        } else if std::ptr::read_volatile(pc as *const u8) == RET {
+                            Some(0)
+                        } else {
+                            None
+                        };
+                    }
+                }
+                break;
+            }
+            entry = field(entry, code::NEXT);
+        }
+        (field(registry, header::GENERATION) == generation).then_some(slot?)
+    }
+}
+
 pub(super) extern "C" fn on_sigprof(
     _signal: libc::c_int,
     _info: *mut libc::siginfo_t,
@@ -178,6 +252,18 @@ pub(super) extern "C" fn on_sigprof(
     let frames = &mut buffer[SAMPLE_HEADER_WORDS..];
     frames[0] = pc;
     let mut n = 1;
+    // SAFETY: `registry` is this process's registry header.
+    if let Some(offset) = unsafe { unframed_return_slot(state.registry, pc) }
+        && known(sp + offset)
+        && n < frames_room
+    {
+        // SAFETY: `[sp + offset, +16)` lies inside a live stack.
+        let ret = unsafe { read(sp + offset) };
+        if ret != 0 {
+            frames[n] = ret;
+            n += 1;
+        }
+    }
     let mut flags = 0;
     // Host code without frame pointers (libc's start routine) ends every
     // walk on the host stack with a stray value: that is the normal end.

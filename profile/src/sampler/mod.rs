@@ -143,6 +143,9 @@ impl Sampler {
                 options.hz
             ));
         }
+        // The handler runs on the alternate signal stack: samples taken
+        // before the engine first runs must find one large enough.
+        switchyard_engine::vm::ensure_alt_stack();
         let capacity = options.buffer_bytes / 8;
         let mut buffer = vec![0u64; capacity];
         let state = Box::new(State {
