@@ -5,10 +5,9 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 
-use crate::compile::translate::{FuncTranslator, trusted};
+use crate::compile::translate::FuncTranslator;
 use crate::error::TrapCode;
 use crate::types::{ValType, word_offsets};
-use crate::vm::layout::*;
 use crate::vm::stack_switching::continuation::payload as cpayload;
 
 /// The handler table of a resume without clauses: no entry, but a first
@@ -71,11 +70,11 @@ impl FuncTranslator<'_, '_> {
     /// After a suspension to one of this resume's `clauses`: branches to the
     /// chosen clause's label with the tag's values (`value(t, at, type)`
     /// loads the one at payload word `at`) and the new continuation
-    /// `contref`. With several clauses the choice is in the store context.
+    /// `contref`. With several clauses, `clause` is the index chosen.
     pub(in crate::compile) fn branch_to_clause(
         &mut self,
         clauses: &[(u32, Option<u32>)],
-        store: Value,
+        clause: Option<Value>,
         contref: Value,
         value: impl Fn(&mut Self, usize, &ValType) -> Value,
     ) {
@@ -83,13 +82,7 @@ impl FuncTranslator<'_, '_> {
             .iter()
             .map(|_| self.builder.create_block())
             .collect();
-        if blocks.len() == 1 {
-            self.builder.ins().jump(blocks[0], &[]);
-        } else {
-            let clause =
-                self.builder
-                    .ins()
-                    .load(types::I64, trusted(), store, VMSTORE_SUSPEND_CLAUSE);
+        if let Some(clause) = clause.filter(|_| blocks.len() > 1) {
             let dfg = &mut self.builder.func.dfg;
             let calls: Vec<_> = blocks.iter().map(|b| dfg.block_call(*b, &[])).collect();
             let jt = self
@@ -97,6 +90,8 @@ impl FuncTranslator<'_, '_> {
                 .create_jump_table(ir::JumpTableData::new(calls[0], &calls));
             let clause32 = self.builder.ins().ireduce(types::I32, clause);
             self.builder.ins().br_table(clause32, jt);
+        } else {
+            self.builder.ins().jump(blocks[0], &[]);
         }
         for (&(tag, label), block) in clauses.iter().zip(blocks) {
             self.builder.switch_to_block(block);

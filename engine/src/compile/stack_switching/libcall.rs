@@ -106,7 +106,15 @@ impl FuncTranslator<'_, '_> {
                 self.builder
                     .ins()
                     .stack_load(types::I64, types::I64, slot, 8 * capacity as i32);
-            self.branch_to_clause(clauses, store, k, |t, at, ty| {
+            let clause = (clauses.len() > 1).then(|| {
+                self.builder.ins().load(
+                    types::I64,
+                    crate::compile::translate::trusted(),
+                    store,
+                    crate::vm::layout::VMSTORE_SUSPEND_CLAUSE,
+                )
+            });
+            self.branch_to_clause(clauses, clause, k, |t, at, ty| {
                 t.builder
                     .ins()
                     .stack_load(types::I64, clif_type(ty), slot, 8 * at as i32)

@@ -75,12 +75,8 @@ impl FuncTranslator<'_, '_> {
         };
 
         // Arguments go after the values `cont.bind` put in the record.
-        if !args.is_empty() {
-            let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
-            let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-            let base = self.builder.ins().iadd(record, bound_bytes);
-            self.store_words(&args, base, rec::ARGS);
-        }
+        let base = self.consume_bound(record);
+        self.store_words(&args, base, rec::ARGS);
 
         let throwing = self
             .builder
@@ -130,7 +126,7 @@ impl FuncTranslator<'_, '_> {
         let involved = self
             .builder
             .ins()
-            .band_imm_u(payload, !(cpayload::KIND_MASK as i64));
+            .band_imm_u(payload, !(cpayload::FLAGS_MASK as i64));
         let returned = self.split_on_return(payload, |t| {
             // Died of an exception: the one case the event is for, so the
             // call sits on this cold path, not after every suspension.
@@ -155,7 +151,16 @@ impl FuncTranslator<'_, '_> {
                 .store(t, zero, ancestor, rec::PARENT + rec::CTX_PC);
             self.switch_event(events::native::SUSPENDED, [suspender, zero, zero]);
             let new_ref = self.make_contref(suspender);
-            self.branch_to_clause(clauses, store, new_ref, |t, at, ty| {
+            let clause = (clauses.len() > 1).then(|| {
+                let elsewhere = clause_in_context(self, payload);
+                let zero = self.builder.ins().iconst(types::I64, 0);
+                let stored = self
+                    .builder
+                    .ins()
+                    .load(types::I64, t, store, VMSTORE_SUSPEND_CLAUSE);
+                self.builder.ins().select(elsewhere, stored, zero)
+            });
+            self.branch_to_clause(clauses, clause, new_ref, |t, at, ty| {
                 let off = rec::ARGS + 8 * at as i32;
                 t.builder
                     .ins()
@@ -260,9 +265,7 @@ impl FuncTranslator<'_, '_> {
         let my_ref = self.make_contref(me);
 
         // The target receives the values and our reference.
-        let bound = self.builder.ins().load(types::I64, t, target, rec::BOUND);
-        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
-        let base = self.builder.ins().iadd(target, bound_bytes);
+        let base = self.consume_bound(target);
         vals.push(my_ref);
         self.store_words(&vals, base, rec::ARGS);
 
@@ -322,13 +325,26 @@ impl FuncTranslator<'_, '_> {
         let vals = self.popn(params.len());
         self.store_words(&vals, me, rec::ARGS);
         self.mark_suspended(me, handler, tag);
+        // A clause other than the first goes through the store context,
+        // flagged in the word; the first costs no store.
+        let later = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(later);
+        self.builder.ins().brif(clause, later, &[], next, &[]);
+        self.builder.switch_to_block(later);
         self.builder
             .ins()
             .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
+        self.builder.ins().jump(next, &[]);
+        self.builder.switch_to_block(next);
         self.note_caught(me, handler);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
+        let elsewhere = self.builder.ins().icmp_imm_u(IntCC::NotEqual, clause, 0);
+        let flag = self.builder.ins().uextend(types::I64, elsewhere);
+        let flag = self.builder.ins().ishl_imm_u(flag, 4);
         let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
+        let word = self.builder.ins().bor(word, flag);
         let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
         self.throw_if_received(received);
 
@@ -369,8 +385,6 @@ impl FuncTranslator<'_, '_> {
     fn mark_suspended(&mut self, me: Value, handler: Value, tag: Value) {
         use crate::vm::stack_switching::continuation::{offsets as rec, state};
         let t = trusted();
-        let zero = self.builder.ins().iconst(types::I64, 0);
-        self.builder.ins().store(t, zero, me, rec::BOUND);
         self.builder.ins().store(t, handler, me, rec::LAST_ANCESTOR);
         self.builder.ins().store(t, tag, me, rec::LAST_TAG);
         let suspended = self
@@ -380,6 +394,27 @@ impl FuncTranslator<'_, '_> {
         self.builder.ins().store(t, suspended, me, rec::STATE);
     }
 
+    /// Where the values of a resume or switch to `record` go: after the
+    /// ones `cont.bind` bound, which the switch consumes. The count goes
+    /// back to 0 here, on the rare path where it is not 0, rather than at
+    /// every suspension: a running continuation's count is always 0.
+    fn consume_bound(&mut self, record: Value) -> Value {
+        use crate::vm::stack_switching::continuation::offsets as rec;
+        let t = trusted();
+        let bound = self.builder.ins().load(types::I64, t, record, rec::BOUND);
+        let reset = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(reset);
+        self.builder.ins().brif(bound, reset, &[], next, &[]);
+        self.builder.switch_to_block(reset);
+        let zero = self.builder.ins().iconst(types::I64, 0);
+        self.builder.ins().store(t, zero, record, rec::BOUND);
+        self.builder.ins().jump(next, &[]);
+        self.builder.switch_to_block(next);
+        let bound_bytes = self.builder.ins().ishl_imm_u(bound, 3);
+        self.builder.ins().iadd(record, bound_bytes)
+    }
+
     /// Adds one to the record's counter at `offset` (resumes, switches).
     fn count(&mut self, record: Value, offset: i32) {
         let t = trusted();
@@ -387,4 +422,14 @@ impl FuncTranslator<'_, '_> {
         let n = self.builder.ins().iadd_imm_s(n, 1);
         self.builder.ins().store(t, n, record, offset);
     }
+}
+
+/// Whether a suspension's payload `word` says its clause index is in the
+/// store context ([`cpayload::CLAUSE_IN_CONTEXT`]).
+fn clause_in_context(t: &mut FuncTranslator<'_, '_>, word: Value) -> Value {
+    let bit = t
+        .builder
+        .ins()
+        .band_imm_u(word, cpayload::CLAUSE_IN_CONTEXT as i64);
+    t.builder.ins().icmp_imm_u(IntCC::NotEqual, bit, 0)
 }

@@ -68,7 +68,7 @@ pub mod offsets {
 }
 
 /// The word a switch hands to the resumer: the record involved, with what
-/// happened in its low bits (records are 16-byte aligned).
+/// happened in its low bits (records are 64-byte aligned).
 pub mod payload {
     /// The record's function returned; the results are in its `args`.
     pub const RETURNED: u64 = 1;
@@ -78,6 +78,12 @@ pub mod payload {
     pub const EXCEPTION: u64 = 3;
     /// Mask of the kind bits.
     pub const KIND_MASK: u64 = 15;
+    /// With `SUSPENDED`: the handler's clause is not the first; its index
+    /// is in the store context's `suspend_clause`. A suspension to a first
+    /// clause, the common case, stores nothing there.
+    pub const CLAUSE_IN_CONTEXT: u64 = 16;
+    /// Mask of the bits that are not the record's address.
+    pub const FLAGS_MASK: u64 = 63;
 }
 
 /// A continuation reference as Wasm holds it, in 64 bits: the record's

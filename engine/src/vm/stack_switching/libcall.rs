@@ -113,7 +113,8 @@ pub unsafe extern "sysv64" fn resume(
             let kind = SwitchEventKind::Resume { throw: exn != 0 };
             events::emit(kind, id, resumer, code, None, ctx.current_cont as u64);
         }
-        let base = rec.bound as usize;
+        // Consumed: a running continuation has none bound.
+        let base = std::mem::take(&mut rec.bound) as usize;
         for i in 0..nargs as usize {
             rec.args[base + i] = *values.add(i);
         }
@@ -189,7 +190,6 @@ pub unsafe extern "sysv64" fn suspend(
         for i in 0..nvalues as usize {
             me.args[i] = *values.add(i);
         }
-        me.bound = 0;
         me.last_ancestor = handler as usize;
         me.last_tag = tag;
         me.state = state::SUSPENDED;
@@ -243,14 +243,14 @@ pub unsafe extern "sysv64" fn switch(
             events::emit(kind, id, to, code, name, ctx.current_cont as u64);
         }
         let me = &mut *(ctx.current_cont as *mut ContinuationRecord);
-        me.bound = 0;
         me.last_ancestor = handler as usize;
         me.last_tag = tag;
         me.state = state::SUSPENDED;
         me.switches += 1;
         let my_ref = make_ref(me);
         let t = &mut *target;
-        let base = t.bound as usize;
+        // Consumed: a running continuation has none bound.
+        let base = std::mem::take(&mut t.bound) as usize;
         for i in 0..nvalues as usize {
             t.args[base + i] = *values.add(i);
         }
