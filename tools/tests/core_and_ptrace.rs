@@ -2,16 +2,19 @@
 //! letting it go, reading core files of one (from gdb and from the kernel),
 //! and refusing garbage.
 //!
-//! Tests that cannot run here (no ptrace permission, no gdb, the
-//! `switchyard` binary does not build) print why and pass, unless the
-//! environment variable `CI` is set: then they fail. `SWITCHYARD_BIN` names
-//! a prebuilt `switchyard` binary instead of building one.
+//! The readers are the `switchyard-unwind` crate's; the tests live with the
+//! `switchyard` binary so that they run the one cargo built for this test
+//! run (a test that ran `cargo build -p switchyard` itself resolved other
+//! features than `cargo test --workspace` and rebuilt half the tree, four
+//! minutes of a fresh CI run).
+//!
+//! Tests that cannot run here (no ptrace permission, no gdb) print why and
+//! pass, unless the environment variable `CI` is set: then they fail.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -77,50 +80,9 @@ fn need<T>(r: Result<T, String>) -> Option<T> {
     }
 }
 
-/// The `switchyard` binary: `$SWITCHYARD_BIN`, else built with
-/// `cargo build -p switchyard` (once per test run).
+/// The `switchyard` binary cargo built for this test run.
 fn switchyard_bin() -> Result<PathBuf, String> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("SWITCHYARD_BIN") {
-            let bin = PathBuf::from(bin);
-            return if bin.is_file() {
-                Ok(bin)
-            } else {
-                Err(format!("SWITCHYARD_BIN={} is not a file", bin.display()))
-            };
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .to_owned();
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(|t| root.join(t))
-            .unwrap_or_else(|| root.join("target"));
-        let bin = target.join("debug/switchyard");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let built = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "switchyard"])
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .status();
-        match built {
-            Ok(s) if s.success() && bin.is_file() => Ok(bin),
-            // Someone's half-finished edit may break the build: an older
-            // binary still exercises this crate.
-            _ if bin.is_file() => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "warning: `cargo build -p switchyard` failed; using {}",
-                    bin.display()
-                );
-                Ok(bin)
-            }
-            Ok(s) => Err(format!("`cargo build -p switchyard` failed ({s})")),
-            Err(e) => Err(format!("cannot run cargo: {e}")),
-        }
-    })
-    .clone()
+    Ok(PathBuf::from(env!("CARGO_BIN_EXE_switchyard")))
 }
 
 /// A program in `$PATH`.
