@@ -342,7 +342,10 @@ impl FuncTranslator<'_, '_> {
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
         let elsewhere = self.builder.ins().icmp_imm_u(IntCC::NotEqual, clause, 0);
         let flag = self.builder.ins().uextend(types::I64, elsewhere);
-        let flag = self.builder.ins().ishl_imm_u(flag, 4);
+        let flag = self
+            .builder
+            .ins()
+            .ishl_imm_u(flag, cpayload::CLAUSE_IN_CONTEXT.trailing_zeros() as i64);
         let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
         let word = self.builder.ins().bor(word, flag);
         let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
