@@ -126,8 +126,8 @@ unsafe fn running_chain(registry: u64, sp: u64, chain: &mut [Link; MAX_CHAIN]) -
     }
 }
 
-/// The opcode of `ret`.
-const RET: u8 = 0xc3;
+/// The opcodes of `ret` and of `ret imm16` (callee-popped arguments).
+const RET: [u8; 2] = [0xc3, 0xc2];
 /// At most this many modules are looked at.
 const MAX_MODULES: usize = 256;
 
@@ -176,7 +176,7 @@ unsafe fn unframed_return_slot(registry: u64, pc: u64) -> Option<u64> {
                             Some(0)
                         } else if pc == start + 1 {
                             Some(8)
-                        } else if std::ptr::read_volatile(pc as *const u8) == RET {
+                        } else if RET.contains(&std::ptr::read_volatile(pc as *const u8)) {
                             Some(0)
                         } else {
                             None
