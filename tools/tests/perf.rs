@@ -312,7 +312,7 @@ fn jitdump_records_follow_perfs_layout() {
     let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
     let mut loads = Vec::new();
     let mut pending_debug = None;
-    let mut pending_unwind = false;
+    let mut pending_unwind = None;
     for (id, body) in &records {
         match id {
             0 => {
@@ -331,8 +331,7 @@ fn jitdump_records_follow_perfs_layout() {
                 if let Some(debug_addr) = pending_debug.take() {
                     assert_eq!(debug_addr, addr, "debug info of {name}");
                 }
-                loads.push((name, addr, pending_unwind));
-                pending_unwind = false;
+                loads.push((name, addr, pending_unwind.take(), size));
             }
             2 => {
                 let addr = u64_at(body, 0);
@@ -347,13 +346,14 @@ fn jitdump_records_follow_perfs_layout() {
             }
             4 => {
                 let (total, hdr, mapped) = (u64_at(body, 0), u64_at(body, 8), u64_at(body, 16));
+                // perf maps the unwinding data after the code: all of it.
                 assert!(
-                    hdr == 20 && total > hdr && mapped == 0,
+                    hdr == 20 && total > hdr && mapped == total,
                     "{total} {hdr} {mapped}"
                 );
                 // .eh_frame_hdr version 1 after the .eh_frame
                 assert_eq!(body[24 + (total - hdr) as usize], 1);
-                pending_unwind = true;
+                pending_unwind = Some(mapped);
             }
             other => panic!("unexpected record {other}"),
         }
@@ -368,9 +368,34 @@ fn jitdump_records_follow_perfs_layout() {
         assert!(names.contains(&want), "{want} not loaded: {names:?}");
     }
     assert!(
-        loads.iter().all(|l| l.2),
+        loads.iter().all(|l| l.2.is_some()),
         "every function has unwinding info"
     );
+    // perf maps each function's code and then its unwinding data; a later
+    // mapping over that data would make perf read another function's file
+    // for it, so none may start inside it.
+    let mut spans: Vec<(u64, u64, &str)> = loads
+        .iter()
+        .map(|(name, addr, mapped, size)| {
+            (
+                *addr,
+                addr + size.next_multiple_of(8) + mapped.unwrap_or(0),
+                name.as_str(),
+            )
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(
+            w[0].1 <= w[1].0,
+            "perf's mapping of {} ({:#x}..{:#x}) runs into {} at {:#x}",
+            w[0].2,
+            w[0].0,
+            w[0].1,
+            w[1].2,
+            w[1].0
+        );
+    }
     // hot_digest comes from C with -g: it has source lines.
     let has_lines = records.windows(3).any(|w| {
         w[0].0 == 2 && w[2].0 == 0 && String::from_utf8_lossy(w[2].1).contains("hot!hot_digest")

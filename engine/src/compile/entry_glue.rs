@@ -184,17 +184,28 @@ impl EntryGlue {
         }
         let (body_code, body_unwind) = finish(isa, &mut ctx)?;
 
+        // Each piece is followed by the room perf's view of its unwinding
+        // data needs when a jitdump is written (`compile::layout_module`).
+        let room = |code: &[u8], unwind: &Option<FunctionCfi>| {
+            std::iter::repeat_n(
+                0xcc,
+                crate::profiling::room_after_function(isa, code.len(), unwind.as_ref()),
+            )
+        };
         let mut image = entry_code.clone();
+        image.extend(room(&entry_code, &entry_unwind));
         while image.len() % 16 != 0 {
             image.push(0xcc);
         }
         let adapter_offset = image.len();
         image.extend_from_slice(&adapter_code);
+        image.extend(room(&adapter_code, &adapter_unwind));
         while image.len() % 16 != 0 {
             image.push(0xcc);
         }
         let body_offset = image.len();
         image.extend_from_slice(&body_code);
+        image.extend(room(&body_code, &body_unwind));
         let code = CodeMemory::new(&image, |_, _| {})
             .map_err(|e| Error::Compile(format!("cannot map code: {e}")))?;
         let base = code.base();

@@ -220,7 +220,8 @@ fn layout_module(
     cont_bodies: &std::collections::HashMap<u32, usize>,
     functions: Vec<CompiledFunction>,
 ) -> Result<CompiledModule, Error> {
-    // Lay out the functions, 16-byte aligned.
+    // Lay out the functions, 16-byte aligned, with room for perf's view
+    // of their unwinding data when a jitdump is written.
     let mut image = Vec::new();
     let mut func_offsets = Vec::with_capacity(functions.len());
     for f in &functions {
@@ -229,6 +230,8 @@ fn layout_module(
         }
         func_offsets.push(image.len() as u32);
         image.extend_from_slice(&f.code);
+        let room = crate::profiling::room_after_function(isa, f.code.len(), f.unwind.as_ref());
+        image.extend(std::iter::repeat_n(0xcc, room));
     }
     // Every relocation's target, checked before the code is written (a
     // cached module's relocations come from a file): a function's offset

@@ -180,9 +180,14 @@ impl JitDump {
         let total = (eh_frame.len() + hdr.len()) as u64;
         body.extend_from_slice(&total.to_le_bytes());
         body.extend_from_slice(&(hdr.len() as u64).to_le_bytes());
-        // mapped_size 0: the unwinding data is not mapped next to the code,
-        // so perf's synthetic mapping covers the code only.
-        body.extend_from_slice(&0u64.to_le_bytes());
+        // mapped_size: perf's mapping of the function then covers the code
+        // and, after it, the addresses where its ELF file holds this data.
+        // perf's libunwind reads the `.eh_frame_hdr` table through that
+        // mapping; with the code alone covered, it read the next
+        // function's file there instead and unwound only by luck.
+        // `compile::layout_module` leaves that room free after each
+        // function, so that no later mapping cuts it off.
+        body.extend_from_slice(&total.to_le_bytes());
         body.extend_from_slice(&eh_frame);
         body.extend_from_slice(&hdr);
         self.record(JIT_CODE_UNWINDING_INFO, &body)
@@ -230,6 +235,17 @@ impl Drop for JitDump {
 /// [`PERF_ELF_TEXT_OFFSET`], `.eh_frame` at the next multiple of 8 after
 /// the code, `.eh_frame_hdr` right after `.eh_frame`. All pointers are
 /// relative (`pcrel`, `datarel`), so the sections hold at any load address.
+/// How many bytes after a function of `code_size` bytes perf's mapping of
+/// it covers when its unwinding information is written (`None`: none is).
+pub(crate) fn mapped_after_code(
+    isa: &dyn TargetIsa,
+    code_size: usize,
+    cfi: &FunctionCfi,
+) -> Option<usize> {
+    let (eh_frame, hdr) = eh_frame_for_perf(isa, code_size, cfi)?;
+    Some(code_size.next_multiple_of(8) - code_size + eh_frame.len() + hdr.len())
+}
+
 fn eh_frame_for_perf(
     isa: &dyn TargetIsa,
     code_size: usize,

@@ -161,6 +161,22 @@ pub(crate) fn enabled() -> bool {
     ENABLED.load(Ordering::Acquire)
 }
 
+/// Bytes to leave free after a function of `code_size` bytes with unwind
+/// information `cfi`, so that perf's mapping of it (code, then the
+/// unwinding data) overlaps no other function's: 0 unless a jitdump is
+/// being written.
+pub(crate) fn room_after_function(
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    code_size: usize,
+    cfi: Option<&FunctionCfi>,
+) -> usize {
+    if !enabled() || agent().jitdump.is_none() {
+        return 0;
+    }
+    cfi.and_then(|cfi| jitdump::mapped_after_code(isa, code_size, cfi))
+        .unwrap_or(0)
+}
+
 /// Path of this process's jitdump file, if one is being written.
 pub fn jitdump_path() -> Option<PathBuf> {
     agent().jitdump.as_ref().map(|d| d.path().to_path_buf())
