@@ -327,10 +327,11 @@ impl FuncTranslator<'_, '_> {
         self.mark_suspended(me, handler, tag);
         // A clause other than the first goes through the store context,
         // flagged in the word; the first costs no store.
+        let elsewhere = self.builder.ins().icmp_imm_u(IntCC::NotEqual, clause, 0);
         let later = self.builder.create_block();
         let next = self.builder.create_block();
         self.builder.set_cold_block(later);
-        self.builder.ins().brif(clause, later, &[], next, &[]);
+        self.builder.ins().brif(elsewhere, later, &[], next, &[]);
         self.builder.switch_to_block(later);
         self.builder
             .ins()
@@ -340,7 +341,6 @@ impl FuncTranslator<'_, '_> {
         self.note_caught(me, handler);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
-        let elsewhere = self.builder.ins().icmp_imm_u(IntCC::NotEqual, clause, 0);
         let flag = self.builder.ins().uextend(types::I64, elsewhere);
         let flag = self
             .builder
