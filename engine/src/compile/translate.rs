@@ -81,6 +81,11 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     /// byte offset: filled once in the entry block (`stack_switching::
     /// handlers`), so that a resume in a loop only points to it.
     pub(super) resume_tables: HashMap<usize, ir::StackSlot>,
+    /// Native switching, in a function that suspends or switches: the
+    /// record of the continuation this frame runs on (null on the main
+    /// stack), loaded once at entry and then taken from the word every
+    /// switch back hands over (`stack_switching::native`).
+    pub(super) running_record: Option<Variable>,
     /// Byte offset of the operator being translated.
     pub(super) op_offset: usize,
 }
@@ -116,6 +121,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             pending_normal: None,
             debug_slots: None,
             resume_tables: HashMap::new(),
+            running_record: None,
             op_offset: 0,
         }
     }

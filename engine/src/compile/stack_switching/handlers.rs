@@ -143,7 +143,8 @@ impl FuncTranslator<'_, '_> {
     /// In the entry block: a stack slot per resume with clauses, holding
     /// its tags' identities (a `switch` clause's marked by the low bit).
     /// They are the same at every execution of the resume, so a resume in
-    /// a loop stores only the table's address, not the tags again.
+    /// a loop stores only the table's address, not the tags again. In a
+    /// function that suspends, also the running record (`native.rs`).
     pub(in crate::compile) fn fill_handler_tables(
         &mut self,
         body: &wasmparser::FunctionBody<'_>,
@@ -158,6 +159,10 @@ impl FuncTranslator<'_, '_> {
                 wasmparser::Operator::Resume { resume_table, .. }
                 | wasmparser::Operator::ResumeThrow { resume_table, .. }
                 | wasmparser::Operator::ResumeThrowRef { resume_table, .. } => resume_table,
+                wasmparser::Operator::Suspend { .. } => {
+                    self.define_running_record();
+                    continue;
+                }
                 _ => continue,
             };
             let clauses = super::clauses_of(&table);

@@ -96,7 +96,6 @@ impl FuncTranslator<'_, '_> {
         self.builder
             .ins()
             .store(t, resumer, ancestor, rec::PARENT_RECORD);
-        let zero = self.builder.ins().iconst(types::I64, 0);
         let table = self.handler_table(clauses);
         self.builder.ins().store(t, table, ancestor, rec::HANDLERS);
         let count = self.builder.ins().iconst(types::I64, clauses.len() as i64);
@@ -111,7 +110,12 @@ impl FuncTranslator<'_, '_> {
 
         let parent_ctx = self.builder.ins().iadd_imm_s(ancestor, rec::PARENT as i64);
         let own_ctx = self.builder.ins().iadd_imm_s(record, rec::OWN as i64);
-        let sent = exn.unwrap_or(zero);
+        // The suspended site learns its own record from this word, or an
+        // exception to raise from it flagged.
+        let sent = match exn {
+            Some(exn) => self.builder.ins().bor_imm_u(exn, cpayload::THROW as i64),
+            None => record,
+        };
         let payload = self.builder.ins().stack_switch(parent_ctx, own_ctx, sent);
 
         // Back on our stack: the payload is the record involved, with what
@@ -249,6 +253,10 @@ impl FuncTranslator<'_, '_> {
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
         let store = self.store_context();
+        // Loaded, not taken from the frame's running record: the switch
+        // back hands that over early, and then this path's loads from the
+        // record ran ahead of the peer's stores to it. `switch_pingpong`
+        // took 20% longer so (docs/performance.md, fifth pass).
         let me = self
             .builder
             .ins()
@@ -300,8 +308,16 @@ impl FuncTranslator<'_, '_> {
         self.start_running(store, target, rec::SWITCHES);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let target_ctx = self.builder.ins().iadd_imm_s(target, rec::OWN as i64);
-        let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, zero);
-        self.throw_if_received(payload_in);
+        // The target's record, loaded again from where `start_running` put
+        // it: `target` itself, used this late, would be held in the
+        // payload register across the handler search's host call, which
+        // Cranelift does by spilling it (20% slower).
+        let sent = self
+            .builder
+            .ins()
+            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let payload_in = self.builder.ins().stack_switch(own_ctx, target_ctx, sent);
+        self.received_back(payload_in);
 
         // Switched back to or resumed: our values are in our record.
         let vals = self.load_words(&received, me, rec::ARGS);
@@ -316,10 +332,7 @@ impl FuncTranslator<'_, '_> {
         let t = trusted();
         let tag = self.tag_ptr(tag_index);
         let store = self.store_context();
-        let me = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let me = self.running_record();
         let (handler, clause) = self.find_handler(store, me, tag);
         let params = self.tag_params(tag_index);
         let vals = self.popn(params.len());
@@ -349,13 +362,75 @@ impl FuncTranslator<'_, '_> {
         let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
         let word = self.builder.ins().bor(word, flag);
         let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
-        self.throw_if_received(received);
+        let me = self.received_back(received);
 
         // Resumed: the values are at the start of our record's arguments.
         let ty = self.env.info.tags[tag_index as usize];
         let results = self.env.func_type(ty).results().to_vec();
         let vals = self.load_words(&results, me, rec::ARGS);
         self.stack.extend(vals);
+    }
+
+    /// In the entry block of a function that suspends: the running record,
+    /// as the store context says at entry. A frame never leaves its stack,
+    /// so the record stays the same for the frame's whole life; each
+    /// switch back hands it over again in a register (see
+    /// [`Self::received_back`]). The next suspension in a loop then starts
+    /// from that register instead of three dependent loads (VM context,
+    /// store context, current record) on the round trip's critical path.
+    pub(in crate::compile) fn define_running_record(&mut self) {
+        if self.env.libcall_switching || self.running_record.is_some() {
+            return;
+        }
+        let var = self.builder.declare_var(types::I64);
+        let store = self.store_context();
+        let current = self
+            .builder
+            .ins()
+            .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT);
+        self.builder.def_var(var, current);
+        self.running_record = Some(var);
+    }
+
+    /// The record this frame runs on.
+    fn running_record(&mut self) -> Value {
+        match self.running_record {
+            Some(var) => self.builder.use_var(var),
+            None => {
+                let store = self.store_context();
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT)
+            }
+        }
+    }
+
+    /// Back at a suspend or switch site: the word the resume or switch
+    /// that brought us back handed over is our own record, which this
+    /// returns, or an exception to raise here, flagged with
+    /// [`cpayload::THROW`].
+    fn received_back(&mut self, word: Value) -> Value {
+        let flagged = self.builder.ins().band_imm_u(word, cpayload::THROW as i64);
+        let raise = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(raise);
+        self.builder.ins().brif(flagged, raise, &[], next, &[]);
+        self.builder.switch_to_block(raise);
+        let exn = self
+            .builder
+            .ins()
+            .band_imm_u(word, !(cpayload::THROW as i64));
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[exn],
+        );
+        self.reachable = reachable;
+        self.builder.switch_to_block(next);
+        if let Some(var) = self.running_record {
+            self.builder.def_var(var, word);
+        }
+        word
     }
 
     /// The one place where a record becomes the running one (`resume`
