@@ -81,7 +81,7 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     /// byte offset: filled once in the entry block (`stack_switching::
     /// handlers`), so that a resume in a loop only points to it.
     pub(super) resume_tables: HashMap<usize, ir::StackSlot>,
-    /// Native switching, in a function that suspends or switches: the
+    /// Native switching, in a function that suspends: the
     /// record of the continuation this frame runs on (null on the main
     /// stack), loaded once at entry and then taken from the word every
     /// switch back hands over (`stack_switching::native`).

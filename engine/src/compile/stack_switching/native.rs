@@ -340,27 +340,33 @@ impl FuncTranslator<'_, '_> {
         self.mark_suspended(me, handler, tag);
         // A clause other than the first goes through the store context,
         // flagged in the word; the first costs no store.
-        let elsewhere = self.builder.ins().icmp_imm_u(IntCC::NotEqual, clause, 0);
+        // The word's flags come in as the next block's parameter, a
+        // constant on each edge.
         let later = self.builder.create_block();
         let next = self.builder.create_block();
+        let flags = self.builder.append_block_param(next, types::I64);
         self.builder.set_cold_block(later);
-        self.builder.ins().brif(elsewhere, later, &[], next, &[]);
+        let first = self
+            .builder
+            .ins()
+            .iconst(types::I64, cpayload::SUSPENDED as i64);
+        self.builder
+            .ins()
+            .brif(clause, later, &[], next, &[first.into()]);
         self.builder.switch_to_block(later);
         self.builder
             .ins()
             .store(t, clause, store, VMSTORE_SUSPEND_CLAUSE);
-        self.builder.ins().jump(next, &[]);
+        let other = self.builder.ins().iconst(
+            types::I64,
+            (cpayload::SUSPENDED | cpayload::CLAUSE_IN_CONTEXT) as i64,
+        );
+        self.builder.ins().jump(next, &[other.into()]);
         self.builder.switch_to_block(next);
         self.note_caught(me, handler);
         let own_ctx = self.builder.ins().iadd_imm_s(me, rec::OWN as i64);
         let parent_ctx = self.builder.ins().iadd_imm_s(handler, rec::PARENT as i64);
-        let flag = self.builder.ins().uextend(types::I64, elsewhere);
-        let flag = self
-            .builder
-            .ins()
-            .ishl_imm_u(flag, cpayload::CLAUSE_IN_CONTEXT.trailing_zeros() as i64);
-        let word = self.builder.ins().bor_imm_u(me, cpayload::SUSPENDED as i64);
-        let word = self.builder.ins().bor(word, flag);
+        let word = self.builder.ins().bor(me, flags);
         let received = self.builder.ins().stack_switch(own_ctx, parent_ctx, word);
         let me = self.received_back(received);
 
