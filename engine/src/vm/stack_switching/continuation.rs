@@ -84,10 +84,11 @@ pub mod payload {
     pub const CLAUSE_IN_CONTEXT: u64 = 16;
     /// Mask of the bits that are not the record's address.
     pub const FLAGS_MASK: u64 = 63;
-    /// The other way, native switching only: the word a resume or switch
-    /// hands to the suspended site it switches to is that site's own
-    /// record, or, with this bit, an exception object (8-byte aligned) to
-    /// raise there (`resume_throw`).
+    /// The other way, native switching only: the word a `resume` hands to
+    /// the suspended site it switches to is that site's own record, or,
+    /// with this bit, an exception object (8-byte aligned) to raise there
+    /// (`resume_throw`). A `switch` hands this bit alone: the site then
+    /// reads its record from the store context.
     pub const THROW: u64 = 1;
 }
 
