@@ -63,6 +63,40 @@ fn wat_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wat")
 }
 
+/// How many multiply-xor steps the unused function put before a
+/// benchmark's own functions has, per code layout sampled.
+///
+/// Where the hot code lands decides a lot here: over 16 function start
+/// offsets, one build's `yield_loop` took 148 to 167 ms, although the
+/// offsets of every hot instruction modulo 64 stayed the same
+/// (docs/performance.md, fifth pass). Each round therefore runs the
+/// benchmark in several layouts, made the same way for both engines: an
+/// unused function first in the module, of a different size in each,
+/// moves every function after it.
+const LAYOUT_PADS: &[usize] = &[0, 3, 9, 17];
+
+/// `wat` with an unused function of `steps` steps before its first
+/// function (the benchmarks name their functions, so no index shifts
+/// matter).
+fn with_layout_pad(wat: &str, steps: usize) -> Result<String> {
+    if steps == 0 {
+        return Ok(wat.to_string());
+    }
+    let at = wat
+        .find("\n  (func ")
+        .context("a benchmark module without a function")?;
+    let mut pad = String::from("\n  (func $layout_pad (param i64) (result i64) (local.get 0)");
+    for k in 0..steps {
+        pad.push_str(&format!(
+            " (i64.const {}) (i64.mul) (i64.const {}) (i64.xor)",
+            2 * k + 3,
+            k * 7919 + 1
+        ));
+    }
+    pad.push(')');
+    Ok(format!("{}{}{}", &wat[..at], pad, &wat[at..]))
+}
+
 /// Timings of several rounds, in ns per iteration.
 #[derive(Clone, Copy, Debug)]
 struct Spread {
@@ -303,11 +337,19 @@ fn wasmtime_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
 
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
-    let rounds = if quick { 3 } else { 11 };
+    let layouts = if quick {
+        &LAYOUT_PADS[..1]
+    } else {
+        LAYOUT_PADS
+    };
+    let rounds_per_layout = 3;
+    let rounds = layouts.len() * rounds_per_layout;
     let scale = if quick { 10 } else { 1 };
     println!(
-        "ns per iteration, median (min-max) of {rounds} rounds, the engines taking turns; \
-         nat/wt: native / Wasmtime within each round, median (min-max)"
+        "ns per iteration, median (min-max) of {rounds} rounds ({rounds_per_layout} in each of {} \
+         code layouts), the engines taking turns; nat/wt: native / Wasmtime within each round, \
+         median (min-max)",
+        layouts.len()
     );
     println!(
         "{:<16} {:>22} {:>22} {:>22} {:>21} {:>7} {:>7}",
@@ -316,25 +358,29 @@ fn main() -> Result<()> {
     let mut missed = Vec::new();
     for b in BENCHES {
         let path = wat_dir().join(format!("{}.wat", b.name));
-        let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         let n = (b.n / scale).max(1000);
         let nw = (b.n_wasmtime / scale).max(1000);
         use switchyard_engine::SwitchingMode;
-        let mut engines = [
-            switchyard(&bytes, b, n, SwitchingMode::Native)?,
-            switchyard(&bytes, b, n, SwitchingMode::Libcall)?,
-            wasmtime(&bytes, b, nw)?,
-        ];
         // Rounds alternate between the engines, so that a burst of load
         // from elsewhere on the machine hits all of them alike; each
         // round's own ratio is kept too.
         let mut samples = [const { Vec::new() }; 3];
         let mut ratios = Vec::with_capacity(rounds);
-        for _ in 0..rounds {
-            for (engine, s) in engines.iter_mut().zip(samples.iter_mut()) {
-                s.push(engine()?);
+        for &steps in layouts {
+            let bytes = wat::parse_str(with_layout_pad(&text, steps)?)
+                .with_context(|| path.display().to_string())?;
+            let mut engines = [
+                switchyard(&bytes, b, n, SwitchingMode::Native)?,
+                switchyard(&bytes, b, n, SwitchingMode::Libcall)?,
+                wasmtime(&bytes, b, nw)?,
+            ];
+            for _ in 0..rounds_per_layout {
+                for (engine, s) in engines.iter_mut().zip(samples.iter_mut()) {
+                    s.push(engine()?);
+                }
+                ratios.push(samples[0].last().unwrap() / samples[2].last().unwrap());
             }
-            ratios.push(samples[0].last().unwrap() / samples[2].last().unwrap());
         }
         let [native, libcall, wt] = samples.map(Spread::of);
         let paired = Spread::of(ratios);
