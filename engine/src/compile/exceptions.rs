@@ -182,6 +182,19 @@ impl FuncTranslator<'_, '_> {
         );
     }
 
+    /// Raises the exception object `exn` on a side path that a switch
+    /// took (a continuation that died of it, a `resume_throw`): like
+    /// `throw_ref`, but the code being translated stays reachable, since
+    /// the path that goes on is another block.
+    pub(super) fn raise_on_side_path(&mut self, exn: Value) {
+        let reachable = self.reachable;
+        self.throw_call(
+            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
+            &[exn],
+        );
+        self.reachable = reachable;
+    }
+
     /// A new exception object of tag `tag_index` with `values`.
     pub(super) fn new_exception(&mut self, tag_index: u32, values: &[Value]) -> Value {
         let words = self.value_words(values);

@@ -57,12 +57,7 @@ impl FuncTranslator<'_, '_> {
             .brif(is_return, returned, &[], rethrow, &[]);
         self.builder.switch_to_block(rethrow);
         let exn = exn(self);
-        let reachable = self.reachable;
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[exn],
-        );
-        self.reachable = reachable;
+        self.raise_on_side_path(exn);
         self.builder.switch_to_block(suspended);
         returned
     }
@@ -121,12 +116,7 @@ impl FuncTranslator<'_, '_> {
         self.builder.set_cold_block(raise);
         self.builder.ins().brif(received, raise, &[], next, &[]);
         self.builder.switch_to_block(raise);
-        let reachable = self.reachable;
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[received],
-        );
-        self.reachable = reachable;
+        self.raise_on_side_path(received);
         self.builder.switch_to_block(next);
     }
 

@@ -63,12 +63,7 @@ impl FuncTranslator<'_, '_> {
                 self.builder.switch_to_block(now);
                 let store = self.store_context();
                 self.release_inline(record, store);
-                let reachable = self.reachable;
-                self.throw_call(
-                    crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-                    &[exn],
-                );
-                self.reachable = reachable;
+                self.raise_on_side_path(exn);
                 self.builder.switch_to_block(later);
                 Some(exn)
             }
@@ -457,12 +452,7 @@ impl FuncTranslator<'_, '_> {
             .builder
             .ins()
             .band_imm_u(word, !(cpayload::THROW as i64));
-        let reachable = self.reachable;
-        self.throw_call(
-            crate::vm::exceptions::switchyard_throw_ref as *const () as usize,
-            &[exn],
-        );
-        self.reachable = reachable;
+        self.raise_on_side_path(exn);
 
         self.builder.switch_to_block(join);
         let var = self.running_record?;
