@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::tmux::{Tmux, have_tmux};
 use common::{require, root, switchyard, temp_dir};
 
 /// Builds httpd.c for wasm32-wasi into `dir`.
@@ -386,82 +387,23 @@ fn a_crash_in_one_connection_reports_its_chain_and_the_others() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A tmux server of its own, one window running `command`.
-struct Tmux(String);
-
-impl Tmux {
-    fn start(command: &str) -> Tmux {
-        let t = Tmux(format!("switchyard-httpd-{}", std::process::id()));
-        let shell = format!("{command}; echo EXIT=$?; sleep 600");
-        let ok = t
-            .cmd()
-            .args(["new-session", "-d", "-s", "main", "-x", "160", "-y", "50"])
-            .arg(shell)
-            .env_remove("TMUX")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.0]);
-        c
-    }
-
-    fn keys(&self, keys: &str) {
-        assert!(
-            self.cmd()
-                .args(["send-keys", "-t", "main", keys])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// The screen once it shows every one of `texts`.
-    fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let o = self
-                .cmd()
-                .args(["capture-pane", "-p", "-t", "main"])
-                .output()
-                .unwrap();
-            let screen = String::from_utf8_lossy(&o.stdout).into_owned();
-            if texts.iter().all(|t| screen.contains(t)) {
-                return screen;
-            }
-            assert!(Instant::now() < deadline, "never saw {texts:?}:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
-
 #[test]
 fn inspect_attached_under_load_shows_a_connection_waiting() {
     let dir = temp_dir("httpd-inspect");
     let Some(wasm) = build(&dir) else { return };
-    let tmux = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_wrk() || !require(tmux, "tmux (apt-get install tmux)") {
+    if !have_wrk() || !have_tmux() {
         return;
     }
     let server = Server::start(&wasm, &[]);
     let load = wrk(&server.url("/"), 100, 5);
     let idle: Vec<TcpStream> = (0..5).map(|_| server.connect()).collect();
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let t = Tmux::start(&format!("{bin} inspect --pid {}", server.child.id()));
+    let t = Tmux::start(
+        "httpd",
+        160,
+        50,
+        &format!("{bin} inspect --pid {}", server.child.id()),
+    );
     t.wait_for(&[
         "attached: running",
         "suspended httpd!connection",

@@ -6,97 +6,12 @@
 
 mod common;
 
+use common::tmux::{Tmux, have_tmux};
 use common::{repo_file, switchyard};
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Whether tmux can be used; in CI its absence fails the test.
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: tmux is not installed");
-    }
-    ok
-}
-
-/// A tmux server of its own with one window running a command.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, width: u16, height: u16, command: &str) -> Tmux {
-        let socket = format!("switchyard-inspect-{name}-{}", std::process::id());
-        let t = Tmux { socket };
-        // The shell prints the exit status, then keeps the window open.
-        let shell = format!("{command}; echo EXIT=$?; sleep 600");
-        let status = t
-            .tmux()
-            .args(["new-session", "-d", "-s", "main"])
-            .args(["-x", &width.to_string(), "-y", &height.to_string()])
-            .arg(shell)
-            .env_remove("TMUX")
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux new-session failed");
-        t
-    }
-
-    fn tmux(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn keys(&self, keys: &str) {
-        let status = self
-            .tmux()
-            .args(["send-keys", "-t", "main", keys])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let o = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", "main"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    /// The screen once it contains every one of `texts`.
-    fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {texts:?} on the screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").status();
-    }
-}
 
 fn assert_in_order(text: &str, expected: &[&str]) {
     let mut rest = text;
@@ -123,7 +38,7 @@ fn stepping_yield_loop_shows_the_generator_suspended_on_its_tag() {
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
-        "live",
+        "inspect-live",
         120,
         40,
         &format!("{bin} inspect {wat} --invoke run 3"),
@@ -199,7 +114,7 @@ fn a_trap_snapshot_shows_the_trap_chain() {
 
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let t = Tmux::start(
-        "snapshot",
+        "inspect-snapshot",
         120,
         40,
         &format!("{bin} inspect --snapshot {}", snapshot.display()),
@@ -266,7 +181,12 @@ fn attached_to_another_process_then_it_exits() {
         .unwrap();
     let pid = child.id();
     let bin = env!("CARGO_BIN_EXE_switchyard");
-    let t = Tmux::start("attach", 120, 40, &format!("{bin} inspect --pid {pid}"));
+    let t = Tmux::start(
+        "inspect-attach",
+        120,
+        40,
+        &format!("{bin} inspect --pid {pid}"),
+    );
     // The process reaches its blocking read at the bottom of the chain.
     let screen = t.wait_for(&["attached: running", "blocked!read_stdin"]);
     assert_in_order(
@@ -302,7 +222,7 @@ fn esc_closes_the_help_and_a_second_esc_quits() {
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
-        "help",
+        "inspect-help",
         120,
         40,
         &format!("{bin} inspect {wat} --invoke run 3"),
@@ -338,7 +258,7 @@ fn break_on_a_function_anywhere_on_the_switching_stack() {
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let wat = repo_file("tests/inspect/break_deep.wat");
     let t = Tmux::start(
-        "break",
+        "inspect-break",
         120,
         40,
         &format!("{bin} inspect {wat} --invoke run"),
@@ -385,7 +305,7 @@ fn rows_use_a_wide_terminal_and_large_event_numbers_fit() {
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let wat = repo_file("tests/inspect/long_names.wat");
     let t = Tmux::start(
-        "wide",
+        "inspect-wide",
         160,
         40,
         &format!("{bin} inspect {wat} --invoke run"),
@@ -401,7 +321,7 @@ fn rows_use_a_wide_terminal_and_large_event_numbers_fit() {
     // Six- and seven-digit event numbers: the newest line is whole.
     let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
-        "many",
+        "inspect-many",
         120,
         40,
         &format!("{bin} inspect {wat} --invoke run 1000000"),
@@ -431,7 +351,7 @@ fn a_terminal_too_small_says_so_and_quits_cleanly() {
     let bin = env!("CARGO_BIN_EXE_switchyard");
     let wat = repo_file("bench/wat/yield_loop.wat");
     let t = Tmux::start(
-        "small",
+        "inspect-small",
         60,
         15,
         &format!("{bin} inspect {wat} --invoke run 3"),

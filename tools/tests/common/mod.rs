@@ -6,6 +6,7 @@
 
 pub mod c;
 pub mod debuggers;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
