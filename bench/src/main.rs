@@ -6,6 +6,7 @@
 //! Usage: `cargo run --release -p switchyard-bench [-- --quick]`
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -132,17 +133,6 @@ impl Spread {
     }
 }
 
-/// `rounds` timings of `f`, in ns per iteration.
-fn time_rounds(rounds: usize, n: u64, mut f: impl FnMut() -> Result<()>) -> Result<Spread> {
-    let mut samples = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
-        f()?;
-        samples.push(start.elapsed().as_nanos() as f64 / n as f64);
-    }
-    Ok(Spread::of(samples))
-}
-
 /// One measured round of one engine: ns per iteration.
 type Round = Box<dyn FnMut() -> Result<f64>>;
 
@@ -257,9 +247,10 @@ fn wasmtime(bytes: &[u8], b: &'static Bench, n: u64) -> Result<Round> {
 /// Captures per host call in the backtrace benchmark.
 const CAPTURES: usize = 2000;
 
-/// Switchyard: ns per backtrace capture, and the Wasm frames captured.
-fn switchyard_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
-    use std::sync::{Arc, Mutex};
+/// Switchyard ready for the backtrace benchmark: each call of the round is
+/// one round (ns per capture); the counter holds the Wasm frames the last
+/// capture had.
+fn switchyard_backtrace(bytes: &[u8]) -> Result<(Round, Arc<Mutex<usize>>)> {
     use switchyard_engine::*;
     let engine = Engine::new(&Config::default())?;
     let module = Module::new(&engine, bytes)?;
@@ -289,17 +280,17 @@ fn switchyard_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
     let run = instance
         .get_func(&mut store, "run")
         .context("no `run` export")?;
-    let ns = time_rounds(rounds, CAPTURES as u64, || {
+    let round = move || {
+        let start = Instant::now();
         run.call(&mut store, &[], &mut [])?;
-        Ok(())
-    })?;
-    let n = *frames.lock().unwrap();
-    Ok((ns.median, n))
+        Ok(start.elapsed().as_nanos() as f64 / CAPTURES as f64)
+    };
+    Ok((Box::new(round), frames))
 }
 
-/// Wasmtime: ns per `WasmBacktrace::capture`, and the frames captured.
-fn wasmtime_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
-    use std::sync::{Arc, Mutex};
+/// Wasmtime ready for the backtrace benchmark, as [`switchyard_backtrace`]
+/// (`WasmBacktrace::capture`).
+fn wasmtime_backtrace(bytes: &[u8]) -> Result<(Round, Arc<Mutex<usize>>)> {
     let mut config = wasmtime::Config::new();
     config
         .wasm_stack_switching(true)
@@ -327,12 +318,12 @@ fn wasmtime_backtrace(bytes: &[u8], rounds: usize) -> Result<(f64, usize)> {
     let run = instance
         .get_func(&mut store, "run")
         .context("no `run` export")?;
-    let ns = time_rounds(rounds, CAPTURES as u64, || {
+    let round = move || {
+        let start = Instant::now();
         wt(run.call(&mut store, &[], &mut []))?;
-        Ok(())
-    })?;
-    let n = *frames.lock().unwrap();
-    Ok((ns.median, n))
+        Ok(start.elapsed().as_nanos() as f64 / CAPTURES as f64)
+    };
+    Ok((Box::new(round), frames))
 }
 
 fn main() -> Result<()> {
@@ -401,8 +392,21 @@ fn main() -> Result<()> {
     }
     let path = wat_dir().join("backtrace_capture.wat");
     let bytes = wat::parse_file(&path).with_context(|| path.display().to_string())?;
-    let (ours, our_frames) = switchyard_backtrace(&bytes, rounds)?;
-    let (theirs, their_frames) = wasmtime_backtrace(&bytes, rounds)?;
+    // A warm-up call each, then the engines take turns, as above: run
+    // one after the other, the first one measured often met a slower
+    // machine (1.10-1.13x in 2 runs of 9, 0.88-0.90x in the others).
+    let (mut ours, our_frames) = switchyard_backtrace(&bytes)?;
+    let (mut theirs, their_frames) = wasmtime_backtrace(&bytes)?;
+    ours()?;
+    theirs()?;
+    let mut samples = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        samples[0].push(ours()?);
+        samples[1].push(theirs()?);
+    }
+    let [ours, theirs] = samples.map(|s| Spread::of(s).median);
+    let our_frames = *our_frames.lock().unwrap();
+    let their_frames = *their_frames.lock().unwrap();
     println!(
         "\nbacktrace capture: {ours:.0} ns ({our_frames} Wasm frames) vs Wasmtime {theirs:.0} ns \
          ({their_frames} frames): {:.3}x (target <= 1.0)",
