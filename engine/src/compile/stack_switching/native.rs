@@ -248,10 +248,10 @@ impl FuncTranslator<'_, '_> {
         let tag = self.tag_ptr(tag_index);
         let marked = self.builder.ins().bor_imm_u(tag, 1);
         let store = self.store_context();
-        // Loaded, not taken from the frame's running record: the switch
-        // back hands that over early, and then this path's loads from the
-        // record ran ahead of the peer's stores to it. `switch_pingpong`
-        // took 20% longer so (docs/performance.md, fifth pass).
+        // Loaded here, even in a function that keeps its running record:
+        // with the record kept in a register for switches too,
+        // `switch_pingpong` took 20% longer in the layout measured, for a
+        // reason not found (docs/performance.md, fifth pass).
         let me = self
             .builder
             .ins()
