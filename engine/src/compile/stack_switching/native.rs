@@ -84,10 +84,7 @@ impl FuncTranslator<'_, '_> {
             .ins()
             .load(types::I64, t, record, rec::LAST_ANCESTOR);
         let store = self.store_context();
-        let resumer = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let resumer = self.current_record(store);
         self.builder
             .ins()
             .store(t, resumer, ancestor, rec::PARENT_RECORD);
@@ -252,10 +249,7 @@ impl FuncTranslator<'_, '_> {
         // with the record kept in a register for switches too,
         // `switch_pingpong` took 20% longer in the layout measured, for a
         // reason not found (docs/performance.md, fifth pass).
-        let me = self
-            .builder
-            .ins()
-            .load(types::I64, t, store, VMSTORE_CURRENT_CONT);
+        let me = self.current_record(store);
         let (handler, _) = self.find_handler(store, me, marked);
         let zero = self.builder.ins().iconst(types::I64, 0);
         self.switch_event(events::native::SWITCH, [target, zero, tag]);
@@ -387,10 +381,7 @@ impl FuncTranslator<'_, '_> {
         }
         let var = self.builder.declare_var(types::I64);
         let store = self.store_context();
-        let current = self
-            .builder
-            .ins()
-            .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT);
+        let current = self.current_record(store);
         self.builder.def_var(var, current);
         self.running_record = Some(var);
     }
@@ -401,11 +392,17 @@ impl FuncTranslator<'_, '_> {
             Some(var) => self.builder.use_var(var),
             None => {
                 let store = self.store_context();
-                self.builder
-                    .ins()
-                    .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT)
+                self.current_record(store)
             }
         }
+    }
+
+    /// The running record as the store context says (null on the main
+    /// stack).
+    fn current_record(&mut self, store: Value) -> Value {
+        self.builder
+            .ins()
+            .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT)
     }
 
     /// Back at a suspend or switch site: the word the resume or switch
@@ -436,10 +433,7 @@ impl FuncTranslator<'_, '_> {
             self.builder.ins().brif(flag_alone, load, &[], raise, &[]);
             self.builder.switch_to_block(load);
             let store = self.store_context();
-            let current =
-                self.builder
-                    .ins()
-                    .load(types::I64, trusted(), store, VMSTORE_CURRENT_CONT);
+            let current = self.current_record(store);
             self.builder.ins().jump(join, &[current.into()]);
         } else {
             self.builder
