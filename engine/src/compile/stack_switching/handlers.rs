@@ -108,18 +108,6 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    /// After this continuation was switched back to: a resume_throw sends
-    /// an exception (non-zero `received`) to raise here.
-    pub(in crate::compile) fn throw_if_received(&mut self, received: Value) {
-        let raise = self.builder.create_block();
-        let next = self.builder.create_block();
-        self.builder.set_cold_block(raise);
-        self.builder.ins().brif(received, raise, &[], next, &[]);
-        self.builder.switch_to_block(raise);
-        self.raise_on_side_path(received);
-        self.builder.switch_to_block(next);
-    }
-
     /// The handler table of the resume being translated: a slot of this
     /// frame that `fill_handler_tables` filled in the entry block.
     pub(in crate::compile) fn handler_table(&mut self, clauses: &[(u32, Option<u32>)]) -> Value {

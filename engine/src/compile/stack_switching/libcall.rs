@@ -183,4 +183,17 @@ impl FuncTranslator<'_, '_> {
         let vals = self.load_value_buffer(slot, &received);
         self.stack.extend(vals);
     }
+
+    /// After this continuation was switched back to: a resume_throw sends
+    /// an exception (non-zero `received`) to raise here. (Native code
+    /// reads a different word: `native::received_back`.)
+    fn throw_if_received(&mut self, received: Value) {
+        let raise = self.builder.create_block();
+        let next = self.builder.create_block();
+        self.builder.set_cold_block(raise);
+        self.builder.ins().brif(received, raise, &[], next, &[]);
+        self.builder.switch_to_block(raise);
+        self.raise_on_side_path(received);
+        self.builder.switch_to_block(next);
+    }
 }
